@@ -1,0 +1,1 @@
+"""Plotly figure builders: frame -> figure, shared by pages and reports."""

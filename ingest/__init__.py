@@ -1,0 +1,1 @@
+"""From an exported file to canonical rows: read, find the header, map columns, normalise, validate, load."""

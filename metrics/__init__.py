@@ -1,0 +1,1 @@
+"""The KPI catalogue and the analytics: pure functions (cursor, filters) -> frames."""

@@ -1,0 +1,1 @@
+"""Monthly snapshots: freeze the figures, render PDF / HTML / XLSX / data."""

@@ -1,0 +1,1 @@
+"""The DuckDB store: schema and migrations, connections, and the single writer."""
