@@ -49,7 +49,7 @@ def fill_derived(cur: duckdb.DuckDBPyConnection, upload_id: int | None = None) -
         FROM (
             SELECT r.rowid AS rid,
                    epoch(r.completed_at - r.submitted_at) / 86400.0 AS natural_days,
-                   {working_clock('r.completed_at', 'ce')} - {working_clock('r.submitted_at', 'cs')}
+                   {working_clock("r.completed_at", "ce")} - {working_clock("r.submitted_at", "cs")}
                        AS working_days
             FROM case_rows r
             LEFT JOIN calendar cs ON cs.day = r.submitted_at::DATE

@@ -51,9 +51,9 @@ def ensure_filled(con: duckdb.DuckDBPyConnection) -> None:
     if con.execute("SELECT count(*) FROM calendar").fetchone()[0]:
         return
     holidays, workdays, last_official = _official_days()
-    rows = [
-        (day, HOLIDAY_NAMES_ZH.get(name, name), "holiday") for day, name in holidays.items()
-    ] + [(day, HOLIDAY_NAMES_ZH.get(name, name), "workday") for day, name in workdays.items()]
+    rows = [(day, HOLIDAY_NAMES_ZH.get(name, name), "holiday") for day, name in holidays.items()] + [
+        (day, HOLIDAY_NAMES_ZH.get(name, name), "workday") for day, name in workdays.items()
+    ]
     _write_days(con, rows, source="official", last_year=last_official + YEARS_AHEAD, base_fill=True)
 
 

@@ -8,6 +8,8 @@ an error anywhere inside rolls the whole write back.
 
 from __future__ import annotations
 
+import os
+import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,6 +61,22 @@ class Database:
                 raise
             finally:
                 cur.close()
+
+    def secret_salt(self) -> str:
+        """The salt for hashing applicant identifiers, kept beside the database file, never inside it.
+
+        Without the salt, a hash of an 18-digit ID number could be reversed by trying them all.
+        """
+        if str(self.path) == ":memory:":
+            if not hasattr(self, "_memory_salt"):
+                self._memory_salt = secrets.token_hex(32)
+            return self._memory_salt
+        key_file = self.path.parent / "secret.key"
+        if not key_file.exists():
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+        return key_file.read_text().strip()
 
     def data_version(self) -> int:
         """Changes with every committed write: a cache key for everything read from the store."""

@@ -1,0 +1,509 @@
+"""Readers: any supported file into a staging table of text columns, with the source row numbers.
+
+Every reader produces the same thing: a TEMP table ``_stage`` on the given cursor whose columns are
+``c0 … cN`` (all VARCHAR) plus ``_row`` (1-based row number in the file), and a :class:`SourceInfo`
+with the original column names, the detected encoding, sheet and header row, and the rows it
+could not parse (malformed CSV lines). Staging columns get positional names so that nothing a
+file says ever becomes part of a SQL statement.
+
+UTF-8 CSV goes straight to DuckDB's CSV reader (the fast path); GBK/GB18030 is transcoded to UTF-8
+in a streaming pass first, since DuckDB's ``encodings`` extension is not available here; Excel, XES
+and JSON Lines are read in Python; Parquet by DuckDB.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import gzip
+import io
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ingest.errors import IngestRefused
+from ingest.mapping import header_score
+
+#: How many leading rows may hold titles before the header.
+HEADER_SEARCH_ROWS = 30
+#: Bytes looked at to detect the encoding; the whole file is still decoded strictly.
+ENCODING_SAMPLE = 1 << 20
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+REPLACEMENT = "\ufffd"
+
+
+@dataclass
+class SourceInfo:
+    file_format: str
+    columns: list[str]
+    encoding: str | None = None
+    sheet: str | None = None
+    header_row: int | None = None  # 1-based
+    rows_read: int = 0
+    malformed: list[tuple[int, str, str]] = field(default_factory=list)  # (row, error, raw line)
+    skipped_rows: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def detect_format(name: str, head: bytes) -> str:
+    lower = name.lower()
+    if lower.endswith((".xes", ".xes.gz")):
+        return "xes"
+    if lower.endswith(".parquet") or head[:4] == b"PAR1":
+        return "parquet"
+    if lower.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    if lower.endswith(".xlsx") or lower.endswith(".xlsm"):
+        return "xlsx"
+    if lower.endswith(".xls"):
+        return "xls"
+    if lower.endswith((".csv", ".txt", ".tsv")):
+        return "csv"
+    if head.startswith(ZIP_MAGIC):
+        return "xlsx"
+    if head.startswith(OLE_MAGIC):
+        return "xls"
+    return "csv"
+
+
+def read_into_stage(cur: duckdb.DuckDBPyConnection, path: Path, name: str, *, sheet: str | None = None) -> SourceInfo:
+    """Stage ``path`` (shown to users as ``name``) into ``_stage``; raise IngestRefused when unreadable."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if not head:
+        raise IngestRefused("empty_file", "文件为空", "the file is empty")
+    fmt = detect_format(name, head)
+    reader = {
+        "csv": _read_csv,
+        "xlsx": _read_xlsx,
+        "xls": _read_xls,
+        "parquet": _read_parquet,
+        "jsonl": _read_jsonl,
+        "xes": _read_xes,
+    }[fmt]
+    info = reader(cur, path, sheet) if fmt in ("xlsx", "xls") else reader(cur, path)
+    info.rows_read = cur.execute("SELECT count(*) FROM _stage").fetchone()[0]
+    return info
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) when the bytes are valid UTF-8, else the GB18030 family."""
+    with open(path, "rb") as fh:
+        sample = fh.read(ENCODING_SAMPLE)
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if b"\x00" in sample[:4096]:
+        if sample[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            return "utf-16"
+        raise IngestRefused("binary_file", "文件不是文本表格（含二进制内容）", "the file is binary, not a text table")
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample[:65536], cp_isolation=["gb18030", "gbk", "big5", "utf_8"]).best()
+    if best is None:
+        raise IngestRefused(
+            "binary_file", "无法识别文件编码，文件可能不是文本表格", "unknown encoding: not a text table"
+        )
+    encoding = best.encoding.lower().replace("_", "")
+    if encoding in ("gbk", "gb2312", "gb18030", "hz"):
+        return "gb18030"  # a superset: GBK files decode the same
+    return best.encoding
+
+
+def _sniff_delimiter(lines: list[str]) -> str:
+    sample = "\n".join(lines[:HEADER_SEARCH_ROWS])
+    counts = {d: sample.count(d) for d in (",", "\t", ";", "|")}
+    return max(counts, key=counts.get) if any(counts.values()) else ","
+
+
+def _transcode_to_utf8(path: Path, encoding: str) -> Path:
+    """Stream-decode into a UTF-8 temp file; undecodable bytes become U+FFFD (their rows are rejected)."""
+    fd, out_name = tempfile.mkstemp(suffix=".csv", prefix="egov-stage-")
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    with open(path, "rb") as src, os.fdopen(fd, "w", encoding="utf-8", newline="") as dst:
+        while chunk := src.read(16 << 20):
+            dst.write(decoder.decode(chunk))
+        dst.write(decoder.decode(b"", final=True))
+    return Path(out_name)
+
+
+def _read_csv(cur: duckdb.DuckDBPyConnection, path: Path) -> SourceInfo:
+    encoding = detect_encoding(path)
+    utf8_path = path if encoding in ("utf-8", "utf-8-sig") else _transcode_to_utf8(path, encoding)
+    try:
+        with open(utf8_path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+            head_lines = [line for _, line in zip(range(HEADER_SEARCH_ROWS), fh, strict=False)]
+        delimiter = _sniff_delimiter(head_lines)
+        rows = list(csv.reader(io.StringIO("".join(head_lines)), delimiter=delimiter))
+        header_index = find_header_row(rows)
+        columns = [c.strip() for c in rows[header_index]]
+        while columns and not columns[-1]:
+            columns.pop()  # trailing empty header cells from spreadsheet exports
+        if not columns:
+            raise IngestRefused("no_header", "找不到表头行", "no header row found")
+        skip = _physical_lines_before(head_lines, header_index, delimiter) + 1
+        col_spec = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(columns))) + "}"
+        cur.execute("DROP TABLE IF EXISTS _rej_errors; DROP TABLE IF EXISTS _rej_scans")
+        cur.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _stage_raw AS
+            SELECT * FROM read_csv(?, columns = {col_spec}, header = false, skip = ?, delim = ?,
+                                   quote = '"', escape = '"', auto_detect = false, ignore_errors = true,
+                                   store_rejects = true, rejects_table = '_rej_errors',
+                                   rejects_scan = '_rej_scans', max_line_size = 10000000)
+            """,
+            [str(utf8_path), skip, delimiter],
+        )
+        malformed = cur.execute("SELECT line, error_message, csv_line FROM _rej_errors ORDER BY line").fetchall()
+        first_data_line = skip + 1
+        _number_rows(cur, first_data_line, [line for line, _, _ in malformed])
+        return SourceInfo(
+            "csv",
+            columns,
+            encoding={"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)"}.get(encoding, encoding.upper()),
+            header_row=skip,
+            malformed=[(int(line), msg, text) for line, msg, text in malformed],
+        )
+    except duckdb.Error as exc:
+        raise IngestRefused("unreadable_csv", f"CSV 无法解析：{_first_line(exc)}", f"cannot parse CSV: {exc}") from exc
+    finally:
+        if utf8_path != path:
+            utf8_path.unlink(missing_ok=True)
+
+
+def _physical_lines_before(lines: list[str], record_index: int, delimiter: str) -> int:
+    """Physical lines taken by the first ``record_index`` records (a title may hold a quoted newline)."""
+    consumed = 0
+    reader = csv.reader(io.StringIO("".join(lines)), delimiter=delimiter)
+    for _ in range(record_index):
+        next(reader)
+    consumed = reader.line_num
+    return consumed
+
+
+def _number_rows(cur: duckdb.DuckDBPyConnection, first_data_line: int, rejected_lines: list[int]) -> None:
+    """Give each staged row its line number, stepping over the lines the CSV reader rejected."""
+    if not rejected_lines:
+        cur.execute(
+            "CREATE OR REPLACE TEMP TABLE _stage AS SELECT *, (rowid - (SELECT min(rowid) FROM _stage_raw) + ?)::INTEGER AS _row "
+            "FROM _stage_raw",
+            [first_data_line],
+        )
+    else:
+        # The i-th rejected line (0-based) sits where good row number (line - first - i) would be.
+        cur.execute("CREATE OR REPLACE TEMP TABLE _rej_slots (slot BIGINT, shift INTEGER)")
+        cur.executemany(
+            "INSERT INTO _rej_slots VALUES (?, ?)",
+            [(line - first_data_line - i, i + 1) for i, line in enumerate(sorted(rejected_lines))],
+        )
+        cur.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _stage AS
+            SELECT s.* EXCLUDE (rid, shift), (rid + ? + coalesce(shift, 0))::INTEGER AS _row
+            FROM (SELECT *, rowid - (SELECT min(rowid) FROM _stage_raw) AS rid FROM _stage_raw) s
+            ASOF LEFT JOIN _rej_slots r ON s.rid >= r.slot
+            ORDER BY rid
+            """,
+            [first_data_line],
+        )
+    cur.execute("DROP TABLE _stage_raw")
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:300]
+
+
+# --- header detection ----------------------------------------------------------------------------
+
+
+def find_header_row(rows: list[list[str]]) -> int:
+    """The header is the early row naming the most known columns; else the first wide, all-text row.
+
+    Title rows above it (often one merged cell) name nothing and fill one cell, so they lose.
+    """
+    if not rows:
+        raise IngestRefused("no_header", "文件没有内容行", "the file has no rows")
+    candidates = rows[:HEADER_SEARCH_ROWS]
+    scores = [header_score(row) for row in candidates]
+    best = max(range(len(candidates)), key=lambda i: (scores[i], -i))
+    if scores[best] > 0:
+        return best
+    widths = [sum(1 for c in row if str(c or "").strip()) for row in candidates]
+    widest = max(widths)
+    for i, row in enumerate(candidates):
+        cells = [str(c or "").strip() for c in row if str(c or "").strip()]
+        if widths[i] >= max(2, 0.8 * widest) and all(not _looks_numeric(c) for c in cells):
+            return i
+    return 0
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text.replace(",", ""))
+        return True
+    except ValueError:
+        return False
+
+
+# --- tabular sources read in Python --------------------------------------------------------------
+
+
+def _cell_text(value: object) -> str | None:
+    """Render a spreadsheet cell as text the normaliser understands (real dates in ISO form)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    text = str(value)
+    return text if text.strip() else None
+
+
+def _stage_rows(
+    cur: duckdb.DuckDBPyConnection, rows: list[list[object]], first_row_number: int, fmt: str, **info: object
+) -> SourceInfo:
+    """Header detection and staging for sources that arrive as a list of rows."""
+    rows = [[_cell_text(v) for v in row] for row in rows]
+    while rows and not any(rows[-1]):
+        rows.pop()
+    if not rows:
+        raise IngestRefused("empty_file", "表格为空", "the table is empty", **_where(info))
+    header_index = find_header_row(rows)
+    columns = [(c or "").strip() for c in rows[header_index]]
+    while columns and not columns[-1]:
+        columns.pop()
+    if not columns:
+        raise IngestRefused("no_header", "找不到表头行", "no header row found", **_where(info))
+    body = rows[header_index + 1 :]
+    width = len(columns)
+    frame = pd.DataFrame(
+        [(list(r[:width]) + [None] * (width - len(r)))[:width] for r in body],
+        columns=[f"c{i}" for i in range(width)],
+        dtype="object",
+    )
+    frame["_row"] = range(first_row_number + header_index + 1, first_row_number + header_index + 1 + len(body))
+    _frame_to_stage(cur, frame)
+    return SourceInfo(fmt, columns, header_row=first_row_number + header_index, **info)
+
+
+def _where(info: dict) -> dict:
+    return {"sheet": info["sheet"]} if info.get("sheet") else {}
+
+
+def _frame_to_stage(cur: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
+    text_cols = [c for c in frame.columns if c != "_row"]
+    frame = frame.astype({c: "string" for c in text_cols})
+    cur.register("_stage_frame", frame)
+    try:
+        casts = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in text_cols)
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT {casts}, _row::INTEGER AS _row FROM _stage_frame")
+    finally:
+        cur.unregister("_stage_frame")
+
+
+def _read_xlsx(cur: duckdb.DuckDBPyConnection, path: Path, sheet: str | None) -> SourceInfo:
+    import openpyxl
+
+    with open(path, "rb") as fh:
+        magic = fh.read(8)
+    if magic.startswith(OLE_MAGIC):
+        raise IngestRefused(
+            "encrypted_workbook",
+            "Excel 文件受密码保护，请先在 Excel 中取消密码再上传",
+            "the workbook is password-protected; remove the password in Excel and upload again",
+        )
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise IngestRefused(
+            "unreadable_excel", "无法读取 Excel 文件（文件损坏或不是 xlsx）", f"cannot read the Excel file: {exc}"
+        ) from exc
+    try:
+        ws = _pick_sheet(book.sheetnames, sheet, lambda n: book[n])
+        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        return _stage_rows(cur, rows, 1, "xlsx", sheet=ws.title)
+    finally:
+        book.close()
+
+
+def _pick_sheet(names: list[str], wanted: str | None, get):
+    if wanted is None:
+        return get(names[0])
+    if wanted not in names:
+        raise IngestRefused(
+            "no_such_sheet",
+            f"工作表“{wanted}”不存在；现有工作表：{'、'.join(names)}",
+            f"sheet {wanted!r} not found; sheets: {', '.join(names)}",
+            sheet=wanted,
+        )
+    return get(wanted)
+
+
+def _read_xls(cur: duckdb.DuckDBPyConnection, path: Path, sheet: str | None) -> SourceInfo:
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path))
+    except xlrd.biffh.XLRDError as exc:
+        if "encrypt" in str(exc).lower():
+            raise IngestRefused(
+                "encrypted_workbook", "Excel 文件受密码保护，请先取消密码再上传", "the workbook is password-protected"
+            ) from exc
+        raise IngestRefused("unreadable_excel", "无法读取 xls 文件", f"cannot read the xls file: {exc}") from exc
+    except Exception as exc:  # xlrd raises assorted errors on non-xls bytes
+        raise IngestRefused(
+            "unreadable_excel", "无法读取 xls 文件（文件损坏或格式不符）", f"cannot read the xls file: {exc}"
+        ) from exc
+    ws = _pick_sheet(book.sheet_names(), sheet, book.sheet_by_name)
+    rows: list[list[object]] = []
+    for r in range(ws.nrows):
+        row: list[object] = []
+        for c in range(ws.ncols):
+            cell = ws.cell(r, c)
+            if cell.ctype == xlrd.XL_CELL_DATE:
+                row.append(xlrd.xldate_as_datetime(cell.value, book.datemode))
+            elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+                row.append(None)
+            else:
+                row.append(cell.value)
+        rows.append(row)
+    return _stage_rows(cur, rows, 1, "xls", sheet=ws.name)
+
+
+def _read_parquet(cur: duckdb.DuckDBPyConnection, path: Path) -> SourceInfo:
+    try:
+        names = [d[0] for d in cur.execute("SELECT * FROM read_parquet(?) LIMIT 0", [str(path)]).description]
+        casts = ", ".join(f'CAST("{_quote_ident(n)}" AS VARCHAR) AS c{i}' for i, n in enumerate(names))
+        cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT {casts}, (row_number() OVER () + 1)::INTEGER AS _row "
+            "FROM read_parquet(?)",
+            [str(path)],
+        )
+    except duckdb.Error as exc:
+        raise IngestRefused("unreadable_parquet", "无法读取 Parquet 文件", f"cannot read Parquet: {exc}") from exc
+    return SourceInfo("parquet", names, header_row=1)
+
+
+def _quote_ident(name: str) -> str:
+    """Quote a column name read from a Parquet file's own schema (only ever inside double quotes)."""
+    return name.replace('"', '""')
+
+
+def _read_jsonl(cur: duckdb.DuckDBPyConnection, path: Path) -> SourceInfo:
+    import json
+
+    records: list[dict] = []
+    malformed: list[tuple[int, str, str]] = []
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                if not isinstance(obj, dict):
+                    raise ValueError("not an object")
+                obj["_row"] = line_no
+                records.append(obj)
+            except ValueError as exc:
+                malformed.append((line_no, f"invalid JSON: {exc}", line[:500]))
+    columns: list[str] = []
+    for rec in records:
+        columns.extend(k for k in rec if k != "_row" and k not in columns)
+    if not columns:
+        raise IngestRefused("empty_file", "JSON Lines 文件中没有记录", "no records in the JSON Lines file")
+    frame = pd.DataFrame(
+        [[_json_cell(rec.get(k)) for k in columns] + [rec["_row"]] for rec in records],
+        columns=[f"c{i}" for i in range(len(columns))] + ["_row"],
+    )
+    _frame_to_stage(cur, frame)
+    return SourceInfo("jsonl", columns, encoding="UTF-8", header_row=None, malformed=malformed)
+
+
+def _json_cell(value: object) -> str | None:
+    import json
+
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return _cell_text(value)
+
+
+# --- XES ---------------------------------------------------------------------------------------
+
+
+def _read_xes(cur: duckdb.DuckDBPyConnection, path: Path) -> SourceInfo:
+    """IEEE 1849 XES (also gzipped) with a hardened parser: DTDs and entities are refused."""
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import iterparse
+
+    opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
+    rows: list[dict[str, str]] = []
+    case_attrs: dict[str, str] = {}
+    event: dict[str, str] | None = None
+    depth_in_trace = False
+    try:
+        with opener(path, "rb") as fh:
+            for action, elem in iterparse(fh, events=("start", "end"), forbid_dtd=True):
+                tag = elem.tag.rsplit("}", 1)[-1]
+                if action == "start":
+                    if tag == "trace":
+                        case_attrs, depth_in_trace = {}, True
+                    elif tag == "event":
+                        event = {}
+                    continue
+                if tag in ("string", "date", "int", "float", "boolean", "id") and "key" in elem.attrib:
+                    key, value = elem.attrib["key"], elem.attrib.get("value")
+                    if event is not None:
+                        event.setdefault(key, value)
+                    elif depth_in_trace:
+                        case_attrs.setdefault(f"case:{key}", value)
+                elif tag == "event" and event is not None:
+                    rows.append({**case_attrs, **event})
+                    event = None
+                    elem.clear()
+                elif tag == "trace":
+                    depth_in_trace = False
+                    elem.clear()
+    except DefusedXmlException as exc:
+        raise IngestRefused(
+            "unsafe_xml",
+            "XES 文件包含被禁止的 DTD/实体声明（可能是 XML 炸弹），已拒绝",
+            f"the XES file declares a DTD or entities (possible XML bomb): {exc}",
+        ) from exc
+    except (SyntaxError, OSError, EOFError) as exc:  # ParseError subclasses SyntaxError
+        raise IngestRefused(
+            "broken_xml", f"XES 文件不是有效的 XML：{exc}", f"the XES file is not valid XML: {exc}"
+        ) from exc
+    if not rows:
+        raise IngestRefused("empty_file", "XES 文件中没有事件", "no events in the XES file")
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(k for k in row if k not in columns)
+    frame = pd.DataFrame(
+        [[row.get(k) for k in columns] for row in rows], columns=[f"c{i}" for i in range(len(columns))], dtype="object"
+    )
+    frame["_row"] = range(1, len(rows) + 1)  # the n-th event of the file
+    _frame_to_stage(cur, frame)
+    return SourceInfo("xes", columns, encoding="UTF-8")
