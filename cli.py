@@ -1,0 +1,208 @@
+"""Command line over the same modules the app uses: ingest, uploads, demo, calendar (and metrics' commands).
+
+Every command takes ``--db PATH``; without it ``$EGOV_DB``, then ``data/egov.duckdb``. A refused file
+exits with status 1 and one line saying why; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import settings
+from ingest.errors import IngestRefused
+from ingest.load import REASONS, IngestResult, ingest_file, list_uploads, remove_upload
+from store.db import Database
+
+
+def _open(args: argparse.Namespace) -> Database:
+    return Database(settings.resolve_db_path(args.db))
+
+
+def _print_result(result: IngestResult, lang: str = "zh") -> None:
+    if result.duplicate_of is not None:
+        print(
+            f"{result.file_name}: 与上传 #{result.duplicate_of} 内容相同，已跳过 (identical to upload #{result.duplicate_of}; skipped)"
+        )
+        return
+    print(
+        f"{result.file_name}: 上传 #{result.upload_id} [{result.kind}] 导入 {result.rows_loaded} 行，"
+        f"拒绝 {result.rows_rejected} 行，跳过 {result.rows_skipped} 行（合计/空行）；办件 {result.cases_loaded}，"
+        f"环节 {result.events_loaded} "
+        f"(loaded {result.rows_loaded}, rejected {result.rows_rejected}, skipped {result.rows_skipped}; "
+        f"cases {result.cases_loaded}, events {result.events_loaded})"
+    )
+    for reason, count in sorted(result.rejected_by_reason.items(), key=lambda kv: -kv[1]):
+        zh, en = REASONS.get(reason, (reason, reason))
+        print(f"  - {zh} ({en}): {count}")
+    for warning in result.warnings:
+        print(f"  ! {warning}")
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    db = _open(args)
+    status = 0
+    progress = _progress_bar() if sys.stderr.isatty() else None
+    for file in args.files:
+        path = Path(file)
+        if not path.is_file():
+            print(f"{file}: 文件不存在 (no such file)", file=sys.stderr)
+            status = 1
+            continue
+        try:
+            result = ingest_file(
+                db, path, kind=args.kind, mapping=args.mapping, sheet=args.sheet, loaded_by=args.user, progress=progress
+            )
+        except IngestRefused as exc:
+            print(f"{path.name}: 已拒绝 (refused): {exc}", file=sys.stderr)
+            status = 1
+            continue
+        _print_result(result)
+    db.close()
+    return status
+
+
+def _progress_bar():
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, unit="%", leave=False)
+
+    def update(stage: str, fraction: float) -> None:
+        bar.set_description(stage)
+        bar.n = int(fraction * 100)
+        bar.refresh()
+        if fraction >= 1.0:
+            bar.close()
+
+    return update
+
+
+def cmd_uploads(args: argparse.Namespace) -> int:
+    db = _open(args)
+    try:
+        if args.action == "remove":
+            if args.upload_id is None:
+                print("用法: cli.py uploads remove ID (usage: uploads remove ID)", file=sys.stderr)
+                return 2
+            removed = remove_upload(db, args.upload_id, removed_by=args.user)
+            print(
+                f"已删除上传 #{args.upload_id}：办件版本 {removed['case_rows']}，环节 {removed['event_rows']}，"
+                f"事项 {removed['service_item_rows']}，拒绝行 {removed['rejected_rows']} "
+                f"(removed upload #{args.upload_id})"
+            )
+            return 0
+        rows = list_uploads(db.cursor())
+        if args.format == "json":
+            print(json.dumps(rows, ensure_ascii=False, default=str, indent=1))
+            return 0
+        if not rows:
+            print("尚无上传 (no uploads yet)")
+        for r in rows:
+            mark = "" if r["status"] == "loaded" else f"  [已删除 removed {r['removed_at']:%Y-%m-%d %H:%M}]"
+            print(
+                f"#{r['upload_id']:<4} {r['loaded_at']:%Y-%m-%d %H:%M}  {r['kind']:<7} {r['file_name']}  "
+                f"导入 {r['rows_loaded']} / 拒绝 {r['rows_rejected']}  by {r['loaded_by'] or '-'}  "
+                f"sha256 {r['sha256'][:12]}{mark}"
+            )
+        return 0
+    except IngestRefused as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ingest.demo_load import load_demo
+
+    db = _open(args)
+    try:
+        if args.if_empty and db.cursor().execute("SELECT count(*) FROM uploads").fetchone()[0]:
+            print(f"{db.path}: 已有数据，跳过演示数据 (database has data; demo skipped)")
+            return 0
+        results = load_demo(db, small=args.small, seed=args.seed, end_month=args.end_month)
+        for result in results:
+            _print_result(result)
+        return 0
+    except IngestRefused as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+
+
+def cmd_calendar(args: argparse.Namespace) -> int:
+    from store.calendar import coverage, load_schedule
+
+    db = _open(args)
+    try:
+        with db.write() as cur:
+            years = load_schedule(cur, Path(args.file))
+        lo, hi = coverage(db.cursor())
+        print(
+            f"已导入 {', '.join(map(str, years))} 年的节假日安排；日历覆盖 {lo}–{hi} 年 "
+            f"(loaded the holiday schedule for {years}; calendar covers {lo}-{hi})"
+        )
+        return 0
+    except (ValueError, OSError) as exc:
+        print(f"已拒绝 (refused): {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cli.py", description="一网通办效能监测看板 · E-Gov Service Monitor")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", help="DuckDB file (default: $EGOV_DB or data/egov.duckdb)")
+    common.add_argument("--user", default=None, help="who does this (recorded in the upload history)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", parents=[common], help="load export files (CSV, XLSX, XLS, Parquet, JSONL, XES)")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--mapping", help="saved mapping name or TOML file")
+    p.add_argument("--kind", choices=["auto", "cases", "events", "catalog"], default="auto")
+    p.add_argument("--sheet", help="Excel sheet name (default: the first)")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("uploads", parents=[common], help="list uploads, or remove one: uploads remove ID")
+    p.add_argument("action", nargs="?", choices=["list", "remove"], default="list")
+    p.add_argument("upload_id", nargs="?", type=int)
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(func=cmd_uploads)
+
+    p = sub.add_parser("demo", parents=[common], help="generate and load the realistic demo town")
+    p.add_argument("--if-empty", action="store_true", help="only when the database has no uploads")
+    p.add_argument("--small", action="store_true", help="load the small shipped sample in data/sample/")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--end-month", default=None, help="YYYY-MM (default: the current month)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("calendar", parents=[common], help="add a year's holiday schedule (CSV: date,type,name)")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_calendar)
+
+    try:
+        from metrics.cli_commands import add_parsers
+    except ImportError:
+        add_parsers = None
+    if add_parsers is not None:
+        add_parsers(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last line of defence: one line, no traceback
+        print(f"错误 (error): {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
