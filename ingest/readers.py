@@ -213,7 +213,7 @@ def _number_rows(cur: duckdb.DuckDBPyConnection, first_data_line: int, rejected_
         cur.execute(
             """
             CREATE OR REPLACE TEMP TABLE _stage AS
-            SELECT s.* EXCLUDE (rid, shift), (rid + ? + coalesce(shift, 0))::INTEGER AS _row
+            SELECT s.* EXCLUDE (rid), (rid + ? + coalesce(shift, 0))::INTEGER AS _row
             FROM (SELECT *, rowid - (SELECT min(rowid) FROM _stage_raw) AS rid FROM _stage_raw) s
             ASOF LEFT JOIN _rej_slots r ON s.rid >= r.slot
             ORDER BY rid
