@@ -480,7 +480,7 @@ def _normalise_catalog(cur: duckdb.DuckDBPyConnection, mapped: Mapping, info: So
     cur.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _norm_pre AS
-        SELECT _row, {_footer_sql(mapped, info)} AS is_skip, {_raw_json_sql(mapped, info.columns)} AS raw,
+        SELECT _stage.*, {_footer_sql(mapped, info)} AS is_skip, {_raw_json_sql(mapped, info.columns)} AS raw,
                egov_text({c("item_code")}) AS item_code,
                coalesce(egov_text({c("item_name")}), egov_text({c("item_code")})) AS item_name,
                egov_text({c("department")}) AS department,

@@ -168,7 +168,11 @@ def _read_csv(cur: duckdb.DuckDBPyConnection, path: Path) -> SourceInfo:
             """,
             [str(utf8_path), skip, delimiter],
         )
-        malformed = cur.execute("SELECT line, error_message, csv_line FROM _rej_errors ORDER BY line").fetchall()
+        # DuckDB may report several errors for one line: keep the first of each.
+        malformed = cur.execute(
+            "SELECT line, arg_min(error_message, column_idx), arg_min(csv_line, column_idx) FROM _rej_errors "
+            "GROUP BY line ORDER BY line"
+        ).fetchall()
         first_data_line = skip + 1
         _number_rows(cur, first_data_line, [line for line, _, _ in malformed])
         return SourceInfo(
