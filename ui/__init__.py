@@ -1,0 +1,1 @@
+"""What every page shares: the database resource, the language, formatting of numbers."""

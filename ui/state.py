@@ -1,0 +1,31 @@
+"""The one database resource of the app process, and data-version cache keys."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import settings
+from store.db import Database
+
+
+@st.cache_resource(show_spinner=False)
+def database(path: str) -> Database:
+    """One :class:`Database` per file for the whole server; pages take cursors from it."""
+    return Database(path)
+
+
+@st.cache_resource(show_spinner="首次启动：正在生成演示数据… (first start: generating the demo data)")
+def _demo_filled(path: str) -> bool:
+    """The embedded default database is filled with the demo town on first start, once per server."""
+    db = database(path)
+    if path == str(settings.DEFAULT_DB) and db.cursor().execute("SELECT count(*) FROM uploads").fetchone()[0] == 0:
+        from ingest.demo_load import load_demo
+
+        load_demo(db)
+    return True
+
+
+def get_db() -> Database:
+    path = str(settings.resolve_db_path())
+    _demo_filled(path)
+    return database(path)
