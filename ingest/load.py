@@ -55,7 +55,7 @@ REASONS: dict[str, tuple[str, str]] = {
 }
 
 #: Step names that mark a finished case; in an event file that uses them, cases without one are open.
-COMPLETION_STEPS = r"办结|结案|归档|发证|出证|办理完成|^close|closed|^end$"
+COMPLETION_STEPS = r"办结|结案|归档|发证|出证|办理完成|不予受理|不予许可|撤回|撤件|^close|closed|^end$"
 COMPLETE_LIFECYCLES = ("complete", "completed", "完成")
 
 
@@ -568,7 +568,7 @@ def _write_events(cur: duckdb.DuckDBPyConnection, upload_id: int) -> tuple[int, 
                 CASE WHEN max(case_completed_at) IS NOT NULL THEN max(case_completed_at)
                      WHEN ? AND NOT bool_or(regexp_matches(lower(step), ?)) THEN NULL
                      ELSE max(event_time) END AS completed_at,
-                arg_max(status_raw, _row) FILTER (status_raw IS NOT NULL) AS status_raw,
+                coalesce(arg_max(status_raw, _row) FILTER (status_raw IS NOT NULL), arg_max(step, event_time)) AS status_raw,
                 arg_min(promised_days, _row) FILTER (promised_days IS NOT NULL) AS promised_days,
                 arg_min(promised_unit, _row) FILTER (promised_unit IS NOT NULL) AS promised_unit,
                 arg_min(statutory_days, _row) FILTER (statutory_days IS NOT NULL) AS statutory_days,
