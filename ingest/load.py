@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 import settings
 from ingest import normalize
@@ -247,6 +248,42 @@ def _footer_sql(mapped: Mapping, info: SourceInfo) -> str:
     )
 
 
+@dataclass
+class Validation:
+    """What validation found, before anything is written."""
+
+    loaded: int
+    rejected: int
+    skipped: int
+    by_reason: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return self.loaded + self.rejected
+
+
+def _normalise_and_count(cur: duckdb.DuckDBPyConnection, db: Database, info: SourceInfo, mapped: Mapping) -> Validation:
+    """Normalise and validate the staged rows into ``_norm``; count good, rejected and skipped rows."""
+    params = {
+        "tz": settings.timezone(),
+        "salt": db.secret_salt(),
+        "latest": dt.datetime.now() + dt.timedelta(days=366),
+    }
+    normaliser = {"catalog": _normalise_catalog, "events": _normalise_events, "cases": _normalise_cases}
+    normaliser[mapped.kind](cur, mapped, info, params)
+    counts = dict(
+        cur.execute(
+            "SELECT coalesce(reason, CASE WHEN is_skip THEN '_skip' ELSE '_ok' END) AS r, count(*) FROM _norm GROUP BY r"
+        ).fetchall()
+    )
+    skipped = counts.pop("_skip", 0) + info.skipped_rows
+    loaded = counts.pop("_ok", 0)
+    by_reason = dict(counts)
+    if info.malformed:
+        by_reason["malformed_line"] = by_reason.get("malformed_line", 0) + len(info.malformed)
+    return Validation(loaded, sum(by_reason.values()), skipped, by_reason)
+
+
 def _load_staged(
     cur: duckdb.DuckDBPyConnection,
     db: Database,
@@ -258,32 +295,16 @@ def _load_staged(
     loaded_by: str | None,
     report: Progress,
 ) -> IngestResult:
-    params = {
-        "tz": settings.timezone(),
-        "salt": db.secret_salt(),
-        "latest": dt.datetime.now() + dt.timedelta(days=366),
-    }
     kind = mapped.kind
-    if kind == "catalog":
-        _normalise_catalog(cur, mapped, info, params)
-    elif kind == "events":
-        _normalise_events(cur, mapped, info, params)
-    else:
-        _normalise_cases(cur, mapped, info, params)
-
-    counts = dict(
-        cur.execute(
-            "SELECT coalesce(reason, CASE WHEN is_skip THEN '_skip' ELSE '_ok' END) AS r, count(*) FROM _norm GROUP BY r"
-        ).fetchall()
+    checked = _normalise_and_count(cur, db, info, mapped)
+    loaded, rejected, skipped, by_reason, total = (
+        checked.loaded,
+        checked.rejected,
+        checked.skipped,
+        checked.by_reason,
+        checked.total,
     )
-    skipped = counts.pop("_skip", 0) + info.skipped_rows
-    loaded = counts.pop("_ok", 0)
-    by_reason = dict(counts)
-    if info.malformed:
-        by_reason["malformed_line"] = by_reason.get("malformed_line", 0) + len(info.malformed)
-    rejected = sum(by_reason.values())
-    total = loaded + rejected
-    _refuse_if_unusable(loaded, rejected, total, by_reason, mapped)
+    _refuse_if_unusable(checked)
 
     report("write", 0.6)
     upload_id = cur.execute("SELECT nextval('upload_id_seq')").fetchone()[0]
@@ -342,11 +363,12 @@ def _load_staged(
     return result
 
 
-def _refuse_if_unusable(loaded: int, rejected: int, total: int, by_reason: dict[str, int], mapped: Mapping) -> None:
+def _refuse_if_unusable(checked: Validation) -> None:
+    total, rejected = checked.total, checked.rejected
     if total == 0:
         raise IngestRefused("no_rows", "文件中没有数据行（只有表头）", "the file has no data rows (header only)")
-    if loaded == 0 or rejected / total > settings.MAX_REJECTED_SHARE:
-        top = sorted(by_reason.items(), key=lambda kv: -kv[1])[:3]
+    if checked.loaded == 0 or rejected / total > settings.MAX_REJECTED_SHARE:
+        top = sorted(checked.by_reason.items(), key=lambda kv: -kv[1])[:3]
         zh = "；".join(f"{REASONS.get(r, (r, r))[0]} {n} 行" for r, n in top)
         en = "; ".join(f"{REASONS.get(r, (r, r))[1]}: {n} rows" for r, n in top)
         raise IngestRefused(
@@ -712,3 +734,110 @@ def ingest_bytes(db: Database, data: bytes, name: str, **kwargs) -> IngestResult
         return ingest_file(db, tmp, name=name, **kwargs)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+# --- preview: everything the upload page shows before anything is written ----------------------
+
+
+@dataclass
+class Preview:
+    """A file read, mapped and validated on a private cursor; nothing in the database changed."""
+
+    file_name: str
+    sha256: str
+    info: SourceInfo
+    mapping: Mapping
+    validation: Validation
+    sample: pd.DataFrame  # the first rows as in the file; personal-data columns masked
+    rejects: pd.DataFrame  # row, reason (zh, en), column, value, the row's mapped fields
+    refusal: IngestRefused | None = None  # set when loading would refuse the file
+    duplicate_of: int | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        return self.info.columns
+
+
+PREVIEW_ROWS = 20
+MAX_REJECTS_SHOWN = 100_000
+
+
+def preview_file(
+    db: Database,
+    path: str | Path,
+    *,
+    name: str | None = None,
+    kind: str = "auto",
+    mapping: str | dict[str, str | None] | None = None,
+    sheet: str | None = None,
+) -> Preview:
+    """Read, map and validate without writing: what the upload page shows for confirmation.
+
+    Raises :class:`IngestRefused` when the file cannot even be read or mapped (the page shows the
+    message); a file that reads but would be refused for its rows comes back with ``refusal`` set.
+    """
+    path = Path(path)
+    name = Path(name or path.name).name
+    sha = file_sha256(path)
+    cur = db.cursor()
+    try:
+        previous = cur.execute(
+            "SELECT upload_id FROM uploads WHERE sha256 = ? AND status = 'loaded' ORDER BY upload_id LIMIT 1", [sha]
+        ).fetchone()
+        normalize.install_macros(cur)
+        info = read_into_stage(cur, path, name, sheet=sheet)
+        mapped = _resolve_mapping(info, kind, mapping)
+        checked = _normalise_and_count(cur, db, info, mapped)
+        refusal = None
+        try:
+            _refuse_if_unusable(checked)
+        except IngestRefused as exc:
+            refusal = exc
+        return Preview(
+            name,
+            sha,
+            info,
+            mapped,
+            checked,
+            _sample(cur, info, mapped),
+            _rejects_frame(cur, info),
+            refusal,
+            int(previous[0]) if previous else None,
+        )
+    finally:
+        _drop_temp(cur)
+        cur.close()
+
+
+def _sample(cur: duckdb.DuckDBPyConnection, info: SourceInfo, mapped: Mapping) -> pd.DataFrame:
+    frame = cur.execute(f"SELECT * EXCLUDE (_row) FROM _stage ORDER BY _row LIMIT {PREVIEW_ROWS}").df()
+    frame.columns = [
+        info.columns[int(c[1:])] if c[1:].isdigit() and int(c[1:]) < len(info.columns) else c for c in frame.columns
+    ]
+    frame = frame.iloc[:, : len(info.columns)]
+    for index in mapped.pii.values():
+        frame.iloc[:, index] = frame.iloc[:, index].map(lambda v: None if v is None else "***")
+    return frame
+
+
+def _rejects_frame(cur: duckdb.DuckDBPyConnection, info: SourceInfo) -> pd.DataFrame:
+    rows = cur.execute(
+        f"SELECT _row, reason, reason_column, reason_value, raw FROM _norm WHERE reason IS NOT NULL "
+        f"ORDER BY _row LIMIT {MAX_REJECTS_SHOWN}"
+    ).fetchall()
+    rows += [(row, "malformed_line", None, message, None) for row, message, _ in info.malformed]
+    return pd.DataFrame(
+        [
+            {
+                "row": row,
+                "reason": reason,
+                "reason_zh": REASONS[reason][0],
+                "reason_en": REASONS[reason][1],
+                "column": column,
+                "value": value,
+                "fields": raw,
+            }
+            for row, reason, column, value, raw in sorted(rows, key=lambda r: r[0])
+        ],
+        columns=["row", "reason", "reason_zh", "reason_en", "column", "value", "fields"],
+    )

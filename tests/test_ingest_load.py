@@ -304,3 +304,22 @@ def test_cases_derived_from_steps_agree_with_the_case_export(tmp_db):
     total = got[0]
     assert total == 2631
     assert got == (total,) * 6
+
+
+def test_preview_validates_without_writing(tmp_path, tmp_db):
+    from ingest.load import preview_file
+
+    before = snapshot(tmp_db)
+    preview = preview_file(tmp_db, DATA / "cases_title_total_gbk.csv")
+    assert (preview.info.encoding, preview.info.header_row, preview.mapping.kind) == ("GB18030", 2, "cases")
+    assert (preview.validation.loaded, preview.validation.rejected, preview.validation.skipped) == (5, 0, 1)
+    assert preview.refusal is None and preview.duplicate_of is None
+    assert list(preview.sample["申请人"]) == ["***"] * 5 and "13812345678" not in preview.sample.to_string()
+    bad = write_csv(tmp_path, "bad.csv", good_rows("B", 2) + [f"X{i},事项,民政办,窗口,garbage,,,3" for i in range(3)])
+    bad_preview = preview_file(tmp_db, bad)
+    assert bad_preview.refusal is not None and bad_preview.refusal.code == "mostly_rejected"
+    assert list(bad_preview.rejects["row"]) == [4, 5, 6]
+    assert set(bad_preview.rejects["reason_zh"]) == {"时间无法识别"}
+    assert snapshot(tmp_db) == before
+    loaded = ingest_file(tmp_db, DATA / "cases_title_total_gbk.csv")
+    assert preview_file(tmp_db, DATA / "cases_title_total_gbk.csv").duplicate_of == loaded.upload_id
