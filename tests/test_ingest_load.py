@@ -314,7 +314,7 @@ def test_preview_validates_without_writing(tmp_path, tmp_db):
     assert (preview.info.encoding, preview.info.header_row, preview.mapping.kind) == ("GB18030", 2, "cases")
     assert (preview.validation.loaded, preview.validation.rejected, preview.validation.skipped) == (5, 0, 1)
     assert preview.refusal is None and preview.duplicate_of is None
-    assert list(preview.sample["申请人"]) == ["***"] * 5 and "13812345678" not in preview.sample.to_string()
+    assert list(preview.sample["申请人"])[:5] == ["***"] * 5 and "13812345678" not in preview.sample.to_string()
     bad = write_csv(tmp_path, "bad.csv", good_rows("B", 2) + [f"X{i},事项,民政办,窗口,garbage,,,3" for i in range(3)])
     bad_preview = preview_file(tmp_db, bad)
     assert bad_preview.refusal is not None and bad_preview.refusal.code == "mostly_rejected"
