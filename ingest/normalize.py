@@ -39,6 +39,8 @@ CREATE OR REPLACE TEMP MACRO egov_time_text(x) AS
 CREATE OR REPLACE TEMP MACRO egov_ts(x, tz) AS
     CASE
         WHEN egov_blank(x) IS NULL THEN NULL
+        -- the common platform form first: no regular expressions needed
+        WHEN try_strptime(x, '%Y-%m-%d %H:%M:%S') IS NOT NULL THEN try_strptime(x, '%Y-%m-%d %H:%M:%S')
         WHEN regexp_full_match(egov_blank(x), '\d{{5}}(\.\d+)?')
              AND CAST(egov_blank(x) AS DOUBLE) BETWEEN {EXCEL_SERIAL_RANGE[0]} AND {EXCEL_SERIAL_RANGE[1]}
             THEN TIMESTAMP '1899-12-30'
