@@ -14,6 +14,7 @@ from pathlib import Path
 import settings
 from ingest.errors import IngestRefused
 from ingest.load import REASONS, IngestResult, ingest_file, list_uploads, remove_upload
+from metrics.cli_commands import add_parsers as add_metric_parsers
 from store.db import Database
 
 
@@ -184,12 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.set_defaults(func=cmd_calendar)
 
-    try:
-        from metrics.cli_commands import add_parsers
-    except ImportError:
-        add_parsers = None
-    if add_parsers is not None:
-        add_parsers(sub)
+    add_metric_parsers(sub)
     return parser
 
 

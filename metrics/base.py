@@ -1,0 +1,183 @@
+"""The row sets every metric is computed over, built once so that all pages count the same cases.
+
+- :func:`period_cases`: cases submitted in the period, with the flags the KPI catalogue uses;
+- :func:`backlog_cases`: cases open at the end of an as-of day (older backlog included);
+- :func:`catalog_items`: the service catalogue, filtered by department and item;
+- :func:`item_stats`: one row per service item with its online share and the 摆设 flag.
+
+Each returns the SQL text of a SELECT (to be used as a CTE) and adds its values to a shared
+:class:`~metrics.filters.Params`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+from ingest.channels import ONLINE_CHANNELS
+from metrics.catalog import AT_RISK_WORKDAYS, NAME_ONLY_MIN_CASES, NAME_ONLY_THRESHOLD
+from metrics.filters import Filters, Params, where_clause
+
+#: Delivery words that mean the applicant had to fetch the result in person (so not fully online).
+IN_PERSON_DELIVERY_PATTERN = r"窗口|现场|自取|领取|大厅|当面|柜台|window|counter|pick.?up|in.person"
+
+#: A case is completed when it has a completion time and is not rejected or withdrawn.
+COMPLETED_SQL = "({a}.completed_at IS NOT NULL AND coalesce({a}.status, 'completed') = 'completed')"
+
+
+def period_cases(filters: Filters, params: Params, group_sql: str = "NULL::VARCHAR") -> str:
+    """Cases submitted in the period (``c`` is the cases alias inside ``group_sql``)."""
+    where, _ = where_clause(filters, "c", params)
+    online = params.add(list(ONLINE_CHANNELS), "online")
+    pattern = params.add(IN_PERSON_DELIVERY_PATTERN, "inperson")
+    return f"""
+        SELECT c.*, {group_sql} AS g,
+               CASE WHEN c.channel IS NULL THEN NULL
+                    ELSE list_contains({online}::VARCHAR[], c.channel) END AS is_online,
+               {COMPLETED_SQL.format(a="c")} AS is_completed,
+               CASE WHEN nullif(trim(c.delivery), '') IS NULL THEN NULL
+                    ELSE regexp_matches(lower(c.delivery), {pattern}) END AS delivered_in_person,
+               CASE WHEN c.promised_unit = 'natural' THEN c.processing_days_natural
+                    ELSE c.processing_days_working END AS days_in_promised_unit
+        FROM cases c
+        WHERE {where}
+    """
+
+
+def open_at_sql(alias: str, instant_sql: str) -> str:
+    """SQL: case ``alias`` was submitted before and still open at ``instant_sql`` (a TIMESTAMP)."""
+    a = alias
+    return (
+        f"({a}.submitted_at < {instant_sql} AND ({a}.completed_at >= {instant_sql}"
+        f" OR ({a}.completed_at IS NULL AND coalesce({a}.status, 'open') = 'open')))"
+    )
+
+
+def asof_single(params: Params, as_of: dt.date) -> str:
+    """An as-of relation with one day (for whole-period figures)."""
+    return f"SELECT NULL::DATE AS bucket, {params.add(as_of, 'asof')}::DATE AS as_of_day"
+
+
+def asof_buckets(params: Params, buckets: list[dt.date], as_of_days: list[dt.date]) -> str:
+    """An as-of relation with one day per time bucket (for trends)."""
+    b = params.add(buckets, "buckets")
+    a = params.add(as_of_days, "asofs")
+    return f"SELECT unnest({b}::DATE[]) AS bucket, unnest({a}::DATE[]) AS as_of_day"
+
+
+def backlog_cases(
+    filters: Filters,
+    params: Params,
+    asof_sql: str,
+    group_sql: str = "NULL::VARCHAR",
+    at_risk_workdays: int = AT_RISK_WORKDAYS,
+) -> str:
+    """Cases open at the end of each as-of day; ``a`` is the as-of alias, ``c`` the case alias.
+
+    A case is overdue when its due time lies before the end of the as-of day, and at risk when it
+    is not overdue yet but due within ``at_risk_workdays`` working days after the as-of day.
+    """
+    where, _ = where_clause(filters, "c", params, period=False)
+    horizon = params.add(at_risk_workdays, "risk")
+    instant = "(a.as_of_day + 1)::TIMESTAMP"
+    return f"""
+        SELECT c.*, {group_sql} AS g, a.as_of_day,
+               c.due_at < {instant} AS is_overdue,
+               (c.due_at >= {instant} AND cd.workday_index <= ca.workday_index + {horizon}) AS is_at_risk,
+               CASE WHEN c.due_at < {instant}
+                    THEN ca.workday_index - cd.workday_index END AS workdays_overdue,
+               CASE WHEN c.due_at >= {instant}
+                    THEN cd.workday_index - ca.workday_index END AS workdays_left
+        FROM ({asof_sql}) a
+        JOIN cases c ON {open_at_sql("c", instant)}
+        LEFT JOIN calendar ca ON ca.day = a.as_of_day
+        LEFT JOIN calendar cd ON cd.day = c.due_at::DATE
+        WHERE {where}
+    """
+
+
+def catalog_items(filters: Filters, params: Params, group_sql: str = "NULL::VARCHAR") -> str:
+    """The service catalogue (``s``), filtered by department and item; not bound to a period."""
+    where, _ = where_clause(
+        filters, "s", params, period=False, item_columns=("item_name", "item_code"), channel_column=None
+    )
+    return f"""
+        SELECT s.*, {group_sql} AS g,
+               (s.promised_days >= 0 AND s.statutory_days > 0
+                AND coalesce(s.promised_unit, 'working') = coalesce(s.statutory_unit, 'working'))
+                   AS comparable_limits
+        FROM service_items s
+        WHERE {where}
+    """
+
+
+def item_stats(
+    params: Params,
+    period_cte: str = "p",
+    threshold: float = NAME_ONLY_THRESHOLD,
+    min_cases: int = NAME_ONLY_MIN_CASES,
+) -> str:
+    """One row per (group, service item) of the period cases with online share and the 摆设 flag.
+
+    With a catalogue, 摆设 = marked online-capable, at least ``min_cases`` cases with a known
+    channel, online share below ``threshold``. Without one: that volume and no online case at all.
+    Catalogue rows match a case's item by item code, else by item name.
+    """
+    thr = params.add(float(threshold), "thr")
+    vol = params.add(int(min_cases), "vol")
+    return f"""
+        SELECT j.*,
+               j.online_cases / nullif(j.channel_known, 0) AS online_share,
+               CASE WHEN j.has_catalog
+                    THEN coalesce(j.catalog_online_capable, false) AND j.channel_known >= {vol}
+                         AND j.online_cases < {thr} * j.channel_known
+                    ELSE j.channel_known >= {vol} AND j.online_cases = 0 END AS name_only
+        FROM (
+            SELECT i.*,
+                   (SELECT bool_or(s.online_capable) FROM service_items s
+                     WHERE s.item_code = i.item_code OR s.item_name = i.service_item) AS catalog_online_capable,
+                   (SELECT count(*) > 0 FROM service_items) AS has_catalog
+            FROM (
+                SELECT g, coalesce(service_item, item_code) AS service_item,
+                       min(item_code) AS item_code, mode(department) AS department,
+                       count(*) AS cases,
+                       count(*) FILTER (WHERE is_online) AS online_cases,
+                       count(is_online) AS channel_known
+                FROM {period_cte}
+                WHERE coalesce(service_item, item_code) IS NOT NULL
+                GROUP BY g, coalesce(service_item, item_code)
+            ) i
+        ) j
+    """
+
+
+def field_presence(cur: duckdb.DuckDBPyConnection) -> dict[str, bool]:
+    """Which fields have at least one value anywhere in the data (absent field = unknown KPI)."""
+    row = cur.execute(
+        """
+        SELECT count(submitted_at), count(channel), count(visits), count(completed_at),
+               count(processing_days_working), count(due_at), count(promised_days),
+               count(resubmissions), count(satisfaction),
+               (SELECT count(*) FROM service_items),
+               (SELECT count(online_capable) FROM service_items),
+               (SELECT count(*) FROM service_items WHERE promised_days >= 0 AND statutory_days > 0)
+        FROM cases
+        """
+    ).fetchone()
+    keys = (
+        "submitted_at", "channel", "visits", "completed_at", "processing_days_working", "due_at",
+        "promised_days", "resubmissions", "satisfaction", "catalog", "catalog_online_capable", "catalog_limits",
+    )  # fmt: skip
+    return {k: bool(v) for k, v in zip(keys, row, strict=True)}
+
+
+def frame(cur: duckdb.DuckDBPyConnection, sql: str, params: Params) -> pd.DataFrame:
+    """Run a query into a DataFrame whose DATE columns hold ``datetime.date`` (pandas would make them Timestamps)."""
+    result = cur.execute(sql, params.values)
+    dates = [d[0] for d in result.description if str(d[1]) == "DATE"]
+    out = result.df()
+    for col in dates:
+        out[col] = pd.Series([None if pd.isna(v) else v.date() for v in out[col]], index=out.index, dtype=object)
+    return out

@@ -1,0 +1,672 @@
+"""Where cases wait: step- and department-level analysis of the event log, in the manner of pm4py/Disco.
+
+Attribution rule (shared by every function here, so their figures add up): events of a case are
+ordered by completion time, then by their order in the file (``seq``). With completion times
+only, the time from the previous event's completion to this event's completion is this event's
+*waiting* time and belongs to the step and department that *receives* the case. Where
+``started_at`` is present, that span is split: waiting = start − previous completion (never
+negative: an overlapping start waits 0), service = completion − start. The first event of a case
+has no waiting time. A case's duration is its last completion minus its first start (or first
+completion), so without start times the waiting times of a case add up exactly to its duration.
+
+Case-level logs without events still get department processing time and overdue rankings
+(from :mod:`metrics.timeliness`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+from metrics import base, timeliness
+from metrics.filters import Filters, Params, where_clause
+from store.calendar import working_clock
+
+#: Group-by columns for each unit of analysis.
+UNITS: dict[str, tuple[str, ...]] = {
+    "step": ("step",),
+    "department": ("department",),
+    "handler": ("handler",),
+    "department_step": ("department", "step"),
+}
+#: Step names of 补正 (resubmission) loops: the applicant had to submit material again.
+RESUBMISSION_STEP_PATTERN = r"补正|补齐|补件|补充材料|退回|resubmi"
+
+
+def _has_filters(filters: Filters) -> bool:
+    return bool(filters.start or filters.end or filters.departments or filters.items or filters.channels)
+
+
+def event_ctes(filters: Filters, params: Params, *, backlog: bool = False) -> list[tuple[str, str]]:
+    """CTEs ``ev`` (events of the filtered cases), ``w`` (with lag columns), ``t`` (with timings), ``cd``.
+
+    Events are selected through their case, so the period and dimension filters mean the same
+    cases as on every other page. ``backlog=True`` also keeps cases submitted before the period
+    (for work in progress, where older open cases count).
+    """
+    if _has_filters(filters):
+        where, _ = where_clause(filters, "c", params, start=not backlog)
+        scope = f"e.case_id IN (SELECT c.case_id FROM cases c WHERE {where})"
+    else:
+        scope = "true"
+    ev = f"""
+        SELECT e.case_id, e.step, e.department, e.handler, e.started_at, e.completed_at, e.seq
+        FROM events e WHERE {scope}
+    """
+    w = """
+        SELECT ev.*,
+               row_number() OVER win AS pos,
+               count(*) OVER (PARTITION BY case_id) AS n_events,
+               lag(completed_at) OVER win AS prev_completed_at,
+               lag(step) OVER win AS prev_step,
+               lag(department) OVER win AS prev_department,
+               row_number() OVER (PARTITION BY case_id, step ORDER BY completed_at, seq) AS step_occurrence
+        FROM ev
+        WINDOW win AS (PARTITION BY case_id ORDER BY completed_at, seq)
+    """
+    t = f"""
+        SELECT x.*,
+               epoch(x.wait_end - x.prev_completed_at) / 3600.0 AS wait_hours,
+               CASE WHEN x.prev_completed_at IS NOT NULL
+                    THEN greatest({working_clock("x.wait_end", "c1")} - {working_clock("x.prev_completed_at", "c0")}, 0)
+                    END AS wait_workdays,
+               CASE WHEN x.started_at IS NOT NULL
+                    THEN epoch(x.completed_at - least(x.started_at, x.completed_at)) / 3600.0 END AS service_hours
+        FROM (
+            SELECT w.*, greatest(coalesce(w.started_at, w.completed_at), w.prev_completed_at) AS wait_end
+            FROM w
+        ) x
+        LEFT JOIN calendar c0 ON c0.day = x.prev_completed_at::DATE
+        LEFT JOIN calendar c1 ON c1.day = x.wait_end::DATE
+    """
+    cd = """
+        SELECT case_id, count(*) AS events,
+               min(coalesce(least(started_at, completed_at), completed_at)) AS first_at,
+               max(completed_at) AS last_at,
+               epoch(max(completed_at) - min(coalesce(least(started_at, completed_at), completed_at))) / 3600.0
+                   AS duration_hours
+        FROM ev GROUP BY case_id
+    """
+    return [("ev", ev), ("w", w), ("t", t), ("cd", cd)]
+
+
+def _with(ctes: list[tuple[str, str]]) -> str:
+    return "WITH " + ",\n".join(f"{name} AS ({body})" for name, body in ctes)
+
+
+def _frame(cur: duckdb.DuckDBPyConnection, sql: str, params: Params) -> pd.DataFrame:
+    return base.frame(cur, sql, params)
+
+
+def has_events(cur: duckdb.DuckDBPyConnection, filters: Filters) -> bool:
+    """Whether the filtered cases have any events (else analyses fall back to case-level data)."""
+    params = Params()
+    sql = f"{_with(event_ctes(filters, params)[:1])} SELECT count(*) > 0 FROM ev"
+    return bool(cur.execute(sql, params.values).fetchone()[0])
+
+
+def case_durations(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Per case: events, first_at, last_at, duration_hours (last completion − first start/completion)."""
+    params = Params()
+    sql = f"{_with(event_ctes(filters, params))} SELECT * FROM cd ORDER BY case_id"
+    return _frame(cur, sql, params)
+
+
+def waiting_time(cur: duckdb.DuckDBPyConnection, filters: Filters, by: str = "department") -> pd.DataFrame:
+    """Per step, department, handler or (department, step): counts, waiting/service statistics, share, rework.
+
+    Columns: the unit column(s), count (events), cases, waits (events with a waiting time),
+    median/p90/mean/total_wait_hours, median/p90_wait_workdays (working days by the calendar),
+    services, median/mean/total_service_hours (None without start times), total_time_hours
+    (waiting + service), share_of_case_time (of the summed case durations), rework_cases (cases in
+    which the unit handled a repeated step) and rework_rate. Ordered by total time, largest first.
+    """
+    cols = _unit_columns(by)
+    params = Params()
+    group = ", ".join(cols)
+    sql = f"""
+        {_with(event_ctes(filters, params))}
+        SELECT {group},
+               count(*) AS count,
+               count(DISTINCT case_id) AS cases,
+               count(wait_hours) AS waits,
+               quantile_cont(wait_hours, 0.5) AS median_wait_hours,
+               quantile_cont(wait_hours, 0.9) AS p90_wait_hours,
+               avg(wait_hours) AS mean_wait_hours,
+               coalesce(sum(wait_hours), 0) AS total_wait_hours,
+               quantile_cont(wait_workdays, 0.5) AS median_wait_workdays,
+               quantile_cont(wait_workdays, 0.9) AS p90_wait_workdays,
+               count(service_hours) AS services,
+               quantile_cont(service_hours, 0.5) AS median_service_hours,
+               avg(service_hours) AS mean_service_hours,
+               sum(service_hours) AS total_service_hours,
+               coalesce(sum(wait_hours), 0) + coalesce(sum(service_hours), 0) AS total_time_hours,
+               (coalesce(sum(wait_hours), 0) + coalesce(sum(service_hours), 0))
+                   / nullif((SELECT sum(duration_hours) FROM cd), 0) AS share_of_case_time,
+               count(DISTINCT case_id) FILTER (WHERE step_occurrence > 1) AS rework_cases,
+               count(DISTINCT case_id) FILTER (WHERE step_occurrence > 1) / count(DISTINCT case_id) AS rework_rate
+        FROM t
+        GROUP BY {group}
+        ORDER BY total_time_hours DESC, count DESC, {group}
+    """
+    return _frame(cur, sql, params)
+
+
+def _unit_columns(by: str) -> tuple[str, ...]:
+    if by not in UNITS:
+        raise ValueError(f"by must be one of {', '.join(UNITS)}")
+    return UNITS[by]
+
+
+def waiting_time_by_step(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    return waiting_time(cur, filters, "step")
+
+
+def waiting_time_by_department(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    return waiting_time(cur, filters, "department")
+
+
+def rework_by_step(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Per step: cases with the step, cases repeating it, rework_rate, repeat_events, is_resubmission_step."""
+    params = Params()
+    pattern = params.add(RESUBMISSION_STEP_PATTERN, "resub")
+    sql = f"""
+        {_with(event_ctes(filters, params))}
+        SELECT step,
+               count(DISTINCT case_id) AS cases,
+               count(DISTINCT case_id) FILTER (WHERE step_occurrence > 1) AS cases_repeated,
+               count(DISTINCT case_id) FILTER (WHERE step_occurrence > 1) / count(DISTINCT case_id) AS rework_rate,
+               count(*) FILTER (WHERE step_occurrence > 1) AS repeat_events,
+               regexp_matches(lower(step), {pattern}) AS is_resubmission_step
+        FROM w
+        GROUP BY step
+        ORDER BY cases_repeated DESC, rework_rate DESC, step
+    """
+    return _frame(cur, sql, params)
+
+
+def rework_summary(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, object]:
+    """Cases with events, cases with any repeated step, the rework rate, and cases with a 补正 step."""
+    params = Params()
+    pattern = params.add(RESUBMISSION_STEP_PATTERN, "resub")
+    sql = f"""
+        {_with(event_ctes(filters, params))}
+        SELECT count(DISTINCT case_id),
+               count(DISTINCT case_id) FILTER (WHERE step_occurrence > 1),
+               count(DISTINCT case_id) FILTER (WHERE regexp_matches(lower(step), {pattern}))
+        FROM w
+    """
+    cases, repeated, resub = cur.execute(sql, params.values).fetchone()
+    return {
+        "cases": int(cases),
+        "cases_with_rework": int(repeated),
+        "rework_rate": repeated / cases if cases else None,
+        "cases_with_resubmission_step": int(resub),
+    }
+
+
+def _handover_ctes(filters: Filters, params: Params, unit: str) -> list[tuple[str, str]]:
+    """Events with a known ``unit`` (department or handler) and the unit before them in the case.
+
+    Events whose unit is unknown are skipped, so A → (unknown) → B counts as one handover A → B.
+    """
+    if unit not in ("department", "handler"):
+        raise ValueError("unit must be department or handler")
+    h = f"""
+        SELECT case_id, {unit} AS unit, completed_at, started_at,
+               lag({unit}) OVER hw AS prev_unit,
+               lag(completed_at) OVER hw AS prev_completed_at
+        FROM ev WHERE {unit} IS NOT NULL
+        WINDOW hw AS (PARTITION BY case_id ORDER BY completed_at, seq)
+    """
+    ho = """
+        SELECT case_id, prev_unit AS from_unit, unit AS to_unit,
+               epoch(greatest(coalesce(started_at, completed_at), prev_completed_at) - prev_completed_at) / 3600.0
+                   AS delay_hours
+        FROM h WHERE prev_unit IS NOT NULL AND prev_unit <> unit
+    """
+    return event_ctes(filters, params) + [("h", h), ("ho", ho)]
+
+
+def handovers(cur: duckdb.DuckDBPyConnection, filters: Filters, unit: str = "department") -> dict[str, object]:
+    """部门壁垒 in numbers: handovers between departments (or handlers), their delay, handovers per case."""
+    params = Params()
+    sql = f"""
+        {_with(_handover_ctes(filters, params, unit))}
+        SELECT (SELECT count(DISTINCT case_id) FROM ev),
+               count(*), count(DISTINCT case_id),
+               quantile_cont(delay_hours, 0.5), quantile_cont(delay_hours, 0.9), avg(delay_hours),
+               coalesce(sum(delay_hours), 0),
+               (SELECT sum(duration_hours) FROM cd)
+        FROM ho
+    """
+    cases, count, cases_with, median, p90, mean, total, case_time = cur.execute(sql, params.values).fetchone()
+    return {
+        "unit": unit,
+        "cases": int(cases),
+        "handovers": int(count),
+        "cases_with_handover": int(cases_with),
+        "handovers_per_case": count / cases if cases else None,
+        "median_delay_hours": median,
+        "p90_delay_hours": p90,
+        "mean_delay_hours": mean,
+        "total_delay_hours": float(total),
+        "share_of_case_time": total / case_time if case_time else None,
+    }
+
+
+def handover_matrix(cur: duckdb.DuckDBPyConnection, filters: Filters, unit: str = "department") -> pd.DataFrame:
+    """From unit × to unit: count, cases, median/mean/total delay hours, share of case time."""
+    params = Params()
+    sql = f"""
+        {_with(_handover_ctes(filters, params, unit))}
+        SELECT from_unit, to_unit, count(*) AS count, count(DISTINCT case_id) AS cases,
+               quantile_cont(delay_hours, 0.5) AS median_delay_hours,
+               avg(delay_hours) AS mean_delay_hours,
+               sum(delay_hours) AS total_delay_hours,
+               sum(delay_hours) / nullif((SELECT sum(duration_hours) FROM cd), 0) AS share_of_case_time
+        FROM ho
+        GROUP BY from_unit, to_unit
+        ORDER BY count DESC, total_delay_hours DESC, from_unit, to_unit
+    """
+    return _frame(cur, sql, params)
+
+
+def directly_follows(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Edges of the process map: source step → target step with frequency and times.
+
+    ``median/mean/p90_hours`` are the waiting times of the target (as in pm4py's performance DFG,
+    which with start times measures from the source's completion to the target's start);
+    ``median/mean_flow_hours`` are completion to completion (the same when there are no start times).
+    """
+    params = Params()
+    sql = f"""
+        {_with(event_ctes(filters, params))}
+        SELECT prev_step AS source, step AS target, count(*) AS count, count(DISTINCT case_id) AS cases,
+               quantile_cont(wait_hours, 0.5) AS median_hours,
+               avg(wait_hours) AS mean_hours,
+               quantile_cont(wait_hours, 0.9) AS p90_hours,
+               quantile_cont(epoch(completed_at - prev_completed_at) / 3600.0, 0.5) AS median_flow_hours,
+               avg(epoch(completed_at - prev_completed_at) / 3600.0) AS mean_flow_hours
+        FROM t
+        WHERE prev_completed_at IS NOT NULL
+        GROUP BY prev_step, step
+        ORDER BY count DESC, source, target
+    """
+    return _frame(cur, sql, params)
+
+
+def process_nodes(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Nodes of the process map: step, events, cases, how often it starts and ends a case."""
+    params = Params()
+    sql = f"""
+        {_with(event_ctes(filters, params))}
+        SELECT step, count(*) AS count, count(DISTINCT case_id) AS cases,
+               count(*) FILTER (WHERE pos = 1) AS start_count,
+               count(*) FILTER (WHERE pos = n_events) AS end_count,
+               quantile_cont(wait_hours, 0.5) AS median_wait_hours
+        FROM t GROUP BY step ORDER BY count DESC, step
+    """
+    return _frame(cur, sql, params)
+
+
+def _day_range(cur: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[dt.date, dt.date] | None:
+    start, end = filters.start, filters.end
+    if start is None or end is None:
+        lo, hi = cur.execute(
+            """
+            SELECT least((SELECT min(submitted_at) FROM cases), (SELECT min(completed_at) FROM events))::DATE,
+                   greatest((SELECT max(coalesce(completed_at, submitted_at)) FROM cases),
+                            (SELECT max(completed_at) FROM events))::DATE
+            """
+        ).fetchone()
+        start, end = start or lo, end or hi
+    if start is None or end is None or start > end:
+        return None
+    return start, end
+
+
+def work_in_progress(cur: duckdb.DuckDBPyConnection, filters: Filters, source: str = "auto") -> pd.DataFrame:
+    """Cases open at each day's end, per department: columns day, department, open_cases.
+
+    From events, a case sits between two events in the department of the next one (the one that
+    receives it), and an open case after its last event in that event's department. From cases
+    only (``source='cases'``, or no events), a case sits in its own department from submission to
+    completion. Days run over the period (else the data's range); days with no open case are absent.
+    """
+    span = _day_range(cur, filters)
+    if span is None:
+        return pd.DataFrame(columns=["day", "department", "open_cases"])
+    if source == "auto":
+        source = "events" if has_events(cur, filters) else "cases"
+    params = Params()
+    first, last = params.add(span[0], "d0"), params.add(span[1], "d1")
+    days = f"SELECT unnest(range({first}::DATE, {last}::DATE + 1, INTERVAL 1 DAY))::DATE AS day"
+    if source == "events":
+        ctes = event_ctes(filters, params, backlog=True) + [
+            (
+                "seg",
+                """
+                SELECT department, prev_completed_at AS seg_start, completed_at AS seg_end
+                FROM w WHERE prev_completed_at IS NOT NULL
+                UNION ALL
+                SELECT w.department, w.completed_at, NULL
+                FROM w JOIN cases c ON c.case_id = w.case_id
+                WHERE w.pos = w.n_events AND c.completed_at IS NULL AND coalesce(c.status, 'open') = 'open'
+                """,
+            )
+        ]
+    else:
+        where, _ = where_clause(filters, "c", params, start=False)
+        ctes = [
+            (
+                "seg",
+                f"""
+                SELECT c.department, c.submitted_at AS seg_start,
+                       CASE WHEN c.completed_at IS NOT NULL THEN c.completed_at
+                            WHEN coalesce(c.status, 'open') = 'open' THEN NULL
+                            ELSE c.submitted_at END AS seg_end
+                FROM cases c WHERE {where}
+                """,
+            )
+        ]
+    ctes.append(("days", days))
+    sql = f"""
+        {_with(ctes)}
+        SELECT d.day, s.department, count(*) AS open_cases
+        FROM days d JOIN seg s
+          ON s.seg_start < (d.day + 1)::TIMESTAMP AND (s.seg_end IS NULL OR s.seg_end >= (d.day + 1)::TIMESTAMP)
+        GROUP BY d.day, s.department
+        ORDER BY d.day, open_cases DESC, s.department
+    """
+    return _frame(cur, sql, params)
+
+
+# --- the table behind `cli.py bottlenecks` and the ranking -------------------------------------
+
+TABLE_COLUMNS = (
+    "count", "cases", "median_wait_hours", "p90_wait_hours", "mean_wait_hours", "total_wait_hours",
+    "total_time_hours", "share_of_case_time", "median_wait_workdays", "rework_rate",
+)  # fmt: skip
+
+
+def bottleneck_table(cur: duckdb.DuckDBPyConnection, filters: Filters, by: str = "department") -> pd.DataFrame:
+    """The bottleneck rows for ``by`` (department or step), with ``unit`` naming the row and ``source``.
+
+    Without events, by department falls back to cases: count = completed cases, waiting = the
+    whole processing time (submission to completion) spent in the case's department.
+    """
+    if has_events(cur, filters):
+        frame = waiting_time(cur, filters, by)
+        frame.insert(0, "unit", frame[by])
+        frame["source"] = "events"
+        return frame[["unit", by, *TABLE_COLUMNS, "source"]]
+    if by != "department":
+        return pd.DataFrame(columns=["unit", by, *TABLE_COLUMNS, "source"])
+    dept = timeliness.department_processing(cur, filters)
+    frame = pd.DataFrame(
+        {
+            "unit": dept["department"],
+            "department": dept["department"],
+            "count": dept["completed"],
+            "cases": dept["cases"],
+            "median_wait_hours": dept["median_natural_days"] * 24,
+            "p90_wait_hours": dept["p90_natural_days"] * 24,
+            "mean_wait_hours": dept["mean_natural_days"] * 24,
+            "total_wait_hours": dept["total_natural_days"] * 24,
+            "total_time_hours": dept["total_natural_days"] * 24,
+            "share_of_case_time": dept["share_of_processing_time"],
+            "median_wait_workdays": dept["median_working_days"],
+            "rework_rate": None,
+            "source": "cases",
+        }
+    )
+    return frame.sort_values("total_time_hours", ascending=False, na_position="last").reset_index(drop=True)
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:.0f}%" if share >= 0.095 else f"{share * 100:.1f}%"
+
+
+def _num(x: float) -> str:
+    return f"{x:.1f}"
+
+
+def _duration(workdays: float | None, hours: float | None) -> tuple[str, str]:
+    """A waiting time in words, in working days when the calendar covers it, else hours or days."""
+    if workdays is not None and not pd.isna(workdays):
+        return f"{_num(workdays)} 个工作日", f"{_num(workdays)} working days"
+    if hours is None or pd.isna(hours):
+        return "未知", "unknown"
+    if hours >= 48:
+        return f"{_num(hours / 24)} 天", f"{_num(hours / 24)} days"
+    return f"{_num(hours)} 小时", f"{_num(hours)} hours"
+
+
+def _finding(kind: str, unit: str, score: float, zh: str, en: str, evidence: dict[str, object]) -> dict[str, object]:
+    clean = {k: (None if v is None or (isinstance(v, float) and pd.isna(v)) else _py(v)) for k, v in evidence.items()}
+    return {"kind": kind, "unit": unit, "score": float(score), "text_zh": zh, "text_en": en, "evidence": clean}
+
+
+def _py(v: object) -> object:
+    if hasattr(v, "item"):
+        return v.item()  # numpy scalar
+    return v
+
+
+def rank_bottlenecks(
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    top: int = 5,
+    *,
+    min_count: int = 3,
+    per_kind: int = 2,
+    as_of: dt.date | None = None,
+) -> list[dict[str, object]]:
+    """The top bottlenecks as short sentences (zh, en) with their evidence, biggest impact first.
+
+    Candidates, each scored as the share of a whole it accounts for:
+
+    - ``wait``: waiting at a department's step (share of all case time);
+    - ``department_wait``: all waiting at a department whose median wait is above the median of
+      all waits — slow, not merely busy (share of all case time);
+    - ``handover``: handovers from one department to another (share of case time spent in them);
+    - ``rework``: a repeated step (share of cases reworked);
+    - ``overdue``: a department's late completions (share of all completed cases with a due
+      date) and its open overdue cases (share of all cases open at the as-of day);
+    - ``slow_department``, for case-level logs: a department's share of all processing time.
+
+    Candidates need at least ``min_count`` events or cases. So that a leader sees every kind of
+    problem, the best candidate of each kind is taken first, then the rest by score with at most
+    ``per_kind`` of a kind, then any left; the result is ordered by score.
+    """
+    candidates: list[dict[str, object]] = []
+    if has_events(cur, filters):
+        candidates += _wait_findings(cur, filters, min_count)
+        candidates += _department_wait_findings(cur, filters, min_count)
+        candidates += _handover_findings(cur, filters, min_count)
+        candidates += _rework_findings(cur, filters, min_count)
+    else:
+        candidates += _slow_department_findings(cur, filters, min_count)
+    candidates += _overdue_findings(cur, filters, as_of)
+    candidates.sort(key=lambda f: -f["score"])  # type: ignore[operator]
+    chosen: list[dict[str, object]] = []
+    taken: dict[str, int] = {}
+    for f in candidates:  # the best of each kind
+        if len(chosen) < top and f["kind"] not in taken:
+            chosen.append(f)
+            taken[f["kind"]] = 1  # type: ignore[index]
+    for capped in (True, False):  # then by score, at most per_kind of a kind; then whatever is left
+        for f in candidates:
+            if len(chosen) >= top:
+                break
+            if f not in chosen and (not capped or taken[f["kind"]] < per_kind):  # type: ignore[index]
+                chosen.append(f)
+                taken[f["kind"]] += 1  # type: ignore[index]
+    chosen.sort(key=lambda f: -f["score"])  # type: ignore[operator]
+    return chosen
+
+
+def _wait_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: int) -> list[dict[str, object]]:
+    frame = waiting_time(cur, filters, "department_step")
+    out = []
+    for r in frame.itertuples(index=False):
+        if r.waits < min_count or pd.isna(r.share_of_case_time) or not r.share_of_case_time:
+            continue
+        zh_d, en_d = _duration(r.median_wait_workdays, r.median_wait_hours)
+        share = float(r.share_of_case_time)
+        where_zh = f"{r.department} 的{r.step}环节" if r.department is not None else f"{r.step}环节"
+        where_en = f"{r.step} at {r.department}" if r.department is not None else f"{r.step}"
+        out.append(
+            _finding(
+                "wait", f"{r.department} / {r.step}" if r.department is not None else str(r.step), share,
+                f"{where_zh}中位等待 {zh_d}，占全部办理时间的 {_pct(share)}",
+                f"{where_en}: median wait {en_d}, {_pct(share)} of all case time",
+                {"department": r.department, "step": r.step, "count": r.count, "cases": r.cases,
+                 "median_wait_hours": r.median_wait_hours, "median_wait_workdays": r.median_wait_workdays,
+                 "total_wait_hours": r.total_wait_hours, "share_of_case_time": share},
+            )
+        )  # fmt: skip
+    return out
+
+
+def overall_median_wait_hours(cur: duckdb.DuckDBPyConnection, filters: Filters) -> float | None:
+    """The median of all waiting times of the selection: the yardstick for a 'slow' department."""
+    params = Params()
+    sql = f"{_with(event_ctes(filters, params))} SELECT quantile_cont(wait_hours, 0.5) FROM t"
+    return cur.execute(sql, params.values).fetchone()[0]
+
+
+def _department_wait_findings(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: int
+) -> list[dict[str, object]]:
+    frame = waiting_time(cur, filters, "department")
+    overall = overall_median_wait_hours(cur, filters)
+    out = []
+    for r in frame.itertuples(index=False):
+        if r.department is None or r.waits < min_count or overall is None or pd.isna(r.share_of_case_time):
+            continue
+        if pd.isna(r.median_wait_hours) or r.median_wait_hours <= overall or not r.share_of_case_time:
+            continue
+        zh_d, en_d = _duration(r.median_wait_workdays, r.median_wait_hours)
+        zh_o, en_o = _duration(None, overall)
+        share = float(r.share_of_case_time)
+        out.append(
+            _finding(
+                "department_wait", str(r.department), share,
+                f"{r.department} 经手的环节中位等待 {zh_d}（全镇中位 {zh_o}），合计占全部办理时间的 {_pct(share)}",
+                f"{r.department}: median wait {en_d} (all steps: {en_o}), {_pct(share)} of all case time",
+                {"department": r.department, "count": r.count, "cases": r.cases,
+                 "median_wait_hours": r.median_wait_hours, "median_wait_workdays": r.median_wait_workdays,
+                 "overall_median_wait_hours": overall, "total_time_hours": r.total_time_hours,
+                 "share_of_case_time": share},
+            )
+        )  # fmt: skip
+    return out
+
+
+def _handover_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: int) -> list[dict[str, object]]:
+    frame = handover_matrix(cur, filters, "department")
+    out = []
+    for r in frame.itertuples(index=False):
+        if r.count < min_count or pd.isna(r.share_of_case_time) or not r.share_of_case_time:
+            continue
+        share = float(r.share_of_case_time)
+        zh_d, en_d = _duration(None, r.median_delay_hours)
+        out.append(
+            _finding(
+                "handover", f"{r.from_unit} → {r.to_unit}", share,
+                f"{r.from_unit} → {r.to_unit} 移交 {r.count} 次，中位耗时 {zh_d}，占全部办理时间的 {_pct(share)}",
+                f"Handover {r.from_unit} → {r.to_unit}: {r.count} times, median {en_d}, "
+                f"{_pct(share)} of all case time",
+                {"from": r.from_unit, "to": r.to_unit, "count": r.count, "cases": r.cases,
+                 "median_delay_hours": r.median_delay_hours, "total_delay_hours": r.total_delay_hours,
+                 "share_of_case_time": share},
+            )
+        )  # fmt: skip
+    return out
+
+
+def _rework_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: int) -> list[dict[str, object]]:
+    frame = rework_by_step(cur, filters)
+    total = rework_summary(cur, filters)["cases"]
+    out = []
+    for r in frame.itertuples(index=False):
+        if r.cases_repeated == 0 or r.cases < min_count or not total:
+            continue
+        score = r.cases_repeated / total
+        rate = float(r.rework_rate)
+        out.append(
+            _finding(
+                "rework", str(r.step), score,
+                f"{r.step}环节在 {r.cases} 件中有 {r.cases_repeated} 件重复办理（返工率 {_pct(rate)}）",
+                f"{r.step} was repeated in {r.cases_repeated} of {r.cases} cases (rework rate {_pct(rate)})",
+                {"step": r.step, "cases": r.cases, "cases_repeated": r.cases_repeated, "rework_rate": rate,
+                 "repeat_events": r.repeat_events, "is_resubmission_step": bool(r.is_resubmission_step)},
+            )
+        )  # fmt: skip
+    return out
+
+
+def _slow_department_findings(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: int
+) -> list[dict[str, object]]:
+    frame = timeliness.department_processing(cur, filters)
+    out = []
+    for r in frame.itertuples(index=False):
+        if r.department is None or r.completed < min_count or pd.isna(r.share_of_processing_time):
+            continue
+        share = float(r.share_of_processing_time)
+        zh_d, en_d = _duration(
+            r.median_working_days, None if pd.isna(r.median_natural_days) else r.median_natural_days * 24
+        )
+        out.append(
+            _finding(
+                "slow_department", str(r.department), share,
+                f"{r.department} 办件中位办理 {zh_d}（{r.completed} 件），占全部办理时间的 {_pct(share)}",
+                f"{r.department}: median processing {en_d} ({r.completed} cases), {_pct(share)} of all processing time",
+                {"department": r.department, "completed": r.completed,
+                 "median_working_days": r.median_working_days, "median_natural_days": r.median_natural_days,
+                 "share_of_processing_time": share},
+            )
+        )  # fmt: skip
+    return out
+
+
+def _overdue_findings(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, as_of: dt.date | None
+) -> list[dict[str, object]]:
+    frame = timeliness.department_processing(cur, filters, as_of=as_of)
+    out = []
+    with_due_total = frame["with_due"].sum()
+    open_total = frame["open_cases"].sum()
+    day = as_of or filters.as_of()
+    for r in frame.itertuples(index=False):
+        if r.department is None:
+            continue
+        if r.overdue_completed and with_due_total:
+            rate = r.overdue_completed / r.with_due if r.with_due else None
+            rate_zh = f"（超期率 {_pct(rate)}）" if rate is not None else ""
+            rate_en = f" (overdue rate {_pct(rate)})" if rate is not None else ""
+            out.append(
+                _finding(
+                    "overdue", str(r.department), float(r.overdue_completed / with_due_total),
+                    f"{r.department} 办结 {r.with_due} 件中超期 {r.overdue_completed} 件{rate_zh}",
+                    f"{r.department}: {r.overdue_completed} of {r.with_due} completed cases finished late{rate_en}",
+                    {"department": r.department, "overdue_completed": r.overdue_completed,
+                     "completed_with_due": r.with_due, "overdue_rate": rate},
+                )
+            )  # fmt: skip
+        if r.open_overdue and open_total:
+            out.append(
+                _finding(
+                    "overdue", str(r.department), float(r.open_overdue / open_total),
+                    f"{r.department} 有 {r.open_overdue} 件在办件已超期（截至 {day:%Y-%m-%d}）",
+                    f"{r.department} has {r.open_overdue} open cases past due (as of {day:%Y-%m-%d})",
+                    {"department": r.department, "open_overdue": r.open_overdue, "open_cases": r.open_cases,
+                     "as_of": day.isoformat()},
+                )
+            )  # fmt: skip
+    return out

@@ -1,0 +1,503 @@
+"""The KPI catalogue: every number of the dashboard declared once, as data.
+
+Pages, the CLI, the monthly reports and the tests all ask for a KPI by its id; nothing else
+defines a KPI. Each entry carries its Chinese and English names, the plain-language definition
+shown in the UI (口径说明), the SQL that computes it, its unit and direction, a default target
+and the fields it needs (so that a KPI whose field is absent is reported as unknown, never 0).
+
+The SQL pieces are aggregate expressions evaluated by :mod:`metrics.kpis` over one of four
+row sets (``scope``), each built once in :mod:`metrics.base`:
+
+- ``period``: cases submitted in the period (alias-free columns of the ``cases`` view plus the
+  flags ``is_online``, ``is_completed``, ``delivered_in_person``, ``days_in_promised_unit``);
+- ``backlog``: cases open at the end of the as-of day (flags ``is_overdue``, ``is_at_risk``);
+- ``catalog``: rows of the ``service_items`` view (flag ``comparable_limits``);
+- ``items``: one row per service item with cases in the period (flag ``name_only``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+UNITS = ("count", "rate", "days")
+
+
+@dataclass(frozen=True)
+class Field:
+    """A field a KPI needs; when the data has no value of it anywhere, the KPI is unknown."""
+
+    key: str
+    label_zh: str
+    label_en: str
+
+
+FIELDS: dict[str, Field] = {
+    f.key: f
+    for f in (
+        Field("submitted_at", "申请时间", "submission time"),
+        Field("channel", "申请渠道", "channel"),
+        Field("visits", "跑动次数", "number of visits"),
+        Field("completed_at", "办结时间", "completion time"),
+        Field("processing_days_working", "办理时长（工作日）", "processing time in working days"),
+        Field("due_at", "办结时限（截止日期）", "due date"),
+        Field("promised_days", "承诺时限", "promised time limit"),
+        Field("resubmissions", "补正次数", "number of resubmissions (补正)"),
+        Field("satisfaction", "满意度评价", "satisfaction rating"),
+        Field("catalog", "事项目录", "service catalogue"),
+        Field("catalog_online_capable", "事项目录中的“网上可办”", "the catalogue's online-capable flag"),
+        Field("catalog_limits", "事项目录中的承诺时限与法定时限", "promised and statutory limits in the catalogue"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI. Rates use numerator/denominator; counts use value; days use value + natural_value."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    definition_zh: str
+    definition_en: str
+    unit: str  # count | rate | days
+    higher_is_better: bool
+    default_target: float | None
+    requires: tuple[str, ...]
+    scope: str  # period | backlog | catalog | items
+    value: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+    natural_value: str | None = None  # days KPIs: the same statistic in natural days
+    n: str | None = None  # days KPIs: how many cases the statistic is over
+    numerator_zh: str = ""
+    numerator_en: str = ""
+    denominator_zh: str = ""
+    denominator_en: str = ""
+
+    def __post_init__(self) -> None:
+        if self.unit not in UNITS:
+            raise ValueError(f"{self.id}: unit {self.unit!r}")
+        if self.unit == "rate" and not (self.numerator and self.denominator):
+            raise ValueError(f"{self.id}: a rate needs numerator and denominator")
+        if self.unit != "rate" and not self.value:
+            raise ValueError(f"{self.id}: needs a value expression")
+        unknown = [f for f in self.requires if f not in FIELDS]
+        if unknown:
+            raise ValueError(f"{self.id}: unknown fields {unknown}")
+
+    def name(self, lang: str = "zh") -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+    def definition(self, lang: str = "zh") -> str:
+        return self.definition_zh if lang == "zh" else self.definition_en
+
+    def meets_target(self, value: float | None, target: float | None = None) -> bool | None:
+        """Whether ``value`` reaches the target (the default one unless given); None when either is unknown."""
+        target = self.default_target if target is None else target
+        if value is None or target is None:
+            return None
+        return value >= target if self.higher_is_better else value <= target
+
+
+_COMPLETED = "is_completed"
+_PROMISED_RATIO = "days_in_promised_unit / promised_days"
+
+KPIS: tuple[Kpi, ...] = (
+    Kpi(
+        id="cases",
+        name_zh="办件量",
+        name_en="Cases",
+        definition_zh="统计期内提交（申请）的办件数量，按申请时间归入统计期。",
+        definition_en="Cases submitted in the period, counted by submission time.",
+        unit="count",
+        higher_is_better=True,
+        default_target=None,
+        requires=("submitted_at",),
+        scope="period",
+        value="count(*)",
+    ),
+    Kpi(
+        id="online_rate",
+        name_zh="网办率",
+        name_en="Online rate",
+        definition_zh="通过网上（网站）或移动端（掌上办、APP、小程序）申请的办件 ÷ 渠道已知的办件。",
+        definition_en="Cases filed online (web) or on mobile (app, mini-program) ÷ cases whose channel is known.",
+        unit="rate",
+        higher_is_better=True,
+        default_target=0.6,
+        requires=("channel",),
+        scope="period",
+        numerator="count(*) FILTER (WHERE is_online)",
+        denominator="count(is_online)",
+        numerator_zh="网上及移动端办件",
+        numerator_en="online and mobile cases",
+        denominator_zh="渠道已知的办件",
+        denominator_en="cases with a known channel",
+    ),
+    Kpi(
+        id="fully_online_rate",
+        name_zh="全程网办率",
+        name_en="Fully online rate",
+        definition_zh="网上或移动端申请、到现场 0 次（已知结果送达方式时为网上送达或邮寄）的办件 ÷ 渠道和跑动次数均已知的办件。",
+        definition_en=(
+            "Cases filed online or on mobile with zero visits (and, where the delivery of the result is known, "
+            "delivered online or by post) ÷ cases whose channel and visits are known."
+        ),
+        unit="rate",
+        higher_is_better=True,
+        default_target=0.3,
+        requires=("channel", "visits"),
+        scope="period",
+        numerator="count(*) FILTER (WHERE is_online AND visits = 0 AND NOT coalesce(delivered_in_person, false))",
+        denominator="count(*) FILTER (WHERE is_online IS NOT NULL AND visits IS NOT NULL)",
+        numerator_zh="全程网办的办件",
+        numerator_en="fully online cases",
+        denominator_zh="渠道和跑动次数已知的办件",
+        denominator_en="cases with known channel and visits",
+    ),
+    Kpi(
+        id="online_capable_rate",
+        name_zh="网上可办率",
+        name_en="Online-capable rate",
+        definition_zh="事项目录中标为“网上可办”的事项 ÷ 目录事项（需要上传事项目录，与统计期无关）。",
+        definition_en="Catalogue items marked online-capable ÷ catalogue items (needs the service catalogue; not period-bound).",
+        unit="rate",
+        higher_is_better=True,
+        default_target=0.9,
+        requires=("catalog", "catalog_online_capable"),
+        scope="catalog",
+        numerator="count(*) FILTER (WHERE online_capable)",
+        denominator="count(online_capable)",
+        numerator_zh="网上可办事项",
+        numerator_en="online-capable items",
+        denominator_zh="目录事项",
+        denominator_en="catalogue items",
+    ),
+    Kpi(
+        id="zero_visit_rate",
+        name_zh="零跑动率",
+        name_en="Zero-visit rate",
+        definition_zh="到现场 0 次的办件 ÷ 跑动次数已知的办件。",
+        definition_en="Cases with no visit to an office ÷ cases whose number of visits is known.",
+        unit="rate",
+        higher_is_better=True,
+        default_target=0.5,
+        requires=("visits",),
+        scope="period",
+        numerator="count(*) FILTER (WHERE visits = 0)",
+        denominator="count(visits)",
+        numerator_zh="零跑动办件",
+        numerator_en="zero-visit cases",
+        denominator_zh="跑动次数已知的办件",
+        denominator_en="cases with known visits",
+    ),
+    Kpi(
+        id="max_one_visit_rate",
+        name_zh="最多跑一次率",
+        name_en="At-most-one-visit rate",
+        definition_zh="到现场不超过 1 次的办件 ÷ 跑动次数已知的办件。",
+        definition_en="Cases with at most one visit ÷ cases whose number of visits is known.",
+        unit="rate",
+        higher_is_better=True,
+        default_target=0.95,
+        requires=("visits",),
+        scope="period",
+        numerator="count(*) FILTER (WHERE visits <= 1)",
+        denominator="count(visits)",
+        numerator_zh="最多跑一次的办件",
+        numerator_en="cases with at most one visit",
+        denominator_zh="跑动次数已知的办件",
+        denominator_en="cases with known visits",
+    ),
+    Kpi(
+        id="median_processing_days",
+        name_zh="办理时长中位数",
+        name_en="Median processing time",
+        definition_zh="已办结办件从申请到办结的时长的中位数，按工作日计（节假日、周末不计，调休上班日计入）；括号内为自然日。",
+        definition_en=(
+            "Median time from submission to completion of completed cases, in working days (holidays and weekends "
+            "excluded, make-up workdays included); natural days alongside."
+        ),
+        unit="days",
+        higher_is_better=False,
+        default_target=None,
+        requires=("completed_at", "processing_days_working"),
+        scope="period",
+        value=f"quantile_cont(processing_days_working, 0.5) FILTER (WHERE {_COMPLETED})",
+        natural_value=f"quantile_cont(processing_days_natural, 0.5) FILTER (WHERE {_COMPLETED})",
+        n=f"count(processing_days_working) FILTER (WHERE {_COMPLETED})",
+        denominator_zh="已办结且时长可算的办件",
+        denominator_en="completed cases with a measurable processing time",
+    ),
+    Kpi(
+        id="p90_processing_days",
+        name_zh="办理时长 90 分位",
+        name_en="90th-percentile processing time",
+        definition_zh="已办结办件办理时长（工作日）的 90 分位数（线性插值）：九成办件不超过此时长。",
+        definition_en="90th percentile (linear interpolation) of the processing time of completed cases, in working days.",
+        unit="days",
+        higher_is_better=False,
+        default_target=None,
+        requires=("completed_at", "processing_days_working"),
+        scope="period",
+        value=f"quantile_cont(processing_days_working, 0.9) FILTER (WHERE {_COMPLETED})",
+        natural_value=f"quantile_cont(processing_days_natural, 0.9) FILTER (WHERE {_COMPLETED})",
+        n=f"count(processing_days_working) FILTER (WHERE {_COMPLETED})",
+        denominator_zh="已办结且时长可算的办件",
+        denominator_en="completed cases with a measurable processing time",
+    ),
+    Kpi(
+        id="on_time_rate",
+        name_zh="按时办结率",
+        name_en="On-time rate",
+        definition_zh="在办结时限内（不晚于截止时间）办结的办件 ÷ 有办结时限的已办结办件。",
+        definition_en="Completed cases finished by their due time ÷ completed cases that have a due date.",
+        unit="rate",
+        higher_is_better=True,
+        default_target=0.98,
+        requires=("completed_at", "due_at"),
+        scope="period",
+        numerator=f"count(*) FILTER (WHERE {_COMPLETED} AND due_at IS NOT NULL AND completed_at <= due_at)",
+        denominator=f"count(*) FILTER (WHERE {_COMPLETED} AND due_at IS NOT NULL)",
+        numerator_zh="按时办结的办件",
+        numerator_en="cases completed on time",
+        denominator_zh="有办结时限的已办结办件",
+        denominator_en="completed cases with a due date",
+    ),
+    Kpi(
+        id="overdue_rate",
+        name_zh="超期率",
+        name_en="Overdue rate",
+        definition_zh="晚于办结时限办结的办件 ÷ 有办结时限的已办结办件。",
+        definition_en="Completed cases finished after their due time ÷ completed cases that have a due date.",
+        unit="rate",
+        higher_is_better=False,
+        default_target=0.02,
+        requires=("completed_at", "due_at"),
+        scope="period",
+        numerator=f"count(*) FILTER (WHERE {_COMPLETED} AND due_at IS NOT NULL AND completed_at > due_at)",
+        denominator=f"count(*) FILTER (WHERE {_COMPLETED} AND due_at IS NOT NULL)",
+        numerator_zh="超期办结的办件",
+        numerator_en="cases completed late",
+        denominator_zh="有办结时限的已办结办件",
+        denominator_en="completed cases with a due date",
+    ),
+    Kpi(
+        id="open_overdue_cases",
+        name_zh="在办超期件",
+        name_en="Open overdue cases",
+        definition_zh="截至统计期末日终仍未办结、且已过办结时限的办件数（含统计期前提交的积压件）。",
+        definition_en=(
+            "Cases still open at the end of the period's last day and past their due time "
+            "(including backlog submitted before the period)."
+        ),
+        unit="count",
+        higher_is_better=False,
+        default_target=0,
+        requires=("due_at",),
+        scope="backlog",
+        value="count(*) FILTER (WHERE is_overdue)",
+    ),
+    Kpi(
+        id="at_risk_cases",
+        name_zh="临期预警件",
+        name_en="Cases at risk",
+        definition_zh="截至统计期末日终仍未办结、尚未超期，但将在 2 个工作日内到期的办件数。",
+        definition_en=(
+            "Cases open at the end of the period's last day, not yet overdue, whose due date falls within "
+            "the next 2 working days."
+        ),
+        unit="count",
+        higher_is_better=False,
+        default_target=None,
+        requires=("due_at",),
+        scope="backlog",
+        value="count(*) FILTER (WHERE is_at_risk)",
+    ),
+    Kpi(
+        id="speedup_rate",
+        name_zh="实际提速率",
+        name_en="Actual speed-up",
+        definition_zh="已办结办件“1 − 实际用时 ÷ 承诺时限”的平均值（实际用时按承诺时限的单位计：工作日或自然日）。",
+        definition_en=(
+            "Mean over completed cases of 1 − actual time ÷ promised time (actual time in the promised unit: "
+            "working or natural days)."
+        ),
+        unit="rate",
+        higher_is_better=True,
+        default_target=0.5,
+        requires=("completed_at", "promised_days"),
+        scope="period",
+        numerator=(
+            f"sum(1 - {_PROMISED_RATIO}) FILTER (WHERE {_COMPLETED} AND promised_days > 0 "
+            "AND days_in_promised_unit IS NOT NULL)"
+        ),
+        denominator=(
+            f"count(*) FILTER (WHERE {_COMPLETED} AND promised_days > 0 AND days_in_promised_unit IS NOT NULL)"
+        ),
+        numerator_zh="各办件提速率之和",
+        numerator_en="sum of the cases' speed-ups",
+        denominator_zh="有承诺时限的已办结办件",
+        denominator_en="completed cases with a promised time",
+    ),
+    Kpi(
+        id="compression_rate",
+        name_zh="承诺时限压缩率",
+        name_en="Time-limit compression",
+        definition_zh="目录事项“1 − 承诺时限 ÷ 法定时限”的平均值（仅计两者均有且单位相同的事项；需要事项目录）。",
+        definition_en=(
+            "Mean over catalogue items of 1 − promised ÷ statutory time limit (items with both limits in the "
+            "same unit; needs the catalogue)."
+        ),
+        unit="rate",
+        higher_is_better=True,
+        default_target=0.5,
+        requires=("catalog", "catalog_limits"),
+        scope="catalog",
+        numerator="sum(1 - promised_days / statutory_days) FILTER (WHERE comparable_limits)",
+        denominator="count(*) FILTER (WHERE comparable_limits)",
+        numerator_zh="各事项压缩率之和",
+        numerator_en="sum of the items' compression",
+        denominator_zh="同时有承诺时限和法定时限的目录事项",
+        denominator_en="catalogue items with promised and statutory limits",
+    ),
+    Kpi(
+        id="first_pass_rate",
+        name_zh="一次办结率",
+        name_en="First-pass rate",
+        definition_zh="未经补正（补正次数为 0）即办结的办件 ÷ 补正次数已知的已办结办件。",
+        definition_en="Completed cases that needed no resubmission (补正) ÷ completed cases whose resubmissions are known.",
+        unit="rate",
+        higher_is_better=True,
+        default_target=0.9,
+        requires=("resubmissions",),
+        scope="period",
+        numerator=f"count(*) FILTER (WHERE {_COMPLETED} AND resubmissions = 0)",
+        denominator=f"count(resubmissions) FILTER (WHERE {_COMPLETED})",
+        numerator_zh="一次办结的办件",
+        numerator_en="cases completed without resubmission",
+        denominator_zh="补正次数已知的已办结办件",
+        denominator_en="completed cases with known resubmissions",
+    ),
+    Kpi(
+        id="resubmission_rate",
+        name_zh="补正率",
+        name_en="Resubmission rate",
+        definition_zh="至少补正 1 次（群众需再次提交材料）的办件 ÷ 补正次数已知的办件。",
+        definition_en="Cases with at least one resubmission (the applicant had to submit again) ÷ cases with known resubmissions.",
+        unit="rate",
+        higher_is_better=False,
+        default_target=0.1,
+        requires=("resubmissions",),
+        scope="period",
+        numerator="count(*) FILTER (WHERE resubmissions >= 1)",
+        denominator="count(resubmissions)",
+        numerator_zh="有补正的办件",
+        numerator_en="cases with a resubmission",
+        denominator_zh="补正次数已知的办件",
+        denominator_en="cases with known resubmissions",
+    ),
+    Kpi(
+        id="good_rating_rate",
+        name_zh="好评率",
+        name_en="Good-rating rate",
+        definition_zh="3–5 分的评价 ÷ 全部评价（好评率普遍接近 99.9%，请优先关注差评数和参评率）。",
+        definition_en="Ratings of 3–5 ÷ all ratings (close to 99.9% almost everywhere: read bad ratings and participation first).",
+        unit="rate",
+        higher_is_better=True,
+        default_target=0.99,
+        requires=("satisfaction",),
+        scope="period",
+        numerator="count(*) FILTER (WHERE satisfaction BETWEEN 3 AND 5)",
+        denominator="count(satisfaction)",
+        numerator_zh="好评（3–5 分）",
+        numerator_en="ratings of 3-5",
+        denominator_zh="评价",
+        denominator_en="ratings",
+    ),
+    Kpi(
+        id="bad_ratings",
+        name_zh="差评数",
+        name_en="Bad ratings",
+        definition_zh="1–2 分的评价数量。",
+        definition_en="Number of ratings of 1 or 2.",
+        unit="count",
+        higher_is_better=False,
+        default_target=0,
+        requires=("satisfaction",),
+        scope="period",
+        value="count(*) FILTER (WHERE satisfaction BETWEEN 1 AND 2)",
+    ),
+    Kpi(
+        id="rating_participation",
+        name_zh="参评率",
+        name_en="Rating participation",
+        definition_zh="有满意度评价的已办结办件 ÷ 已办结办件。",
+        definition_en="Completed cases that received a rating ÷ completed cases.",
+        unit="rate",
+        higher_is_better=True,
+        default_target=0.5,
+        requires=("satisfaction",),
+        scope="period",
+        numerator=f"count(satisfaction) FILTER (WHERE {_COMPLETED})",
+        denominator=f"count(*) FILTER (WHERE {_COMPLETED})",
+        numerator_zh="已评价的已办结办件",
+        numerator_en="rated completed cases",
+        denominator_zh="已办结办件",
+        denominator_en="completed cases",
+    ),
+    Kpi(
+        id="name_only_items",
+        name_zh="摆设事项",
+        name_en="Online in name only",
+        definition_zh=(
+            "事项目录标为网上可办、统计期内办件不少于 10 件，但网办占比低于 5% 的事项数；"
+            "未上传目录时，为办件不少于 10 件却没有一件网办的事项数。"
+        ),
+        definition_en=(
+            "Items the catalogue marks online-capable with at least 10 cases in the period but an online share "
+            "below 5%; without a catalogue, items with at least 10 cases and not a single online case."
+        ),
+        unit="count",
+        higher_is_better=False,
+        default_target=0,
+        requires=("channel",),
+        scope="items",
+        value="count(*) FILTER (WHERE name_only)",
+    ),
+)
+
+KPI_BY_ID: dict[str, Kpi] = {k.id: k for k in KPIS}
+KPI_IDS: tuple[str, ...] = tuple(KPI_BY_ID)
+
+#: Defaults for the 摆设 rule; callers may override them.
+NAME_ONLY_THRESHOLD = 0.05
+NAME_ONLY_MIN_CASES = 10
+#: "At risk" means due within this many working days after the as-of day.
+AT_RISK_WORKDAYS = 2
+
+
+def get(kpi_id: str) -> Kpi:
+    try:
+        return KPI_BY_ID[kpi_id]
+    except KeyError:
+        raise KeyError(f"unknown KPI {kpi_id!r}; known: {', '.join(KPI_IDS)}") from None
+
+
+def reason_missing_field(field_key: str) -> dict[str, str]:
+    """Why a KPI is unknown: the data has no value of one of its fields."""
+    if field_key == "catalog":
+        return {"zh": "尚未上传事项目录，无法计算", "en": "no service catalogue has been uploaded"}
+    f = FIELDS[field_key]
+    return {"zh": f"数据中没有「{f.label_zh}」，无法计算", "en": f"the data has no {f.label_en}"}
+
+
+def reason_empty_denominator(kpi: Kpi) -> dict[str, str]:
+    """Why a rate is unknown: nothing to divide by in this selection."""
+    return {"zh": f"所选范围内「{kpi.denominator_zh}」为 0", "en": f"no {kpi.denominator_en} in the selection"}
+
+
+REASON_NOT_BY_CHANNEL = {
+    "zh": "事项目录指标不能按渠道拆分",
+    "en": "catalogue KPIs cannot be broken down by channel",
+}

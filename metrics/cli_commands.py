@@ -1,0 +1,232 @@
+"""`cli.py kpis` and `cli.py bottlenecks`: the same functions the pages call, printed as JSON or a table.
+
+cli.py wires these in with :func:`add_parsers`. Each handler opens the database, prints, and
+returns an exit code (0 ok, 2 bad arguments); an empty selection is said plainly, not as an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import sys
+
+import settings
+from metrics import bottlenecks
+from metrics.catalog import KPI_BY_ID
+from metrics.filters import Filters
+from metrics.kpis import compute_kpis
+from store.db import Database
+
+
+def add_parsers(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``kpis`` and ``bottlenecks`` subcommands to cli.py's subparsers."""
+    p = subparsers.add_parser("kpis", help="KPI figures for a month or a date range (JSON or table)")
+    _common(p)
+    p.set_defaults(func=cmd_kpis)
+
+    p = subparsers.add_parser("bottlenecks", help="waiting time per department or step (JSON or table)")
+    _common(p)
+    p.add_argument("--by", choices=["department", "step"], default="department")
+    p.add_argument("--top", type=int, default=5, help="how many ranked findings the table ends with")
+    p.set_defaults(func=cmd_bottlenecks)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", help="DuckDB file (default: $EGOV_DB or data/egov.duckdb)")
+    period = p.add_mutually_exclusive_group()
+    period.add_argument("--month", help="YYYY-MM")
+    period.add_argument("--from", dest="date_from", help="first day YYYY-MM-DD (with --to)")
+    p.add_argument("--to", dest="date_to", help="last day YYYY-MM-DD, inclusive")
+    p.add_argument("--department", action="append", default=[], help="department name (repeatable)")
+    p.add_argument("--item", action="append", default=[], help="service item name or code (repeatable)")
+    p.add_argument("--channel", action="append", default=[], help="canonical channel (repeatable)")
+    p.add_argument("--format", choices=["json", "table"], default="table")
+
+
+def filters_from_args(args: argparse.Namespace) -> Filters:
+    """The Filters the options describe; raises ValueError with a message for the user."""
+    dims = {"departments": tuple(args.department), "items": tuple(args.item), "channels": tuple(args.channel)}
+    if args.month:
+        return Filters.month(args.month, **dims)
+    start = dt.date.fromisoformat(args.date_from) if args.date_from else None
+    end = dt.date.fromisoformat(args.date_to) if args.date_to else None
+    return Filters(start, end, **dims)
+
+
+def _open(args: argparse.Namespace) -> Database:
+    return Database(settings.resolve_db_path(args.db))
+
+
+def _clean(value: object) -> object:
+    """JSON-safe: NaN -> null, numpy scalars -> Python, dates -> ISO text."""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # type: ignore[union-attr]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _no_data_message(db: Database, filters: Filters) -> str:
+    cur = db.cursor()
+    lo, hi, total = cur.execute(
+        "SELECT min(submitted_at)::DATE, max(submitted_at)::DATE, count(*) FROM cases"
+    ).fetchone()
+    if not total:
+        return "数据库中还没有办件数据，请先导入 (the database has no cases yet; load data first)"
+    return (
+        f"所选范围（{filters.label()}）没有办件数据；现有数据的申请日期为 {lo} 至 {hi} "
+        f"(no cases submitted in {filters.label()}; the data covers {lo} to {hi})"
+    )
+
+
+def cmd_kpis(args: argparse.Namespace) -> int:
+    try:
+        filters = filters_from_args(args)
+    except ValueError as exc:
+        print(f"参数错误 (bad argument): {exc}", file=sys.stderr)
+        return 2
+    db = _open(args)
+    try:
+        results = compute_kpis(db.cursor(), filters)
+        empty = not results["cases"]["value"]
+        message = _no_data_message(db, filters) if empty else None
+        if args.format == "json":
+            if message:
+                print(message, file=sys.stderr)
+            print(json.dumps(results, ensure_ascii=False, indent=1, default=_clean))
+            return 0
+        if message:
+            print(message)
+        print(f"统计期 period: {filters.label()}   截至 as of: {filters.as_of():%Y-%m-%d}")
+        print(format_kpi_table(results))
+        return 0
+    finally:
+        db.close()
+
+
+def _fmt_value(kpi_id: str, r: dict[str, object]) -> str:
+    kpi = KPI_BY_ID[kpi_id]
+    value = r.get("value")
+    if value is None:
+        reason = r.get("reason") or {}
+        return f"未知 unknown（{reason.get('zh', '')}）"  # type: ignore[union-attr]
+    if kpi.unit == "rate":
+        return f"{value * 100:.1f}%  ({_n(r.get('numerator'))}/{_n(r.get('denominator'))})"  # type: ignore[operator]
+    if kpi.unit == "days":
+        return f"{value:.2f} 工作日 ({r.get('natural_value') or 0:.2f} 自然日, n={r.get('n')})"
+    return f"{value}"
+
+
+def _n(v: object) -> str:
+    if isinstance(v, float) and not v.is_integer():
+        return f"{v:.2f}"
+    return str(int(v)) if isinstance(v, (int, float)) else str(v)
+
+
+def _fmt_target(kpi_id: str) -> str:
+    kpi = KPI_BY_ID[kpi_id]
+    if kpi.default_target is None:
+        return "-"
+    sign = "≥" if kpi.higher_is_better else "≤"
+    if kpi.unit == "rate":
+        return f"{sign}{kpi.default_target * 100:.0f}%"
+    return f"{sign}{kpi.default_target:g}"
+
+
+def format_kpi_table(results: dict[str, dict[str, object]]) -> str:
+    """Plain-text table: KPI, value (with numerator/denominator), default target."""
+    rows = [("指标 KPI", "值 value", "目标 target")]
+    for kpi_id, r in results.items():
+        kpi = KPI_BY_ID[kpi_id]
+        rows.append((f"{kpi.name_zh} {kpi_id}", _fmt_value(kpi_id, r), _fmt_target(kpi_id)))
+    return _table(rows)
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns in a terminal."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, r in enumerate(rows):
+        lines.append("  ".join(cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(r)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+JSON_COLUMNS = (
+    "count", "cases", "median_wait_hours", "p90_wait_hours", "mean_wait_hours", "total_wait_hours",
+    "total_time_hours", "share_of_case_time", "median_wait_workdays", "rework_rate", "source",
+)  # fmt: skip
+
+
+def cmd_bottlenecks(args: argparse.Namespace) -> int:
+    try:
+        filters = filters_from_args(args)
+    except ValueError as exc:
+        print(f"参数错误 (bad argument): {exc}", file=sys.stderr)
+        return 2
+    db = _open(args)
+    try:
+        cur = db.cursor()
+        frame = bottlenecks.bottleneck_table(cur, filters, args.by)
+        rows = [
+            {"unit": _clean(r["unit"]), args.by: _clean(r["unit"]), **{c: _clean(r[c]) for c in JSON_COLUMNS}}
+            for r in frame.to_dict("records")
+        ]
+        message = None
+        if not rows:
+            if not bottlenecks.has_events(cur, filters) and args.by == "step":
+                message = "没有环节（事件）数据，无法按环节分析；可用 --by department 查看部门办理时长 (no event data: steps need an event log; try --by department)"
+            else:
+                message = _no_data_message(db, filters)
+        if args.format == "json":
+            if message:
+                print(message, file=sys.stderr)
+            print(json.dumps(rows, ensure_ascii=False, indent=1, default=_clean))
+            return 0
+        if message:
+            print(message)
+            return 0
+        source = rows[0]["source"]
+        unit_label = "部门 department" if args.by == "department" else "环节 step"
+        head = (
+            unit_label,
+            "件次 count",
+            "中位等待(时) median h",
+            "P90(时) h",
+            "平均(时) mean h",
+            "合计(时) total h",
+            "占比 share",
+        )
+        table = [head] + [
+            (
+                str(r["unit"] if r["unit"] is not None else "（未注明）"),
+                str(r["count"]),
+                _h(r["median_wait_hours"]), _h(r["p90_wait_hours"]), _h(r["mean_wait_hours"]), _h(r["total_wait_hours"]),
+                "-" if r["share_of_case_time"] is None else f"{r['share_of_case_time'] * 100:.1f}%",
+            )
+            for r in rows
+        ]  # fmt: skip
+        if source == "cases":
+            print("（无环节数据：按办件的部门办理时长统计 — no events: department processing time from cases）")
+        print(_table(table))
+        findings = bottlenecks.rank_bottlenecks(cur, filters, top=args.top)
+        if findings:
+            print("\n主要瓶颈 Top bottlenecks:")
+            for n, f in enumerate(findings, start=1):
+                print(f"{n}. {f['text_zh']}\n   {f['text_en']}")
+        return 0
+    finally:
+        db.close()
+
+
+def _h(v: object) -> str:
+    return "-" if v is None else f"{v:.1f}"

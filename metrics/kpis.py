@@ -1,0 +1,418 @@
+"""Compute catalogue KPIs for any filter, grouped by nothing, by a dimension or by time bucket.
+
+One engine serves :func:`compute_kpis` (the tiles), :func:`kpis_by` (tables by department, item
+or channel) and :func:`kpi_series` (trends): it evaluates the catalogue's SQL with at most one
+statement per row set (period cases, backlog, catalogue, items), so every figure on every page
+comes from the same expressions. A KPI is unknown (value None, with a reason in zh and en) when
+the data has no value of a field it needs, or when its denominator is empty.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from metrics import base
+from metrics.catalog import (
+    AT_RISK_WORKDAYS,
+    KPIS,
+    NAME_ONLY_MIN_CASES,
+    NAME_ONLY_THRESHOLD,
+    REASON_NOT_BY_CHANNEL,
+    Kpi,
+    get,
+    reason_empty_denominator,
+    reason_missing_field,
+)
+from metrics.filters import Filters, Params
+
+DIMENSIONS = ("department", "service_item", "channel")
+GRAINS = ("day", "week", "month")
+
+
+@dataclass(frozen=True)
+class _Grouping:
+    """How each row set is grouped; None for a scope means 'not applicable to this grouping'."""
+
+    period: str
+    backlog: str
+    catalog: str | None
+    replicate_catalog: bool = False  # time buckets: the catalogue is the same for every bucket
+
+
+_TOTAL = _Grouping("NULL::VARCHAR", "NULL::VARCHAR", "NULL::VARCHAR")
+_BY_DIMENSION = {
+    "department": _Grouping("c.department", "c.department", "s.department"),
+    "service_item": _Grouping("c.service_item", "c.service_item", "s.item_name"),
+    "channel": _Grouping("c.channel", "c.channel", None),
+}
+
+
+def _bucket_sql(grain: str) -> _Grouping:
+    if grain not in GRAINS:
+        raise ValueError(f"grain must be one of {GRAINS}")
+    return _Grouping(f"date_trunc('{grain}', c.submitted_at)::DATE", "a.bucket", "NULL::VARCHAR", True)
+
+
+def _select_ids(ids: Iterable[str] | None) -> list[Kpi]:
+    return list(KPIS) if ids is None else [get(i) for i in ids]
+
+
+def _columns(kpi: Kpi, i: int) -> list[tuple[str, str]]:
+    """The (alias, expression) pairs a KPI contributes to its scope's aggregate query."""
+    if kpi.unit == "rate":
+        return [(f"k{i}_num", kpi.numerator), (f"k{i}_den", kpi.denominator)]  # type: ignore[list-item]
+    cols = [(f"k{i}_val", kpi.value)]
+    if kpi.unit == "days":
+        cols += [(f"k{i}_nat", kpi.natural_value), (f"k{i}_n", kpi.n)]
+    return cols  # type: ignore[return-value]
+
+
+def _aggregate(
+    cur: duckdb.DuckDBPyConnection,
+    ctes: list[tuple[str, str]],
+    source: str,
+    kpis: list[tuple[int, Kpi]],
+    params: Params,
+) -> dict[object, dict[str, object]]:
+    """Run one GROUP BY g query over ``source`` computing every given KPI's expressions."""
+    cols = [c for i, k in kpis for c in _columns(k, i)]
+    select = ",\n".join(f"{expr} AS {alias}" for alias, expr in cols)
+    with_sql = "WITH " + ",\n".join(f"{name} AS ({body})" for name, body in ctes)
+    sql = f"{with_sql}\nSELECT g, {select} FROM {source} GROUP BY g"
+    rows = cur.execute(sql, params.values).fetchall()
+    names = ["g"] + [alias for alias, _ in cols]
+    return {row[0]: dict(zip(names, row, strict=True)) for row in rows}
+
+
+def _empty_value(alias: str) -> object:
+    """What an aggregate over no rows gives: 0 for numerators, denominators and counts, None for quantiles."""
+    return 0 if alias.endswith(("_num", "_den", "_n")) else None
+
+
+def _result(
+    kpi: Kpi, i: int, row: dict[str, object] | None, presence: dict[str, bool], na_reason: dict[str, str] | None
+) -> dict[str, object]:
+    """The JSON-ready result of one KPI from its aggregate row (None row = no rows in this group)."""
+
+    def col(suffix: str) -> object:
+        alias = f"k{i}_{suffix}"
+        if row is None:
+            if kpi.unit == "count" and suffix == "val":
+                return 0 if "count(" in (kpi.value or "") else None
+            return _empty_value(alias)
+        return row.get(alias)
+
+    missing = next((f for f in kpi.requires if not presence.get(f, False)), None)
+    reason = na_reason or (reason_missing_field(missing) if missing else None)
+    if kpi.unit == "rate":
+        if reason:
+            return {"value": None, "numerator": None, "denominator": None, "reason": reason}
+        num, den = _plain(col("num")), _plain(col("den"))
+        if not den:
+            return {"value": None, "numerator": num or 0, "denominator": 0, "reason": reason_empty_denominator(kpi)}
+        num = num if num is not None else 0
+        return {"value": num / den, "numerator": num, "denominator": den, "reason": None}
+    if kpi.unit == "days":
+        if reason:
+            return {"value": None, "natural_value": None, "n": None, "reason": reason}
+        n = _plain(col("n")) or 0
+        if not n:
+            return {"value": None, "natural_value": None, "n": 0, "reason": reason_empty_denominator(kpi)}
+        return {"value": _plain(col("val")), "natural_value": _plain(col("nat")), "n": n, "reason": None}
+    if reason:
+        return {"value": None, "reason": reason}
+    return {"value": _plain(col("val")), "reason": None}
+
+
+def _plain(v: object) -> object:
+    """Python scalars only, so results serialise to JSON as they are."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int):
+        return int(v)
+    if isinstance(v, float):
+        return float(v)
+    try:
+        return float(v)  # Decimal, numpy scalars
+    except (TypeError, ValueError):
+        return v
+
+
+def _evaluate(
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    kpis: list[Kpi],
+    grouping: _Grouping,
+    asof_rel: tuple[list[dt.date], list[dt.date]] | dt.date,
+    *,
+    name_only_threshold: float,
+    name_only_min_cases: int,
+    at_risk_workdays: int,
+    required_keys: Sequence[object] = (),
+) -> tuple[list[object], dict[object, dict[str, dict[str, object]]]]:
+    """Evaluate KPIs per group; returns the group keys and {key: {kpi_id: result}}.
+
+    ``required_keys`` appear even when no row falls into them (the whole selection, every bucket).
+    """
+    presence = base.field_presence(cur)
+    indexed = list(enumerate(kpis))
+    by_scope: dict[str, list[tuple[int, Kpi]]] = {}
+    for i, k in indexed:
+        by_scope.setdefault(k.scope, []).append((i, k))
+
+    rows: dict[str, dict[object, dict[str, object]]] = {}
+    if "period" in by_scope or "items" in by_scope:
+        params = Params()
+        ctes = [("p", base.period_cases(filters, params, grouping.period))]
+        if "period" in by_scope:
+            rows["period"] = _aggregate(cur, ctes, "p", by_scope["period"], params)
+        if "items" in by_scope:
+            ctes_items = ctes + [("items", base.item_stats(params, "p", name_only_threshold, name_only_min_cases))]
+            rows["items"] = _aggregate(cur, ctes_items, "items", by_scope["items"], params)
+    if "backlog" in by_scope:
+        params = Params()
+        if isinstance(asof_rel, dt.date):
+            rel = base.asof_single(params, asof_rel)
+        else:
+            rel = base.asof_buckets(params, *asof_rel)
+        ctes = [("b", base.backlog_cases(filters, params, rel, grouping.backlog, at_risk_workdays))]
+        rows["backlog"] = _aggregate(cur, ctes, "b", by_scope["backlog"], params)
+    if "catalog" in by_scope and grouping.catalog is not None:
+        params = Params()
+        ctes = [("s", base.catalog_items(filters, params, grouping.catalog))]
+        rows["catalog"] = _aggregate(cur, ctes, "s", by_scope["catalog"], params)
+
+    keys: list[object] = list(required_keys)
+    for scope, scoped in rows.items():
+        if grouping.replicate_catalog and scope == "catalog":
+            continue
+        for key in scoped:
+            if key not in keys:
+                keys.append(key)
+
+    out: dict[object, dict[str, dict[str, object]]] = {}
+    for key in keys:
+        out[key] = _results_for(key, indexed, rows, grouping, presence)
+    return keys, out
+
+
+def _results_for(
+    key: object,
+    indexed: list[tuple[int, Kpi]],
+    rows: dict[str, dict[object, dict[str, object]]],
+    grouping: _Grouping,
+    presence: dict[str, bool],
+) -> dict[str, dict[str, object]]:
+    results: dict[str, dict[str, object]] = {}
+    for i, k in indexed:
+        na = None
+        if k.scope == "catalog":
+            if grouping.catalog is None:
+                na = REASON_NOT_BY_CHANNEL
+                row = None
+            elif grouping.replicate_catalog:
+                row = rows.get("catalog", {}).get(None)
+            else:
+                row = rows.get("catalog", {}).get(key)
+        else:
+            row = rows.get(k.scope, {}).get(key)
+        results[k.id] = _result(k, i, row, presence, na)
+    return results
+
+
+def compute_kpis(
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    ids: Sequence[str] | None = None,
+    *,
+    as_of: dt.date | None = None,
+    name_only_threshold: float = NAME_ONLY_THRESHOLD,
+    name_only_min_cases: int = NAME_ONLY_MIN_CASES,
+    at_risk_workdays: int = AT_RISK_WORKDAYS,
+) -> dict[str, dict[str, object]]:
+    """All (or the given) KPIs for the filtered selection, keyed by id in catalogue order.
+
+    Rates: ``{"value", "numerator", "denominator", "reason"}``; counts: ``{"value", "reason"}``;
+    days: ``{"value" (working days), "natural_value", "n", "reason"}``. ``reason`` is None when
+    the value is known, else ``{"zh": ..., "en": ...}``. Open-case figures are as of ``as_of``
+    (default: the period end, else today).
+    """
+    kpis = _select_ids(ids)
+    day = as_of or filters.as_of()
+    _, out = _evaluate(
+        cur, filters, kpis, _TOTAL, day,
+        name_only_threshold=name_only_threshold, name_only_min_cases=name_only_min_cases,
+        at_risk_workdays=at_risk_workdays, required_keys=[None],
+    )  # fmt: skip
+    return out[None]
+
+
+_FRAME_COLUMNS = ["kpi_id", "value", "numerator", "denominator", "natural_value", "n", "reason_zh", "reason_en"]
+
+
+def _frame_rows(results: dict[str, dict[str, object]]) -> list[dict[str, object]]:
+    rows = []
+    for kpi_id, r in results.items():
+        reason = r.get("reason") or {}
+        rows.append(
+            {
+                "kpi_id": kpi_id,
+                "value": r.get("value"),
+                "numerator": r.get("numerator"),
+                "denominator": r.get("denominator"),
+                "natural_value": r.get("natural_value"),
+                "n": r.get("n"),
+                "reason_zh": reason.get("zh"),  # type: ignore[union-attr]
+                "reason_en": reason.get("en"),  # type: ignore[union-attr]
+            }
+        )
+    return rows
+
+
+def kpis_by(
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    dimension: str = "department",
+    ids: Sequence[str] | None = None,
+    *,
+    as_of: dt.date | None = None,
+    name_only_threshold: float = NAME_ONLY_THRESHOLD,
+    name_only_min_cases: int = NAME_ONLY_MIN_CASES,
+    at_risk_workdays: int = AT_RISK_WORKDAYS,
+) -> pd.DataFrame:
+    """KPIs per department, service item or channel: a long frame, one row per (group, KPI).
+
+    Columns: ``<dimension>``, kpi_id, value, numerator, denominator, natural_value, n, reason_zh,
+    reason_en. Groups are ordered by their period case count (largest first), then name.
+    Catalogue KPIs group by the catalogue's own department / item name; by channel they are unknown.
+    """
+    if dimension not in _BY_DIMENSION:
+        raise ValueError(f"dimension must be one of {DIMENSIONS}")
+    kpis = _select_ids(ids)
+    keys, out = _evaluate(
+        cur, filters, kpis, _BY_DIMENSION[dimension], as_of or filters.as_of(),
+        name_only_threshold=name_only_threshold, name_only_min_cases=name_only_min_cases,
+        at_risk_workdays=at_risk_workdays,
+    )  # fmt: skip
+    counts = _period_counts(cur, filters, _BY_DIMENSION[dimension].period)
+    keys = sorted(keys, key=lambda k: (-counts.get(k, 0), k is None, str(k)))
+    rows = [{dimension: key, **r} for key in keys for r in _frame_rows(out[key])]
+    return pd.DataFrame(rows, columns=[dimension, *_FRAME_COLUMNS])
+
+
+def _period_counts(cur: duckdb.DuckDBPyConnection, filters: Filters, group_sql: str) -> dict[object, int]:
+    params = Params()
+    sql = f"SELECT g, count(*) FROM ({base.period_cases(filters, params, group_sql)}) GROUP BY g"
+    return dict(cur.execute(sql, params.values).fetchall())
+
+
+def _bucket_start(day: dt.date, grain: str) -> dt.date:
+    if grain == "month":
+        return day.replace(day=1)
+    if grain == "week":
+        return day - dt.timedelta(days=day.weekday())
+    return day
+
+
+def _next_bucket(day: dt.date, grain: str) -> dt.date:
+    if grain == "month":
+        return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return day + dt.timedelta(days=7 if grain == "week" else 1)
+
+
+def buckets(cur: duckdb.DuckDBPyConnection, filters: Filters, grain: str) -> list[tuple[dt.date, dt.date]]:
+    """The (first day, last day) of each bucket in the period; open ends are taken from the data."""
+    start, end = filters.start, filters.end
+    if start is None or end is None:
+        lo, hi = cur.execute("SELECT min(submitted_at)::DATE, max(submitted_at)::DATE FROM cases").fetchone()
+        start = start or lo
+        end = end or hi
+    if start is None or end is None or start > end:
+        return []
+    out = []
+    day = _bucket_start(start, grain)
+    while day <= end:
+        nxt = _next_bucket(day, grain)
+        out.append((day, nxt - dt.timedelta(days=1)))
+        day = nxt
+    return out
+
+
+def kpi_series(
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    grain: str = "month",
+    ids: Sequence[str] | None = None,
+    *,
+    name_only_threshold: float = NAME_ONLY_THRESHOLD,
+    name_only_min_cases: int = NAME_ONLY_MIN_CASES,
+    at_risk_workdays: int = AT_RISK_WORKDAYS,
+) -> pd.DataFrame:
+    """KPIs per day, ISO week (Monday first) or month: a long frame, one row per (bucket, KPI).
+
+    Columns: period_start, period_end, as_of, kpi_id, value, numerator, denominator,
+    natural_value, n, reason_zh, reason_en. Every bucket of the period appears, even without cases
+    (then cases = 0 and rates are unknown), so trends never silently skip a month. Open-case
+    figures are as of each bucket's last day (capped at the period end).
+    """
+    grouping = _bucket_sql(grain)
+    kpis = _select_ids(ids)
+    spans = buckets(cur, filters, grain)
+    if not spans:
+        return pd.DataFrame(columns=["period_start", "period_end", "as_of", *_FRAME_COLUMNS])
+    starts = [s for s, _ in spans]
+    as_ofs = [min(e, filters.end) if filters.end else e for _, e in spans]
+    _, out = _evaluate(
+        cur, filters, kpis, grouping, (starts, as_ofs),
+        name_only_threshold=name_only_threshold, name_only_min_cases=name_only_min_cases,
+        at_risk_workdays=at_risk_workdays, required_keys=starts,
+    )  # fmt: skip
+    rows = []
+    for (start, end), as_of in zip(spans, as_ofs, strict=True):
+        results = out[start]
+        rows += [{"period_start": start, "period_end": end, "as_of": as_of, **r} for r in _frame_rows(results)]
+    return pd.DataFrame(rows, columns=["period_start", "period_end", "as_of", *_FRAME_COLUMNS])
+
+
+def to_wide(frame: pd.DataFrame, key: str, *, with_counts: bool = False) -> pd.DataFrame:
+    """Pivot a long KPI frame to one row per ``key`` and a value column per KPI id (for charts and tables).
+
+    ``with_counts`` adds ``<id>_numerator`` and ``<id>_denominator`` columns for rates and ``<id>_n``
+    for days, so a table can show what each rate is made of.
+    """
+    if frame.empty:
+        return pd.DataFrame(columns=[key])
+    order = list(dict.fromkeys(frame["kpi_id"]))
+    keys = list(dict.fromkeys(frame[key]))
+    out = pd.DataFrame({key: keys})
+    for kpi_id in order:
+        part = frame[frame["kpi_id"] == kpi_id].set_index(key)
+        unit = get(kpi_id).unit
+        out[kpi_id] = _objects(out[key].map(part["value"]), integral=unit == "count")
+        if with_counts and unit == "rate":
+            out[f"{kpi_id}_numerator"] = _objects(out[key].map(part["numerator"]), integral=None)
+            out[f"{kpi_id}_denominator"] = _objects(out[key].map(part["denominator"]), integral=True)
+        elif with_counts and unit == "days":
+            out[f"{kpi_id}_natural"] = _objects(out[key].map(part["natural_value"]), integral=False)
+            out[f"{kpi_id}_n"] = _objects(out[key].map(part["n"]), integral=True)
+    return out
+
+
+def _objects(series: pd.Series, integral: bool | None) -> pd.Series:
+    """Python values with None for missing; counts as ints (long frames store them as floats).
+
+    ``integral=None``: ints only when every value is a whole number (numerators of mean-type rates are not).
+    """
+    values = [None if v is None or pd.isna(v) else float(v) for v in series]
+    if integral is None:
+        integral = all(v is None or v.is_integer() for v in values)
+    return pd.Series(
+        [None if v is None else (int(v) if integral else v) for v in values], index=series.index, dtype=object
+    )
