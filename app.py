@@ -1,11 +1,23 @@
-"""Entry point: page set-up, language switch, navigation. Run with ``streamlit run app.py``."""
+"""Entry point: page set-up, language switch, login, navigation by role. Run with ``streamlit run app.py``.
+
+Every page is registered for every role, so that a link to a restricted page reaches that page's
+own role check (which refuses with a message) instead of a "page not found"; pages a role may not
+use are only hidden from its menu. Before anyone signs in, no page runs at all.
+"""
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
+from store import logs
+from store.db import DatabaseBusy
+from ui import auth
+from ui import filters as ui_filters
 from ui.i18n import LANGS, lang, t
 
+logs.configure()
 st.set_page_config(page_title="一网通办效能监测看板", page_icon=":material/monitoring:", layout="wide")
 
 lang()  # initialise the choice from ?lang= before the switch is drawn
@@ -14,10 +26,63 @@ with st.sidebar:
 if st.query_params.get("lang", "zh") != st.session_state["lang"]:
     st.query_params["lang"] = st.session_state["lang"]  # keep the choice in a link one can send
 
-pages = [
-    st.Page(
-        "pages/overview.py", title=t("nav_overview"), icon=":material/dashboard:", url_path="overview", default=True
-    ),
-    st.Page("pages/uploads.py", title=t("nav_uploads"), icon=":material/history:", url_path="uploads"),
-]
-st.navigation(pages).run()
+user = auth.current_user()  # re-checked on every run: expiry, removal, role changes
+role = user.role if user else None
+
+
+def _shown(min_role: str) -> str:
+    """Menu visibility of a page for the signed-in role; the page still checks the role itself."""
+    return "visible" if user is not None and auth.role_rank(role) >= auth.role_rank(min_role) else "hidden"
+
+
+pages = {
+    t("nav_section_dashboard"): [
+        st.Page(
+            "views/overview.py", title=t("nav_overview"), icon=":material/dashboard:", url_path="overview", default=True
+        ),
+        st.Page("views/adoption.py", title=t("nav_adoption"), icon=":material/devices:", url_path="adoption"),
+        st.Page("views/timeliness.py", title=t("nav_timeliness"), icon=":material/timer:", url_path="timeliness"),
+        st.Page("views/bottlenecks.py", title=t("nav_bottlenecks"), icon=":material/account_tree:",
+                url_path="bottlenecks"),
+        st.Page("views/snapshots.py", title=t("nav_snapshots"), icon=":material/inventory_2:", url_path="snapshots"),
+    ],
+    t("nav_section_data"): [
+        st.Page(
+            "views/upload.py",
+            title=t("nav_upload"),
+            icon=":material/upload_file:",
+            url_path="upload",
+            visibility=_shown("analyst"),
+        ),
+        st.Page("views/uploads.py", title=t("nav_uploads"), icon=":material/history:", url_path="uploads"),
+        st.Page("views/data_quality.py", title=t("nav_data_quality"), icon=":material/fact_check:", url_path="quality"),
+        st.Page(
+            "views/settings.py",
+            title=t("nav_settings"),
+            icon=":material/flag:",
+            url_path="settings",
+            visibility=_shown("analyst"),
+        ),
+        st.Page(
+            "views/users.py",
+            title=t("nav_users"),
+            icon=":material/manage_accounts:",
+            url_path="users",
+            visibility=_shown("admin"),
+        ),
+    ],
+}
+page = st.navigation(pages, position="sidebar" if user else "hidden")
+if user is None:
+    auth.login_screen()  # stops the run
+elif user is auth.LOCAL_USER:
+    auth.local_mode_guard()
+auth.sidebar_account(user)
+try:
+    ui_filters.sidebar()
+    page.run()
+except DatabaseBusy as busy:  # a command-line job holds the file for longer than we wait
+    st.warning(busy.message_zh if lang() == "zh" else busy.message_en, icon=":material/hourglass_top:")
+except Exception:  # never a traceback for the reader: the details go to the server log
+    logging.getLogger("egov").exception("page failed: %s", page.url_path)
+    st.error(t("unexpected_error"), icon=":material/error:")

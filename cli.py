@@ -1,4 +1,4 @@
-"""Command line over the same modules the app uses: ingest, uploads, demo, calendar (and metrics' commands).
+"""Command line over the same modules the app uses: ingest, uploads, demo, calendar, users, audit (and metrics' commands).
 
 Every command takes ``--db PATH``; without it ``$EGOV_DB``, then ``data/egov.duckdb``. A refused file
 exits with status 1 and one line saying why; no traceback reaches the user.
@@ -15,7 +15,11 @@ import settings
 from ingest.errors import IngestRefused
 from ingest.load import REASONS, IngestResult, ingest_file, list_uploads, remove_upload
 from metrics.cli_commands import add_parsers as add_metric_parsers
+from reports.cli_commands import add_parsers as add_snapshot_parsers
+from store import audit, logs
+from store.cli_commands import add_parsers as add_store_parsers
 from store.db import Database
+from store.users import UserError
 
 
 def _open(args: argparse.Namespace) -> Database:
@@ -52,17 +56,26 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             print(f"{file}: 文件不存在 (no such file)", file=sys.stderr)
             status = 1
             continue
+        actor = audit.cli_actor(args.user)
         try:
             result = ingest_file(
-                db, path, kind=args.kind, mapping=args.mapping, sheet=args.sheet, loaded_by=args.user, progress=progress
+                db, path, kind=args.kind, mapping=args.mapping, sheet=args.sheet, loaded_by=actor, progress=progress
             )
         except IngestRefused as exc:
             print(f"{path.name}: 已拒绝 (refused): {exc}", file=sys.stderr)
             status = 1
             continue
+        if result.duplicate_of is None:
+            audit.record_now(db, actor, "upload", result.upload_id, _upload_details(result, "cli"))
         _print_result(result)
     db.close()
     return status
+
+
+def _upload_details(result: IngestResult, via: str) -> dict:
+    """What the audit log keeps about an upload (the history row has the rest)."""
+    keys = ("file_name", "kind", "rows_loaded", "rows_rejected", "rows_skipped", "cases_loaded", "events_loaded")
+    return {**{k: getattr(result, k) for k in keys}, "mapping": result.mapping, "via": via}
 
 
 def _progress_bar():
@@ -87,7 +100,9 @@ def cmd_uploads(args: argparse.Namespace) -> int:
             if args.upload_id is None:
                 print("用法: cli.py uploads remove ID (usage: uploads remove ID)", file=sys.stderr)
                 return 2
-            removed = remove_upload(db, args.upload_id, removed_by=args.user)
+            actor = audit.cli_actor(args.user)
+            removed = remove_upload(db, args.upload_id, removed_by=actor)
+            audit.record_now(db, actor, "remove_upload", args.upload_id, {**removed, "via": "cli"})
             print(
                 f"已删除上传 #{args.upload_id}：办件版本 {removed['case_rows']}，环节 {removed['event_rows']}，"
                 f"事项 {removed['service_item_rows']}，拒绝行 {removed['rejected_rows']} "
@@ -154,6 +169,85 @@ def cmd_calendar(args: argparse.Namespace) -> int:
         db.close()
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    """From one line of stdin (``--password-stdin``, for scripts), else asked twice without echo."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("密码 (password): ")
+    if getpass.getpass("再次输入 (again): ") != first:
+        raise UserError("两次输入的密码不一致", "the passwords differ")
+    return first
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    """Manage users: add, remove, passwd, role, list. Each change is audited."""
+    from store import users
+
+    db = _open(args)
+    actor = audit.cli_actor(args.user)
+    try:
+        if args.action == "list":
+            rows = users.list_users(db.cursor())
+            if not rows:
+                print("尚无用户：看板处于本地模式 (no users: the app runs in local mode)")
+            for r in rows:
+                print(
+                    f"{r['name']:<20} {r['role']:<8} {r['email'] or '-':<30} "
+                    f"{'密码 password' if r['has_password'] else '仅单点登录 SSO only'}  "
+                    f"created {r['created_at']:%Y-%m-%d %H:%M} by {r['created_by'] or '-'}"
+                )
+            return 0
+        if not args.name:
+            print(f"用法: cli.py users {args.action} NAME (usage: users {args.action} NAME)", file=sys.stderr)
+            return 2
+        if args.action == "add":
+            if not args.role:
+                print("请用 --role 指定角色：viewer、analyst 或 admin (--role is required)", file=sys.stderr)
+                return 2
+            password = None if args.no_password else _read_password(args)
+            users.add_user(db, args.name, args.role, password, email=args.email, by=actor)
+            print(f"已创建用户 {args.name}（{args.role}）(user added)")
+        elif args.action == "remove":
+            users.remove_user(db, args.name, by=actor)
+            print(f"已删除用户 {args.name} (user removed)")
+        elif args.action == "passwd":
+            users.set_password(db, args.name, _read_password(args), by=actor)
+            print(f"已修改 {args.name} 的密码 (password changed)")
+        elif args.action == "role":
+            if not args.role:
+                print("请用 --role 指定新角色 (--role is required)", file=sys.stderr)
+                return 2
+            users.set_role(db, args.name, args.role, by=actor)
+            print(f"{args.name} 的角色为 {args.role} (role set)")
+        return 0
+    except UserError as exc:
+        print(f"已拒绝 (refused): {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Print the audit log, newest first."""
+    db = _open(args)
+    try:
+        entries = audit.list_audit(db.cursor(), limit=args.limit, action=args.action)
+        if args.format == "json":
+            print(json.dumps(entries, ensure_ascii=False, default=str, indent=1))
+            return 0
+        if not entries:
+            print("审计日志为空 (the audit log is empty)")
+        for e in entries:
+            details = json.dumps(e["details"], ensure_ascii=False)
+            when = f"{e['logged_at']:%Y-%m-%d %H:%M:%S}"
+            print(f"{when}  {e['actor'] or '-':<16} {e['action']:<16} {e['target'] or '-':<12} {details}")
+        return 0
+    finally:
+        db.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cli.py", description="一网通办效能监测看板 · E-Gov Service Monitor")
     common = argparse.ArgumentParser(add_help=False)
@@ -185,18 +279,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.set_defaults(func=cmd_calendar)
 
+    p = sub.add_parser(
+        "users",
+        parents=[common],
+        help="users and roles: users add NAME --role viewer|analyst|admin, users remove|passwd NAME, users list",
+    )
+    p.add_argument("action", choices=["list", "add", "remove", "passwd", "role"])
+    p.add_argument("name", nargs="?")
+    p.add_argument("--role", choices=["viewer", "analyst", "admin"])
+    p.add_argument("--email", help="e-mail matched against single sign-on (st.login) identities")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
+    p.add_argument("--no-password", action="store_true", help="an account that signs in only by single sign-on")
+    p.set_defaults(func=cmd_users)
+
+    p = sub.add_parser("audit", parents=[common], help="show the audit log (uploads, removals, user changes)")
+    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--action", choices=list(audit.ACTIONS))
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(func=cmd_audit)
+
     add_metric_parsers(sub)
+    add_snapshot_parsers(sub, common)
+    add_store_parsers(sub, common)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    logs.configure()
     try:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the last line of defence: one line, no traceback
-        print(f"错误 (error): {type(exc).__name__}: {exc}", file=sys.stderr)
+        if hasattr(exc, "message_zh"):  # our own errors (storage, busy database …) say what to do
+            print(f"错误 (error): {exc.message_zh} ({exc.message_en})", file=sys.stderr)
+        else:
+            print(f"错误 (error): {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
 
 

@@ -14,8 +14,25 @@ MAPPINGS_DIR = DATA_DIR / "mappings"
 #: Naive timestamps in input files are local time of this zone; offsets in the input are respected.
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
+#: How long a program waits for the database file while another process (app, CLI job) holds it.
+DB_LOCK_TIMEOUT = float(os.environ.get("EGOV_DB_LOCK_TIMEOUT", "120"))
+
+#: The app waits less: a reader would rather see "busy, try again" than a page that hangs.
+APP_DB_LOCK_TIMEOUT = float(os.environ.get("EGOV_APP_DB_LOCK_TIMEOUT", "30"))
+
 #: A file in which more than this share of data rows fail validation is refused whole.
 MAX_REJECTED_SHARE = 0.5
+
+#: Largest file the upload page accepts, in MB; keep equal to server.maxUploadSize in .streamlit/config.toml.
+MAX_UPLOAD_MB = 200
+
+#: A signed-in session ends after this long without any interaction, and in any case after SESSION_MAX_HOURS.
+SESSION_IDLE_MINUTES = int(os.environ.get("EGOV_SESSION_IDLE_MINUTES", 8 * 60))
+SESSION_MAX_HOURS = int(os.environ.get("EGOV_SESSION_MAX_HOURS", 24))
+
+#: Failed password attempts per user name within LOGIN_LOCKOUT_MINUTES before further attempts wait.
+LOGIN_MAX_FAILURES = 5
+LOGIN_LOCKOUT_MINUTES = 10
 
 
 def resolve_db_path(cli_value: str | os.PathLike | None = None) -> Path:

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Set up what the project needs on a Debian machine; safe to run again (a second run takes about a second).
 #
-#   bash scripts/setup.sh          # runtime: fonts-noto-cjk, .venv with requirements.txt
-#   bash scripts/setup.sh dev      # tests too: + chromium, poppler-utils, requirements-dev.txt
+#   bash scripts/setup.sh          # runtime: fonts-noto-cjk, chromium + fonts-wqy-zenhei + fonts-liberation (PDF
+#                                  # reports), .venv with requirements.txt
+#   bash scripts/setup.sh dev      # tests too: + poppler-utils, requirements-dev.txt
 #
 # Steps: Debian packages (apt-get, only when one is missing; as root, else through sudo, else it
 # prints what to install), then .venv in the repo root (python3 -m venv), then pip install of the
@@ -28,9 +29,11 @@ _egov_setup() {
     _warn() { printf 'setup: %s\n' "$*" >&2; }
 
     # 1. Debian packages -------------------------------------------------------------------------
-    local packages=(fonts-noto-cjk)
+    # chromium prints the monthly report to PDF (reports/pdf.py) with the TrueType fonts
+    # fonts-wqy-zenhei (Chinese) and fonts-liberation (Latin), which it embeds in the file.
+    local packages=(fonts-noto-cjk chromium fonts-wqy-zenhei fonts-liberation)
     if [[ "$mode" == dev ]]; then
-        packages+=(chromium poppler-utils)
+        packages+=(poppler-utils)
     fi
     # Debian's own python3 needs python3-venv for `python3 -m venv` (ensurepip); other builds carry it.
     if command -v "$python" >/dev/null 2>&1 && ! "$python" -c 'import ensurepip, venv' >/dev/null 2>&1; then

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -21,27 +23,150 @@ import settings
 from store import schema
 
 
-class Database:
-    """One DuckDB file, migrated on open; readers take cursors, writers take :meth:`write`."""
+def _failpoint(name: str) -> None:
+    """Fault injection for the crash tests: ``EGOV_FAILPOINT=before_commit:30`` pauses there for 30 s."""
+    spec = os.environ.get("EGOV_FAILPOINT", "")
+    point, _, seconds = spec.partition(":")
+    if point == name:
+        print(f"failpoint {name} reached", file=sys.stderr, flush=True)
+        time.sleep(float(seconds or 60))
 
-    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+
+class StorageError(Exception):
+    """The database file cannot be opened or written: a read-only folder, no permission, a full disk."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        lowered = detail.lower()
+        if "no space" in lowered or "disk full" in lowered:
+            why_zh, why_en = "磁盘空间已满", "the disk is full"
+        elif "read-only" in lowered or "permission" in lowered or "access" in lowered:
+            why_zh, why_en = "数据目录只读或没有写入权限", "the data folder is read-only or not writable"
+        else:
+            why_zh, why_en = "无法读写数据库文件", "the database file cannot be read or written"
+        self.message_zh = f"{why_zh}：{path}。本次操作未作任何修改。"
+        self.message_en = f"{why_en}: {path}. Nothing was changed."
+        super().__init__(f"{self.message_zh} ({self.message_en}) [{detail.strip().splitlines()[0][:200]}]")
+
+    @classmethod
+    def from_exception(cls, path: Path, exc: BaseException) -> StorageError:
+        return cls(path, str(exc) or type(exc).__name__)
+
+
+class DatabaseBusy(Exception):
+    """Another process (a command-line ingest, a backup) holds the database file for longer than we wait."""
+
+    def __init__(self, path: Path, waited: float) -> None:
+        self.message_zh = f"数据库正被另一个程序占用（如命令行导入或备份），已等待 {waited:.0f} 秒，请稍后再试"
+        self.message_en = (
+            f"the database is held by another program (a command-line ingest or backup); waited {waited:.0f} s"
+        )
+        super().__init__(f"{self.message_zh} ({self.message_en}): {path}")
+
+
+_STORAGE_WORDS = ("no space left", "could not write", "read-only file system", "permission denied", "disk full")
+
+
+def _is_storage_failure(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.IOException) or any(w in str(exc).lower() for w in _STORAGE_WORDS)
+
+
+def _rollback_quietly(cur: duckdb.DuckDBPyConnection) -> None:
+    """Roll back; if even that fails (the disk is gone), DuckDB discards the open transaction itself."""
+    with suppress(duckdb.Error):
+        cur.execute("ROLLBACK")
+
+
+class Database:
+    """One DuckDB file, migrated on open; readers take cursors, writers take :meth:`write`.
+
+    DuckDB lets one process at a time open a file. ``shared=True`` (the app) holds no connection
+    between uses: each ``cursor()`` and each write opens one (cheap while another is open: the
+    process shares one DuckDB instance) and the file is released whenever none is in use, so the
+    command line (ingest, backup, the monthly snapshot job) can work while the app runs. Whoever
+    finds the file held waits for it, up to ``lock_timeout`` seconds.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        read_only: bool = False,
+        shared: bool = False,
+        lock_timeout: float | None = None,
+    ) -> None:
         self.path = settings.resolve_db_path(path) if path != ":memory:" else Path(":memory:")
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.in_memory = str(self.path) == ":memory:"
+        if not self.in_memory:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError.from_exception(self.path, exc) from exc
         self.read_only = read_only
-        self._con = duckdb.connect(str(self.path), read_only=read_only)
+        self.shared = shared and not self.in_memory
+        self.lock_timeout = settings.DB_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
         self._write_lock = threading.Lock()
+        con = self._connect()
         if not read_only:
-            schema.migrate(self._con)
+            schema.migrate(con)
             from store import calendar
 
-            calendar.ensure_filled(self._con)
+            calendar.ensure_filled(con)
             from ingest import channels
 
-            channels.ensure_seeded(self._con)
+            channels.ensure_seeded(con)
+        self._con: duckdb.DuckDBPyConnection | None = None if self.shared else con
+        if self.shared:
+            con.close()
+
+    @property
+    def _waiting_marker(self) -> Path:
+        """A job that waits for the file leaves this beside it; the app then opens nothing new until it is gone."""
+        return self.path.with_name(self.path.name + ".wanted")
+
+    def _yield_to_waiting_job(self) -> None:
+        """The app gives way to a command-line job that waits for the file (else busy readers would starve it)."""
+        marker = self._waiting_marker
+        started = time.monotonic()
+        while marker.exists() and time.monotonic() - started < self.lock_timeout:
+            try:
+                pid = int(marker.read_text().split()[0])
+                os.kill(pid, 0)  # the job is still alive
+            except (ValueError, IndexError, ProcessLookupError, PermissionError, OSError):
+                marker.unlink(missing_ok=True)  # left behind by a job that died
+                return
+            time.sleep(0.1)
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        """A new connection, waiting while another process holds the file."""
+        if self.shared:
+            self._yield_to_waiting_job()
+        started = time.monotonic()
+        delay = 0.05
+        announced = False
+        try:
+            while True:
+                try:
+                    return duckdb.connect(str(self.path), read_only=self.read_only)
+                except duckdb.IOException as exc:
+                    waited = time.monotonic() - started
+                    if "lock" not in str(exc).lower():
+                        raise StorageError.from_exception(self.path, exc) from exc
+                    if waited >= self.lock_timeout:
+                        raise DatabaseBusy(self.path, waited) from exc
+                    if not self.shared and not announced:
+                        with suppress(OSError):
+                            self._waiting_marker.write_text(f"{os.getpid()} {time.time():.0f}\n")
+                            announced = True
+                    time.sleep(min(delay, max(0.0, self.lock_timeout - waited)))
+                    delay = min(delay * 2, 1.0)
+        finally:
+            if announced:
+                self._waiting_marker.unlink(missing_ok=True)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A cursor of one's own: use it on one thread only."""
+        """A cursor of one's own: use it on one thread only (and close it, or let it go out of scope)."""
+        if self._con is None:
+            return self._connect()
         return self._con.cursor()
 
     @contextmanager
@@ -50,14 +175,20 @@ class Database:
         if self.read_only:
             raise PermissionError("database opened read-only")
         with self._write_lock:
-            cur = self._con.cursor()
+            cur = self.cursor()
             cur.execute("BEGIN TRANSACTION")
             try:
                 yield cur
                 cur.execute("UPDATE data_version SET version = version + 1")
+                _failpoint("before_commit")
                 cur.execute("COMMIT")
+            except duckdb.Error as exc:
+                _rollback_quietly(cur)
+                if _is_storage_failure(exc):  # a full disk or a folder gone read-only midway, even at commit
+                    raise StorageError.from_exception(self.path, exc) from exc
+                raise
             except BaseException:
-                cur.execute("ROLLBACK")
+                _rollback_quietly(cur)
                 raise
             finally:
                 cur.close()
@@ -87,7 +218,9 @@ class Database:
             cur.close()
 
     def close(self) -> None:
-        self._con.close()
+        if self._con is not None:
+            self._con.close()
+            self._con = None
 
     def __enter__(self) -> Database:
         return self

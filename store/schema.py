@@ -140,6 +140,141 @@ MIGRATIONS: list[str] = [
         SELECT * FROM service_item_rows
         WHERE upload_id = (SELECT max(upload_id) FROM service_item_rows);
     """,
+    # 1 -> 2: users and roles, the audit log, KPI targets.
+    """
+    CREATE TABLE users (
+        name                 VARCHAR PRIMARY KEY,
+        role                 VARCHAR NOT NULL CHECK (role IN ('viewer', 'analyst', 'admin')),
+        password_hash        VARCHAR,          -- argon2id; NULL for a single-sign-on-only account
+        email                VARCHAR,          -- matched against st.user.email for single sign-on
+        created_at           TIMESTAMP NOT NULL,
+        created_by           VARCHAR,
+        updated_at           TIMESTAMP,
+        password_changed_at  TIMESTAMP
+    );
+
+    CREATE SEQUENCE audit_id_seq START 1;
+    CREATE TABLE audit (
+        audit_id  BIGINT PRIMARY KEY DEFAULT nextval('audit_id_seq'),
+        logged_at TIMESTAMP NOT NULL,
+        actor     VARCHAR,                     -- user name, or cli:<os user> from the command line
+        action    VARCHAR NOT NULL,            -- upload | remove_upload | publish_snapshot | user_add | ...
+        target    VARCHAR,                     -- what was acted on: upload id, user name, KPI id
+        details   JSON
+    );
+
+    CREATE TABLE targets (
+        kpi_id      VARCHAR NOT NULL,
+        department  VARCHAR,                   -- NULL: the overall target
+        value       DOUBLE NOT NULL,           -- rates as fractions (0.6), days in working days
+        updated_by  VARCHAR,
+        updated_at  TIMESTAMP NOT NULL
+    );
+    """,
+    # 2 -> 3: published monthly snapshots (reports/): frozen figures and the rendered files' bytes.
+    """
+    CREATE SEQUENCE snapshot_id_seq START 1;
+
+    CREATE TABLE snapshots (
+        snapshot_id     INTEGER PRIMARY KEY,
+        month           VARCHAR NOT NULL,          -- YYYY-MM
+        version         INTEGER NOT NULL,          -- 1, 2, ... per month; a re-issue never replaces
+        published_at    TIMESTAMP NOT NULL,
+        published_by    VARCHAR,
+        data_version    BIGINT NOT NULL,           -- data_version.version the figures were computed at
+        uploads         JSON,                      -- ids of the loaded uploads the figures came from
+        note            VARCHAR,                   -- why it was (re-)issued
+        supersedes      INTEGER,                   -- snapshot_id of the version this one follows
+        changes         JSON,                      -- KPI figures that differ from the superseded version
+        content         JSON NOT NULL,             -- the frozen figures and tables (reports.content)
+        content_sha256  VARCHAR NOT NULL,
+        UNIQUE (month, version)
+    );
+
+    CREATE TABLE snapshot_files (
+        snapshot_id  INTEGER NOT NULL,
+        file_name    VARCHAR NOT NULL,
+        kind         VARCHAR NOT NULL,             -- pdf | html | xlsx | parquet | csv | json | zip
+        media_type   VARCHAR NOT NULL,
+        size         BIGINT NOT NULL,              -- bytes as downloaded
+        sha256       VARCHAR NOT NULL,             -- of the bytes as downloaded
+        compression  VARCHAR NOT NULL,             -- none | zlib: how ``content`` is stored
+        content      BLOB NOT NULL,
+        PRIMARY KEY (snapshot_id, file_name)
+    );
+    """,
+    # 3 -> 4: derived figures kept at load time so that pages read them instead of re-deriving them from
+    # ten million events per view (ingest.load keeps them up to date; metrics read them where exact).
+    #  - case_key: one integer per case id, the same in every version of the case; new cases are numbered in
+    #    file order, so the events of a month's cases sit together and a filter on cases prunes the events;
+    #  - on each event, computed among the events of its own upload for its case (the events of one upload
+    #    count together or not at all): its position, the case's event count, the event before it (time,
+    #    step), how often its step has occurred in the case so far, and the last earlier event that names a
+    #    department (for handovers: its department, and its completion time where that is not the time of
+    #    the event just before);
+    #  - case_spans: per upload and case, the events' count, first start or completion and last completion.
+    # The views keep showing exactly the columns they showed before.
+    """
+    ALTER TABLE case_rows ADD COLUMN case_key BIGINT;
+    ALTER TABLE event_rows ADD COLUMN case_key BIGINT;
+    ALTER TABLE event_rows ADD COLUMN pos INTEGER;
+    ALTER TABLE event_rows ADD COLUMN n_events INTEGER;
+    ALTER TABLE event_rows ADD COLUMN prev_completed_at TIMESTAMP;
+    ALTER TABLE event_rows ADD COLUMN prev_step VARCHAR;
+    ALTER TABLE event_rows ADD COLUMN step_occurrence INTEGER;
+    ALTER TABLE event_rows ADD COLUMN prev_known_department VARCHAR;
+    ALTER TABLE event_rows ADD COLUMN prev_known_completed_at TIMESTAMP;
+
+    CREATE TABLE case_spans (
+        upload_id   INTEGER NOT NULL,
+        case_key    BIGINT NOT NULL,
+        case_id     VARCHAR NOT NULL,
+        events      INTEGER NOT NULL,
+        first_at    TIMESTAMP NOT NULL,   -- earliest start (else completion) of the case's events
+        last_at     TIMESTAMP NOT NULL,   -- latest completion
+        is_current  BOOLEAN NOT NULL      -- the upload's events are the case's current events
+    );
+
+    CREATE OR REPLACE VIEW cases AS SELECT * EXCLUDE (is_current, case_key) FROM case_rows WHERE is_current;
+    CREATE OR REPLACE VIEW events AS
+        SELECT * EXCLUDE (is_current, case_key, pos, n_events, prev_completed_at, prev_step, step_occurrence,
+                          prev_known_department, prev_known_completed_at)
+        FROM event_rows WHERE is_current;
+
+    -- Rows loaded before this version.
+    CREATE TEMP TABLE _keys AS
+        SELECT case_id, row_number() OVER (ORDER BY min(t) NULLS LAST, case_id) AS case_key
+        FROM (SELECT case_id, submitted_at AS t FROM case_rows UNION ALL SELECT case_id, completed_at FROM event_rows)
+        GROUP BY case_id;
+    UPDATE case_rows SET case_key = k.case_key FROM _keys k WHERE case_rows.case_id = k.case_id;
+    UPDATE event_rows SET case_key = k.case_key FROM _keys k WHERE event_rows.case_id = k.case_id;
+    UPDATE event_rows SET
+        pos = w.pos, n_events = w.n_events, prev_completed_at = w.prev_completed_at, prev_step = w.prev_step,
+        step_occurrence = w.step_occurrence, prev_known_department = w.prev_known_department,
+        prev_known_completed_at = CASE WHEN w.prev_known_completed_at IS DISTINCT FROM w.prev_completed_at
+                                       THEN w.prev_known_completed_at END
+    FROM (
+        SELECT rowid AS rid,
+               row_number() OVER win AS pos,
+               count(*) OVER (PARTITION BY upload_id, case_id) AS n_events,
+               lag(completed_at) OVER win AS prev_completed_at,
+               lag(step) OVER win AS prev_step,
+               row_number() OVER (PARTITION BY upload_id, case_id, step ORDER BY completed_at, seq) AS step_occurrence,
+               last_value(department IGNORE NULLS) OVER before AS prev_known_department,
+               last_value(CASE WHEN department IS NOT NULL THEN completed_at END IGNORE NULLS) OVER before
+                   AS prev_known_completed_at
+        FROM event_rows
+        WINDOW win AS (PARTITION BY upload_id, case_id ORDER BY completed_at, seq),
+               before AS (PARTITION BY upload_id, case_id ORDER BY completed_at, seq
+                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+    ) w
+    WHERE event_rows.rowid = w.rid;
+    INSERT INTO case_spans
+        SELECT upload_id, case_key, case_id, count(*),
+               min(coalesce(least(started_at, completed_at), completed_at)), max(completed_at), bool_or(is_current)
+        FROM event_rows GROUP BY upload_id, case_key, case_id;
+    DROP TABLE _keys;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -24,6 +25,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# Logs of the programs under test go to a folder of the test run, not to the repository's data/logs.
+os.environ.setdefault("EGOV_LOG_DIR", tempfile.mkdtemp(prefix="egov-test-logs-"))
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: As the machine's own probe starts it: no sandbox as root, and no background traffic, which the

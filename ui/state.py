@@ -10,8 +10,12 @@ from store.db import Database
 
 @st.cache_resource(show_spinner=False)
 def database(path: str) -> Database:
-    """One :class:`Database` per file for the whole server; pages take cursors from it."""
-    return Database(path)
+    """One :class:`Database` per file for the whole server; pages take cursors from it.
+
+    Shared: the file is released between page runs, so command-line jobs (ingest, backup, the
+    monthly snapshot) can run while the app serves.
+    """
+    return Database(path, shared=True, lock_timeout=settings.APP_DB_LOCK_TIMEOUT)
 
 
 @st.cache_resource(show_spinner="首次启动：正在生成演示数据… (first start: generating the demo data)")

@@ -1,0 +1,56 @@
+"""Figures of the data-quality page: rejected rows over time, cases per month against the median."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from charts.theme import ACCENT, PRIMARY, base_layout
+
+_REASON_COLOURS = ["#1f5fa8", "#e07b00", "#2a9d8f", "#c0392b", "#8e44ad", "#7f8c8d", "#d4a017", "#16a085"]
+
+
+def rejects_over_time(frame: pd.DataFrame, lang: str = "zh", title: str | None = None) -> go.Figure:
+    """Stacked bars: rejected rows per upload month, one colour per reason."""
+    fig = go.Figure()
+    label = "reason_zh" if lang == "zh" else "reason_en"
+    months = sorted(frame["month"].unique())
+    for i, (reason, part) in enumerate(frame.groupby(label, sort=False)):
+        fig.add_bar(
+            x=part["month"],
+            y=part["rows"],
+            name=str(reason),
+            marker_color=_REASON_COLOURS[i % len(_REASON_COLOURS)],
+        )
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=months)
+    fig.update_yaxes(title_text="行" if lang == "zh" else "rows")
+    return base_layout(fig, title, height=340)
+
+
+def cases_per_month(frame: pd.DataFrame, share: float, lang: str = "zh", title: str | None = None) -> go.Figure:
+    """Bars of cases per month, flagged months in the accent colour; the median and the threshold as lines."""
+    zh = lang == "zh"
+    colours = [ACCENT if flagged else PRIMARY for flagged in frame["flagged"]]
+    fig = go.Figure()
+    fig.add_bar(x=frame["month"], y=frame["cases"], marker_color=colours, name="办件量" if zh else "cases")
+    if not frame.empty:
+        median = float(frame["median"].iloc[0])
+        months = list(frame["month"])
+        fig.add_scatter(
+            x=months,
+            y=[median] * len(months),
+            mode="lines",
+            line={"dash": "dot", "color": "#555"},
+            name=f"{'月度中位数' if zh else 'median month'} {median:,.0f}",
+        )
+        fig.add_scatter(
+            x=months,
+            y=[median * share] * len(months),
+            mode="lines",
+            line={"dash": "dash", "color": ACCENT},
+            name=f"{'中位数的' if zh else ''}{share:.0%}{'' if zh else ' of the median'}",
+        )
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(title_text="办件量" if zh else "cases")
+    return base_layout(fig, title, height=360)

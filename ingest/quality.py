@@ -1,0 +1,218 @@
+"""Data quality: how complete the loaded data is, what was rejected, and where data seems missing.
+
+A KPI is only as good as the fields behind it: a 满意度 of 99.9% over 3% of the cases, or a month
+with a third of the usual cases because one export was forgotten, must be visible before anyone
+reads the dashboard. Everything here reads the ``cases``/``events`` views (current rows only) and
+``rejected_rows``/``uploads``, in SQL, with bound parameters.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from ingest.load import REASONS
+
+#: A month (or a department's month) with fewer cases than this share of its median month is flagged.
+THIN_SHARE = 0.5
+#: A department needs this many months of data before its months are compared with its median.
+MIN_MONTHS_FOR_DEPARTMENT = 3
+#: ... and a median month of at least this many cases: 0 cases in a month of an office that sees 1 is no news.
+MIN_MEDIAN_FOR_DEPARTMENT = 5
+
+#: field -> (label zh, label en, basis zh, basis en, filled expression, base expression)
+COVERAGE: dict[str, tuple[str, str, str, str, str, str]] = {
+    "department": ("实施部门", "department", "全部办件", "all cases", "department IS NOT NULL", "true"),
+    "service_item": (
+        "事项（名称或编码）",
+        "service item (name or code)",
+        "全部办件",
+        "all cases",
+        "coalesce(service_item, item_code) IS NOT NULL",
+        "true",
+    ),
+    "channel": ("申请渠道", "channel", "全部办件", "all cases", "channel IS NOT NULL", "true"),
+    "submitted_at": ("申请时间", "submission time", "全部办件", "all cases", "submitted_at IS NOT NULL", "true"),
+    "completed_at": (
+        "办结时间",
+        "completion time",
+        "已办结办件",
+        "completed cases",
+        "completed_at IS NOT NULL",
+        "status = 'completed'",
+    ),
+    "due_at": ("办结时限（截止日期）", "due date", "全部办件", "all cases", "due_at IS NOT NULL", "true"),
+    "promised_days": ("承诺时限", "promised time limit", "全部办件", "all cases", "promised_days IS NOT NULL", "true"),
+    "visits": ("跑动次数", "visits", "全部办件", "all cases", "visits IS NOT NULL", "true"),
+    "resubmissions": ("补正次数", "resubmissions", "全部办件", "all cases", "resubmissions IS NOT NULL", "true"),
+    "satisfaction": (
+        "满意度评价",
+        "satisfaction rating",
+        "已办结办件",
+        "completed cases",
+        "satisfaction IS NOT NULL",
+        "status = 'completed'",
+    ),
+    "events": (
+        "办理环节记录",
+        "step events",
+        "全部办件",
+        "all cases",
+        "c.case_id IN (SELECT case_id FROM events)",
+        "true",
+    ),
+}
+
+
+def case_count(cur: duckdb.DuckDBPyConnection) -> int:
+    return int(cur.execute("SELECT count(*) FROM cases").fetchone()[0])
+
+
+def field_coverage(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per field: how many cases (of its basis: all, or completed ones) carry a value, and the share."""
+    parts = []
+    for key, (_, _, _, _, filled, base) in COVERAGE.items():
+        parts.append(f"count(*) FILTER (WHERE ({base}) AND ({filled})) AS {key}_filled")
+        parts.append(f"count(*) FILTER (WHERE {base}) AS {key}_total")
+    row = cur.execute(f"SELECT {', '.join(parts)} FROM cases c").fetchone()
+    records = []
+    for i, (key, (label_zh, label_en, basis_zh, basis_en, _, _)) in enumerate(COVERAGE.items()):
+        filled, total = int(row[2 * i]), int(row[2 * i + 1])
+        records.append(
+            {
+                "field": key,
+                "label_zh": label_zh,
+                "label_en": label_en,
+                "basis_zh": basis_zh,
+                "basis_en": basis_en,
+                "filled": filled,
+                "total": total,
+                "share": filled / total if total else None,
+            }
+        )
+    return pd.DataFrame(records)
+
+
+def rejects_by_month(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Rejected rows of the uploads still loaded, by the month they were uploaded and by reason."""
+    frame = cur.execute(
+        """
+        SELECT strftime(u.loaded_at, '%Y-%m') AS month, r.reason, count(*) AS rows
+        FROM rejected_rows r JOIN uploads u USING (upload_id)
+        WHERE u.status = 'loaded'
+        GROUP BY ALL ORDER BY month, rows DESC
+        """
+    ).df()
+    frame["reason_zh"] = [REASONS.get(r, (r, r))[0] for r in frame["reason"]]
+    frame["reason_en"] = [REASONS.get(r, (r, r))[1] for r in frame["reason"]]
+    return frame
+
+
+def thin_months(cur: duckdb.DuckDBPyConnection, share: float = THIN_SHARE) -> pd.DataFrame:
+    """Every month from the first to the last with cases: count, the median month, and a flag.
+
+    Months with no case at all are included (count 0): a forgotten export shows up as a gap. The
+    last month is marked ``latest`` since it may simply not be over yet.
+    """
+    return cur.execute(
+        """
+        WITH m AS (
+            SELECT date_trunc('month', submitted_at) AS month, count(*) AS cases
+            FROM cases WHERE submitted_at IS NOT NULL GROUP BY 1
+        ),
+        span AS (
+            SELECT unnest(generate_series((SELECT min(month) FROM m), (SELECT max(month) FROM m), INTERVAL 1 MONTH))
+                AS month
+        ),
+        filled AS (SELECT s.month, coalesce(m.cases, 0) AS cases FROM span s LEFT JOIN m USING (month)),
+        med AS (SELECT median(cases) AS median FROM filled)
+        SELECT strftime(f.month, '%Y-%m') AS month, f.cases, med.median,
+               CASE WHEN med.median > 0 THEN f.cases / med.median END AS ratio,
+               f.cases < ? * med.median AS flagged,
+               f.month = (SELECT max(month) FROM m) AS latest
+        FROM filled f, med ORDER BY f.month
+        """,
+        [share],
+    ).df()
+
+
+def thin_department_months(
+    cur: duckdb.DuckDBPyConnection,
+    share: float = THIN_SHARE,
+    min_months: int = MIN_MONTHS_FOR_DEPARTMENT,
+    min_median: float = MIN_MEDIAN_FOR_DEPARTMENT,
+) -> pd.DataFrame:
+    """Department-months with fewer than ``share`` of the department's median month (gaps included).
+
+    Each department is compared with itself, from its first to its last month with data, so a
+    small office is not flagged for being small, nor a new one for the months before it existed.
+    """
+    return cur.execute(
+        """
+        WITH m AS (
+            SELECT department, date_trunc('month', submitted_at) AS month, count(*) AS cases
+            FROM cases WHERE submitted_at IS NOT NULL AND department IS NOT NULL GROUP BY ALL
+        ),
+        bounds AS (SELECT department, min(month) AS first, max(month) AS last, count(*) AS months FROM m GROUP BY 1),
+        span AS (
+            SELECT department, unnest(generate_series(first, last, INTERVAL 1 MONTH)) AS month
+            FROM bounds WHERE months >= ?
+        ),
+        filled AS (
+            SELECT s.department, s.month, coalesce(m.cases, 0) AS cases
+            FROM span s LEFT JOIN m USING (department, month)
+        ),
+        med AS (SELECT department, median(cases) AS median FROM filled GROUP BY 1)
+        SELECT f.department, strftime(f.month, '%Y-%m') AS month, f.cases, med.median,
+               f.cases / med.median AS ratio,
+               f.month = (SELECT max(month) FROM m) AS latest
+        FROM filled f JOIN med USING (department)
+        WHERE med.median >= ? AND f.cases < ? * med.median
+        ORDER BY ratio, f.department, f.month
+        """,
+        [min_months, max(min_median, 1e-9), share],
+    ).df()
+
+
+def missing_keys(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """How many current cases lack a department, an item (name and code), or both."""
+    row = cur.execute(
+        """
+        SELECT count(*),
+               count(*) FILTER (WHERE department IS NULL),
+               count(*) FILTER (WHERE coalesce(service_item, item_code) IS NULL),
+               count(*) FILTER (WHERE department IS NULL AND coalesce(service_item, item_code) IS NULL)
+        FROM cases
+        """
+    ).fetchone()
+    return {"cases": row[0], "no_department": row[1], "no_item": row[2], "neither": row[3]}
+
+
+def missing_keys_by_upload(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Which uploads brought the cases without department or item, so the analyst knows which export to fix."""
+    return cur.execute(
+        """
+        SELECT c.upload_id, u.file_name, count(*) AS cases,
+               count(*) FILTER (WHERE c.department IS NULL) AS no_department,
+               count(*) FILTER (WHERE coalesce(c.service_item, c.item_code) IS NULL) AS no_item
+        FROM cases c JOIN uploads u USING (upload_id)
+        GROUP BY ALL
+        HAVING count(*) FILTER (WHERE c.department IS NULL OR coalesce(c.service_item, c.item_code) IS NULL) > 0
+        ORDER BY c.upload_id
+        """
+    ).df()
+
+
+def missing_keys_sample(cur: duckdb.DuckDBPyConnection, limit: int = 200) -> pd.DataFrame:
+    """A few such cases to look up in the platform (ids and dates only: no personal data is stored)."""
+    return cur.execute(
+        """
+        SELECT c.case_id, c.submitted_at, c.department, coalesce(c.service_item, c.item_code) AS service_item,
+               u.file_name, c.source_row
+        FROM cases c JOIN uploads u USING (upload_id)
+        WHERE c.department IS NULL OR coalesce(c.service_item, c.item_code) IS NULL
+        ORDER BY c.submitted_at DESC NULLS LAST, c.case_id
+        LIMIT ?
+        """,
+        [int(limit)],
+    ).df()

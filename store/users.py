@@ -1,0 +1,244 @@
+"""Users and roles, with passwords hashed by argon2id.
+
+Three roles, each including the one before: ``viewer`` (leaders: read the dashboard), ``analyst``
+(upload, remove uploads, the catalogue, targets) and ``admin`` (users, too). With no user in the
+database the app runs in local mode. Every change is written together with its audit row in one
+transaction. The first user must be an admin, and the last admin cannot be removed or demoted
+while other users exist, so that someone can always manage the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import duckdb
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from store import audit
+from store.db import Database
+
+ROLES: tuple[str, ...] = ("viewer", "analyst", "admin")
+ROLE_LABELS: dict[str, tuple[str, str]] = {
+    "viewer": ("查看者（领导）", "viewer (leaders)"),
+    "analyst": ("分析员", "analyst"),
+    "admin": ("管理员", "admin"),
+}
+MIN_PASSWORD_LENGTH = 8
+_NAME = re.compile(r"^[\w\u4e00-\u9fff.@-]{1,64}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+_hasher = PasswordHasher()
+#: Verified when the name is unknown, so a wrong name takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+class UserError(ValueError):
+    """A user change that cannot be made; carries a Chinese and an English message."""
+
+    def __init__(self, message_zh: str, message_en: str) -> None:
+        self.message_zh = message_zh
+        self.message_en = message_en
+        super().__init__(f"{message_zh} ({message_en})")
+
+    def message(self, lang: str = "zh") -> str:
+        return self.message_zh if lang == "zh" else self.message_en
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    email: str | None = None
+    has_password: bool = True
+
+
+def role_rank(role: str | None) -> int:
+    """viewer 0 < analyst 1 < admin 2; an unknown role ranks below every real one."""
+    return ROLES.index(role) if role in ROLES else -1
+
+
+def role_label(role: str, lang: str = "zh") -> str:
+    zh, en = ROLE_LABELS.get(role, (role, role))
+    return zh if lang == "zh" else en
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise UserError(
+            f"未知角色：{role}（可用：{'、'.join(ROLES)}）", f"unknown role {role!r}; use one of {', '.join(ROLES)}"
+        )
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise UserError(
+            f"密码至少 {MIN_PASSWORD_LENGTH} 个字符", f"a password needs at least {MIN_PASSWORD_LENGTH} characters"
+        )
+
+
+def _check_email(email: str | None) -> str | None:
+    email = (email or "").strip().lower() or None
+    if email is not None and not _EMAIL.match(email):
+        raise UserError(f"邮箱格式不正确：{email}", f"not an e-mail address: {email}")
+    return email
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+def user_count(cur: duckdb.DuckDBPyConnection) -> int:
+    return int(cur.execute("SELECT count(*) FROM users").fetchone()[0])
+
+
+def get_user(cur: duckdb.DuckDBPyConnection, name: str) -> User | None:
+    row = cur.execute(
+        "SELECT name, role, email, password_hash IS NOT NULL FROM users WHERE name = ?", [name]
+    ).fetchone()
+    return User(*row) if row else None
+
+
+def find_by_email(cur: duckdb.DuckDBPyConnection, email: str | None) -> User | None:
+    """The user a single-sign-on identity maps to (e-mail compared case-insensitively)."""
+    if not email:
+        return None
+    row = cur.execute(
+        "SELECT name, role, email, password_hash IS NOT NULL FROM users WHERE lower(email) = lower(?) ORDER BY name LIMIT 1",
+        [email.strip()],
+    ).fetchone()
+    return User(*row) if row else None
+
+
+def list_users(cur: duckdb.DuckDBPyConnection) -> list[dict]:
+    rel = cur.execute(
+        """SELECT name, role, email, password_hash IS NOT NULL AS has_password, created_at, created_by, updated_at,
+                  password_changed_at
+           FROM users ORDER BY name"""
+    )
+    names = [d[0] for d in rel.description]
+    return [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
+
+
+def verify_password(cur: duckdb.DuckDBPyConnection, name: str, password: str) -> User | None:
+    """The user when the password is right, else None; always costs one argon2 verification."""
+    row = cur.execute("SELECT name, role, email, password_hash FROM users WHERE name = ?", [name.strip()]).fetchone()
+    stored = row[3] if row and row[3] else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if not row or not row[3]:
+        return None
+    return User(row[0], row[1], row[2], True)
+
+
+# --- changing (each with its audit row, in one transaction) ----------------------------------------
+
+
+def _admins_after(cur: duckdb.DuckDBPyConnection, name: str, new_role: str | None) -> tuple[int, int]:
+    """(admins, users) left if ``name`` took ``new_role`` (None: removed)."""
+    users = cur.execute("SELECT name, role FROM users").fetchall()
+    after = [(n, new_role if n == name else r) for n, r in users if not (n == name and new_role is None)]
+    return sum(1 for _, r in after if r == "admin"), len(after)
+
+
+def _keep_an_admin(cur: duckdb.DuckDBPyConnection, name: str, new_role: str | None) -> None:
+    admins, remaining = _admins_after(cur, name, new_role)
+    if remaining and not admins:
+        raise UserError(
+            "不能删除或降级最后一位管理员：请先把另一位用户设为管理员",
+            "cannot remove or demote the last admin: make another user admin first",
+        )
+
+
+def add_user(
+    db: Database,
+    name: str,
+    role: str,
+    password: str | None,
+    *,
+    email: str | None = None,
+    by: str | None = None,
+) -> User:
+    """Create a user. ``password`` None makes a single-sign-on-only account (needs ``email``)."""
+    name = (name or "").strip()
+    if not _NAME.match(name):
+        raise UserError(
+            "用户名只能包含字母、数字、汉字和 . _ - @，最长 64 个字符",
+            "a user name may hold letters, digits, Chinese characters and . _ - @, up to 64 characters",
+        )
+    _check_role(role)
+    email = _check_email(email)
+    if password is None and email is None:
+        raise UserError("没有密码的账号必须填写单点登录邮箱", "an account without a password needs an SSO e-mail")
+    if password is not None:
+        _check_password(password)
+    hashed = _hasher.hash(password) if password is not None else None
+    with db.write() as cur:
+        if cur.execute("SELECT count(*) FROM users WHERE name = ?", [name]).fetchone()[0]:
+            raise UserError(f"用户 {name} 已存在", f"user {name} already exists")
+        if role != "admin" and not user_count(cur):
+            raise UserError(
+                "第一个用户必须是管理员（admin），否则没有人能管理其他用户",
+                "the first user must be an admin, or nobody could manage the others",
+            )
+        cur.execute(
+            """INSERT INTO users (name, role, password_hash, email, created_at, created_by, password_changed_at)
+               VALUES (?, ?, ?, ?, current_localtimestamp(), ?, CASE WHEN ? THEN current_localtimestamp() END)""",
+            [name, role, hashed, email, by, hashed is not None],
+        )
+        audit.record(cur, by, "user_add", name, {"role": role, "email": email, "password": hashed is not None})
+    return User(name, role, email, hashed is not None)
+
+
+def _require(cur: duckdb.DuckDBPyConnection, name: str) -> tuple[str, str | None]:
+    row = cur.execute("SELECT role, email FROM users WHERE name = ?", [name]).fetchone()
+    if row is None:
+        raise UserError(f"没有用户 {name}", f"no user {name}")
+    return row[0], row[1]
+
+
+def remove_user(db: Database, name: str, *, by: str | None = None) -> None:
+    with db.write() as cur:
+        role, _ = _require(cur, name)
+        _keep_an_admin(cur, name, None)
+        cur.execute("DELETE FROM users WHERE name = ?", [name])
+        audit.record(cur, by, "user_remove", name, {"role": role})
+
+
+def set_password(db: Database, name: str, password: str, *, by: str | None = None) -> None:
+    _check_password(password)
+    hashed = _hasher.hash(password)
+    with db.write() as cur:
+        _require(cur, name)
+        cur.execute(
+            "UPDATE users SET password_hash = ?, password_changed_at = current_localtimestamp(), "
+            "updated_at = current_localtimestamp() WHERE name = ?",
+            [hashed, name],
+        )
+        audit.record(cur, by, "user_passwd", name, {})
+
+
+def set_role(db: Database, name: str, role: str, *, by: str | None = None) -> None:
+    _check_role(role)
+    with db.write() as cur:
+        old, _ = _require(cur, name)
+        if old == role:
+            return
+        _keep_an_admin(cur, name, role)
+        cur.execute("UPDATE users SET role = ?, updated_at = current_localtimestamp() WHERE name = ?", [role, name])
+        audit.record(cur, by, "role_change", name, {"from": old, "to": role})
+
+
+def set_email(db: Database, name: str, email: str | None, *, by: str | None = None) -> None:
+    email = _check_email(email)
+    with db.write() as cur:
+        _, old = _require(cur, name)
+        if old == email:
+            return
+        has_password = cur.execute("SELECT password_hash IS NOT NULL FROM users WHERE name = ?", [name]).fetchone()[0]
+        if email is None and not has_password:
+            raise UserError("没有密码的账号必须保留单点登录邮箱", "an account without a password needs its SSO e-mail")
+        cur.execute("UPDATE users SET email = ?, updated_at = current_localtimestamp() WHERE name = ?", [email, name])
+        audit.record(cur, by, "user_email", name, {"from": old, "to": email})

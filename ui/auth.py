@@ -1,0 +1,254 @@
+"""Who is using the app, and may they do this: login, sessions that expire, role checks.
+
+Roles come from the ``users`` table (:mod:`store.users`). The signed-in user lives in
+``st.session_state`` with the time of login and of the last interaction; :func:`current_user`
+re-checks both, and re-reads the user's row, on every run, so a removed user or a changed role
+takes effect at the next click. Every restricted page calls :func:`require_role` at its top and
+every restricted action calls it again before acting: hiding a page from the menu is not enough.
+
+With no users in the database the app is in *local mode*: everyone is admin, a banner says so, and
+only connections from this machine are served. Single sign-on through ``st.login`` (OIDC) is
+offered when ``.streamlit/secrets.toml`` has an ``[auth]`` section; the identity's e-mail must
+belong to a user here, whose role then applies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Mapping
+
+import streamlit as st
+
+import settings
+from store import users
+from store.users import User, role_label, role_rank
+from ui.i18n import lang, t
+from ui.state import get_db
+
+LOCAL_USER = User("local", "admin", None, False)
+_STATE = "auth"  # session_state key: {"name", "via", "login_at", "seen_at"}
+_NOTICE = "auth_notice"  # a message for the login screen (session expired, logged out)
+
+
+# --- modes ----------------------------------------------------------------------------------------
+
+
+def local_mode() -> bool:
+    """True while the database has no users: everyone is admin (this machine only)."""
+    return users.user_count(get_db().cursor()) == 0
+
+
+def _secrets_auth() -> Mapping | None:
+    try:
+        section = st.secrets.get("auth")
+    except Exception:  # no secrets.toml at all, or an unreadable one
+        return None
+    return section if isinstance(section, Mapping) and section else None
+
+
+def sso_configured() -> bool:
+    """Whether ``.streamlit/secrets.toml`` configures single sign-on (an ``[auth]`` section)."""
+    return _secrets_auth() is not None
+
+
+def sso_provider() -> str | None:
+    """The provider to pass to ``st.login``: None for a default one, else the first named ``[auth.NAME]``."""
+    section = _secrets_auth() or {}
+    if "client_id" in section:
+        return None
+    for key, value in section.items():
+        if isinstance(value, Mapping):
+            return str(key)
+    return None
+
+
+def _sso_identity() -> str | None:
+    """The e-mail of the single-sign-on identity, when one is signed in."""
+    try:
+        if not st.user.get("is_logged_in"):
+            return None
+        email = st.user.get("email")
+    except Exception:
+        return None
+    return str(email) if email else None
+
+
+# --- the session ----------------------------------------------------------------------------------
+
+
+def _start_session(user: User, via: str) -> None:
+    now = time.time()
+    st.session_state[_STATE] = {"name": user.name, "via": via, "login_at": now, "seen_at": now}
+
+
+def _end_session(notice: str | None = None) -> None:
+    st.session_state.pop(_STATE, None)
+    if notice:
+        st.session_state[_NOTICE] = notice
+
+
+def _expired(state: dict, now: float) -> bool:
+    idle = now - float(state.get("seen_at", 0))
+    age = now - float(state.get("login_at", 0))
+    return idle > settings.SESSION_IDLE_MINUTES * 60 or age > settings.SESSION_MAX_HOURS * 3600
+
+
+def current_user() -> User | None:
+    """The signed-in user (local mode: the local admin), or None; checks expiry and the user's row."""
+    if local_mode():
+        return LOCAL_USER
+    cur = get_db().cursor()
+    state = st.session_state.get(_STATE)
+    if state is None:
+        email = _sso_identity()
+        if email and sso_configured():
+            user = users.find_by_email(cur, email)
+            if user is not None:
+                _start_session(user, "sso")
+                return user
+        return None
+    now = time.time()
+    if _expired(state, now):
+        _end_session(t("session_expired"))
+        if state.get("via") == "sso":  # else the identity cookie would sign the user straight in again
+            _sso_logout()
+        return None
+    user = users.get_user(cur, state["name"])
+    if user is None:  # removed while signed in
+        _end_session(t("session_user_gone"))
+        return None
+    state["seen_at"] = now
+    return user
+
+
+def actor() -> str | None:
+    """The name recorded in the audit log and the upload history for this session."""
+    user = current_user()
+    return user.name if user else None
+
+
+def has_role(min_role: str) -> bool:
+    user = current_user()
+    return user is not None and role_rank(user.role) >= role_rank(min_role)
+
+
+def require_role(min_role: str) -> User:
+    """Stop the page unless the user has at least ``min_role``: the login form, or an error and nothing else.
+
+    The login form is drawn here too (not only by ``app.py``) because Streamlit may run a page file
+    without the entry script, e.g. on the first request to a freshly started server.
+    """
+    user = current_user()
+    if user is None:
+        login_screen()
+    if role_rank(user.role) < role_rank(min_role):
+        st.error(t("forbidden").format(role=role_label(min_role, lang()), mine=role_label(user.role, lang())))
+        st.stop()
+    return user
+
+
+# --- login and logout -----------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def _failures() -> dict[str, list[float]]:
+    """Failed attempts per user name for this server process (throttles password guessing)."""
+    return {}
+
+
+def _locked(name: str, now: float) -> bool:
+    window = settings.LOGIN_LOCKOUT_MINUTES * 60
+    recent = [ts for ts in _failures().get(name, []) if now - ts < window]
+    _failures()[name] = recent
+    return len(recent) >= settings.LOGIN_MAX_FAILURES
+
+
+def try_password_login(name: str, password: str) -> User | None:
+    """Check a name and password; starts the session on success. Shows why on failure."""
+    name = (name or "").strip()
+    now = time.time()
+    if not name or not password:
+        st.error(t("login_missing"))
+        return None
+    if _locked(name, now):
+        st.error(t("login_locked").format(minutes=settings.LOGIN_LOCKOUT_MINUTES))
+        return None
+    user = users.verify_password(get_db().cursor(), name, password)
+    if user is None:
+        _failures().setdefault(name, []).append(now)
+        st.error(t("login_failed"))
+        return None
+    _failures().pop(name, None)
+    _start_session(user, "password")
+    st.session_state.pop(_NOTICE, None)
+    return user
+
+
+def login_screen() -> None:
+    """The sign-in form (and the single-sign-on button when configured); stops the run."""
+    st.title(t("app_title"))
+    st.subheader(t("login_title"))
+    notice = st.session_state.get(_NOTICE)
+    if notice:
+        st.info(notice)
+    email = _sso_identity()
+    if email and sso_configured():  # signed in at the identity provider, but not a user here
+        st.error(t("sso_not_authorised").format(email=email))
+        if st.button(t("sso_logout"), key="sso_logout"):
+            _sso_logout()
+        st.stop()
+    column = st.columns([2, 3])[0]  # a form of a sensible width on a wide page
+    with column, st.form("login_form"):
+        name = st.text_input(t("login_name"), key="login_name")
+        password = st.text_input(t("login_password"), type="password", key="login_password")
+        submitted = st.form_submit_button(t("login_submit"), type="primary")
+    if submitted and try_password_login(name, password):
+        st.rerun()
+    if sso_configured():
+        with column:
+            st.divider()
+            if st.button(t("sso_login"), key="sso_login", icon=":material/badge:"):
+                try:
+                    st.login(sso_provider())
+                except Exception as exc:  # Authlib missing or [auth] incomplete: say so, no traceback
+                    st.error(t("sso_broken").format(error=f"{type(exc).__name__}: {exc}"))
+    st.caption(t("login_help"))
+    st.stop()
+
+
+def _sso_logout() -> None:
+    """End the single-sign-on identity (its cookie) too; a no-op where it cannot be done."""
+    with contextlib.suppress(Exception):  # no [auth] section any more: nothing to end
+        st.logout()
+
+
+def logout() -> None:
+    state = st.session_state.get(_STATE) or {}
+    _end_session(t("logged_out"))
+    if state.get("via") == "sso":
+        _sso_logout()
+    st.rerun()
+
+
+def sidebar_account(user: User) -> None:
+    """Who is signed in, with the role, and the logout button (not in local mode)."""
+    with st.sidebar:
+        if user is LOCAL_USER:
+            st.caption(t("local_mode_sidebar"))
+            return
+        st.caption(t("signed_in_as").format(name=user.name, role=role_label(user.role, lang())))
+        if st.button(t("logout"), key="logout", icon=":material/logout:"):
+            logout()
+
+
+def local_mode_guard() -> None:
+    """Local mode serves this machine only: refuse other computers until users exist."""
+    try:
+        remote = st.context.ip_address
+    except Exception:
+        remote = None
+    if isinstance(remote, str) and remote:  # None for this machine (and not a str under AppTest)
+        st.error(t("local_mode_remote"))
+        st.stop()
+    st.warning(t("local_mode_banner"), icon=":material/lock_open:")

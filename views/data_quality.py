@@ -1,0 +1,170 @@
+"""数据质量 Data quality: can the dashboard's figures be trusted, and what should the analyst fix?
+
+Open to every role: leaders who read a 满意度 or a month's 办件量 should see how complete the data
+behind it is. Only aggregates and case ids are shown (no personal data is stored at all); the
+rejected rows themselves download from the upload history, for analysts.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from charts.quality import cases_per_month, rejects_over_time
+from ingest import quality
+from ui import fmt
+from ui.auth import require_role
+from ui.i18n import lang, t
+from ui.state import get_db
+
+require_role("viewer")
+language = lang()
+zh = language == "zh"
+db = get_db()
+version = db.data_version()
+key = str(db.path)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load(db_path: str, data_version: int) -> dict:
+    cur = get_db().cursor()
+    return {
+        "cases": quality.case_count(cur),
+        "coverage": quality.field_coverage(cur),
+        "rejects": quality.rejects_by_month(cur),
+        "months": quality.thin_months(cur),
+        "departments": quality.thin_department_months(cur),
+        "missing": quality.missing_keys(cur),
+        "missing_by_upload": quality.missing_keys_by_upload(cur),
+        "missing_sample": quality.missing_keys_sample(cur),
+    }
+
+
+st.title(t("dq_title"))
+data = load(key, version)
+if not data["cases"]:
+    st.info(t("dq_no_data"))
+    st.stop()
+st.caption(t("dq_intro").format(cases=fmt.count(data["cases"], language)))
+
+# 1. Field coverage
+st.subheader(t("dq_coverage"))
+cov = data["coverage"]
+table = pd.DataFrame(
+    {
+        t("dq_field"): cov["label_zh" if zh else "label_en"],
+        t("dq_share"): cov["share"].fillna(0.0) * 100,
+        t("dq_filled"): [fmt.count(n, language) for n in cov["filled"]],
+        t("dq_basis"): [
+            f"{b}（{n:,}）" if zh else f"{b} ({n:,})"
+            for b, n in zip(cov["basis_zh" if zh else "basis_en"], cov["total"], strict=True)
+        ],
+    }
+)
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    height=35 * (len(table) + 1) + 3,
+    column_config={
+        t("dq_share"): st.column_config.ProgressColumn(t("dq_share"), format="%.1f%%", min_value=0, max_value=100),
+    },
+)
+weak = cov[(cov["share"].notna()) & (cov["share"] < 0.8)]
+if not weak.empty:
+    names = "、".join(weak["label_zh"]) if zh else ", ".join(weak["label_en"])
+    st.warning(t("dq_coverage_weak").format(fields=names))
+
+# 2. Rejected rows over time
+st.subheader(t("dq_rejects"))
+rejects = data["rejects"]
+if rejects.empty:
+    st.success(t("dq_rejects_none"), icon=":material/check_circle:")
+else:
+    st.plotly_chart(rejects_over_time(rejects, language), width="stretch")
+    pivot = rejects.pivot_table(
+        index="reason_zh" if zh else "reason_en", columns="month", values="rows", aggfunc="sum", fill_value=0
+    )
+    pivot.index.name = t("up_reason")
+    st.dataframe(pivot, width="stretch")
+    st.caption(t("dq_rejects_help"))
+
+# 3. Months and departments with suspiciously few cases
+st.subheader(t("dq_thin"))
+months = data["months"]
+st.plotly_chart(cases_per_month(months, quality.THIN_SHARE, language), width="stretch")
+flagged = months[months["flagged"]]
+if flagged.empty:
+    st.success(t("dq_thin_none").format(share=f"{quality.THIN_SHARE:.0%}"), icon=":material/check_circle:")
+else:
+    shown = pd.DataFrame(
+        {
+            t("month"): flagged["month"],
+            t("cases"): flagged["cases"],
+            t("dq_median"): flagged["median"],
+            t("dq_ratio"): [fmt.percent(r) for r in flagged["ratio"]],
+            t("dq_note"): [t("dq_latest") if latest else "" for latest in flagged["latest"]],
+        }
+    )
+    st.warning(t("dq_thin_found").format(n=len(flagged), share=f"{quality.THIN_SHARE:.0%}"))
+    st.dataframe(shown, hide_index=True)
+departments = data["departments"]
+st.markdown(f"**{t('dq_thin_departments')}**")
+if departments.empty:
+    st.caption(t("dq_thin_departments_none"))
+else:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("dq_department"): departments["department"],
+                t("month"): departments["month"],
+                t("cases"): departments["cases"],
+                t("dq_median"): departments["median"],
+                t("dq_ratio"): [fmt.percent(r) for r in departments["ratio"]],
+                t("dq_note"): [t("dq_latest") if latest else "" for latest in departments["latest"]],
+            }
+        ),
+        hide_index=True,
+    )
+st.caption(
+    t("dq_thin_help").format(
+        share=f"{quality.THIN_SHARE:.0%}",
+        months=quality.MIN_MONTHS_FOR_DEPARTMENT,
+        median=quality.MIN_MEDIAN_FOR_DEPARTMENT,
+    )
+)
+
+# 4. Cases without department or item
+st.subheader(t("dq_missing"))
+missing = data["missing"]
+cols = st.columns(3)
+cols[0].metric(t("dq_no_department"), fmt.count(missing["no_department"], language))
+cols[1].metric(t("dq_no_item"), fmt.count(missing["no_item"], language))
+cols[2].metric(t("dq_neither"), fmt.count(missing["neither"], language))
+if missing["no_department"] or missing["no_item"]:
+    by_upload = data["missing_by_upload"].rename(
+        columns={
+            "upload_id": t("dq_upload"),
+            "file_name": t("dq_file"),
+            "cases": t("cases"),
+            "no_department": t("dq_no_department"),
+            "no_item": t("dq_no_item"),
+        }
+    )
+    st.dataframe(by_upload, hide_index=True)
+    with st.expander(t("dq_missing_sample").format(n=len(data["missing_sample"]))):
+        st.dataframe(
+            data["missing_sample"].rename(
+                columns={
+                    "case_id": t("dq_case_id"),
+                    "submitted_at": t("dq_submitted"),
+                    "department": t("dq_department"),
+                    "service_item": t("dq_item"),
+                    "file_name": t("dq_file"),
+                    "source_row": t("dq_row"),
+                }
+            ),
+            hide_index=True,
+        )
+else:
+    st.success(t("dq_missing_none"), icon=":material/check_circle:")

@@ -1,0 +1,412 @@
+"""数据上传 Upload (analysts and admins): from an export file to the dashboard without the command line.
+
+For each dropped file: what was detected (encoding, sheet, header row, kind), a preview, the column
+mapping as a form pre-filled by the automatic mapping (or a saved one), the validation report with
+the rejected rows as Excel, then the load with a progress bar. Nothing is written before "导入";
+the preview reads the bytes from a private temp file on a cursor of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+
+import pandas as pd
+import streamlit as st
+
+import settings
+from ingest.errors import IngestRefused
+from ingest.load import REASONS, IngestResult, Preview, ingest_bytes, list_uploads
+from ingest.mapping import (
+    FIELD_LABELS_ZH,
+    FIELDS_BY_KIND,
+    REQUIRED,
+    apply_overrides,
+    auto_map,
+    load_saved,
+    save_mapping,
+    saved_mapping_names,
+)
+from ingest.upload_support import (
+    FIELD_LABELS_EN,
+    UPLOAD_TYPES,
+    catalog_template_xlsx,
+    file_columns,
+    mapping_overrides,
+    preview_bytes,
+    refusal_message,
+    rejects_table,
+    rejects_xlsx,
+    sheet_names,
+)
+from store import audit
+from ui.auth import require_role
+from ui.history import KIND_LABELS, uploads_frame
+from ui.i18n import lang, t
+from ui.messages import failure
+from ui.state import get_db
+
+log = logging.getLogger(__name__)
+
+KIND_CHOICES = ["auto", "cases", "events", "catalog"]
+NOT_USED = "__not_used__"
+#: Refusals the mapping form can fix: show the form with the file's columns.
+MAPPABLE = {"missing_columns", "bad_mapping", "bad_kind"}
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+user = require_role("analyst")
+db = get_db()
+language = lang()
+zh = language == "zh"
+state = st.session_state
+previews: dict = state.setdefault("up_previews", {})  # file id -> (inputs key, Preview | IngestRefused)
+mappings: dict = state.setdefault("up_mappings", {})  # (file id, sheet, kind) -> field -> column
+done: dict = state.setdefault("up_done", {})  # file id -> IngestResult as dict
+
+
+def field_label(field: str, kind: str, mark_required: bool = True) -> str:
+    label = FIELD_LABELS_ZH.get(field, field) if zh else FIELD_LABELS_EN.get(field, field)
+    return f"{label} *" if mark_required and field in REQUIRED.get(kind, []) else label
+
+
+#: Texts the selectboxes' format functions use, fixed at draw time (format functions may run later).
+AUTO_LABEL, NOT_USED_LABEL, EXAMPLE_LABEL, NO_SAVED_LABEL = (
+    t("up_kind_auto"),
+    t("up_not_used"),
+    t("up_example"),
+    t("up_saved_none"),
+)
+
+
+def kind_label(kind: str) -> str:
+    if kind == "auto":
+        return AUTO_LABEL
+    return KIND_LABELS.get(kind, (kind, kind))[0 if zh else 1]
+
+
+def plain(text: str) -> str:
+    """A user-supplied name shown in Markdown as the text it is."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
+
+
+def download_stem(name: str) -> str:
+    stem = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", name.rsplit(".", 1)[0])[:60]
+    return stem or "upload"
+
+
+def get_preview(fid: str, data: bytes, name: str, sheet: str | None, kind: str, overrides: dict | None):
+    """The preview for these inputs, computed once per change (reruns reuse it)."""
+    key = json.dumps([sheet, kind, overrides], ensure_ascii=False, sort_keys=True)
+    cached = previews.get(fid)
+    if cached and cached[0] == key:
+        return cached[1]
+    try:
+        result: Preview | IngestRefused | str = preview_bytes(db, data, name, sheet=sheet, kind=kind, mapping=overrides)
+    except IngestRefused as exc:
+        result = exc
+    except Exception as exc:  # anything else: one sentence on the page, the traceback in the server log
+        result = failure(exc, f"preview of {name!r}")
+    previews[fid] = (key, result)
+    return result
+
+
+def apply_saved(fid: str, sheet_key: str, kind_key: str, saved_key: str, default_sheet: str | None) -> None:
+    """A saved mapping was picked: take its kind and columns into the form."""
+    name = state.get(saved_key)
+    if not name:
+        return
+    try:
+        kind, overrides = load_saved(name)
+    except IngestRefused as exc:
+        state[f"up_flash_{fid}"] = refusal_message(exc, language)
+        return
+    kind = kind if kind in KIND_CHOICES else "auto"
+    state[kind_key] = kind
+    mappings[(fid, state.get(sheet_key, default_sheet), kind)] = dict(overrides)
+
+
+def mapping_form(fid: str, mkey: tuple, columns: list[str], kind: str, current: dict, samples: dict) -> None:
+    """One selectbox per canonical field of ``kind``; applying re-runs the preview with the result."""
+    version = hashlib.sha1(json.dumps([current, columns], ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:10]
+    options = [NOT_USED, *columns]
+
+    def show(option: str) -> str:
+        if option == NOT_USED:
+            return NOT_USED_LABEL
+        example = samples.get(option)
+        if not example:
+            return option
+        return f"{option}（{EXAMPLE_LABEL}{example}）" if zh else f"{option} ({EXAMPLE_LABEL}{example})"
+
+    with st.form(f"up_mapform_{fid}"):
+        st.caption(t("up_mapping_help"))
+        grid = st.columns(3)
+        fields = list(FIELDS_BY_KIND[kind])
+        chosen: dict[str, str] = {}
+        for i, field in enumerate(fields):
+            column = current.get(field)
+            index = options.index(column) if column in options else 0
+            chosen[field] = grid[i % 3].selectbox(
+                field_label(field, kind), options, index=index, format_func=show, key=f"up_map_{fid}_{version}_{field}"
+            )
+        save_as = st.text_input(t("up_save_as"), key=f"up_saveas_{fid}_{version}", placeholder=t("up_save_as_hint"))
+        submitted = st.form_submit_button(t("up_apply_mapping"), type="primary")
+    if not submitted:
+        return
+    overrides = {field: (None if value == NOT_USED else value) for field, value in chosen.items()}
+    mappings[mkey] = overrides
+    if save_as.strip():
+        try:
+            mapped = apply_overrides(auto_map(columns, kind), columns, overrides)
+            save_mapping(save_as.strip(), mapped, columns)
+            state[f"up_flash_{fid}"] = t("up_mapping_saved").format(name=save_as.strip())
+        except IngestRefused as exc:
+            state[f"up_flash_{fid}"] = refusal_message(exc, language)
+    st.rerun()
+
+
+def sample_values(preview: Preview) -> dict[str, str]:
+    """A first non-empty value per column, to show beside column names in the mapping form."""
+    values = {}
+    for column in preview.sample.columns:
+        series = preview.sample[column].dropna()
+        series = series[series.astype(str).str.strip() != ""]
+        if not series.empty:
+            values[str(column)] = str(series.iloc[0])[:24]
+    return values
+
+
+def validation_report(preview: Preview, name: str) -> None:
+    v = preview.validation
+    cols = st.columns(4)
+    cols[0].metric(t("up_rows_total"), f"{v.total:,}")
+    cols[1].metric(t("up_rows_ok"), f"{v.loaded:,}")
+    cols[2].metric(t("up_rows_rejected"), f"{v.rejected:,}")
+    cols[3].metric(t("up_rows_skipped"), f"{v.skipped:,}", help=t("up_rows_skipped_help"))
+    if v.by_reason:
+        reasons = pd.DataFrame(
+            [
+                {t("up_reason"): REASONS.get(r, (r, r))[0 if zh else 1], t("up_count"): n}
+                for r, n in sorted(v.by_reason.items(), key=lambda kv: -kv[1])
+            ]
+        )
+        st.dataframe(reasons, hide_index=True)
+    if not preview.rejects.empty:
+        with st.expander(t("up_rejects_first").format(n=min(len(preview.rejects), 200))):
+            st.dataframe(rejects_table(preview.rejects.head(200), language), hide_index=True)
+        st.download_button(
+            t("up_download_rejects"),
+            data=rejects_xlsx(preview.rejects, language),
+            file_name=f"{t('up_rejects_file')}-{download_stem(name)}.xlsx",
+            mime=XLSX_MIME,
+            key=f"up_rejects_dl_{preview.sha256[:16]}",
+            icon=":material/download:",
+        )
+    for warning in preview.info.warnings:
+        st.warning(warning)
+
+
+def import_file(fid: str, data: bytes, name: str, sheet: str | None, preview: Preview, overrides: dict | None) -> None:
+    """Load with a progress bar; the result replaces the preview. Role re-checked before writing."""
+    acting = require_role("analyst")
+    stages = {
+        "hash": t("up_stage_hash"),
+        "read": t("up_stage_read"),
+        "validate": t("up_stage_validate"),
+        "write": t("up_stage_write"),
+        "finish": t("up_stage_finish"),
+        "done": t("up_stage_done"),
+    }
+    bar = st.progress(0.0, text=stages["hash"])
+
+    def progress(stage: str, fraction: float) -> None:
+        bar.progress(min(max(float(fraction), 0.0), 1.0), text=stages.get(stage, stage))
+
+    try:
+        result: IngestResult = ingest_bytes(
+            db,
+            data,
+            name,
+            kind=preview.mapping.kind,
+            mapping=overrides,
+            sheet=sheet,
+            loaded_by=acting.name,
+            progress=progress,
+        )
+    except IngestRefused as exc:
+        bar.empty()
+        st.error(refusal_message(exc, language))
+        return
+    except Exception as exc:
+        bar.empty()
+        st.error(failure(exc, f"upload of {name!r}"))
+        return
+    if result.duplicate_of is None:
+        try:
+            audit.record_now(
+                db,
+                acting.name,
+                "upload",
+                result.upload_id,
+                {
+                    "file_name": result.file_name,
+                    "kind": result.kind,
+                    "rows_loaded": result.rows_loaded,
+                    "rows_rejected": result.rows_rejected,
+                    "rows_skipped": result.rows_skipped,
+                    "cases_loaded": result.cases_loaded,
+                    "events_loaded": result.events_loaded,
+                    "mapping": result.mapping,
+                    "via": "app",
+                },
+            )
+        except Exception:  # the upload stands (its history row names who and when); say the log failed
+            log.exception("audit of upload %s failed", result.upload_id)
+    done[fid] = result.as_dict()
+    previews.pop(fid, None)
+    st.rerun()
+
+
+def show_result(result: dict) -> None:
+    if result.get("duplicate_of") is not None:
+        st.info(t("up_duplicate_skipped").format(id=result["duplicate_of"]))
+        return
+    st.success(
+        t("up_done").format(
+            id=result["upload_id"],
+            loaded=result["rows_loaded"],
+            rejected=result["rows_rejected"],
+            skipped=result["rows_skipped"],
+            cases=result["cases_loaded"],
+            events=result["events_loaded"],
+        ),
+        icon=":material/check_circle:",
+    )
+    for warning in result.get("warnings") or []:
+        st.warning(warning)
+
+
+def handle_file(uploaded) -> None:
+    """Everything for one dropped file, inside its own bordered box."""
+    fid = uploaded.file_id
+    name = uploaded.name
+    st.markdown(f"#### :material/description: {plain(name)}")
+    if fid in done:
+        show_result(done[fid])
+        return
+    limit = settings.MAX_UPLOAD_MB * 1024 * 1024
+    if uploaded.size > limit:
+        st.error(t("up_too_large").format(size=uploaded.size / 1024 / 1024, limit=settings.MAX_UPLOAD_MB))
+        return
+    data = uploaded.getvalue()
+    flash = state.pop(f"up_flash_{fid}", None)
+    if flash:
+        st.info(flash)
+
+    sheets = sheet_names(data, name)
+    sheet_key, kind_key, saved_key = f"up_sheet_{fid}", f"up_kind_{fid}", f"up_saved_{fid}"
+    cols = st.columns(3 if sheets else 2)
+    sheet = None
+    if sheets:
+        sheet = cols[0].selectbox(t("up_sheet"), sheets, key=sheet_key, help=t("up_sheet_help"))
+    kind_choice = cols[-2].selectbox(t("up_kind"), KIND_CHOICES, format_func=kind_label, key=kind_key)
+    saved = saved_mapping_names()
+    cols[-1].selectbox(
+        t("up_saved_mapping"),
+        ["", *saved],
+        format_func=lambda n: n or NO_SAVED_LABEL,
+        key=saved_key,
+        on_change=apply_saved,
+        args=(fid, sheet_key, kind_key, saved_key, sheets[0] if sheets else None),
+        disabled=not saved,
+        help=t("up_saved_help"),
+    )
+    mkey = (fid, sheet, kind_choice)
+    overrides = mappings.get(mkey)
+    preview = get_preview(fid, data, name, sheet, kind_choice, overrides)
+    if isinstance(preview, str):
+        st.error(preview, icon=":material/block:")
+        return
+    if isinstance(preview, IngestRefused):
+        st.error(refusal_message(preview, language), icon=":material/block:")
+        if preview.code not in MAPPABLE:
+            return
+        try:
+            info, auto = file_columns(db, data, name, sheet)
+        except Exception:  # the refusal above already says why
+            return
+        kind = kind_choice if kind_choice != "auto" else auto.kind
+        current = overrides if overrides is not None else mapping_overrides(auto, info.columns)
+        st.markdown(f"**{t('up_mapping_title')}**")
+        mapping_form(fid, mkey, info.columns, kind, current, {})
+        return
+
+    info = preview.info
+    details = [
+        f"{t('up_format')}: {info.file_format}",
+        f"{t('up_encoding')}: {info.encoding or '—'}",
+        f"{t('up_sheet')}: {info.sheet or '—'}",
+        f"{t('up_header_row')}: {info.header_row or '—'}",
+        f"{t('up_kind')}: {kind_label(preview.mapping.kind)}",
+    ]
+    st.markdown(" · ".join(plain(d) for d in details))
+    with st.expander(t("up_sample").format(n=len(preview.sample)), expanded=True):
+        st.dataframe(preview.sample.astype("string").fillna(""), hide_index=True)
+        if preview.mapping.pii:
+            st.caption(
+                t("up_pii_note").format(columns="、".join(info.columns[i] for i in preview.mapping.pii.values()))
+            )
+
+    current = overrides if overrides is not None else mapping_overrides(preview.mapping, info.columns)
+    mapped = [f"{field_label(f, preview.mapping.kind, False)} ← {c}" for f, c in current.items() if c]
+    with st.expander(t("up_mapping_title") + f"（{len(mapped)}）"):
+        mapping_form(fid, mkey, info.columns, preview.mapping.kind, current, sample_values(preview))
+    st.caption(plain("；".join(mapped)))
+
+    st.markdown(f"**{t('up_report')}**")
+    validation_report(preview, name)
+    blocked = False
+    if preview.refusal is not None:
+        st.error(refusal_message(preview.refusal, language), icon=":material/block:")
+        blocked = True
+    if preview.duplicate_of is not None:
+        st.info(t("up_duplicate").format(id=preview.duplicate_of))
+        blocked = True
+    if st.button(
+        t("up_import"), key=f"up_import_{fid}", type="primary", disabled=blocked, icon=":material/database_upload:"
+    ):
+        import_file(fid, data, name, sheet, preview, overrides)
+
+
+st.title(t("upload_title"))
+st.caption(t("upload_intro").format(limit=settings.MAX_UPLOAD_MB))
+files = st.file_uploader(
+    t("upload_files"), type=UPLOAD_TYPES, accept_multiple_files=True, key="upload_files", help=t("upload_files_help")
+)
+with st.expander(t("up_catalog_title")):
+    st.markdown(t("up_catalog_help"))
+    st.download_button(
+        t("up_catalog_template"),
+        data=catalog_template_xlsx(),
+        file_name="事项目录模板.xlsx" if zh else "service_catalogue_template.xlsx",
+        mime=XLSX_MIME,
+        key="up_catalog_template",
+        icon=":material/download:",
+    )
+
+for uploaded in files or []:
+    with st.container(border=True):
+        handle_file(uploaded)
+if not files:
+    st.info(t("upload_none"))
+
+st.markdown(f"#### {t('up_recent')}")
+rows = list_uploads(get_db().cursor())
+if rows:
+    st.dataframe(uploads_frame(rows[-5:][::-1], language), hide_index=True, width="stretch")
+    st.page_link("views/uploads.py", label=t("up_all_history"), icon=":material/history:")
+else:
+    st.caption(t("uploads_empty"))
+st.page_link("views/overview.py", label=t("up_to_overview"), icon=":material/dashboard:")

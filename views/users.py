@@ -1,0 +1,177 @@
+"""用户与审计 Users and audit log (admins): add, remove, change role, reset password; who did what.
+
+In local mode (no users yet) the local admin creates the first account here, which must be an
+admin; from then on everyone signs in. Each change is written with its audit row in one
+transaction, and the role is checked again at the moment of acting.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from store import audit, users
+from store.users import ROLES, UserError, role_label
+from ui.auth import LOCAL_USER, require_role
+from ui.i18n import lang, t
+from ui.messages import failure
+from ui.state import get_db
+
+me = require_role("admin")
+language = lang()
+zh = language == "zh"
+db = get_db()
+first_user = me is LOCAL_USER
+ALL_ACTIONS = t("audit_all")  # fixed at draw time: format functions may run after the script
+
+
+def act(change, done_message: str) -> None:
+    """Run one user change after re-checking the role; a flash message, or the reason it was refused."""
+    acting = require_role("admin")
+    try:
+        change(acting.name)
+    except UserError as exc:
+        st.error(exc.message(language))
+        return
+    except Exception as exc:
+        st.error(failure(exc, "user change"))
+        return
+    st.session_state["users_flash"] = done_message
+    st.rerun()
+
+
+st.title(t("users_title"))
+flash = st.session_state.pop("users_flash", None)
+if flash:
+    st.success(flash, icon=":material/check_circle:")
+
+rows = users.list_users(db.cursor())
+if rows:
+    frame = pd.DataFrame(rows)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("users_name"): frame["name"],
+                t("users_role"): [role_label(r, language) for r in frame["role"]],
+                t("users_email"): frame["email"].fillna(""),
+                t("users_password"): [t("yes") if p else t("no") for p in frame["has_password"]],
+                t("users_created"): [f"{c:%Y-%m-%d %H:%M}" for c in frame["created_at"]],
+                t("users_created_by"): frame["created_by"].fillna("—"),
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+else:
+    st.info(t("users_none"))
+
+# --- add ------------------------------------------------------------------------------------------
+st.subheader(t("users_add"))
+if first_user:
+    st.caption(t("users_first_admin"))
+with st.form("users_add_form", clear_on_submit=False):
+    c1, c2 = st.columns(2)
+    name = c1.text_input(t("users_name"), key="users_add_name")
+    role = c2.selectbox(
+        t("users_role"),
+        ["admin"] if first_user else list(ROLES),
+        format_func=lambda r: role_label(r, language),
+        key="users_add_role",
+    )
+    c3, c4 = st.columns(2)
+    password = c3.text_input(
+        t("login_password"), type="password", key="users_add_password", help=t("users_password_help")
+    )
+    confirm = c4.text_input(t("users_confirm"), type="password", key="users_add_confirm")
+    email = st.text_input(t("users_email"), key="users_add_email", help=t("users_email_help"))
+    add = st.form_submit_button(t("users_add_submit"), type="primary")
+if add:
+    if password != confirm:
+        st.error(t("users_mismatch"))
+    else:
+        message = t("users_added_first") if first_user else t("users_added")
+        act(
+            lambda by: users.add_user(db, name, role, password or None, email=email or None, by=by),
+            message.format(name=name.strip()),
+        )
+
+# --- manage one ------------------------------------------------------------------------------------
+if rows:
+    st.subheader(t("users_manage"))
+    names = [r["name"] for r in rows]
+    who = st.selectbox(t("users_name"), names, key="users_pick")
+    row = next(r for r in rows if r["name"] == who)
+    col_role, col_pw, col_mail = st.columns(3)
+    with col_role, st.form(f"users_role_form_{who}"):
+        new_role = st.selectbox(
+            t("users_role"),
+            list(ROLES),
+            index=ROLES.index(row["role"]),
+            format_func=lambda r: role_label(r, language),
+            key=f"users_role_{who}",
+        )
+        if st.form_submit_button(t("users_role_submit")):
+            act(
+                lambda by: users.set_role(db, who, new_role, by=by),
+                t("users_role_done").format(name=who, role=role_label(new_role, language)),
+            )
+    with col_pw, st.form(f"users_pw_form_{who}", clear_on_submit=True):
+        pw1 = st.text_input(t("users_new_password"), type="password", key=f"users_pw1_{who}")
+        pw2 = st.text_input(t("users_confirm"), type="password", key=f"users_pw2_{who}")
+        if st.form_submit_button(t("users_pw_submit")):
+            if pw1 != pw2:
+                st.error(t("users_mismatch"))
+            else:
+                act(lambda by: users.set_password(db, who, pw1, by=by), t("users_pw_done").format(name=who))
+    with col_mail, st.form(f"users_mail_form_{who}"):
+        new_mail = st.text_input(t("users_email"), value=row["email"] or "", key=f"users_mail_{who}")
+        if st.form_submit_button(t("users_mail_submit")):
+            act(lambda by: users.set_email(db, who, new_mail or None, by=by), t("users_mail_done").format(name=who))
+
+    pending = st.session_state.get("users_remove_pending")
+    if pending != who:
+        if st.button(t("users_remove").format(name=who), key="users_remove", icon=":material/person_remove:"):
+            st.session_state["users_remove_pending"] = who
+            st.rerun()
+    else:
+        warning = t("users_remove_confirm").format(name=who)
+        if who == me.name:
+            warning += " " + t("users_remove_self")
+        st.warning(warning, icon=":material/warning:")
+        yes, no = st.columns(2)
+        if yes.button(t("uploads_remove_yes"), key="users_remove_yes", type="primary"):
+            st.session_state.pop("users_remove_pending", None)
+            act(lambda by: users.remove_user(db, who, by=by), t("users_removed").format(name=who))
+        if no.button(t("uploads_remove_no"), key="users_remove_no"):
+            st.session_state.pop("users_remove_pending", None)
+            st.rerun()
+
+# --- audit log -----------------------------------------------------------------------------------
+st.subheader(t("audit_title"))
+action_filter = st.selectbox(
+    t("audit_action"),
+    ["", *audit.ACTIONS],
+    format_func=lambda a: ALL_ACTIONS if not a else audit.ACTIONS[a][0 if zh else 1],
+    key="audit_filter",
+)
+entries = audit.list_audit(db.cursor(), limit=500, action=action_filter or None)
+if entries:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("audit_when"): [f"{e['logged_at']:%Y-%m-%d %H:%M:%S}" for e in entries],
+                t("audit_who"): [e["actor"] or "—" for e in entries],
+                t("audit_action"): [
+                    audit.ACTIONS.get(e["action"], (e["action"],) * 2)[0 if zh else 1] for e in entries
+                ],
+                t("audit_target"): [e["target"] or "" for e in entries],
+                t("audit_details"): [json.dumps(e["details"], ensure_ascii=False) for e in entries],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+else:
+    st.caption(t("audit_empty"))
