@@ -1,0 +1,149 @@
+"""Figures of the monthly report, built from a snapshot's frozen content (lists of dicts), never from the database.
+
+Every label that comes from the data passes through :func:`label`: Plotly reads a few HTML-like
+tags in text (``<b>``, ``<a href>``), so data text is entity-escaped and shows literally, inert.
+``print_mode`` fixes the width to an A4 column and uses the report's print fonts (TrueType, so
+that Chromium embeds them in the PDF instead of drawing Type 3 outlines).
+"""
+
+from __future__ import annotations
+
+import html
+
+import plotly.graph_objects as go
+
+from charts.theme import ACCENT, FONT_FAMILY, PRIMARY, base_layout
+
+#: TrueType fonts for the PDF: Latin from Liberation Sans, CJK from WenQuanYi Zen Hei (fonts-wqy-zenhei).
+PRINT_FONT_FAMILY = "Liberation Sans, Arial, WenQuanYi Zen Hei, sans-serif"
+#: An A4 page is 210 mm wide; with 15 mm margins the column is 180 mm = 680 CSS pixels.
+PRINT_WIDTH = 680
+GOOD = "#2a9d5c"
+BAD = "#c0392b"
+GREY = "#8c8c8c"
+PIE_COLOURS = ["#1f5fa8", "#e07b00", "#2a9d8f", "#8e44ad", "#d4a017", "#7f8c8d"]
+
+
+def label(value: object, empty: str = "未注明") -> str:
+    """Data text as Plotly shows it literally (tags and entities escaped)."""
+    if value is None or value == "":
+        return empty
+    return html.escape(str(value), quote=False)
+
+
+def _finish(fig: go.Figure, title: str | None, height: int, print_mode: bool) -> go.Figure:
+    fig = base_layout(fig, title, height=height)
+    fig.update_layout(hovermode="closest", font={"family": PRINT_FONT_FAMILY if print_mode else FONT_FAMILY})
+    if print_mode:
+        fig.update_layout(width=PRINT_WIDTH, autosize=False)
+    return fig
+
+
+def _empty(text: str, title: str | None, print_mode: bool) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=text, showarrow=False, font={"size": 15, "color": GREY})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _finish(fig, title, 220, print_mode)
+
+
+def trend(rows: list[dict], title: str | None = None, *, print_mode: bool = False) -> go.Figure:
+    """Cases per month as bars; online rate and on-time rate as lines on a percent axis."""
+    if not rows:
+        return _empty("没有数据", title, print_mode)
+    months = [r["month"] for r in rows]
+    fig = go.Figure()
+    fig.add_bar(x=months, y=[r.get("cases") for r in rows], name="办件量", marker_color="#9db9dc",
+                hovertemplate="%{x}：%{y:,} 件<extra></extra>")  # fmt: skip
+    fig.add_scatter(x=months, y=[r.get("online_rate") for r in rows], name="网办率", yaxis="y2",
+                    mode="lines+markers", line={"color": PRIMARY, "width": 3},
+                    hovertemplate="%{x}：网办率 %{y:.1%}<extra></extra>")  # fmt: skip
+    fig.add_scatter(x=months, y=[r.get("on_time_rate") for r in rows], name="按时办结率", yaxis="y2",
+                    mode="lines+markers", line={"color": ACCENT, "width": 2, "dash": "dot"},
+                    hovertemplate="%{x}：按时办结率 %{y:.1%}<extra></extra>")  # fmt: skip
+    fig.update_layout(
+        xaxis={"type": "category"},
+        yaxis={"title": {"text": "办件量（件）"}, "tickformat": ",d", "rangemode": "tozero"},
+        yaxis2={"title": {"text": "比率"}, "overlaying": "y", "side": "right", "tickformat": ".0%",
+                "range": [0, 1.02], "dtick": 0.2, "showgrid": False},
+    )  # fmt: skip
+    return _finish(fig, title, 340, print_mode)
+
+
+def _hbar_height(n: int) -> int:
+    return max(200, 70 + 26 * n)
+
+
+def department_online_rate(
+    rows: list[dict], target: float | None, title: str | None = None, *, print_mode: bool = False
+) -> go.Figure:
+    """Online rate per department (horizontal bars, largest volume on top) with the town's target."""
+    rows = [r for r in rows if r.get("online_rate") is not None]
+    if not rows:
+        return _empty("没有渠道数据", title, print_mode)
+    rows = list(reversed(rows))  # Plotly draws the first category at the bottom
+    names = [label(r.get("department")) for r in rows]
+    values = [r["online_rate"] for r in rows]
+    colours = [GREY if target is None else (GOOD if v >= target else BAD) for v in values]
+    texts = [
+        f"{v * 100:.1f}%（{r.get('online_cases', 0)}/{r.get('channel_known', 0)}）"
+        for v, r in zip(values, rows, strict=True)
+    ]
+    fig = go.Figure()
+    fig.add_bar(y=names, x=values, orientation="h", marker_color=colours, text=texts, textposition="outside",
+                cliponaxis=False, hovertemplate="%{y}：%{x:.1%}<extra></extra>", name="网办率")  # fmt: skip
+    if target is not None:
+        fig.add_vline(x=target, line_dash="dash", line_color="#333",
+                      annotation_text=f"目标 {target * 100:.0f}%", annotation_position="top")  # fmt: skip
+    fig.update_layout(showlegend=False, xaxis={"tickformat": ".0%", "range": [0, 1.25]}, yaxis={"automargin": True})
+    return _finish(fig, title, _hbar_height(len(rows)), print_mode)
+
+
+def department_processing_days(rows: list[dict], title: str | None = None, *, print_mode: bool = False) -> go.Figure:
+    """Median and 90th-percentile processing time per department, in working days."""
+    rows = [r for r in rows if r.get("median_working_days") is not None]
+    if not rows:
+        return _empty("没有已办结的办件", title, print_mode)
+    rows = list(reversed(rows))
+    names = [label(r.get("department")) for r in rows]
+    fig = go.Figure()
+    fig.add_bar(y=names, x=[r.get("median_working_days") for r in rows], orientation="h", name="中位数",
+                marker_color=PRIMARY, hovertemplate="%{y}：中位 %{x:.1f} 个工作日<extra></extra>")  # fmt: skip
+    fig.add_bar(y=names, x=[r.get("p90_working_days") for r in rows], orientation="h", name="90 分位",
+                marker_color="#9db9dc", hovertemplate="%{y}：90 分位 %{x:.1f} 个工作日<extra></extra>")  # fmt: skip
+    fig.update_layout(barmode="group", xaxis={"title": {"text": "工作日"}}, yaxis={"automargin": True})
+    return _finish(fig, title, _hbar_height(len(rows)) + 10 * len(rows), print_mode)
+
+
+def bottleneck_share(
+    rows: list[dict], title: str | None = None, *, print_mode: bool = False, top: int = 10
+) -> go.Figure:
+    """Share of all case time spent waiting at each department (the largest ``top``)."""
+    rows = [r for r in rows if r.get("share_of_case_time") is not None][:top]
+    if not rows:
+        return _empty("没有可分析的环节或办理时长", title, print_mode)
+    rows = list(reversed(rows))
+    names = [label(r.get("department")) for r in rows]
+    values = [r["share_of_case_time"] for r in rows]
+    fig = go.Figure()
+    fig.add_bar(y=names, x=values, orientation="h", marker_color=ACCENT, text=[f"{v * 100:.1f}%" for v in values],
+                textposition="outside", cliponaxis=False, hovertemplate="%{y}：%{x:.1%}<extra></extra>")  # fmt: skip
+    fig.update_layout(showlegend=False, xaxis={"tickformat": ".0%", "range": [0, max(values) * 1.25 or 1]},
+                      yaxis={"automargin": True})  # fmt: skip
+    return _finish(fig, title, _hbar_height(len(rows)), print_mode)
+
+
+def channel_mix(rows: list[dict], labels: dict, title: str | None = None, *, print_mode: bool = False) -> go.Figure:
+    """The month's cases by channel, as a donut."""
+    if not rows:
+        return _empty("没有渠道数据", title, print_mode)
+    fig = go.Figure(
+        go.Pie(
+            labels=[label(labels.get(r.get("channel"), r.get("channel"))) for r in rows],
+            values=[r.get("cases") for r in rows],
+            hole=0.5, sort=False, textinfo="label+percent", textposition="outside", direction="clockwise",
+            marker={"colors": PIE_COLOURS}, hovertemplate="%{label}：%{value} 件<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_layout(showlegend=False)
+    return _finish(fig, title, 300, print_mode).update_layout(margin={"t": 40, "b": 40})

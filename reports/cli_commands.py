@@ -1,0 +1,136 @@
+"""`cli.py snapshot`: publish a month's snapshot from the command line (a scheduled job), or list them.
+
+    python cli.py snapshot --month 2026-10 [--db PATH] [--out DIR] [--note TEXT] [--if-missing]
+    python cli.py snapshot list [--db PATH]
+
+Without ``--month`` the previous calendar month is published (what a job on the 1st wants).
+Exit codes: 0 done (or, with ``--if-missing``, already published), 1 the month has no data or the
+snapshot could not be made (one line on stderr says why), 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+import settings
+from reports import content as frozen
+from reports import snapshots
+from reports.pdf import PdfUnavailable
+from store.db import Database
+
+
+def add_parsers(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = subparsers.add_parser(
+        "snapshot",
+        parents=[common],
+        help="publish the monthly snapshot (PDF, HTML, XLSX, Parquet, CSV, zip): snapshot --month YYYY-MM; "
+        "or snapshot list",
+    )
+    p.add_argument("action", nargs="?", choices=["publish", "list"], default="publish")
+    p.add_argument("--month", help="YYYY-MM (default: last month)")
+    p.add_argument("--out", help="also write the snapshot's files into this folder")
+    p.add_argument("--note", help="why it is (re-)issued; shown in the report")
+    p.add_argument("--town", help="the town on the cover (default: $EGOV_TOWN, else 沙堰镇)")
+    p.add_argument(
+        "--if-missing", action="store_true", help="do nothing when the month already has a published snapshot"
+    )
+    p.set_defaults(func=cmd_snapshot)
+
+
+def last_month(today: dt.date | None = None) -> str:
+    today = today or dt.datetime.now(ZoneInfo(settings.timezone())).date()
+    return (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+
+
+def _open(path: str | None) -> Database:
+    try:
+        return Database(settings.resolve_db_path(path))
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise SystemExit(
+                _fail(
+                    "数据库正被另一个进程（通常是运行中的看板）占用，无法同时打开；请在看板的“月度快照”页发布，"
+                    "或在看板停止时运行此命令",
+                    "the database is held by another process (usually the running app); publish on the app's "
+                    "Snapshots page, or run this while the app is stopped",
+                )
+            ) from exc
+        raise
+
+
+def _fail(zh: str, en: str, code: int = 1) -> int:
+    print(f"{zh} ({en})", file=sys.stderr)
+    return code
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    if args.action == "list":
+        return _list(args)
+    month = args.month or last_month()
+    try:
+        frozen.check_month(month)
+    except ValueError as exc:
+        return _fail("参数错误", f"bad argument: {exc}", 2)
+    from store import audit
+
+    db = _open(args.db)
+    try:
+        if args.if_missing:
+            existing = snapshots.list_snapshots(db.cursor(), month)
+            if existing:
+                print(f"{month} 已发布第 {existing[0]['version']} 版，跳过 (already published; skipped)")
+                return _write_out(db, existing[0]["snapshot_id"], args.out)
+        try:
+            result = snapshots.publish(db, month, by=audit.cli_actor(args.user), note=args.note, town=args.town)
+        except frozen.NoDataForMonth as exc:
+            return _fail(exc.message_zh, exc.message_en)
+        except (snapshots.SnapshotError, PdfUnavailable) as exc:
+            return _fail(exc.message_zh, exc.message_en)
+        print(
+            f"已发布 {month} 第 {result.version} 版快照（#{result.snapshot_id}）(published {month} version {result.version})"
+        )
+        for change in (result.changes or {}).get("kpis", []):
+            print(f"  变化 changed: {change['id']}: {change['before']} -> {change['after']}")
+        return _write_out(db, result.snapshot_id, args.out)
+    finally:
+        db.close()
+
+
+def _write_out(db: Database, snapshot_id: int, out: str | None) -> int:
+    if not out:
+        return 0
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    cur = db.cursor()
+    snap = snapshots.get_snapshot(cur, snapshot_id)
+    assert snap is not None
+    for f in snap["files"]:
+        path = folder / f["file_name"]
+        path.write_bytes(snapshots.file_bytes(cur, snapshot_id, f["file_name"]))
+        print(f"  {path}  {f['size']:,} bytes")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    db = _open(args.db)
+    try:
+        rows = snapshots.list_snapshots(db.cursor(), args.month)
+        if not rows:
+            print("尚未发布任何快照 (no snapshots yet)")
+        for r in rows:
+            changed = len((r["changes"] or {}).get("kpis", [])) if r["changes"] else 0
+            print(
+                f"#{r['snapshot_id']:<4} {r['month']} v{r['version']}  {r['published_at']:%Y-%m-%d %H:%M}  "
+                f"by {r['published_by'] or '-'}  数据版本 data version {r['data_version']}"
+                + (f"  变化指标 changed KPIs {changed}" if r["version"] > 1 else "")
+                + (f"  说明 note: {r['note']}" if r["note"] else "")
+            )
+        return 0
+    finally:
+        db.close()

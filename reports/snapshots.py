@@ -1,0 +1,312 @@
+"""Publish, list and read monthly snapshots: frozen figures plus the exact bytes of every rendered file.
+
+Publishing month M (:func:`publish`):
+
+1. collects the figures (:func:`reports.content.collect`) and the PII-free case list on one read
+   cursor inside one transaction, so both reflect the same committed data version;
+2. renders the PDF, HTML, XLSX, Parquet, CSV, JSON and the zip of them all from that frozen data;
+3. stores the figures (JSON), the data version and every file's bytes in one write, together with
+   its audit row. A file is later served from these stored bytes (checked against their SHA-256),
+   never re-rendered, so a published report stays byte-for-byte the same whatever is uploaded
+   afterwards. Publishing a month again adds version N+1 beside the earlier ones, with the KPI
+   figures that changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import threading
+import zlib
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+import settings
+from reports import content as frozen
+from reports import data as data_files
+from reports.html import render_html
+from reports.pdf import html_to_pdf
+from reports.xlsx import render_xlsx
+from store.db import Database
+
+#: The files of a snapshot, in the order they are listed and zipped: kind -> (name pattern, media type).
+FILE_KINDS: dict[str, tuple[str, str]] = {
+    "pdf": ("report-{month}-v{version}.pdf", "application/pdf"),
+    "html": ("report-{month}-v{version}.html", "text/html; charset=utf-8"),
+    "xlsx": ("report-{month}-v{version}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "parquet": ("cases-{month}-v{version}.parquet", "application/vnd.apache.parquet"),
+    "csv": ("cases-{month}-v{version}.csv", "text/csv; charset=utf-8"),
+    "json": ("figures-{month}-v{version}.json", "application/json"),
+    "zip": ("snapshot-{month}-v{version}.zip", "application/zip"),
+}
+#: Text files are stored zlib-compressed (plotly.js makes the HTML ~5 MB); the others are compressed already.
+_COMPRESSED_KINDS = {"html", "csv", "json"}
+_PUBLISH_LOCK = threading.Lock()
+
+
+class SnapshotError(RuntimeError):
+    """A snapshot that cannot be published or read; carries a Chinese and an English message."""
+
+    def __init__(self, message_zh: str, message_en: str) -> None:
+        self.message_zh = message_zh
+        self.message_en = message_en
+        super().__init__(f"{message_zh} ({message_en})")
+
+    def message(self, lang: str = "zh") -> str:
+        return self.message_zh if lang == "zh" else self.message_en
+
+
+@dataclass(frozen=True)
+class Published:
+    snapshot_id: int
+    month: str
+    version: int
+    files: dict[str, str]  # kind -> file name
+    changes: dict | None
+
+
+def file_name(kind: str, month: str, version: int) -> str:
+    return FILE_KINDS[kind][0].format(month=month, version=version)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(ZoneInfo(settings.timezone())).replace(tzinfo=None, microsecond=0)
+
+
+def _dump(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def diff_kpis(before: dict, after: dict) -> dict[str, object]:
+    """KPI figures of ``after`` that differ from ``before`` (values, numerators or denominators)."""
+    changed = []
+    old, new = before.get("kpis") or {}, after.get("kpis") or {}
+    for kpi_id in new:
+        a, b = old.get(kpi_id) or {}, new.get(kpi_id) or {}
+        keys = ("value", "numerator", "denominator", "natural_value", "n")
+        if any(a.get(k) != b.get(k) for k in keys):
+            changed.append(
+                {
+                    "id": kpi_id,
+                    "before": a.get("value"),
+                    "after": b.get("value"),
+                    **{f"{k}_before": a.get(k) for k in ("numerator", "denominator") if k in a or k in b},
+                    **{f"{k}_after": b.get(k) for k in ("numerator", "denominator") if k in a or k in b},
+                }
+            )
+    return {
+        "data_version_before": before.get("data_version"),
+        "data_version_after": after.get("data_version"),
+        "kpis": changed,
+    }
+
+
+def _latest(cur: duckdb.DuckDBPyConnection, month: str) -> dict | None:
+    row = cur.execute(
+        """
+        SELECT snapshot_id, version, data_version, content FROM snapshots
+        WHERE month = ? ORDER BY version DESC LIMIT 1
+        """,
+        [month],
+    ).fetchone()
+    if row is None:
+        return None
+    return {"snapshot_id": row[0], "version": row[1], "data_version": row[2], "content": json.loads(row[3])}
+
+
+def render_files(content: dict, meta: dict, cases) -> dict[str, bytes]:
+    """Every file of a snapshot (kind -> bytes), rendered from frozen content only."""
+    month, version = content["month"], int(meta["version"])
+    html = render_html(content, meta)
+    pdf = html_to_pdf(render_html(content, meta, print_mode=True))
+    files = {
+        "pdf": pdf,
+        "html": html.encode("utf-8"),
+        "xlsx": render_xlsx(content, meta, cases),
+        "parquet": data_files.cases_parquet(cases),
+        "csv": data_files.cases_csv(cases),
+        "json": (json.dumps({"snapshot": meta, "content": content}, ensure_ascii=False, indent=1) + "\n").encode(),
+    }
+    when = dt.datetime.fromisoformat(str(meta["published_at"]))
+    files["zip"] = data_files.zip_files([(file_name(k, month, version), files[k]) for k in files], when)
+    return files
+
+
+def publish(
+    db: Database,
+    month: str,
+    *,
+    by: str | None,
+    note: str | None = None,
+    town: str | None = None,
+    now: dt.datetime | None = None,
+) -> Published:
+    """Freeze ``month`` as its next version and store it with its files (raises NoDataForMonth, SnapshotError)."""
+    frozen.check_month(month)
+    note = (note or "").strip() or None
+    with _PUBLISH_LOCK:
+        with frozen.consistent_cursor(db) as cur:
+            content = frozen.collect(cur, month, town=town)
+            cases = frozen.case_list(cur, month)
+            previous = _latest(cur, month)
+        content_text = _dump(content)
+        version = 1 if previous is None else int(previous["version"]) + 1
+        changes = diff_kpis(previous["content"], content) if previous else None
+        published_at = now or _now()
+        meta = {
+            "month": month,
+            "version": version,
+            "published_at": published_at.isoformat(),
+            "published_by": by,
+            "note": note,
+            "supersedes_version": previous["version"] if previous else None,
+            "supersedes_data_version": previous["data_version"] if previous else None,
+            "changes": changes,
+            "content_sha256": hashlib.sha256(content_text.encode()).hexdigest(),
+        }
+        files = render_files(content, meta, cases)
+        upload_ids = [u["upload_id"] for u in content["uploads"]]
+        with db.write() as w:
+            taken = w.execute("SELECT count(*) FROM snapshots WHERE month = ? AND version = ?", [month, version])
+            if taken.fetchone()[0]:
+                raise SnapshotError(
+                    f"{month} 第 {version} 版刚刚已由他人发布，请刷新后再试",
+                    f"version {version} of {month} was just published by someone else; reload and try again",
+                )
+            snapshot_id = int(w.execute("SELECT nextval('snapshot_id_seq')").fetchone()[0])
+            w.execute(
+                """
+                INSERT INTO snapshots (snapshot_id, month, version, published_at, published_by, data_version,
+                                       uploads, note, supersedes, changes, content, content_sha256)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    snapshot_id, month, version, published_at, by, content["data_version"], _dump(upload_ids), note,
+                    previous["snapshot_id"] if previous else None, _dump(changes) if changes else None,
+                    content_text, meta["content_sha256"],
+                ],
+            )  # fmt: skip
+            for kind, data in files.items():
+                stored = zlib.compress(data, 6) if kind in _COMPRESSED_KINDS else data
+                w.execute(
+                    "INSERT INTO snapshot_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        snapshot_id, file_name(kind, month, version), kind, FILE_KINDS[kind][1], len(data),
+                        hashlib.sha256(data).hexdigest(), "zlib" if kind in _COMPRESSED_KINDS else "none", stored,
+                    ],
+                )  # fmt: skip
+            _audit(w, by, month, version, snapshot_id, content["data_version"], changes, note)
+    return Published(snapshot_id, month, version, {k: file_name(k, month, version) for k in files}, changes)
+
+
+def _audit(
+    cur: duckdb.DuckDBPyConnection,
+    by: str | None,
+    month: str,
+    version: int,
+    snapshot_id: int,
+    data_version: int,
+    changes: dict | None,
+    note: str | None,
+) -> None:
+    """One audit row in the same transaction (when the audit log exists in this build)."""
+    try:
+        from store import audit
+    except ImportError:
+        return
+    details = {
+        "snapshot_id": snapshot_id, "month": month, "version": version, "data_version": data_version,
+        "note": note, "changed_kpis": [c["id"] for c in (changes or {}).get("kpis", [])] if changes else None,
+    }  # fmt: skip
+    audit.record(cur, by, "publish_snapshot", f"{month} v{version}", details)
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+_LIST_COLUMNS = "snapshot_id, month, version, published_at, published_by, data_version, note, supersedes, changes"
+
+
+def list_snapshots(cur: duckdb.DuckDBPyConnection, month: str | None = None) -> list[dict]:
+    """Snapshots (without their content), newest month first, then newest version first; with their files."""
+    sql = f"SELECT {_LIST_COLUMNS} FROM snapshots"
+    params: list[object] = []
+    if month:
+        sql += " WHERE month = ?"
+        params.append(month)
+    sql += " ORDER BY month DESC, version DESC"
+    rel = cur.execute(sql, params)
+    names = [d[0] for d in rel.description]
+    rows = [dict(zip(names, r, strict=True)) for r in rel.fetchall()]
+    files = _files(cur, [r["snapshot_id"] for r in rows])
+    for r in rows:
+        r["changes"] = json.loads(r["changes"]) if r["changes"] else None
+        r["files"] = files.get(r["snapshot_id"], [])
+    return rows
+
+
+def _files(cur: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[int, list[dict]]:
+    if not ids:
+        return {}
+    rel = cur.execute(
+        "SELECT snapshot_id, file_name, kind, media_type, size, sha256 FROM snapshot_files "
+        "WHERE list_contains(?::INTEGER[], snapshot_id)",
+        [ids],
+    )
+    order = list(FILE_KINDS)
+    out: dict[int, list[dict]] = {}
+    for sid, name, kind, media, size, sha in rel.fetchall():
+        out.setdefault(sid, []).append(
+            {"file_name": name, "kind": kind, "media_type": media, "size": int(size), "sha256": sha}
+        )
+    for files in out.values():
+        files.sort(key=lambda f: order.index(f["kind"]) if f["kind"] in order else len(order))
+    return out
+
+
+def get_snapshot(cur: duckdb.DuckDBPyConnection, snapshot_id: int) -> dict | None:
+    """One snapshot with its frozen content (parsed) and files."""
+    row = cur.execute(
+        f"SELECT {_LIST_COLUMNS}, content, content_sha256 FROM snapshots WHERE snapshot_id = ?", [snapshot_id]
+    ).fetchone()
+    if row is None:
+        return None
+    names = [*_LIST_COLUMNS.split(", "), "content", "content_sha256"]
+    snap = dict(zip(names, row, strict=True))
+    snap["changes"] = json.loads(snap["changes"]) if snap["changes"] else None
+    snap["content"] = json.loads(snap["content"])
+    snap["files"] = _files(cur, [snapshot_id]).get(snapshot_id, [])
+    return snap
+
+
+def latest_versions(cur: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    """month -> its newest snapshot (no content)."""
+    out: dict[str, dict] = {}
+    for row in list_snapshots(cur):
+        out.setdefault(row["month"], row)
+    return out
+
+
+def file_bytes(cur: duckdb.DuckDBPyConnection, snapshot_id: int, name: str) -> bytes:
+    """The stored bytes of one file of a snapshot, exactly as published (SHA-256 checked)."""
+    row = cur.execute(
+        "SELECT compression, content, sha256 FROM snapshot_files WHERE snapshot_id = ? AND file_name = ?",
+        [snapshot_id, name],
+    ).fetchone()
+    if row is None:
+        raise SnapshotError(f"快照中没有文件 {name}", f"the snapshot has no file {name}")
+    compression, stored, sha = row
+    data = zlib.decompress(bytes(stored)) if compression == "zlib" else bytes(stored)
+    if hashlib.sha256(data).hexdigest() != sha:
+        raise SnapshotError(
+            f"文件 {name} 已损坏（校验值不符）", f"the stored file {name} is damaged (checksum mismatch)"
+        )
+    return data
+
+
+def frozen_kpis(cur: duckdb.DuckDBPyConnection, snapshot_id: int) -> dict | None:
+    """The KPI figures of a snapshot as published."""
+    snap = get_snapshot(cur, snapshot_id)
+    return None if snap is None else snap["content"]["kpis"]

@@ -1,0 +1,295 @@
+"""月度快照 Monthly snapshots: each month's status and versions, publishing (analysts), downloads (everyone),
+and a month-over-month comparison read only from frozen, published figures.
+
+Files are served from the bytes stored at publication (``reports.snapshots.file_bytes``), fetched
+only when a download button is clicked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import streamlit as st
+
+import settings
+from metrics.catalog import KPI_BY_ID
+from reports import content as frozen
+from reports import snapshots
+from reports.pdf import PdfUnavailable
+from ui import auth
+from ui import fmt as ui_fmt
+from ui.i18n import lang, t
+from ui.state import get_db
+
+log = logging.getLogger(__name__)
+FILE_ICONS = {
+    "pdf": ":material/picture_as_pdf:", "html": ":material/language:", "xlsx": ":material/table_view:",
+    "parquet": ":material/dataset:", "csv": ":material/csv:", "json": ":material/data_object:",
+    "zip": ":material/folder_zip:",
+}  # fmt: skip
+_DONE = "snap_done"  # session_state: the message to show after a publish and its rerun
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def months_with_data(db_path: str, data_version: int) -> list[dict]:
+    return frozen.months_with_data(get_db().cursor())
+
+
+def month_label(month: str, language: str) -> str:
+    year, mon = month.split("-")
+    return f"{int(year)}年{int(mon)}月" if language == "zh" else month
+
+
+def value_text(kpi_id: str, result: dict | None, language: str) -> str:
+    kpi = KPI_BY_ID[kpi_id]
+    value = (result or {}).get("value")
+    if value is None:
+        return t("unknown")
+    if kpi.unit == "rate":
+        return ui_fmt.percent(value)
+    if kpi.unit == "days":
+        return ui_fmt.days(value, language)
+    return ui_fmt.count(value, language)
+
+
+def change_text(kpi_id: str, now: object, before: object, language: str) -> str:
+    if now is None or before is None:
+        return "—"
+    kpi = KPI_BY_ID[kpi_id]
+    d = float(now) - float(before)
+    if kpi.unit == "rate":
+        return f"{d * 100:+.1f} {'个百分点' if language == 'zh' else 'pp'}"
+    if kpi.unit == "days":
+        return f"{d:+.1f}"
+    return f"{int(round(d)):+,}"
+
+
+def _when(value: object) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, dt.datetime) else str(value or "—")
+
+
+def _size(n: int) -> str:
+    return f"{n / 1_048_576:.1f} MB" if n >= 1_048_576 else f"{max(1, round(n / 1024))} KB"
+
+
+def _current_month() -> str:
+    return dt.datetime.now(ZoneInfo(settings.timezone())).strftime("%Y-%m")
+
+
+def _status_table(months: list[dict], latest: dict[str, dict], counts: dict[str, int], language: str) -> pd.DataFrame:
+    rows = []
+    all_months = sorted({m["month"] for m in months} | set(latest), reverse=True)
+    cases = {m["month"]: m["cases"] for m in months}
+    for month in all_months:
+        snap = latest.get(month)
+        rows.append(
+            {
+                t("snap_col_month"): month_label(month, language),
+                t("snap_col_cases"): cases.get(month, 0),
+                t("snap_col_status"): t("snap_status_published").format(version=snap["version"])
+                if snap
+                else t("snap_status_none"),
+                t("snap_col_versions"): counts.get(month, 0),
+                t("snap_col_published"): _when(snap["published_at"]) if snap else "",
+                t("snap_col_by"): (snap["published_by"] or "—") if snap else "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _publish_form(db, months: list[dict], latest: dict[str, dict], language: str) -> None:
+    st.subheader(t("snap_publish_title"))
+    choices = [m["month"] for m in months]
+    current = _current_month()
+    finished = [m for m in choices if m < current]
+    default = choices.index(finished[0]) if finished else 0
+    month = st.selectbox(
+        t("month"), choices, index=default, format_func=lambda m: month_label(m, language), key="snap_publish_month"
+    )
+    existing = latest.get(month)
+    if month >= current:
+        st.warning(t("snap_month_open").format(month=month_label(month, language)))
+    if existing:
+        st.info(
+            t("snap_reissue_info").format(
+                month=month_label(month, language), version=existing["version"], next=existing["version"] + 1
+            )
+        )
+    note = st.text_input(t("snap_note"), key="snap_note", placeholder=t("snap_note_placeholder"), max_chars=500)
+    town = st.text_input(t("snap_town"), value=frozen.town_name(), key="snap_town", max_chars=40)
+    label = (
+        t("snap_reissue_button").format(version=existing["version"] + 1)
+        if existing
+        else t("snap_publish_button").format(month=month_label(month, language))
+    )
+    if not st.button(label, type="primary", key="snap_publish", icon=":material/publish:"):
+        return
+    user = auth.require_role("analyst")  # checked again at the moment of acting
+    with st.spinner(t("snap_publishing")):
+        try:
+            result = snapshots.publish(db, month, by=user.name, note=note, town=town)
+        except frozen.NoDataForMonth as exc:
+            st.error(exc.message(language))
+            return
+        except (snapshots.SnapshotError, PdfUnavailable) as exc:
+            st.error(exc.message(language))
+            return
+        except Exception:  # no traceback for the user; the log has it
+            log.exception("publishing the snapshot of %s failed", month)
+            st.error(t("snap_unexpected"))
+            return
+    st.session_state[_DONE] = t("snap_published").format(month=month_label(month, language), version=result.version)
+    st.session_state["snap_month"] = month
+    st.rerun()
+
+
+def _changes_table(changes: dict, language: str) -> pd.DataFrame:
+    rows = []
+    for c in changes.get("kpis", []):
+        if c["id"] not in KPI_BY_ID:
+            continue
+        rows.append(
+            {
+                t("snap_kpi"): KPI_BY_ID[c["id"]].name(language),
+                t("snap_before"): value_text(c["id"], {"value": c.get("before")}, language),
+                t("snap_after"): value_text(c["id"], {"value": c.get("after")}, language),
+                t("snap_change"): change_text(c["id"], c.get("after"), c.get("before"), language),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _downloads(db, snaps: list[dict], language: str) -> None:
+    st.subheader(t("snap_downloads"))
+    months = sorted({s["month"] for s in snaps}, reverse=True)
+    month = st.selectbox(t("snap_pick_month"), months, format_func=lambda m: month_label(m, language), key="snap_month")
+    versions = [s for s in snaps if s["month"] == month]
+    for i, snap in enumerate(versions):
+        with st.container(border=True):
+            title = t("snap_version_title").format(month=month_label(month, language), version=snap["version"])
+            st.markdown(f"**{title}**{t('snap_latest') if i == 0 else ''}")
+            st.caption(
+                t("snap_meta").format(
+                    at=_when(snap["published_at"]), by=snap["published_by"] or "—", dv=snap["data_version"]
+                )  # fmt: skip
+            )
+            if snap["note"]:
+                st.caption(f"{t('snap_note_label')}: {snap['note']}")
+            if snap["version"] > 1 and snap["changes"] is not None:
+                with st.expander(t("snap_changes").format(version=snap["version"] - 1), expanded=i == 0):
+                    frame = _changes_table(snap["changes"], language)
+                    if frame.empty:
+                        st.write(t("snap_no_changes"))
+                    else:
+                        st.dataframe(frame, hide_index=True, width="stretch")
+            cols = st.columns(4)
+            for n, f in enumerate(snap["files"]):
+                sid, name = snap["snapshot_id"], f["file_name"]
+                cols[n % 4].download_button(
+                    t("snap_file_" + f["kind"]),
+                    data=lambda sid=sid, name=name: snapshots.file_bytes(db.cursor(), sid, name),
+                    file_name=name,
+                    mime=f["media_type"].split(";")[0],
+                    key=f"dl_{sid}_{f['kind']}",
+                    on_click="ignore",
+                    icon=FILE_ICONS.get(f["kind"]),
+                    help=f"{name} · {_size(f['size'])} · SHA-256 {f['sha256'][:16]}…",
+                    width="stretch",
+                )
+
+
+def _comparison(db, snaps: list[dict], language: str) -> None:
+    st.subheader(t("snap_compare_title"))
+    st.caption(t("snap_compare_help"))
+    latest: dict[str, dict] = {}
+    for s in snaps:
+        latest.setdefault(s["month"], s)
+    months = sorted(latest, reverse=True)
+    if len(months) < 2:
+        st.info(t("snap_compare_need_two"))
+        return
+
+    def label(m: str) -> str:
+        return f"{month_label(m, language)} · v{latest[m]['version']}"
+
+    c1, c2 = st.columns(2)
+    this = c1.selectbox(t("snap_compare_this"), months, format_func=label, key="snap_cmp_this")
+    others = [m for m in months if m != this]
+    older = [m for m in others if m < this]
+    other = c2.selectbox(
+        t("snap_compare_other"), others, index=others.index(older[0]) if older else 0, format_func=label,
+        key="snap_cmp_other",
+    )  # fmt: skip
+    cur = db.cursor()
+    a = snapshots.get_snapshot(cur, latest[this]["snapshot_id"])
+    b = snapshots.get_snapshot(cur, latest[other]["snapshot_id"])
+    if a is None or b is None:
+        return
+    ka, kb = a["content"]["kpis"], b["content"]["kpis"]
+    targets = a["content"].get("targets") or {}
+    rows = []
+    for kpi_id, result in ka.items():
+        if kpi_id not in KPI_BY_ID:
+            continue
+        kpi = KPI_BY_ID[kpi_id]
+        target = targets.get(kpi_id)
+        rows.append(
+            {
+                t("snap_kpi"): kpi.name(language),
+                label(this): value_text(kpi_id, result, language),
+                label(other): value_text(kpi_id, kb.get(kpi_id), language),
+                t("snap_change"): change_text(
+                    kpi_id, result.get("value"), (kb.get(kpi_id) or {}).get("value"), language
+                ),
+                t("snap_target"): "—"
+                if target is None
+                else ("≥" if kpi.higher_is_better else "≤")
+                + (ui_fmt.percent(target, 0) if kpi.unit == "rate" else f"{target:g}"),
+            }
+        )
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="snap_compare_table")
+
+
+language = lang()
+db = get_db()
+st.title(t("snap_title"))
+st.caption(t("snap_intro"))
+st.caption(t("snap_scope"))
+done = st.session_state.pop(_DONE, None)
+if done:
+    st.success(done, icon=":material/check_circle:")
+
+months = months_with_data(str(db.path), db.data_version())
+cur = db.cursor()
+snaps = snapshots.list_snapshots(cur)
+if not months and not snaps:
+    st.info(t("snap_no_data"))
+    st.stop()
+
+latest = snapshots.latest_versions(cur)
+counts: dict[str, int] = {}
+for s in snaps:
+    counts[s["month"]] = counts.get(s["month"], 0) + 1
+
+if snaps:
+    _downloads(db, snaps, language)  # what a leader comes for: last month's report
+else:
+    st.info(t("snap_none_yet"))
+
+if auth.has_role("analyst"):
+    if months:
+        with st.container(border=True):
+            _publish_form(db, months, latest, language)
+else:
+    st.caption(t("snap_viewer_note"))
+
+st.subheader(t("snap_months"))
+st.dataframe(
+    _status_table(months, latest, counts, language), hide_index=True, width="stretch", height=320, key="snap_status"
+)
+
+if snaps:
+    _comparison(db, snaps, language)
