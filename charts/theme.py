@@ -23,3 +23,50 @@ def base_layout(fig: go.Figure, title: str | None = None, height: int = 380) -> 
     fig.update_xaxes(showgrid=False)
     fig.update_yaxes(gridcolor="#e8e8e8")
     return fig
+
+
+#: A qualitative palette with enough distinct colours for a township's offices and county bureaux.
+PALETTE = [
+    "#1f5fa8",
+    "#e07b00",
+    "#2e9e44",
+    "#c8332f",
+    "#7b52ab",
+    "#8c564b",
+    "#d6589f",
+    "#5f6b7a",
+    "#a8a800",
+    "#17a2b8",
+    "#4e79a7",
+    "#f28e2b",
+    "#59a14f",
+    "#e15759",
+    "#b07aa1",
+    "#9c755f",
+    "#ff9da7",
+    "#76b7b2",
+    "#edc948",
+    "#bab0ac",
+    "#2f4b7c",
+    "#a05195",
+    "#d45087",
+    "#665191",
+    "#ff7c43",
+    "#003f5c",
+    "#488f31",
+    "#de425b",
+]
+
+
+def department_colors(all_units: list[str]) -> dict[str, str]:
+    """The same department keeps the same colour on every page: colours follow the sorted list of all units."""
+    return {unit: PALETTE[i % len(PALETTE)] for i, unit in enumerate(sorted(set(all_units)))}
+
+
+def empty_figure(message: str, title: str | None = None, height: int = 300) -> go.Figure:
+    """Never a blank chart: an empty figure says why it is empty."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, font={"size": 15, "color": "#666"})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return base_layout(fig, title, height=height)

@@ -5,24 +5,35 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts.theme import ACCENT, PRIMARY, base_layout
+from charts.theme import ACCENT, PRIMARY, base_layout, empty_figure
 
 LABELS = {
-    "zh": {"cases": "办件量", "online_rate": "网办率", "month": "月份", "empty": "所选期间没有数据"},
-    "en": {"cases": "Cases", "online_rate": "Online rate", "month": "Month", "empty": "No data in this period"},
+    "zh": {
+        "cases": "办件量",
+        "online_rate": "网办率",
+        "month": "月份",
+        "empty": "所选期间没有数据",
+        "target": "网办率目标",
+    },
+    "en": {
+        "cases": "Cases",
+        "online_rate": "Online rate",
+        "month": "Month",
+        "empty": "No data in this period",
+        "target": "Online target",
+    },
 }
 
 
-def cases_and_online_rate(series: pd.DataFrame, lang: str = "zh", title: str | None = None) -> go.Figure:
+def cases_and_online_rate(
+    series: pd.DataFrame, lang: str = "zh", title: str | None = None, online_target: float | None = None
+) -> go.Figure:
     """Bars of monthly cases with the online rate as a line on a second axis."""
     labels = LABELS.get(lang, LABELS["zh"])
     fig = go.Figure()
     wide = series.pivot_table(index="period_start", columns="kpi_id", values="value", aggfunc="first")
     if wide.empty or "cases" not in wide:
-        fig.add_annotation(text=labels["empty"], showarrow=False, font={"size": 16})
-        fig.update_xaxes(visible=False)
-        fig.update_yaxes(visible=False)
-        return base_layout(fig, title)
+        return empty_figure(labels["empty"], title)
     months = [pd.Timestamp(p).strftime("%Y-%m") for p in wide.index]
     fig.add_bar(
         x=months, y=wide["cases"], name=labels["cases"], marker_color=PRIMARY, yaxis="y", hovertemplate="%{y:,.0f}"
@@ -37,6 +48,16 @@ def cases_and_online_rate(series: pd.DataFrame, lang: str = "zh", title: str | N
             yaxis="y2",
             hovertemplate="%{y:.1%}",
         )
+    if online_target is not None:
+        fig.add_scatter(
+            x=months,
+            y=[online_target] * len(months),
+            name=labels["target"],
+            mode="lines",
+            line={"color": ACCENT, "dash": "dash", "width": 1.5},
+            yaxis="y2",
+            hoverinfo="skip",
+        )
     fig.update_layout(
         yaxis={"title": labels["cases"], "tickformat": ",d"},
         yaxis2={
@@ -45,6 +66,9 @@ def cases_and_online_rate(series: pd.DataFrame, lang: str = "zh", title: str | N
             "side": "right",
             "tickformat": ".0%",
             "range": [0, 1],
+            "tickmode": "linear",
+            "tick0": 0,
+            "dtick": 0.2,
             "showgrid": False,
         },
         xaxis={"type": "category"},

@@ -1,74 +1,76 @@
-"""总览 Overview: the month's case count, online rate and median processing time, and a 12-month trend."""
+"""总览 Overview: the leaders' first screen — tiles against targets, the trend, bottlenecks, 摆设, at-risk cases."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-import pandas as pd
 import streamlit as st
 
 from charts.trend import cases_and_online_rate
-from metrics.filters import Filters
-from metrics.kpis import compute_kpis, kpi_series
-from ui import fmt
+from ui.data import cached, twelve_months
 from ui.i18n import lang, t
-from ui.state import get_db
+from ui.widgets import column_label, kpi_tile, labelled, page_header
 
-TILE_IDS = ["cases", "online_rate", "median_processing_days"]
+#: The tiles, in reading order; 差评数 carries 参评率 beside it.
+TILE_ROWS = [
+    ["cases", "online_rate", "fully_online_rate", "max_one_visit_rate"],
+    ["on_time_rate", "open_overdue_cases", "median_processing_days", "bad_ratings"],
+]
+TILE_IDS = [k for row in TILE_ROWS for k in row] + ["rating_participation", "at_risk_cases"]
 
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def months_with_data(db_path: str, data_version: int) -> list[str]:
-    cur = get_db().cursor()
-    rows = cur.execute("SELECT DISTINCT strftime(submitted_at, '%Y-%m') FROM cases ORDER BY 1 DESC").fetchall()
-    return [r[0] for r in rows if r[0]]
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def month_kpis(db_path: str, data_version: int, month: str) -> dict:
-    return compute_kpis(get_db().cursor(), Filters.month(month), TILE_IDS)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def trend(db_path: str, data_version: int, month: str) -> pd.DataFrame:
-    end = Filters.month(month).end
-    start = (dt.date(end.year, end.month, 1) - pd.DateOffset(months=11)).date()
-    return kpi_series(get_db().cursor(), Filters(start=start, end=end), grain="month", ids=["cases", "online_rate"])
-
-
-db = get_db()
-version = db.data_version()
-key = str(db.path)
 language = lang()
-st.title(t("app_title"))
+filters = page_header("app_title")
 
-months = months_with_data(key, version)
-if not months:
-    st.info(t("no_data"))
-    st.stop()
+department = filters.departments[0] if len(filters.departments) == 1 else None
+results = cached("compute_kpis", filters, TILE_IDS)
+previous = cached("previous_kpis", filters, tuple(TILE_IDS))
+targets = cached("targets", department)
+warning = cached("calendar_warning", filters)
+if warning:
+    st.warning(warning.get(language) if isinstance(warning, dict) else str(warning), icon=":material/event_busy:")
 
-month = st.selectbox(t("month"), months, index=0, key="overview_month")
-kpis = month_kpis(key, version, month)
+for row in TILE_ROWS:
+    for column, kpi_id in zip(st.columns(4), row, strict=False):
+        with column:
+            extra = None
+            if kpi_id == "bad_ratings":
+                part = results["rating_participation"]
+                extra = f"{t('participation')} {part['value']:.1%}" if part.get("value") is not None else None
+            kpi_tile(kpi_id, results[kpi_id], previous.get(kpi_id), targets.get(kpi_id), extra=extra)
 
-cols = st.columns(3)
-cases = kpis["cases"]
-cols[0].metric(t("cases"), fmt.count(cases["value"], language))
-online = kpis["online_rate"]
-cols[1].metric(
-    t("online_rate"),
-    fmt.percent(online["value"]),
-    help=f"{fmt.count(online['numerator'], language)}{t('of')}{fmt.count(online['denominator'], language)}",
-)
-median = kpis["median_processing_days"]
-natural = fmt.days(median.get("natural_value"), language, unit="natural")
-cols[2].metric(
-    t("median_days"),
-    fmt.days(median["value"], language),
-    help=f"{t('natural_days')}: {natural}"
-    if median["value"] is not None
-    else (median.get("reason") or {}).get(language),
+series = cached("kpi_series", twelve_months(filters), "month", ["cases", "online_rate"])
+st.plotly_chart(
+    cases_and_online_rate(series, language, title=t("trend_title"), online_target=targets.get("online_rate")),
+    width="stretch",
+    key="overview_trend",
 )
 
-series = trend(key, version, month)
-st.plotly_chart(cases_and_online_rate(series, language, title=t("trend_title")), width="stretch")
-st.caption(f"{t('data_source')}: {db.path}")
+left, right = st.columns(2)
+with left:
+    st.subheader(t("top_bottlenecks"))
+    findings = cached("rank_bottlenecks", filters, 5)
+    if not findings:
+        st.caption(t("no_bottlenecks"))
+    for i, finding in enumerate(findings, start=1):
+        st.markdown(f"**{i}.** {finding['text_zh'] if language == 'zh' else finding['text_en']}")
+with right:
+    st.subheader(t("name_only"))
+    items = cached("name_only_items", filters)
+    if items.empty:
+        st.caption(t("name_only_none"))
+    else:
+        st.dataframe(
+            labelled(items, ["service_item", "department", "cases", "online_cases", "online_share"]),
+            hide_index=True,
+            width="stretch",
+            column_config={column_label("online_share"): st.column_config.NumberColumn(format="percent")},
+        )
+
+st.subheader(t("at_risk_title"))
+at_risk = cached("at_risk_cases", filters)
+if at_risk.empty:
+    st.caption(t("at_risk_none"))
+else:
+    st.dataframe(
+        labelled(at_risk, ["case_id", "service_item", "department", "submitted_at", "due_at", "workdays_left"]),
+        hide_index=True,
+        width="stretch",
+    )

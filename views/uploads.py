@@ -1,34 +1,106 @@
-"""上传记录 Upload history: what was loaded, when, by whom, with its counts."""
+"""上传记录 Upload history: what was loaded, when, by whom, with its counts.
+
+Everyone may read the history. Analysts and admins may also download a past upload's rejected
+rows and remove an upload with everything it brought (earlier versions of its cases count again);
+removal asks for confirmation, and the role is checked again at the moment of removing.
+"""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from ingest.load import list_uploads
+from ingest.errors import IngestRefused
+from ingest.load import list_uploads, remove_upload
+from ingest.upload_support import refusal_message, rejects_xlsx, stored_rejects
+from store import audit
+from ui.auth import has_role, require_role
+from ui.history import KIND_LABELS, uploads_frame
 from ui.i18n import lang, t
+from ui.messages import failure
 from ui.state import get_db
 
-COLUMNS = {
-    "upload_id": ("编号", "ID"),
-    "file_name": ("文件", "File"),
-    "kind": ("类型", "Kind"),
-    "rows_loaded": ("导入行", "Loaded"),
-    "rows_rejected": ("拒绝行", "Rejected"),
-    "rows_skipped": ("跳过行", "Skipped"),
-    "cases_loaded": ("办件", "Cases"),
-    "events_loaded": ("环节", "Events"),
-    "encoding": ("编码", "Encoding"),
-    "loaded_by": ("导入人", "By"),
-    "loaded_at": ("导入时间", "Loaded at"),
-    "status": ("状态", "Status"),
-}
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+require_role("viewer")  # signed in at all (Streamlit may run this file without app.py)
+language = lang()
+db = get_db()
 st.title(t("uploads_title"))
-rows = list_uploads(get_db().cursor())
+flash = st.session_state.pop("uploads_flash", None)
+if flash:
+    st.success(flash, icon=":material/check_circle:")
+rows = list_uploads(db.cursor())
 if not rows:
     st.info(t("uploads_empty"))
     st.stop()
-i = 0 if lang() == "zh" else 1
-frame = pd.DataFrame(rows)[list(COLUMNS)].rename(columns={k: v[i] for k, v in COLUMNS.items()})
-st.dataframe(frame, hide_index=True, width="stretch")
+st.dataframe(uploads_frame(rows, language), hide_index=True, width="stretch")
+
+if not has_role("analyst"):
+    st.stop()
+
+loaded = [r for r in rows if r["status"] == "loaded"]
+if not loaded:
+    st.stop()
+
+
+def describe(upload_id: int) -> str:
+    r = next(r for r in loaded if r["upload_id"] == upload_id)
+    kind = KIND_LABELS.get(r["kind"], (r["kind"], r["kind"]))[0 if language == "zh" else 1]
+    return f"#{r['upload_id']} · {r['file_name']} · {kind} · {r['loaded_at']:%Y-%m-%d %H:%M}"
+
+
+ids = [r["upload_id"] for r in reversed(loaded)]
+left, right = st.columns(2)
+with left, st.container(border=True):
+    st.markdown(f"**{t('uploads_rejects_title')}**")
+    with_rejects = [r["upload_id"] for r in reversed(loaded) if r["rows_rejected"]]
+    if with_rejects:
+        chosen = st.selectbox(t("uploads_pick"), with_rejects, format_func=describe, key="uploads_rejects_pick")
+        st.download_button(
+            t("up_download_rejects"),
+            data=rejects_xlsx(stored_rejects(db.cursor(), chosen), language),
+            file_name=f"{t('up_rejects_file')}-{chosen}.xlsx",
+            mime=XLSX_MIME,
+            key="uploads_rejects_dl",
+            icon=":material/download:",
+        )
+    else:
+        st.caption(t("uploads_no_rejects"))
+
+with right, st.container(border=True):
+    st.markdown(f"**{t('uploads_remove_title')}**")
+    st.caption(t("uploads_remove_help"))
+    target = st.selectbox(t("uploads_pick"), ids, format_func=describe, key="uploads_remove_pick")
+    pending = st.session_state.get("uploads_remove_pending")
+    if pending != target:
+        if st.button(t("uploads_remove"), key="uploads_remove", icon=":material/delete:"):
+            st.session_state["uploads_remove_pending"] = target
+            st.rerun()
+    else:
+        r = next(r for r in loaded if r["upload_id"] == target)
+        st.warning(
+            t("uploads_remove_confirm").format(
+                id=target,
+                file=r["file_name"],
+                cases=r["cases_loaded"],
+                events=r["events_loaded"],
+                rows=r["rows_loaded"],
+            ),
+            icon=":material/warning:",
+        )
+        yes, no = st.columns(2)
+        if yes.button(t("uploads_remove_yes"), key="uploads_remove_yes", type="primary"):
+            acting = require_role("analyst")  # checked again at the moment of acting
+            st.session_state.pop("uploads_remove_pending", None)
+            try:
+                removed = remove_upload(db, target, removed_by=acting.name)
+                audit.record_now(db, acting.name, "remove_upload", target, {"file_name": r["file_name"], **removed})
+            except IngestRefused as exc:
+                st.error(refusal_message(exc, language))
+            except Exception as exc:
+                st.error(failure(exc, f"removal of upload {target}"))
+            else:
+                st.session_state["uploads_flash"] = t("uploads_removed").format(id=target, file=r["file_name"])
+                st.rerun()
+        if no.button(t("uploads_remove_no"), key="uploads_remove_no"):
+            st.session_state.pop("uploads_remove_pending", None)
+            st.rerun()

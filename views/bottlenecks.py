@@ -1,0 +1,118 @@
+"""部门瓶颈 Bottlenecks: process map, department ranking, handovers, work in progress, rework."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from charts.bottlenecks import (
+    department_ranking,
+    handover_heatmap,
+    process_map,
+    rework_bars,
+    wip_lines,
+)
+from charts.theme import department_colors
+from ui.data import cached, filter_options
+from ui.i18n import lang, t
+from ui.widgets import column_label, labelled, page_header
+
+language = lang()
+filters = page_header("nav_bottlenecks")
+
+colors = department_colors(filter_options()["all_units"])
+stat = (
+    st.segmented_control(
+        t("stat_switch"),
+        ["median", "p90", "mean"],
+        default="median",
+        key="bottleneck_stat",
+        format_func=lambda s: t(f"stat_{s}"),
+    )
+    or "median"
+)
+
+st.subheader(t("top_bottlenecks"))
+for i, finding in enumerate(cached("rank_bottlenecks", filters, 5), start=1):
+    st.markdown(f"**{i}.** {finding['text_zh'] if language == 'zh' else finding['text_en']}")
+
+if not cached("has_events", filters):
+    st.info(t("no_events"))
+    table = cached("bottleneck_table", filters, "department")
+    st.dataframe(table, hide_index=True, width="stretch", key="case_level_table")
+    st.stop()
+
+nodes = cached("process_nodes", filters)
+edges = cached("directly_follows", filters)
+min_count = st.slider(
+    t("min_volume"),
+    1,
+    max(2, int(edges["count"].max()) // 4 if not edges.empty else 2),
+    value=max(1, int(edges["count"].quantile(0.25)) if not edges.empty else 1),
+    key="map_min_count",
+)
+st.plotly_chart(
+    process_map(nodes, edges, stat, language, t("process_map"), min_count=min_count), width="stretch", key="process_map"
+)
+
+waits = cached("waiting_time", filters, "department")
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(
+        department_ranking(waits, stat, language, t("department_ranking"), colors=colors),
+        width="stretch",
+        key="department_ranking",
+    )
+with right:
+    summary = cached("handovers", filters, "department")
+    if summary and summary.get("handovers"):
+        st.caption(
+            t("handovers_summary").format(
+                count=summary["handovers"],
+                per_case=summary["handovers_per_case"] or 0,
+                median=summary.get("median_delay_hours") or 0,
+            )
+        )
+    st.plotly_chart(
+        handover_heatmap(cached("handover_matrix", filters, "department"), language, t("handover_matrix")),
+        width="stretch",
+        key="handover_matrix",
+    )
+
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(
+        wip_lines(cached("work_in_progress", filters), language, t("wip"), colors=colors), width="stretch", key="wip"
+    )
+with right:
+    st.plotly_chart(
+        rework_bars(cached("rework_by_step", filters), language, t("rework")), width="stretch", key="rework"
+    )
+
+percent = st.column_config.NumberColumn(format="percent")
+number = st.column_config.NumberColumn(format="%.1f")
+st.dataframe(
+    labelled(
+        waits,
+        [
+            "department",
+            "count",
+            "median_wait_hours",
+            "p90_wait_hours",
+            "mean_wait_hours",
+            "median_service_hours",
+            "share_of_case_time",
+            "rework_rate",
+        ],
+    ),
+    hide_index=True,
+    width="stretch",
+    key="waits_table",
+    column_config={
+        column_label("share_of_case_time"): percent,
+        column_label("rework_rate"): percent,
+        **{
+            column_label(c): number
+            for c in ("median_wait_hours", "p90_wait_hours", "mean_wait_hours", "median_service_hours")
+        },
+    },
+)
