@@ -93,10 +93,15 @@ class Filters:
         return self.with_period(self.start - length - dt.timedelta(days=1), self.start - dt.timedelta(days=1))
 
     def as_of(self, today: dt.date | None = None) -> dt.date:
-        """The day at whose end open / overdue / at-risk cases are counted: the period end, else today."""
+        """The day at whose end open / overdue / at-risk cases are counted: the period end, else today.
+
+        A period still running (this month) is counted as of today: nobody knows yet which open
+        case will be overdue at its end.
+        """
+        today = today or dt.datetime.now(ZoneInfo(settings.timezone())).date()
         if self.end:
-            return self.end
-        return today or dt.datetime.now(ZoneInfo(settings.timezone())).date()
+            return min(self.end, today)
+        return today
 
     def label(self) -> str:
         if self.start and self.end:
