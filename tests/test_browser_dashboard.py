@@ -72,7 +72,7 @@ def test_url_restores_filters_and_follows_changes(cli_db, streamlit_server, page
     page.get_by_role("heading", name="办理时效").first.wait_for()
     sidebar = page.locator('[data-testid="stSidebar"]')
     page.get_by_text("2026-09 · 截至 2026-09-30").first.wait_for()
-    assert "社保所" in sidebar.inner_text()
+    sidebar.get_by_text("社保所").first.wait_for()  # the department chip, restored from the link
     # Choose another month: the address follows, so the view can be bookmarked or sent.
     sidebar.locator('[data-testid="stSelectbox"]').first.click()
     page.get_by_role("option", name="2026-08").click()
