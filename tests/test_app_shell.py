@@ -44,7 +44,7 @@ def test_overview_shows_the_latest_month_from_the_database(demo_copy, monkeypatc
     expected = cli_kpis(cli_copy, "--month", month)
     assert metrics["办件量"] == f"{expected['cases']['value']:,}"
     assert metrics["网办率"] == f"{expected['online_rate']['value'] * 100:.1f}%"
-    assert metrics["办理时长中位数"] == f"{expected['median_processing_days']['value']:.1f} 个工作日"
+    assert metrics["办理时长中位数"] == f"{expected['median_processing_days']['value']:.1f} 工作日"
 
 
 def test_language_switch_to_english(demo_copy, monkeypatch):

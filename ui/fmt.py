@@ -26,5 +26,5 @@ def days(value: float | None, lang: str = "zh", unit: str = "working") -> str:
     if _missing(value):
         return "—"
     if lang == "zh":
-        return f"{value:.1f} {'个工作日' if unit == 'working' else '天'}"
+        return f"{value:.1f} {'工作日' if unit == 'working' else '天'}"
     return f"{value:.1f} {'working days' if unit == 'working' else 'days'}"

@@ -12,7 +12,7 @@ DASHBOARD_TEXT: dict[str, dict[str, str]] = {
     "all": {"zh": "全部", "en": "All"},
     "month_to_date": {"zh": "本月至今", "en": "month to date"},
     "points": {"zh": "个百分点", "en": "pts"},
-    "days_short": {"zh": "天", "en": "d"},
+    "workdays_short": {"zh": "工作日", "en": "working days"},
     "target": {"zh": "目标", "en": "Target"},
     "no_target": {"zh": "未设目标", "en": "no target"},
     "vs_last_month": {"zh": "与上月比", "en": "vs last month"},

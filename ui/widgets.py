@@ -48,7 +48,7 @@ def _change(kpi_id: str, value: float | None, previous: float | None) -> str | N
     if unit == "rate":
         return f"{diff * 100:+.1f} {t('points')}"
     if unit == "days":
-        return f"{diff:+.1f} {t('days_short')}"
+        return f"{diff:+.1f} {t('workdays_short')}"
     if previous:
         return f"{diff:+,.0f} ({diff / previous:+.0%})"
     return f"{diff:+,.0f}"
