@@ -6,6 +6,9 @@
 - ``processing_days_natural`` and ``processing_days_working`` for completed cases: natural days,
   and working days by the calendar's working clock (holidays and weekends do not count, 调休
   make-up days do).
+
+The loader computes them as it inserts the rows (:func:`with_derived`); :func:`fill_derived`
+computes them for rows inserted otherwise and writes only the rows whose figures change.
 """
 
 from __future__ import annotations
@@ -16,28 +19,60 @@ from store.calendar import working_clock
 
 END_OF_DAY = "INTERVAL 86399 SECOND"
 
+#: The computed due time of case ``{r}`` with calendar rows ``{c}`` (its start day) and ``{c2}``.
+_DUE_SQL = """CASE WHEN {r}.promised_unit = 'natural'
+                   THEN (coalesce({r}.accepted_at, {r}.submitted_at)::DATE
+                         + CAST(ceil({r}.promised_days) AS INTEGER))::TIMESTAMP + {eod}
+                   ELSE {c2}.day::TIMESTAMP + {eod}
+              END"""
+_DUE_JOINS = """JOIN calendar {c} ON {c}.day = coalesce({r}.accepted_at, {r}.submitted_at)::DATE
+            LEFT JOIN calendar {c2}
+                   ON {c2}.is_workday AND {c2}.workday_index = {c}.workday_index + CAST(ceil({r}.promised_days) AS INTEGER)"""
+_NATURAL_SQL = "epoch({r}.completed_at - {r}.submitted_at) / 86400.0"
+
+
+def with_derived(select_sql: str) -> str:
+    """``select_sql`` (case rows without derived figures, with ``due_at_source``) with the figures filled in.
+
+    The same figures as :func:`fill_derived` computes, in the statement that inserts the rows.
+    """
+    due = _DUE_SQL.format(r="x", c2="c2", eod=END_OF_DAY)
+    computes_due = "x.due_at IS NULL AND x.promised_days IS NOT NULL AND c.day IS NOT NULL"
+    done = "x.completed_at IS NOT NULL AND x.submitted_at IS NOT NULL"
+    working = f"{working_clock('x.completed_at', 'ce')} - {working_clock('x.submitted_at', 'cs')}"
+    return f"""
+        SELECT x.* REPLACE (
+                   CASE WHEN {computes_due} THEN {due} ELSE x.due_at END AS due_at,
+                   CASE WHEN {computes_due} THEN 'computed' ELSE x.due_at_source END AS due_at_source,
+                   CASE WHEN {done} THEN {_NATURAL_SQL.format(r="x")} END AS processing_days_natural,
+                   CASE WHEN {done} THEN {working} END AS processing_days_working)
+        FROM ({select_sql}) x
+        LEFT JOIN calendar c ON c.day = coalesce(x.accepted_at, x.submitted_at)::DATE
+        LEFT JOIN calendar c2
+               ON c2.is_workday AND c2.workday_index = c.workday_index + CAST(ceil(x.promised_days) AS INTEGER)
+        LEFT JOIN calendar cs ON cs.day = x.submitted_at::DATE
+        LEFT JOIN calendar ce ON ce.day = x.completed_at::DATE
+    """
+
 
 def fill_derived(cur: duckdb.DuckDBPyConnection, upload_id: int | None = None) -> None:
-    """Compute due dates and processing times on ``case_rows`` (of one upload, or all rows)."""
+    """Compute due dates and processing times on ``case_rows`` (of one upload, or all rows).
+
+    Only rows whose figures change are written (an UPDATE is the costly part at scale).
+    """
     scope = "AND r.upload_id = ?" if upload_id is not None else ""
     params = [upload_id] if upload_id is not None else []
     cur.execute(
         f"""
         UPDATE case_rows SET due_at = d.due_at, due_at_source = 'computed'
         FROM (
-            SELECT r.rowid AS rid,
-                   CASE WHEN r.promised_unit = 'natural'
-                        THEN (coalesce(r.accepted_at, r.submitted_at)::DATE
-                              + CAST(ceil(r.promised_days) AS INTEGER))::TIMESTAMP + {END_OF_DAY}
-                        ELSE c2.day::TIMESTAMP + {END_OF_DAY}
-                   END AS due_at
+            SELECT r.rowid AS rid, {_DUE_SQL.format(r="r", c2="c2", eod=END_OF_DAY)} AS due_at
             FROM case_rows r
-            JOIN calendar c ON c.day = coalesce(r.accepted_at, r.submitted_at)::DATE
-            LEFT JOIN calendar c2
-                   ON c2.is_workday AND c2.workday_index = c.workday_index + CAST(ceil(r.promised_days) AS INTEGER)
+            {_DUE_JOINS.format(r="r", c="c", c2="c2")}
             WHERE r.due_at IS NULL AND r.promised_days IS NOT NULL {scope}
         ) d
         WHERE case_rows.rowid = d.rid
+          AND (case_rows.due_at IS DISTINCT FROM d.due_at OR case_rows.due_at_source IS DISTINCT FROM 'computed')
         """,
         params,
     )
@@ -48,7 +83,7 @@ def fill_derived(cur: duckdb.DuckDBPyConnection, upload_id: int | None = None) -
             processing_days_working = d.working_days
         FROM (
             SELECT r.rowid AS rid,
-                   epoch(r.completed_at - r.submitted_at) / 86400.0 AS natural_days,
+                   {_NATURAL_SQL.format(r="r")} AS natural_days,
                    {working_clock("r.completed_at", "ce")} - {working_clock("r.submitted_at", "cs")}
                        AS working_days
             FROM case_rows r
@@ -57,6 +92,8 @@ def fill_derived(cur: duckdb.DuckDBPyConnection, upload_id: int | None = None) -
             WHERE r.completed_at IS NOT NULL AND r.submitted_at IS NOT NULL {scope}
         ) d
         WHERE case_rows.rowid = d.rid
+          AND (case_rows.processing_days_natural IS DISTINCT FROM d.natural_days
+               OR case_rows.processing_days_working IS DISTINCT FROM d.working_days)
         """,
         params,
     )

@@ -11,9 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
+import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,7 +26,7 @@ import pandas as pd
 import settings
 from ingest import normalize
 from ingest.channels import channel_sql
-from ingest.derive import fill_derived
+from ingest.derive import fill_derived, with_derived
 from ingest.errors import IngestRefused
 from ingest.mapping import (
     FIELD_LABELS_ZH,
@@ -34,12 +37,12 @@ from ingest.mapping import (
     detect_kind,
     load_saved,
 )
-from ingest.readers import SourceInfo, read_into_stage
+from ingest.readers import Source, SourceInfo, open_source
 from store.db import Database
 
 Progress = Callable[[str, float], None]
 
-#: Why a row was rejected: code -> (Chinese, English). Order in ``_reason_sql`` is the check order.
+#: Why a row was rejected: code -> (Chinese, English). The normalisers' check lists give the check order.
 REASONS: dict[str, tuple[str, str]] = {
     "malformed_line": ("行格式错误（列数不符或引号未闭合）", "malformed line (wrong number of columns or open quote)"),
     "bad_encoding": ("含无法解码的字符（文件编码损坏）", "undecodable characters (broken encoding)"),
@@ -84,11 +87,21 @@ class IngestResult:
 
 
 def file_sha256(path: Path) -> str:
+    return _fingerprint(path)[0]
+
+
+def _fingerprint(path: Path) -> tuple[str, bool]:
+    """SHA-256 of the file, and whether its bytes hold U+FFFD (EF BF BD), in one read."""
     digest = hashlib.sha256()
+    marker = "\ufffd".encode()
+    found, tail = False, b""
     with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
+        while chunk := fh.read(4 << 20):
             digest.update(chunk)
-    return digest.hexdigest()
+            if not found:
+                found = marker in chunk or marker in tail + chunk[:2]
+                tail = chunk[-2:]
+    return digest.hexdigest(), found
 
 
 def ingest_file(
@@ -112,7 +125,7 @@ def ingest_file(
     name = Path(name or path.name).name
     report = progress or (lambda stage, fraction: None)
     report("hash", 0.0)
-    sha = file_sha256(path)
+    sha, holds_replacement = _fingerprint(path)
     with db.write() as cur:
         previous = cur.execute(
             "SELECT upload_id FROM uploads WHERE sha256 = ? AND status = 'loaded' ORDER BY upload_id LIMIT 1", [sha]
@@ -121,13 +134,49 @@ def ingest_file(
             return IngestResult(None, name, kind, duplicate_of=int(previous[0]))
         normalize.install_macros(cur)
         report("read", 0.1)
-        info = read_into_stage(cur, path, name, sheet=sheet)
-        mapped = _resolve_mapping(info, kind, mapping)
-        report("validate", 0.4)
-        result = _load_staged(cur, db, info, mapped, name=name, sha=sha, loaded_by=loaded_by, report=report)
-        _drop_temp(cur)
+        source = _open(cur, path, name, sheet, holds_replacement)
+        try:
+            mapped = _resolve_mapping(source.info, kind, mapping)
+            report("validate", 0.4)
+            with _bounded_memory(cur, db):
+                result = _load_staged(
+                    cur, db, source.info, mapped, name=name, sha=sha, loaded_by=loaded_by, report=report, source=source
+                )
+            _drop_temp(cur)
+        finally:
+            source.close()
     report("done", 1.0)
+    logging.getLogger("egov.ingest").info(
+        "upload #%s %s kind=%s loaded=%s rejected=%s skipped=%s by=%s", result.upload_id, result.file_name,
+        result.kind, result.rows_loaded, result.rows_rejected, result.rows_skipped, loaded_by,
+    )
     return result
+
+
+def _open(cur: duckdb.DuckDBPyConnection, path: Path, name: str, sheet: str | None, holds_replacement: bool) -> Source:
+    source = open_source(cur, path, name, sheet=sheet)
+    if not source.numbered and source._temp_file is None:  # a UTF-8 CSV read as it is: its bytes were scanned
+        source.may_hold_replacement = holds_replacement
+    return source
+
+
+#: DuckDB's memory limit while a file loads into a database file: larger intermediate results spill to
+#: the database's temp folder, so that loading ten million events stays within about 1 GiB of memory.
+INGEST_MEMORY_LIMIT = "640MB"
+
+
+@contextmanager
+def _bounded_memory(cur: duckdb.DuckDBPyConnection, db: Database) -> Iterator[None]:
+    """Lower DuckDB's memory limit for the load (file databases only: memory ones cannot spill)."""
+    if str(db.path) == ":memory:":
+        yield
+        return
+    before = cur.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    cur.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+    try:
+        yield
+    finally:
+        cur.execute(f"SET memory_limit = '{before}'")
 
 
 def _resolve_mapping(info: SourceInfo, kind: str, mapping: str | dict | None) -> Mapping:
@@ -161,54 +210,64 @@ def _pii_key_sql(mapped: Mapping) -> str:
         if pii in mapped.pii:
             col = f"c{int(mapped.pii[pii])}"
             return (
-                f"CASE WHEN egov_blank({col}) IS NULL THEN NULL ELSE "
+                f"CASE WHEN egov_is_blank({col}) THEN NULL ELSE "
                 f"sha256($salt || upper(regexp_replace({col}, '[\\s\\-]', '', 'g'))) END"
             )
     return "NULL::VARCHAR"
 
 
-def _case_columns_sql(mapped: Mapping, tz_param: str = "$tz") -> str:
-    """Normalised case fields from staged columns (used for case files and event files' attributes)."""
+def _case_fields(mapped: Mapping, tz_param: str = "$tz") -> list[tuple[str, str]]:
+    """Normalised case fields from source columns (used for case files and event files' attributes)."""
     c = lambda f: _col(mapped, f)  # noqa: E731
     promised_hint = repr(mapped.unit_hints.get("promised")) if mapped.unit_hints.get("promised") else "NULL"
     statutory_hint = repr(mapped.unit_hints.get("statutory")) if mapped.unit_hints.get("statutory") else "NULL"
-    return f"""
-        egov_blank({c("case_id")}) AS case_id,
-        egov_text({c("service_item")}) AS service_item,
-        egov_text({c("item_code")}) AS item_code,
-        egov_text({c("department")}) AS department,
-        {channel_sql(c("channel"))} AS channel,
-        egov_text({c("channel")}) AS channel_raw,
-        egov_text({c("applicant_type")}) AS applicant_type,
-        egov_ts({c("submitted_at")}, {tz_param}) AS submitted_raw_ts,
-        egov_ts({c("accepted_at")}, {tz_param}) AS accepted_at,
-        egov_ts({c("due_at")}, {tz_param}) AS due_at,
-        egov_text({c("status")}) AS status_raw,
-        egov_days({c("promised")}) AS promised_days,
-        egov_day_unit({c("promised")}, {promised_hint}) AS promised_unit,
-        egov_days({c("statutory")}) AS statutory_days,
-        egov_day_unit({c("statutory")}, {statutory_hint}) AS statutory_unit,
-        egov_int({c("visits")}) AS visits,
-        egov_int({c("resubmissions")}) AS resubmissions,
-        egov_satisfaction({c("satisfaction")}) AS satisfaction,
-        egov_text({c("delivery")}) AS delivery,
-        {_pii_key_sql(mapped)} AS applicant_key"""
+    return [
+        ("case_id", f"egov_clean({c('case_id')})"),
+        ("service_item", f"egov_text({c('service_item')})"),
+        ("item_code", f"egov_text({c('item_code')})"),
+        ("department", f"egov_text({c('department')})"),
+        ("channel", channel_sql(c("channel")) if "channel" in mapped.fields else "NULL::VARCHAR"),
+        ("channel_raw", f"egov_text({c('channel')})"),
+        ("applicant_type", f"egov_text({c('applicant_type')})"),
+        ("submitted_raw_ts", f"egov_ts({c('submitted_at')}, {tz_param})"),
+        ("accepted_at", f"egov_ts({c('accepted_at')}, {tz_param})"),
+        ("due_at", f"egov_ts({c('due_at')}, {tz_param})"),
+        ("status_raw", f"egov_text({c('status')})"),
+        ("promised_days", f"egov_days({c('promised')})"),
+        ("promised_unit", f"egov_day_unit({c('promised')}, {promised_hint})"),
+        ("statutory_days", f"egov_days({c('statutory')})"),
+        ("statutory_unit", f"egov_day_unit({c('statutory')}, {statutory_hint})"),
+        ("visits", f"egov_int({c('visits')})"),
+        ("resubmissions", f"egov_int({c('resubmissions')})"),
+        ("satisfaction", f"egov_satisfaction({c('satisfaction')})"),
+        ("delivery", f"egov_text({c('delivery')})"),
+        ("applicant_key", _pii_key_sql(mapped)),
+    ]
+
+
+def _case_columns_sql(mapped: Mapping, tz_param: str = "$tz") -> str:
+    """The case fields as one SELECT list."""
+    return ",\n".join(f"        {expr} AS {name}" for name, expr in _case_fields(mapped, tz_param))
 
 
 def _bad_time(mapped: Mapping, canonical: str, parsed: str) -> str:
     raw = _col(mapped, canonical)
-    return f"(egov_blank({raw}) IS NOT NULL AND {parsed} IS NULL)"
+    return f"({parsed} IS NULL AND NOT egov_is_blank({raw}))"
 
 
-def _reason_sql(checks: list[tuple[str, str | None, str]], mapped: Mapping) -> str:
-    """CASE expressions giving the first failing check's reason, column and offending value."""
-    reason = "CASE " + " ".join(f"WHEN {cond} THEN '{code}'" for code, _, cond in checks) + " END"
+def _located_sql(checks: list[tuple[str, str | None, str]], mapped: Mapping) -> str:
+    """JSON {column, value} of the first failing check that names a column (one CASE: each check once)."""
     located = [(col, cond) for _, col, cond in checks if col is not None]
     if not located:
-        return f"{reason} AS reason, NULL AS reason_column, NULL AS reason_value"
-    column = "CASE " + " ".join(f"WHEN {cond} THEN {_sql_literal(col)}" for col, cond in located) + " END"
-    value = "CASE " + " ".join(f"WHEN {cond} THEN egov_text({_col(mapped, col)})" for col, cond in located) + " END"
-    return f"{reason} AS reason, {column} AS reason_column, {value} AS reason_value"
+        return "NULL::JSON"
+    return (
+        "CASE "
+        + " ".join(
+            f"WHEN {cond} THEN json_object('column', {_sql_literal(col)}, 'value', egov_text_plain({_col(mapped, col)}))"
+            for col, cond in located
+        )
+        + " END"
+    )
 
 
 def _sql_literal(text: str) -> str:
@@ -224,13 +283,13 @@ def _raw_json_sql(mapped: Mapping, columns: list[str]) -> str:
     parts = []
     for canonical, index in sorted(mapped.fields.items(), key=lambda kv: kv[1]):
         label = columns[index] or FIELD_LABELS_ZH.get(canonical, canonical)
-        parts.append(f"{_sql_literal(label)}, egov_text(c{int(index)})")
+        parts.append(f"{_sql_literal(label)}, egov_text_plain(c{int(index)})")
     return f"json_object({', '.join(parts)})" if parts else "NULL::JSON"
 
 
-def _encoding_check(mapped: Mapping) -> str:
+def _encoding_check(mapped: Mapping, may_hold_replacement: bool = True) -> str:
     cols = sorted(set(mapped.fields.values()))
-    if not cols:
+    if not cols or not may_hold_replacement:
         return "false"
     return "(" + " OR ".join(f"coalesce(contains(c{int(i)}, '\ufffd'), false)" for i in cols) + ")"
 
@@ -241,10 +300,17 @@ def _footer_sql(mapped: Mapping, info: SourceInfo) -> str:
     ident = _col(mapped, "case_id") if "case_id" in mapped.fields else _col(mapped, "item_name")
     footer = r"'^\s*(合\s*计|总\s*计|小\s*计|总数|合计[:：].*|total)\s*[:：]?\s*$'"
     cols = sorted(set(mapped.fields.values()))
-    blank = " AND ".join(f"egov_blank(c{int(i)}) IS NULL" for i in cols) or "false"
+    # Nested CASE, not AND / OR: in a SELECT list DuckDB evaluates every operand of AND / OR for every row,
+    # while CASE looks at the next column only for the rows still blank (on most rows, only the first).
+    blank = "true" if cols else "false"
+    for i in reversed(cols):
+        blank = f"CASE WHEN egov_is_blank(c{int(i)}) THEN {blank} ELSE false END"
+    # The pattern needs 计, 总数 or total (any case) in the value: test that first, without lower() or a regex.
+    maybe = "contains({c}, '计') OR contains({c}, '总数') OR contains({c}, 't') OR contains({c}, 'T')"
+    total = "CASE WHEN {m} THEN regexp_matches(coalesce(lower({c}), ''), {f}) ELSE false END"
     return (
-        f"(regexp_matches(coalesce(lower({first}), ''), {footer}) "
-        f"OR regexp_matches(coalesce(lower({ident}), ''), {footer}) OR ({blank}))"
+        f"({total.format(m=maybe.format(c=first), c=first, f=footer)} "
+        f"OR {total.format(m=maybe.format(c=ident), c=ident, f=footer)} OR ({blank}))"
     )
 
 
@@ -262,18 +328,24 @@ class Validation:
         return self.loaded + self.rejected
 
 
-def _normalise_and_count(cur: duckdb.DuckDBPyConnection, db: Database, info: SourceInfo, mapped: Mapping) -> Validation:
-    """Normalise and validate the staged rows into ``_norm``; count good, rejected and skipped rows."""
+def _normalise_and_count(
+    cur: duckdb.DuckDBPyConnection, db: Database, info: SourceInfo, mapped: Mapping, source: Source | None = None
+) -> Validation:
+    """Normalise and validate the source rows into ``_norm``; count good, rejected and skipped rows.
+
+    ``source`` is where the rows come from (default: the staged ``_stage``).
+    """
+    source = source or Source(info)
     params = {
         "tz": settings.timezone(),
         "salt": db.secret_salt(),
         "latest": dt.datetime.now() + dt.timedelta(days=366),
     }
     normaliser = {"catalog": _normalise_catalog, "events": _normalise_events, "cases": _normalise_cases}
-    normaliser[mapped.kind](cur, mapped, info, params)
+    normaliser[mapped.kind](cur, mapped, info, params, source)
     counts = dict(
         cur.execute(
-            "SELECT coalesce(reason, CASE WHEN is_skip THEN '_skip' ELSE '_ok' END) AS r, count(*) FROM _norm GROUP BY r"
+            "SELECT coalesce(reason, CASE WHEN is_skip THEN '_skip' ELSE '_ok' END) AS r, count(*) FROM _norm_t GROUP BY r"
         ).fetchall()
     )
     skipped = counts.pop("_skip", 0) + info.skipped_rows
@@ -294,9 +366,10 @@ def _load_staged(
     sha: str,
     loaded_by: str | None,
     report: Progress,
+    source: Source | None = None,
 ) -> IngestResult:
     kind = mapped.kind
-    checked = _normalise_and_count(cur, db, info, mapped)
+    checked = _normalise_and_count(cur, db, info, mapped, source)
     loaded, rejected, skipped, by_reason, total = (
         checked.loaded,
         checked.rejected,
@@ -328,7 +401,7 @@ def _load_staged(
     if kind == "catalog":
         _write_catalog(cur, upload_id)
     elif kind == "events":
-        result.events_loaded, result.cases_loaded = _write_events(cur, upload_id)
+        result.events_loaded, result.cases_loaded = _write_events(cur, upload_id, mapped)
     else:
         result.cases_loaded = _write_cases(cur, upload_id)
     report("finish", 0.9)
@@ -403,34 +476,193 @@ def _run(cur: duckdb.DuckDBPyConnection, sql: str, params: dict) -> None:
     cur.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
 
 
-def _validate(
+_COLUMN_REF = re.compile(r"\bc\d+\b")
+
+
+def _build_norm(
     cur: duckdb.DuckDBPyConnection,
     mapped: Mapping,
+    info: SourceInfo,
+    source: Source,
+    layers: list[list[tuple[str, str]]],
+    is_skip: str,
     checks: list[tuple[str, str | None, str]],
     duplicate_key: str,
     params: dict,
+    candidate_key: str | None = None,
 ) -> None:
-    """Give each staged row its first failing check, then flag later repeats of a valid row's key."""
+    """Normalise, check and number the source rows in one pass: ``_norm_t``, read through the view ``_norm``.
+
+    ``layers`` are lists of (field, SQL) evaluated in turn (a later layer may use earlier fields).
+    Each row gets its first failing check's reason; later repeats of a valid row's
+    ``duplicate_key`` are then flagged ``duplicate_in_file``. Fields that do not depend on the
+    file (unmapped ones, constant NULL) are not stored but added by the view, as is the channel
+    (looked up once per distinct raw value) and, for a CSV read in place, the row number.
+    The row's raw fields (``raw``) and the offending value are kept for rejected rows only.
+
+    ``candidate_key`` (a prefix of ``duplicate_key``; events: case and step) groups the rows whose
+    repeats are looked at: duplicates and, for events, a step's later occurrences in a case
+    (``_occ``, NULL for a first occurrence).
+    """
+    params = dict(params, **source.params)
+    occurrences = candidate_key is not None
+    candidate_key = candidate_key or duplicate_key
+    used = sorted({0} | set(mapped.fields.values()) | set(mapped.pii.values()))  # c0 for the 合计 check
+    raw_cols = [f"c{int(i)}" for i in used]
+    channel_src = f"c{int(mapped.fields['channel'])}" if "channel" in mapped.fields and mapped.kind != "catalog" else None
+    if channel_src:  # looked up once per distinct raw value by the view, not per row
+        layers = [[(n, e) for n, e in layer if n != "channel"] for layer in layers]
+    constant = _constant_nulls(cur, layers, params)
+    inner = f"SELECT {', '.join((['_row'] if source.numbered else []) + raw_cols)} FROM {source.relation}"
+    for layer in layers:
+        inner = f"SELECT *, {', '.join(f'{expr} AS {name}' for name, expr in layer)} FROM ({inner})"
+    inner = f"SELECT *, {is_skip} AS is_skip{f', {channel_src} AS _channel_src' if channel_src else ''} FROM ({inner})"
+    dropped = ", ".join([*raw_cols, *constant, "reason0"])
+    reason = "CASE " + " ".join(f"WHEN {cond} THEN '{code}'" for code, _, cond in checks) + " END"
+    cur.execute("DROP TABLE IF EXISTS _rej_errors; DROP TABLE IF EXISTS _rej_scans")
+    try:
+        # A rejected row keeps its offending column and value and its raw fields, packed in one JSON
+        # value (NULL on the other rows: one slot instead of three); a valid row keeps the hash of its
+        # duplicate key, so that repeats are found without reading the rows again.
+        _run(
+            cur,
+            f"""
+            CREATE OR REPLACE TEMP TABLE _norm_t AS
+            SELECT * EXCLUDE ({dropped}),
+                   CASE WHEN is_skip THEN NULL ELSE reason0 END AS reason,
+                   CASE WHEN reason0 IS NULL AND NOT is_skip THEN hash({candidate_key}) END AS _h,
+                   {"NULL::INTEGER AS _occ," if occurrences else ""}
+                   CASE WHEN reason0 IS NOT NULL AND NOT is_skip
+                        THEN json_object('at', {_located_sql(checks, mapped)}, 'raw', {_raw_json_sql(mapped, info.columns)})
+                   END AS _reject
+            FROM (SELECT *, {reason} AS reason0 FROM ({inner}))
+            """,
+            params,
+        )
+    except duckdb.Error as exc:
+        if source.numbered:
+            raise
+        raise IngestRefused(
+            "unreadable_csv", f"CSV 无法解析：{_first_line(exc)}", f"cannot parse CSV: {exc}"
+        ) from exc
+    source.finish(cur)
+    info.rows_read = cur.execute("SELECT count(*) FROM _norm_t").fetchone()[0]
+    base = _norm_view(cur, source, constant, channel_src is not None)
+    _flag_duplicates(cur, mapped, info, source, duplicate_key, params, base)
+    if occurrences:
+        # The n-th occurrence of a step in a case (n > 1: rework), among the rows whose (case, step) repeats.
+        cur.execute(
+            f"""
+            UPDATE _norm_t SET _occ = o.occ
+            FROM (SELECT _rid, row_number() OVER (PARTITION BY {candidate_key} ORDER BY event_time, _row) AS occ
+                  FROM _cand WHERE _rid NOT IN (SELECT _rid FROM _dup)) o
+            WHERE _norm_t.rowid = o._rid + {int(base)} AND o.occ > 1
+            """
+        )
+
+
+def _constant_nulls(cur: duckdb.DuckDBPyConnection, layers: list[list[tuple[str, str]]], params: dict) -> dict[str, str]:
+    """Fields that are NULL whatever the file holds (unmapped ones): field -> typed NULL."""
+    out = {}
+    for layer in layers[:1]:  # later layers use earlier fields
+        for name, expr in layer:
+            if _COLUMN_REF.search(expr):
+                continue
+            sql = f"SELECT typeof({expr}), ({expr}) IS NULL"
+            type_name, is_null = cur.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql}).fetchone()
+            if is_null and re.fullmatch(r"[A-Z]+(\(\d+,\s*\d+\))?", type_name):
+                out[name] = f"NULL::{type_name}"
+    return out
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:300]
+
+
+def _norm_view(cur: duckdb.DuckDBPyConnection, source: Source, constant: dict[str, str], channel: bool) -> int:
+    """``_norm``: the stored rows with their row number, constant fields, channel and ``_rid`` (0-based position).
+
+    Returns the rowid of the first stored row (positions are ``rowid`` minus it).
+    """
+    base = int(cur.execute("SELECT coalesce(min(rowid), 0) FROM _norm_t").fetchone()[0])
+    rid = f"(n.rowid - {base})"
+    columns = [
+        "n.* EXCLUDE (_reject)",
+        *(f"{expr} AS {name}" for name, expr in constant.items()),
+        "json_extract_string(n._reject, '$.at.column') AS reason_column",
+        "json_extract_string(n._reject, '$.at.value') AS reason_value",
+        "json_extract(n._reject, '$.raw') AS raw",
+        f"{rid} AS _rid",
+    ]
+    relation = "_norm_t n"
+    if channel:
+        cur.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _channel_map AS
+                SELECT raw, {channel_sql("raw")} AS channel
+                FROM (SELECT DISTINCT _channel_src AS raw FROM _norm_t WHERE _channel_src IS NOT NULL)"""
+        )
+        relation += " LEFT JOIN _channel_map cm ON cm.raw = n._channel_src"
+        columns.append("cm.channel AS channel")
+    if not source.numbered:
+        if cur.execute("SELECT count(*) FROM _rej_slots").fetchone()[0]:
+            # Lines the CSV reader rejected have numbers too: later rows shift past them.
+            relation += f" ASOF LEFT JOIN _rej_slots rs ON {rid} >= rs.slot"
+            columns.append(f"({rid} + {int(source.first_row)} + coalesce(rs.shift, 0))::INTEGER AS _row")
+        else:
+            columns.append(f"({rid} + {int(source.first_row)})::INTEGER AS _row")
+    cur.execute(f"CREATE OR REPLACE TEMP VIEW _norm AS SELECT {', '.join(columns)} FROM {relation}")
+    return base
+
+
+def _flag_duplicates(
+    cur: duckdb.DuckDBPyConnection,
+    mapped: Mapping,
+    info: SourceInfo,
+    source: Source,
+    key: str,
+    params: dict,
+    base: int,
+) -> None:
+    """Later repeats of a valid row's ``key`` become ``duplicate_in_file``; equal keys are found by hash first."""
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE _repeated AS SELECT _h FROM _norm_t WHERE _h IS NOT NULL GROUP BY _h HAVING count(*) > 1"
+    )
+    # The candidates: valid rows whose key (or its case and step) hash repeats — usually a few percent.
+    cur.execute("CREATE OR REPLACE TEMP TABLE _cand AS SELECT * FROM _norm WHERE _h IN (SELECT _h FROM _repeated)")
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _dup AS
+        SELECT _rid FROM (SELECT _rid, row_number() OVER (PARTITION BY {key} ORDER BY _row) AS rn FROM _cand)
+        WHERE rn > 1
+        """
+    )
+    if not cur.execute("SELECT count(*) FROM _dup").fetchone()[0]:
+        return
+    raw = _raw_json_sql(mapped, info.columns)
+    cur.execute("DROP TABLE IF EXISTS _rej_errors; DROP TABLE IF EXISTS _rej_scans")  # already collected
+    if source.numbered:
+        rows = f"""SELECT n._rid, {raw} AS raw FROM {source.relation} s
+                   JOIN (SELECT _rid, _row FROM _norm WHERE _rid IN (SELECT _rid FROM _dup)) n ON n._row = s._row"""
+    else:
+        rows = f"""SELECT _rid, {raw} AS raw FROM (SELECT *, row_number() OVER () - 1 AS _rid FROM {source.relation})
+                   WHERE _rid IN (SELECT _rid FROM _dup)"""
     _run(
         cur,
         f"""
-        CREATE OR REPLACE TEMP TABLE _norm AS
-        SELECT * EXCLUDE (reason, reason_column),
-               CASE WHEN is_skip THEN NULL
-                    WHEN reason IS NULL AND row_number() OVER (
-                        PARTITION BY {duplicate_key}, reason IS NULL AND NOT is_skip ORDER BY _row) > 1
-                    THEN 'duplicate_in_file' ELSE reason END AS reason,
-               CASE WHEN NOT is_skip THEN reason_column END AS reason_column
-        FROM (SELECT *, {_reason_sql(checks, mapped)} FROM _norm_pre)
+        UPDATE _norm_t SET reason = 'duplicate_in_file', _h = NULL, _reject = json_object('at', NULL, 'raw', d.raw)
+        FROM ({rows}) d
+        WHERE _norm_t.rowid = d._rid + {int(base)}
         """,
-        params,
+        dict(params, **source.params),
     )
 
 
-def _normalise_cases(cur: duckdb.DuckDBPyConnection, mapped: Mapping, info: SourceInfo, params: dict) -> None:
+def _normalise_cases(
+    cur: duckdb.DuckDBPyConnection, mapped: Mapping, info: SourceInfo, params: dict, source: Source
+) -> None:
     completed = f"egov_ts({_col(mapped, 'completed_at')}, $tz)"
     checks = [
-        ("bad_encoding", None, _encoding_check(mapped)),
+        ("bad_encoding", None, _encoding_check(mapped, source.may_hold_replacement)),
         ("missing_id", "case_id", "case_id IS NULL"),
         ("bad_time", "submitted_at", _bad_time(mapped, "submitted_at", "submitted_raw_ts")),
         ("bad_time", "accepted_at", _bad_time(mapped, "accepted_at", "accepted_at")),
@@ -442,81 +674,71 @@ def _normalise_cases(cur: duckdb.DuckDBPyConnection, mapped: Mapping, info: Sour
         ("completed_before_submitted", "completed_at", "completed_at < submitted_at"),
         ("accepted_before_submitted", "accepted_at", "accepted_at < submitted_at"),
     ]
-    _run(
-        cur,
-        f"""
-        CREATE OR REPLACE TEMP TABLE _norm_pre AS
-        SELECT _row, {_footer_sql(mapped, info)} AS is_skip, {_raw_json_sql(mapped, info.columns)} AS raw,
-               c.*, coalesce(c.submitted_raw_ts, c.accepted_at) AS submitted_at, {completed} AS completed_at
-        FROM (SELECT *, {_case_columns_sql(mapped)} FROM _stage) c
-        """,
-        params,
-    )
-    _validate(cur, mapped, checks, "case_id", params)
+    layers = [
+        _case_fields(mapped),
+        [("submitted_at", "coalesce(submitted_raw_ts, accepted_at)"), ("completed_at", completed)],
+    ]
+    _build_norm(cur, mapped, info, source, layers, _footer_sql(mapped, info), checks, "case_id", params)
 
 
-def _normalise_events(cur: duckdb.DuckDBPyConnection, mapped: Mapping, info: SourceInfo, params: dict) -> None:
+def _normalise_events(
+    cur: duckdb.DuckDBPyConnection, mapped: Mapping, info: SourceInfo, params: dict, source: Source
+) -> None:
     c = lambda f: _col(mapped, f)  # noqa: E731
     lifecycle = c("lifecycle")
     not_complete = (
-        f"(egov_blank({lifecycle}) IS NOT NULL AND lower(trim({lifecycle})) NOT IN {tuple(COMPLETE_LIFECYCLES)!r})"
+        f"(NOT egov_is_blank({lifecycle}) AND lower(trim({lifecycle})) NOT IN {tuple(COMPLETE_LIFECYCLES)!r})"
     )
     checks = [
-        ("bad_encoding", None, _encoding_check(mapped)),
+        ("bad_encoding", None, _encoding_check(mapped, source.may_hold_replacement)),
         ("missing_id", "case_id", "case_id IS NULL"),
         ("missing_step", "step", "step IS NULL"),
-        ("missing_time", "event_time", f"egov_blank({c('event_time')}) IS NULL"),
+        ("missing_time", "event_time", f"egov_is_blank({c('event_time')})"),
         ("bad_time", "event_time", _bad_time(mapped, "event_time", "event_time")),
         ("bad_time", "started_at", _bad_time(mapped, "started_at", "started_at")),
         ("time_out_of_range", "event_time", _in_range("event_time")),
         ("started_after_completed", "started_at", "started_at > event_time"),
     ]
-    _run(
-        cur,
-        f"""
-        CREATE OR REPLACE TEMP TABLE _norm_pre AS
-        SELECT _row, ({_footer_sql(mapped, info)} OR {not_complete}) AS is_skip,
-               {_raw_json_sql(mapped, info.columns)} AS raw, x.*
-        FROM (SELECT *, {_case_columns_sql(mapped)},
-                     egov_text({c("step")}) AS step,
-                     egov_text({c("step_department")}) AS step_department,
-                     egov_text({c("handler")}) AS handler,
-                     egov_ts({c("event_time")}, $tz) AS event_time,
-                     egov_ts({c("started_at")}, $tz) AS started_at,
-                     egov_blank({lifecycle}) AS lifecycle,
-                     egov_ts({c("completed_at")}, $tz) AS case_completed_at,
-                     coalesce(egov_ts({c("submitted_at")}, $tz), egov_ts({c("accepted_at")}, $tz)) AS case_submitted_at
-              FROM _stage) x
-        """,
-        params,
-    )
-    _validate(cur, mapped, checks, "case_id, step, event_time, started_at, step_department, handler", params)
+    fields = _case_fields(mapped) + [
+        ("step", f"egov_text({c('step')})"),
+        ("step_department", f"egov_text({c('step_department')})"),
+        ("handler", f"egov_text({c('handler')})"),
+        ("event_time", f"egov_ts({c('event_time')}, $tz)"),
+        ("started_at", f"egov_ts({c('started_at')}, $tz)"),
+        ("lifecycle", f"egov_clean({lifecycle})"),
+        ("case_completed_at", f"egov_ts({c('completed_at')}, $tz)"),
+        (
+            "case_submitted_at",
+            f"coalesce(egov_ts({c('submitted_at')}, $tz), egov_ts({c('accepted_at')}, $tz))",
+        ),
+    ]
+    is_skip = f"({_footer_sql(mapped, info)} OR {not_complete})"
+    key = "case_id, step, event_time, started_at, step_department, handler"
+    _build_norm(cur, mapped, info, source, [fields], is_skip, checks, key, params, candidate_key="case_id, step")
 
 
-def _normalise_catalog(cur: duckdb.DuckDBPyConnection, mapped: Mapping, info: SourceInfo, params: dict) -> None:
+def _normalise_catalog(
+    cur: duckdb.DuckDBPyConnection, mapped: Mapping, info: SourceInfo, params: dict, source: Source
+) -> None:
     c = lambda f: _col(mapped, f)  # noqa: E731
     checks = [
-        ("bad_encoding", None, _encoding_check(mapped)),
+        ("bad_encoding", None, _encoding_check(mapped, source.may_hold_replacement)),
         ("missing_item", "item_name", "item_name IS NULL AND item_code IS NULL"),
     ]
-    cur.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _norm_pre AS
-        SELECT _stage.*, {_footer_sql(mapped, info)} AS is_skip, {_raw_json_sql(mapped, info.columns)} AS raw,
-               egov_text({c("item_code")}) AS item_code,
-               coalesce(egov_text({c("item_name")}), egov_text({c("item_code")})) AS item_name,
-               egov_text({c("department")}) AS department,
-               egov_bool({c("online_capable")}) AS online_capable,
-               egov_bool({c("fully_online_capable")}) AS fully_online_capable,
-               egov_days({c("promised")}) AS promised_days,
-               egov_day_unit({c("promised")}, NULL) AS promised_unit,
-               egov_days({c("statutory")}) AS statutory_days,
-               egov_day_unit({c("statutory")}, NULL) AS statutory_unit,
-               egov_int({c("max_visits")}) AS max_visits
-        FROM _stage
-        """
-    )
-    _validate(cur, mapped, checks, "coalesce(item_code, item_name)", params)
+    fields = [
+        ("item_code", f"egov_text({c('item_code')})"),
+        ("item_name", f"coalesce(egov_text({c('item_name')}), egov_text({c('item_code')}))"),
+        ("department", f"egov_text({c('department')})"),
+        ("online_capable", f"egov_bool({c('online_capable')})"),
+        ("fully_online_capable", f"egov_bool({c('fully_online_capable')})"),
+        ("promised_days", f"egov_days({c('promised')})"),
+        ("promised_unit", f"egov_day_unit({c('promised')}, NULL)"),
+        ("statutory_days", f"egov_days({c('statutory')})"),
+        ("statutory_unit", f"egov_day_unit({c('statutory')}, NULL)"),
+        ("max_visits", f"egov_int({c('max_visits')})"),
+    ]
+    key = "coalesce(item_code, item_name)"
+    _build_norm(cur, mapped, info, source, [fields], _footer_sql(mapped, info), checks, key, params)
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -524,99 +746,269 @@ def _normalise_catalog(cur: duckdb.DuckDBPyConnection, mapped: Mapping, info: So
 _CASE_STATUS = """CASE WHEN egov_status_word(status_raw) IS NOT NULL THEN egov_status_word(status_raw)
                        WHEN completed_at IS NOT NULL THEN 'completed' ELSE 'open' END"""
 
+#: case_rows columns in insert order; the derived figures are filled by ``with_derived``.
+_CASE_ROW_COLUMNS = """case_id, service_item, item_code, department, channel, channel_raw, applicant_type,
+            submitted_at, accepted_at, completed_at, status, status_raw, promised_days, promised_unit,
+            statutory_days, statutory_unit, due_at, due_at_source, visits, resubmissions, satisfaction, delivery,
+            applicant_key, processing_days_natural, processing_days_working, source, source_row, upload_id, is_current,
+            case_key"""
+
+#: The case columns of a row set holding the ``_norm`` fields, as ``_insert_cases`` wants them.
+_CASE_SELECT = f"""case_id, service_item, item_code, department, channel, channel_raw, applicant_type,
+            submitted_at, accepted_at, completed_at, {_CASE_STATUS} AS status, status_raw, promised_days,
+            promised_unit, statutory_days, statutory_unit, due_at,
+            CASE WHEN due_at IS NOT NULL THEN 'given' END AS due_at_source, visits,
+            resubmissions, satisfaction, delivery, applicant_key, NULL::DOUBLE AS processing_days_natural,
+            NULL::DOUBLE AS processing_days_working"""
+
+
+def _insert_cases(cur: duckdb.DuckDBPyConnection, select_sql: str, params: list | dict) -> int:
+    """Insert case rows (with their due dates and processing times) from a SELECT of the other columns."""
+    return int(
+        cur.execute(
+            f"INSERT INTO case_rows ({_CASE_ROW_COLUMNS}) SELECT {_CASE_ROW_COLUMNS} FROM ({with_derived(select_sql)})",
+            params,
+        ).fetchone()[0]
+    )
+
+
+def _assign_case_keys(cur: duckdb.DuckDBPyConnection, table: str) -> None:
+    """``_case_keys`` (case_id, case_key) for the cases of the temp ``table`` (case_id, first_row, …).
+
+    A case keeps the key it has; new cases are numbered in the order they first appear in the file,
+    after every key in use. (Narrow on purpose: ``table`` may be wide and large.)
+    """
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _case_keys AS
+        SELECT case_id, coalesce(known, (SELECT coalesce(max(case_key), 0) FROM case_rows)
+               + row_number() OVER (PARTITION BY known IS NULL ORDER BY first_row)) AS case_key
+        FROM (
+            SELECT t.case_id, t.first_row, k.case_key AS known FROM {table} t
+            LEFT JOIN (SELECT case_id, min(case_key) AS case_key FROM case_rows
+                       WHERE case_key IS NOT NULL AND case_id IN (SELECT case_id FROM {table})
+                       GROUP BY case_id) k USING (case_id)
+        )
+        """
+    )
+
 
 def _write_cases(cur: duckdb.DuckDBPyConnection, upload_id: int) -> int:
     cur.execute(
+        """CREATE OR REPLACE TEMP TABLE _case_firsts AS
+           SELECT case_id, _row AS first_row FROM _norm WHERE reason IS NULL AND NOT is_skip"""
+    )
+    _assign_case_keys(cur, "_case_firsts")
+    count = _insert_cases(
+        cur,
         f"""
-        INSERT INTO case_rows (case_id, service_item, item_code, department, channel, channel_raw, applicant_type,
-            submitted_at, accepted_at, completed_at, status, status_raw, promised_days, promised_unit,
-            statutory_days, statutory_unit, due_at, due_at_source, visits, resubmissions, satisfaction, delivery,
-            applicant_key, source, source_row, upload_id, is_current)
-        SELECT case_id, service_item, item_code, department, channel, channel_raw, applicant_type,
-            submitted_at, accepted_at, completed_at, {_CASE_STATUS}, status_raw, promised_days, promised_unit,
-            statutory_days, statutory_unit, due_at, CASE WHEN due_at IS NOT NULL THEN 'given' END, visits,
-            resubmissions, satisfaction, delivery, applicant_key, 'case_file', _row, ?, true
-        FROM _norm WHERE reason IS NULL AND NOT is_skip
+        SELECT {_CASE_SELECT}, 'case_file' AS source, _row AS source_row,
+            ?::INTEGER AS upload_id, true AS is_current, k.case_key
+        FROM _norm JOIN _case_keys k USING (case_id) WHERE reason IS NULL AND NOT is_skip
         """,
         [upload_id],
     )
-    count = cur.execute("SELECT count(*) FROM case_rows WHERE upload_id = ?", [upload_id]).fetchone()[0]
-    cur.execute(
-        "CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT case_id FROM case_rows WHERE upload_id = ?",
-        [upload_id],
-    )
-    refresh_current_cases(cur)
+    _touch(cur, upload_id)
+    refresh_current_cases(cur, "_contested")
     fill_derived(cur, upload_id)
-    return int(count)
+    return count
 
 
-def _write_events(cur: duckdb.DuckDBPyConnection, upload_id: int) -> tuple[int, int]:
-    cur.execute(
-        """
-        INSERT INTO event_rows (case_id, step, department, handler, started_at, completed_at, lifecycle, seq,
-                                source_row, upload_id, is_current)
-        SELECT case_id, step, step_department, handler, started_at, event_time, lifecycle, _row, _row, ?, true
-        FROM _norm WHERE reason IS NULL AND NOT is_skip
-        """,
-        [upload_id],
-    )
-    events = cur.execute("SELECT count(*) FROM event_rows WHERE upload_id = ?", [upload_id]).fetchone()[0]
-    uses_completion_steps = cur.execute(
-        "SELECT count(*) > 0 FROM _norm WHERE reason IS NULL AND NOT is_skip AND regexp_matches(lower(step), ?)",
-        [COMPLETION_STEPS],
-    ).fetchone()[0]
-    # Derive each case from its events; attributes the event file carries (case:* or 事项名称 …) fill in.
-    cur.execute(
-        f"""
-        INSERT INTO case_rows (case_id, service_item, item_code, department, channel, channel_raw, applicant_type,
-            submitted_at, accepted_at, completed_at, status, status_raw, promised_days, promised_unit,
-            statutory_days, statutory_unit, due_at, due_at_source, visits, resubmissions, satisfaction, delivery,
-            applicant_key, source, source_row, upload_id, is_current)
-        SELECT case_id, service_item, item_code, department, channel, channel_raw, applicant_type,
-            submitted_at, accepted_at, completed_at, {_CASE_STATUS}, status_raw, promised_days, promised_unit,
-            statutory_days, statutory_unit, due_at, CASE WHEN due_at IS NOT NULL THEN 'given' END, visits,
-            resubmissions, satisfaction, delivery, applicant_key, 'events', source_row, ?, true
-        FROM (
-            SELECT case_id,
-                arg_min(service_item, _row) FILTER (service_item IS NOT NULL) AS service_item,
-                arg_min(item_code, _row) FILTER (item_code IS NOT NULL) AS item_code,
-                coalesce(arg_min(department, _row) FILTER (department IS NOT NULL), arg_max(step_department, event_time))
-                    AS department,
-                arg_min(channel, _row) FILTER (channel IS NOT NULL) AS channel,
-                arg_min(channel_raw, _row) FILTER (channel_raw IS NOT NULL) AS channel_raw,
-                arg_min(applicant_type, _row) FILTER (applicant_type IS NOT NULL) AS applicant_type,
-                coalesce(min(case_submitted_at), min(coalesce(started_at, event_time))) AS submitted_at,
-                min(accepted_at) AS accepted_at,
-                CASE WHEN max(case_completed_at) IS NOT NULL THEN max(case_completed_at)
-                     WHEN ? AND NOT bool_or(regexp_matches(lower(step), ?)) THEN NULL
-                     ELSE max(event_time) END AS completed_at,
-                coalesce(arg_max(status_raw, _row) FILTER (status_raw IS NOT NULL), arg_max(step, event_time)) AS status_raw,
-                arg_min(promised_days, _row) FILTER (promised_days IS NOT NULL) AS promised_days,
-                arg_min(promised_unit, _row) FILTER (promised_unit IS NOT NULL) AS promised_unit,
-                arg_min(statutory_days, _row) FILTER (statutory_days IS NOT NULL) AS statutory_days,
-                arg_min(statutory_unit, _row) FILTER (statutory_unit IS NOT NULL) AS statutory_unit,
-                max(due_at) AS due_at, max(visits) AS visits,
-                coalesce(max(resubmissions), count(*) FILTER (regexp_matches(step, '补正|补齐|补件')))
-                    AS resubmissions,
-                max(satisfaction) AS satisfaction,
-                arg_min(delivery, _row) FILTER (delivery IS NOT NULL) AS delivery,
-                arg_min(applicant_key, _row) FILTER (applicant_key IS NOT NULL) AS applicant_key,
-                min(_row) AS source_row
-            FROM _norm WHERE reason IS NULL AND NOT is_skip
-            GROUP BY case_id
-        )
-        """,
-        [upload_id, bool(uses_completion_steps), COMPLETION_STEPS],
-    )
-    cases = cur.execute("SELECT count(*) FROM case_rows WHERE upload_id = ?", [upload_id]).fetchone()[0]
+def _touch(cur: duckdb.DuckDBPyConnection, upload_id: int) -> None:
+    """``_touched``: the cases this upload brought; ``_contested``: those of them with another version.
+
+    Only contested cases can change which version counts: a case seen for the first time has one
+    version (and, if it has events, one upload of them), inserted as the current one.
+    """
     cur.execute(
         "CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT case_id FROM case_rows WHERE upload_id = ?",
         [upload_id],
     )
-    refresh_current_events(cur)
-    refresh_current_cases(cur)
+    cur.execute(
+        """CREATE OR REPLACE TEMP TABLE _contested AS
+           SELECT DISTINCT case_id FROM case_rows
+           WHERE upload_id <> ? AND case_id IN (SELECT case_id FROM _touched)""",
+        [upload_id],
+    )
+
+
+_VALID = "reason IS NULL AND NOT is_skip"
+
+#: event_rows columns in insert order (the derived ones last).
+_EVENT_ROW_COLUMNS = """case_id, step, department, handler, started_at, completed_at, lifecycle, seq, source_row,
+                        upload_id, is_current, case_key, pos, n_events, prev_completed_at, prev_step, step_occurrence,
+                        prev_known_department, prev_known_completed_at"""
+
+
+def _write_events(cur: duckdb.DuckDBPyConnection, upload_id: int, mapped: Mapping | None = None) -> tuple[int, int]:
+    # What the step names say, worked out once per distinct step rather than per event.
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _step_flags AS
+        SELECT step, regexp_matches(lower(step), $ends) AS ends_case, regexp_matches(step, '补正|补齐|补件') AS resubmission
+        FROM (SELECT DISTINCT step FROM _norm WHERE {_VALID})
+        """,
+        {"ends": COMPLETION_STEPS},
+    )
+    uses_completion_steps = bool(cur.execute("SELECT coalesce(bool_or(ends_case), false) FROM _step_flags").fetchone()[0])
+    # Derive each case from its events; attributes the event file carries (case:* or 事项名称 …) fill in.
+    # Attributes the file does not have are NULL whatever the events say: not aggregated at all.
+    has = _case_attributes(mapped)
+
+    def first(col: str, kind: str = "VARCHAR") -> str:
+        return f"arg_min({col}, _row) FILTER ({col} IS NOT NULL)" if has(col) else f"NULL::{kind}"
+
+    def top(agg: str, col: str, kind: str) -> str:
+        return f"{agg}({col})" if has(col) else f"NULL::{kind}"
+
+    given_completed = top("max", "case_completed_at", "TIMESTAMP")
+    _run(
+        cur,
+        f"""
+        CREATE OR REPLACE TEMP TABLE _case_agg AS
+        SELECT case_id,
+            {first("service_item")} AS service_item,
+            {first("item_code")} AS item_code,
+            coalesce({first("department")}, arg_max(step_department, event_time)) AS department,
+            {first("channel")} AS channel,
+            {first("channel_raw")} AS channel_raw,
+            {first("applicant_type")} AS applicant_type,
+            coalesce({top("min", "case_submitted_at", "TIMESTAMP")}, min(coalesce(started_at, event_time)))
+                AS submitted_at,
+            {top("min", "accepted_at", "TIMESTAMP")} AS accepted_at,
+            CASE WHEN {given_completed} IS NOT NULL THEN {given_completed}
+                 WHEN $uses AND NOT bool_or(f.ends_case) THEN NULL
+                 ELSE max(event_time) END AS completed_at,
+            coalesce({first("status_raw").replace("arg_min", "arg_max")}, arg_max(step, event_time)) AS status_raw,
+            {first("promised_days", "DOUBLE")} AS promised_days,
+            {first("promised_unit")} AS promised_unit,
+            {first("statutory_days", "DOUBLE")} AS statutory_days,
+            {first("statutory_unit")} AS statutory_unit,
+            {top("max", "due_at", "TIMESTAMP")} AS due_at, {top("max", "visits", "INTEGER")} AS visits,
+            coalesce({top("max", "resubmissions", "INTEGER")}, count(*) FILTER (f.resubmission)) AS resubmissions,
+            {top("max", "satisfaction", "INTEGER")} AS satisfaction,
+            {first("delivery")} AS delivery,
+            {first("applicant_key")} AS applicant_key,
+            min(_row) AS first_row,
+            count(*)::INTEGER AS events,
+            min(coalesce(least(started_at, event_time), event_time)) AS first_at,
+            max(event_time) AS last_at
+        FROM _norm JOIN _step_flags f USING (step)
+        WHERE {_VALID}
+        GROUP BY case_id
+        """,
+        {"uses": uses_completion_steps},
+    )
+    _assign_case_keys(cur, "_case_agg")
+    cases = _insert_cases(
+        cur,
+        f"""
+        SELECT {_CASE_SELECT}, 'events' AS source, first_row AS source_row,
+            $upload::INTEGER AS upload_id, true AS is_current, k.case_key
+        FROM _case_agg JOIN _case_keys k USING (case_id)
+        """,
+        {"upload": upload_id},
+    )
+    cur.execute(
+        """CREATE OR REPLACE TEMP TABLE _case_events AS
+           SELECT case_id, k.case_key, a.events FROM _case_agg a JOIN _case_keys k USING (case_id)"""
+    )
+    cur.execute(
+        """INSERT INTO case_spans SELECT ?, k.case_key, case_id, events, first_at, last_at, true
+           FROM _case_agg JOIN _case_keys k USING (case_id)""",
+        [upload_id],
+    )
+    events = _insert_events(cur, upload_id, cases)
+    _touch(cur, upload_id)
+    refresh_current_events(cur, "_contested")
+    refresh_current_cases(cur, "_contested")
     fill_derived(cur, upload_id)
     return int(events), int(cases)
+
+
+def _insert_events(cur: duckdb.DuckDBPyConnection, upload_id: int, cases: int, *, streaming: bool | None = None) -> int:
+    """Insert the upload's valid events with the figures derived from their case's other events.
+
+    Each event's position, predecessor and repeat count come from the events of its case in this
+    upload, ordered by completion time, then file order (``_row``). In the usual export, where each
+    case's events are consecutive lines in time order, that is the file order itself, read once in
+    sequence; otherwise the events are partitioned and sorted by case (same figures, more work).
+    ``streaming`` forces one way (tests compare both).
+    """
+    if streaming is None:
+        runs, in_order, unknown_department = cur.execute(
+            f"""
+            SELECT count(*) FILTER (WHERE new_case), coalesce(bool_and(new_case OR event_time >= prev_time), true),
+                   count(*) FILTER (WHERE step_department IS NULL)
+            FROM (SELECT event_time, step_department,
+                         case_id IS DISTINCT FROM lag(case_id) OVER () AS new_case, lag(event_time) OVER () AS prev_time
+                  FROM _norm WHERE {_VALID})
+            """
+        ).fetchone()
+        streaming = runs == cases and bool(in_order) and unknown_department == 0
+    columns = f"INSERT INTO event_rows ({_EVENT_ROW_COLUMNS})"
+    if streaming:
+        sql = f"""{columns}
+        SELECT s.case_id, s.step, s.step_department, s.handler, s.started_at, s.event_time, s.lifecycle, s._row, s._row,
+               $upload, true, a.case_key, s.pos, a.events, s.prev_time, s.prev_step,
+               coalesce(s._occ, 1), s.prev_department, NULL
+        FROM (
+            SELECT *, (i - max(CASE WHEN new_case THEN i END) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+                       + 1)::INTEGER AS pos
+            FROM (
+                SELECT n.*, row_number() OVER () AS i,
+                       n.case_id IS DISTINCT FROM lag(n.case_id) OVER () AS new_case,
+                       CASE WHEN n.case_id = lag(n.case_id) OVER () THEN lag(n.event_time) OVER () END AS prev_time,
+                       CASE WHEN n.case_id = lag(n.case_id) OVER () THEN lag(n.step) OVER () END AS prev_step,
+                       CASE WHEN n.case_id = lag(n.case_id) OVER () THEN lag(n.step_department) OVER () END
+                           AS prev_department
+                FROM (SELECT * FROM _norm WHERE {_VALID}) n
+            )
+        ) s JOIN _case_events a USING (case_id)
+        """
+    else:
+        sql = f"""{columns}
+        SELECT n.case_id, n.step, n.step_department, n.handler, n.started_at, n.event_time, n.lifecycle, n._row, n._row,
+               $upload, true, a.case_key, pos, a.events, prev_time, prev_step, coalesce(n._occ, 1), prev_known,
+               CASE WHEN prev_known_time IS DISTINCT FROM prev_time THEN prev_known_time END
+        FROM (
+            SELECT n.*, row_number() OVER win AS pos, lag(n.event_time) OVER win AS prev_time,
+                   lag(n.step) OVER win AS prev_step, last_value(n.step_department IGNORE NULLS) OVER before AS prev_known,
+                   last_value(CASE WHEN n.step_department IS NOT NULL THEN n.event_time END IGNORE NULLS) OVER before
+                       AS prev_known_time
+            FROM (SELECT * FROM _norm WHERE {_VALID}) n
+            WINDOW win AS (PARTITION BY n.case_id ORDER BY n.event_time, n._row),
+                   before AS (PARTITION BY n.case_id ORDER BY n.event_time, n._row
+                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+        ) n JOIN _case_events a USING (case_id)
+        ORDER BY a.case_key, n.event_time, n._row
+        """
+    return int(cur.execute(sql, {"upload": upload_id}).fetchone()[0])
+
+
+#: Case attributes of an event file -> the mapped field they come from (None: always present).
+_CASE_ATTRIBUTE_SOURCES: dict[str, tuple[str, ...]] = {
+    "service_item": ("service_item",), "item_code": ("item_code",), "department": ("department",),
+    "channel": ("channel",), "channel_raw": ("channel",), "applicant_type": ("applicant_type",),
+    "case_submitted_at": ("submitted_at", "accepted_at"), "accepted_at": ("accepted_at",),
+    "case_completed_at": ("completed_at",), "status_raw": ("status",), "promised_days": ("promised",),
+    "promised_unit": ("promised",), "statutory_days": ("statutory",), "statutory_unit": ("statutory",),
+    "due_at": ("due_at",), "visits": ("visits",), "resubmissions": ("resubmissions",),
+    "satisfaction": ("satisfaction",), "delivery": ("delivery",),
+}  # fmt: skip
+
+
+def _case_attributes(mapped: Mapping | None):
+    """Whether a case attribute of an event file can have a value (its source column is mapped)."""
+
+    def has(attribute: str) -> bool:
+        if mapped is None:
+            return True
+        if attribute == "applicant_key":
+            return bool(set(mapped.pii) & {"id_number", "phone"})
+        return any(f in mapped.fields for f in _CASE_ATTRIBUTE_SOURCES[attribute])
+
+    return has
 
 
 def _write_catalog(cur: duckdb.DuckDBPyConnection, upload_id: int) -> None:
@@ -647,36 +1039,52 @@ def _write_rejects(cur: duckdb.DuckDBPyConnection, upload_id: int, info: SourceI
         )
 
 
-def refresh_current_cases(cur: duckdb.DuckDBPyConnection) -> None:
-    """Mark the version that counts for each case in ``_touched``: case file over events, then newest."""
+def refresh_current_cases(cur: duckdb.DuckDBPyConnection, touched: str = "_touched") -> None:
+    """Mark the version that counts for each case in ``_touched``: case file over events, then newest.
+
+    ``touched`` names another table of case ids to use instead (a fixed name from this module).
+    """
     cur.execute(
-        """
+        f"""
         UPDATE case_rows SET is_current = w.is_winner
         FROM (
             SELECT rowid AS rid, row_number() OVER (
                        PARTITION BY case_id
                        ORDER BY CASE source WHEN 'case_file' THEN 2 ELSE 1 END DESC, upload_id DESC) = 1 AS is_winner
-            FROM case_rows WHERE case_id IN (SELECT case_id FROM _touched)
+            FROM case_rows WHERE case_id IN (SELECT case_id FROM {touched})
         ) w
         WHERE case_rows.rowid = w.rid AND case_rows.is_current <> w.is_winner
         """
     )
 
 
-def refresh_current_events(cur: duckdb.DuckDBPyConnection) -> None:
-    """For each case in ``_touched`` only the events of its newest event upload count."""
+def refresh_current_events(cur: duckdb.DuckDBPyConnection, touched: str = "_touched") -> None:
+    """For each case in ``_touched`` (or the table ``touched``) only the events of its newest event upload count."""
     cur.execute(
-        """
+        f"""
         UPDATE event_rows SET is_current = (event_rows.upload_id = m.newest)
         FROM (SELECT case_id, max(upload_id) AS newest FROM event_rows
-              WHERE case_id IN (SELECT case_id FROM _touched) GROUP BY case_id) m
+              WHERE case_id IN (SELECT case_id FROM {touched}) GROUP BY case_id) m
         WHERE event_rows.case_id = m.case_id AND event_rows.is_current <> (event_rows.upload_id = m.newest)
+        """
+    )
+    cur.execute(
+        f"""
+        UPDATE case_spans SET is_current = (case_spans.upload_id = m.newest)
+        FROM (SELECT case_id, max(upload_id) AS newest FROM case_spans
+              WHERE case_id IN (SELECT case_id FROM {touched}) GROUP BY case_id) m
+        WHERE case_spans.case_id = m.case_id AND case_spans.is_current <> (case_spans.upload_id = m.newest)
         """
     )
 
 
 def _drop_temp(cur: duckdb.DuckDBPyConnection) -> None:
-    for table in ("_stage", "_norm_pre", "_norm", "_touched", "_rej_slots", "_rej_errors", "_rej_scans"):
+    cur.execute("DROP VIEW IF EXISTS _norm")
+    for table in (
+        "_stage", "_norm_t", "_dup", "_repeated", "_channel_map", "_step_flags", "_case_agg", "_case_keys",
+        "_case_firsts", "_case_events", "_cand",
+        "_touched", "_contested", "_rej_slots", "_rej_errors", "_rej_scans",
+    ):  # fmt: skip
         cur.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -712,6 +1120,7 @@ def remove_upload(db: Database, upload_id: int, removed_by: str | None = None) -
         removed = {}
         for table in ("case_rows", "event_rows", "service_item_rows", "rejected_rows"):
             removed[table] = cur.execute(f"DELETE FROM {table} WHERE upload_id = ?", [upload_id]).fetchone()[0]
+        cur.execute("DELETE FROM case_spans WHERE upload_id = ?", [upload_id])
         refresh_current_events(cur)
         refresh_current_cases(cur)
         cur.execute(
@@ -720,6 +1129,7 @@ def remove_upload(db: Database, upload_id: int, removed_by: str | None = None) -
             [removed_by, upload_id],
         )
         cur.execute("DROP TABLE IF EXISTS _touched")
+    logging.getLogger("egov.ingest").info("upload #%s removed by %s: %s", upload_id, removed_by, removed)
     return removed
 
 
@@ -778,16 +1188,18 @@ def preview_file(
     """
     path = Path(path)
     name = Path(name or path.name).name
-    sha = file_sha256(path)
+    sha, holds_replacement = _fingerprint(path)
     cur = db.cursor()
+    source: Source | None = None
     try:
         previous = cur.execute(
             "SELECT upload_id FROM uploads WHERE sha256 = ? AND status = 'loaded' ORDER BY upload_id LIMIT 1", [sha]
         ).fetchone()
         normalize.install_macros(cur)
-        info = read_into_stage(cur, path, name, sheet=sheet)
+        source = _open(cur, path, name, sheet, holds_replacement)
+        info = source.info
         mapped = _resolve_mapping(info, kind, mapping)
-        checked = _normalise_and_count(cur, db, info, mapped)
+        checked = _normalise_and_count(cur, db, info, mapped, source)
         refusal = None
         try:
             _refuse_if_unusable(checked)
@@ -799,18 +1211,23 @@ def preview_file(
             info,
             mapped,
             checked,
-            _sample(cur, info, mapped),
+            _sample(cur, info, mapped, source),
             _rejects_frame(cur, info),
             refusal,
             int(previous[0]) if previous else None,
         )
     finally:
         _drop_temp(cur)
+        if source is not None:
+            source.close()
         cur.close()
 
 
-def _sample(cur: duckdb.DuckDBPyConnection, info: SourceInfo, mapped: Mapping) -> pd.DataFrame:
-    frame = cur.execute(f"SELECT * EXCLUDE (_row) FROM _stage ORDER BY _row LIMIT {PREVIEW_ROWS}").df()
+def _sample(cur: duckdb.DuckDBPyConnection, info: SourceInfo, mapped: Mapping, source: Source | None = None) -> pd.DataFrame:
+    if source is None or source.numbered:
+        frame = cur.execute(f"SELECT * EXCLUDE (_row) FROM _stage ORDER BY _row LIMIT {PREVIEW_ROWS}").df()
+    else:  # a CSV read in place: its first rows, in file order
+        frame = cur.execute(f"SELECT * FROM {source.relation} LIMIT {PREVIEW_ROWS}", source.params).df()
     frame.columns = [
         info.columns[int(c[1:])] if c[1:].isdigit() and int(c[1:]) < len(info.columns) else c for c in frame.columns
     ]

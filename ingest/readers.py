@@ -106,11 +106,13 @@ def detect_encoding(path: Path) -> str:
         if sample[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
             return "utf-16"
         raise IngestRefused("binary_file", "文件不是文本表格（含二进制内容）", "the file is binary, not a text table")
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
+    for candidate in ("utf-8", "gb18030"):  # the platforms' two encodings; GB18030 is a superset of GBK
+        try:
+            # final=False: a sample (or a file) cut inside a character still counts as that encoding
+            codecs.getincrementaldecoder(candidate)().decode(sample, final=False)
+            return candidate
+        except UnicodeDecodeError:
+            pass
     from charset_normalizer import from_bytes
 
     best = from_bytes(sample[:65536], cp_isolation=["gb18030", "gbk", "big5", "utf_8"]).best()
@@ -132,18 +134,90 @@ def _sniff_delimiter(lines: list[str]) -> str:
 
 def _transcode_to_utf8(path: Path, encoding: str) -> Path:
     """Stream-decode into a UTF-8 temp file; undecodable bytes become U+FFFD (their rows are rejected)."""
+    return _transcode(path, encoding)[0]
+
+
+def _transcode(path: Path, encoding: str) -> tuple[Path, bool]:
+    """:func:`_transcode_to_utf8`, also telling whether the text holds any U+FFFD (undecodable bytes)."""
     fd, out_name = tempfile.mkstemp(suffix=".csv", prefix="egov-stage-")
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-    with open(path, "rb") as src, os.fdopen(fd, "w", encoding="utf-8", newline="") as dst:
-        while chunk := src.read(16 << 20):
-            dst.write(decoder.decode(chunk))
-        dst.write(decoder.decode(b"", final=True))
-    return Path(out_name)
+    replaced = False
+    try:
+        with open(path, "rb") as src, os.fdopen(fd, "w", encoding="utf-8", newline="") as dst:
+            while chunk := src.read(16 << 20):
+                text = decoder.decode(chunk)
+                replaced = replaced or REPLACEMENT in text
+                dst.write(text)
+            text = decoder.decode(b"", final=True)
+            dst.write(text)
+            replaced = replaced or REPLACEMENT in text
+    except BaseException:
+        Path(out_name).unlink(missing_ok=True)
+        raise
+    return Path(out_name), replaced
 
 
-def _read_csv(cur: duckdb.DuckDBPyConnection, path: Path) -> SourceInfo:
+def holds_replacement_char(path: Path) -> bool:
+    """Whether the file's bytes hold U+FFFD in UTF-8 (EF BF BD): without it, no value can (a quick scan)."""
+    marker = REPLACEMENT.encode()
+    tail = b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(16 << 20):
+            if marker in tail + chunk[:2] or marker in chunk:
+                return True
+            tail = chunk[-2:]
+    return False
+
+
+@dataclass
+class Source:
+    """Where the loader reads a file's rows from: the staged ``_stage``, or a CSV file read in place.
+
+    ``relation`` is a SQL FROM item with the columns ``c0 … cN`` (all VARCHAR) and, when ``numbered``,
+    ``_row``. A CSV file is not staged for loading: DuckDB reads it once, straight into the
+    normalised rows, and the rows are numbered afterwards by their position (``first_row`` is the
+    line of the first data row; lines the CSV reader rejected are stepped over, as in ``_stage``).
+    Call :meth:`finish` after the relation was scanned, and :meth:`close` at the end.
+    """
+
+    info: SourceInfo
+    relation: str = "_stage"
+    params: dict[str, object] = field(default_factory=dict)
+    numbered: bool = True
+    first_row: int = 0
+    may_hold_replacement: bool = True  # False: no value holds U+FFFD (the bad_encoding check cannot fail)
+    _temp_file: Path | None = None
+
+    def finish(self, cur: duckdb.DuckDBPyConnection) -> None:
+        """Collect the lines the CSV reader rejected while the relation was scanned (CSV only)."""
+        if self.numbered:
+            return
+        self.info.malformed = _malformed_lines(cur)
+        _rejected_slots(cur, self.first_row, [line for line, _, _ in self.info.malformed])
+
+    def close(self) -> None:
+        if self._temp_file is not None:
+            self._temp_file.unlink(missing_ok=True)
+            self._temp_file = None
+
+
+def open_source(cur: duckdb.DuckDBPyConnection, path: Path, name: str, *, sheet: str | None = None) -> Source:
+    """Like :func:`read_into_stage`, except that a CSV file is described, not staged (the fast path)."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if head and detect_format(name, head) == "csv":
+        return _csv_source(path)
+    info = read_into_stage(cur, path, name, sheet=sheet)
+    return Source(info)
+
+
+def _csv_source(path: Path) -> Source:
+    """Encoding, delimiter and header of a CSV file, and the ``read_csv`` call that yields its data rows."""
     encoding = detect_encoding(path)
-    utf8_path = path if encoding in ("utf-8", "utf-8-sig") else _transcode_to_utf8(path, encoding)
+    if encoding in ("utf-8", "utf-8-sig"):
+        utf8_path, replaced = path, None  # unknown until scanned (see ingest.load)
+    else:
+        utf8_path, replaced = _transcode(path, encoding)
     try:
         with open(utf8_path, encoding="utf-8-sig", errors="replace", newline="") as fh:
             head_lines = [line for _, line in zip(range(HEADER_SEARCH_ROWS), fh, strict=False)]
@@ -156,37 +230,67 @@ def _read_csv(cur: duckdb.DuckDBPyConnection, path: Path) -> SourceInfo:
         if not columns:
             raise IngestRefused("no_header", "找不到表头行", "no header row found")
         skip = _physical_lines_before(head_lines, header_index, delimiter) + 1
-        col_spec = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(columns))) + "}"
+    except csv.Error as exc:
+        if utf8_path != path:
+            utf8_path.unlink(missing_ok=True)
+        raise IngestRefused("unreadable_csv", f"CSV 无法解析：{exc}", f"cannot parse CSV: {exc}") from exc
+    except BaseException:
+        if utf8_path != path:
+            utf8_path.unlink(missing_ok=True)
+        raise
+    col_spec = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(columns))) + "}"
+    relation = f"""read_csv($csv_path, columns = {col_spec}, header = false, skip = $csv_skip, delim = $csv_delim,
+                               quote = '"', escape = '"', auto_detect = false, ignore_errors = true,
+                               store_rejects = true, rejects_table = '_rej_errors',
+                               rejects_scan = '_rej_scans', max_line_size = 10000000)"""
+    info = SourceInfo(
+        "csv",
+        columns,
+        encoding={"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)"}.get(encoding, encoding.upper()),
+        header_row=skip,
+    )
+    return Source(
+        info,
+        relation,
+        {"csv_path": str(utf8_path), "csv_skip": skip, "csv_delim": delimiter},
+        numbered=False,
+        first_row=skip + 1,
+        may_hold_replacement=True if replaced is None else replaced,
+        _temp_file=utf8_path if utf8_path != path else None,
+    )
+
+
+def _malformed_lines(cur: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str]]:
+    # DuckDB may report several errors for one line: keep the first of each.
+    rows = cur.execute(
+        "SELECT line, arg_min(error_message, column_idx), arg_min(csv_line, column_idx) FROM _rej_errors "
+        "GROUP BY line ORDER BY line"
+    ).fetchall()
+    return [(int(line), msg, text) for line, msg, text in rows]
+
+
+def _rejected_slots(cur: duckdb.DuckDBPyConnection, first_data_line: int, rejected_lines: list[int]) -> None:
+    """``_rej_slots``: the i-th rejected line (0-based) sits where good row number (line - first - i) would be."""
+    cur.execute("CREATE OR REPLACE TEMP TABLE _rej_slots (slot BIGINT, shift INTEGER)")
+    if rejected_lines:
+        cur.executemany(
+            "INSERT INTO _rej_slots VALUES (?, ?)",
+            [(line - first_data_line - i, i + 1) for i, line in enumerate(sorted(rejected_lines))],
+        )
+
+
+def _read_csv(cur: duckdb.DuckDBPyConnection, path: Path) -> SourceInfo:
+    source = _csv_source(path)
+    try:
         cur.execute("DROP TABLE IF EXISTS _rej_errors; DROP TABLE IF EXISTS _rej_scans")
-        cur.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE _stage_raw AS
-            SELECT * FROM read_csv(?, columns = {col_spec}, header = false, skip = ?, delim = ?,
-                                   quote = '"', escape = '"', auto_detect = false, ignore_errors = true,
-                                   store_rejects = true, rejects_table = '_rej_errors',
-                                   rejects_scan = '_rej_scans', max_line_size = 10000000)
-            """,
-            [str(utf8_path), skip, delimiter],
-        )
-        # DuckDB may report several errors for one line: keep the first of each.
-        malformed = cur.execute(
-            "SELECT line, arg_min(error_message, column_idx), arg_min(csv_line, column_idx) FROM _rej_errors "
-            "GROUP BY line ORDER BY line"
-        ).fetchall()
-        first_data_line = skip + 1
-        _number_rows(cur, first_data_line, [line for line, _, _ in malformed])
-        return SourceInfo(
-            "csv",
-            columns,
-            encoding={"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)"}.get(encoding, encoding.upper()),
-            header_row=skip,
-            malformed=[(int(line), msg, text) for line, msg, text in malformed],
-        )
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _stage_raw AS SELECT * FROM {source.relation}", source.params)
+        source.info.malformed = _malformed_lines(cur)
+        _number_rows(cur, source.first_row, [line for line, _, _ in source.info.malformed])
+        return source.info
     except duckdb.Error as exc:
         raise IngestRefused("unreadable_csv", f"CSV 无法解析：{_first_line(exc)}", f"cannot parse CSV: {exc}") from exc
     finally:
-        if utf8_path != path:
-            utf8_path.unlink(missing_ok=True)
+        source.close()
 
 
 def _physical_lines_before(lines: list[str], record_index: int, delimiter: str) -> int:
@@ -208,12 +312,7 @@ def _number_rows(cur: duckdb.DuckDBPyConnection, first_data_line: int, rejected_
             [first_data_line],
         )
     else:
-        # The i-th rejected line (0-based) sits where good row number (line - first - i) would be.
-        cur.execute("CREATE OR REPLACE TEMP TABLE _rej_slots (slot BIGINT, shift INTEGER)")
-        cur.executemany(
-            "INSERT INTO _rej_slots VALUES (?, ?)",
-            [(line - first_data_line - i, i + 1) for i, line in enumerate(sorted(rejected_lines))],
-        )
+        _rejected_slots(cur, first_data_line, rejected_lines)
         cur.execute(
             """
             CREATE OR REPLACE TEMP TABLE _stage AS

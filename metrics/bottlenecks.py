@@ -20,7 +20,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from metrics import base, timeliness
+from metrics import base, fast, timeliness
 from metrics.filters import Filters, Params, where_clause
 from store.calendar import working_clock
 
@@ -66,7 +66,20 @@ def event_ctes(filters: Filters, params: Params, *, backlog: bool = False) -> li
         FROM ev
         WINDOW win AS (PARTITION BY case_id ORDER BY completed_at, seq)
     """
-    t = f"""
+    t = _TIMINGS_SQL
+    cd = """
+        SELECT case_id, count(*) AS events,
+               min(coalesce(least(started_at, completed_at), completed_at)) AS first_at,
+               max(completed_at) AS last_at,
+               epoch(max(completed_at) - min(coalesce(least(started_at, completed_at), completed_at))) / 3600.0
+                   AS duration_hours
+        FROM ev GROUP BY case_id
+    """
+    return [("ev", ev), ("w", w), ("t", t), ("cd", cd)]
+
+
+#: ``t``: the events of ``w`` with their waiting and service time (shared by both ways of getting ``w``).
+_TIMINGS_SQL = f"""
         SELECT x.*,
                epoch(x.wait_end - x.prev_completed_at) / 3600.0 AS wait_hours,
                CASE WHEN x.prev_completed_at IS NOT NULL
@@ -81,15 +94,45 @@ def event_ctes(filters: Filters, params: Params, *, backlog: bool = False) -> li
         LEFT JOIN calendar c0 ON c0.day = x.prev_completed_at::DATE
         LEFT JOIN calendar c1 ON c1.day = x.wait_end::DATE
     """
-    cd = """
-        SELECT case_id, count(*) AS events,
-               min(coalesce(least(started_at, completed_at), completed_at)) AS first_at,
-               max(completed_at) AS last_at,
-               epoch(max(completed_at) - min(coalesce(least(started_at, completed_at), completed_at))) / 3600.0
-                   AS duration_hours
-        FROM ev GROUP BY case_id
+
+
+def _case_keys(filters: Filters, params: Params, *, backlog: bool = False) -> str | None:
+    """A query of the filtered cases' ``case_key`` (None without filters: every case)."""
+    if not _has_filters(filters):
+        return None
+    where, _ = where_clause(filters, "c", params, start=not backlog)
+    return f"SELECT c.case_key FROM case_rows c WHERE c.is_current AND {where}"
+
+
+def _event_ctes(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, params: Params, *, backlog: bool = False
+) -> list[tuple[str, str]]:
+    """:func:`event_ctes`, read from the figures kept at load time where they are (same rows, same figures).
+
+    Each event already carries its position, its case's event count, its predecessor and its step's
+    occurrence (``ingest.load``), and each case its span (``case_spans``), so no window runs per view;
+    the filtered cases select their events by ``case_key``, which also skips the other months' blocks.
+    ``w`` has no ``prev_department`` here (nothing reads it), and ``ev.case_id`` is the case's key.
     """
-    return [("ev", ev), ("w", w), ("t", t), ("cd", cd)]
+    if not fast.ready(cur):
+        return event_ctes(filters, params, backlog=backlog)
+    keys = _case_keys(filters, params, backlog=backlog)
+    events_scope = f"e.case_key IN ({keys})" if keys else "true"
+    spans_scope = f"s.case_key IN ({keys})" if keys else "true"
+    # ``case_id`` here is the case's integer key: the analyses only count distinct cases with it (the same
+    # counts, far cheaper than comparing id strings); ``cd`` gives the ids themselves.
+    ev = f"""
+        SELECT e.case_key AS case_id, e.step, e.department, e.handler, e.started_at, e.completed_at, e.seq,
+               e.case_key, e.pos, e.n_events, e.prev_completed_at, e.prev_step, e.step_occurrence,
+               e.prev_known_department, e.prev_known_completed_at
+        FROM event_rows e WHERE e.is_current AND {events_scope}
+    """
+    cd = f"""
+        SELECT s.case_id, s.events::BIGINT AS events, s.first_at, s.last_at,
+               epoch(s.last_at - s.first_at) / 3600.0 AS duration_hours
+        FROM case_spans s WHERE s.is_current AND {spans_scope}
+    """
+    return [("ev", ev), ("w", "SELECT * FROM ev"), ("t", _TIMINGS_SQL), ("cd", cd)]
 
 
 def _with(ctes: list[tuple[str, str]]) -> str:
@@ -103,14 +146,15 @@ def _frame(cur: duckdb.DuckDBPyConnection, sql: str, params: Params) -> pd.DataF
 def has_events(cur: duckdb.DuckDBPyConnection, filters: Filters) -> bool:
     """Whether the filtered cases have any events (else analyses fall back to case-level data)."""
     params = Params()
-    sql = f"{_with(event_ctes(filters, params)[:1])} SELECT count(*) > 0 FROM ev"
+    sql = f"{_with(_event_ctes(cur, filters, params)[:1])} SELECT count(*) > 0 FROM ev"
     return bool(cur.execute(sql, params.values).fetchone()[0])
 
 
 def case_durations(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
     """Per case: events, first_at, last_at, duration_hours (last completion − first start/completion)."""
     params = Params()
-    sql = f"{_with(event_ctes(filters, params))} SELECT * FROM cd ORDER BY case_id"
+    ctes = _event_ctes(cur, filters, params)
+    sql = f"{_with([c for c in ctes if c[0] in ('ev', 'cd')])} SELECT * FROM cd ORDER BY case_id"
     return _frame(cur, sql, params)
 
 
@@ -123,14 +167,31 @@ def waiting_time(cur: duckdb.DuckDBPyConnection, filters: Filters, by: str = "de
     (waiting + service), share_of_case_time (of the summed case durations), rework_cases (cases in
     which the unit handled a repeated step) and rework_rate. Ordered by total time, largest first.
     """
+    return _waiting_time(cur, filters, by)
+
+
+def _waiting_time(cur: duckdb.DuckDBPyConnection, filters: Filters, by: str, *, rework: bool = True) -> pd.DataFrame:
+    """:func:`waiting_time`; ``rework=False`` leaves out the rework columns (the ranking does not read them).
+
+    Distinct cases per step are the step's first occurrences (each case has one), and cases that
+    repeated it are its second occurrences: counts instead of distinct counts, the same numbers.
+    """
     cols = _unit_columns(by)
     params = Params()
     group = ", ".join(cols)
+    if by == "step":
+        cases, reworked = "count(*) FILTER (WHERE step_occurrence = 1)", "count(*) FILTER (WHERE step_occurrence = 2)"
+    else:
+        cases = "count(DISTINCT case_id)"
+        reworked = "count(DISTINCT case_id) FILTER (WHERE step_occurrence > 1)"
+    rework_sql = f""",
+               {reworked} AS rework_cases,
+               {reworked} / {cases} AS rework_rate""" if rework else ""
     sql = f"""
-        {_with(event_ctes(filters, params))}
+        {_with(_event_ctes(cur, filters, params))}
         SELECT {group},
                count(*) AS count,
-               count(DISTINCT case_id) AS cases,
+               {cases} AS cases,
                count(wait_hours) AS waits,
                quantile_cont(wait_hours, 0.5) AS median_wait_hours,
                quantile_cont(wait_hours, 0.9) AS p90_wait_hours,
@@ -144,9 +205,7 @@ def waiting_time(cur: duckdb.DuckDBPyConnection, filters: Filters, by: str = "de
                sum(service_hours) AS total_service_hours,
                coalesce(sum(wait_hours), 0) + coalesce(sum(service_hours), 0) AS total_time_hours,
                (coalesce(sum(wait_hours), 0) + coalesce(sum(service_hours), 0))
-                   / nullif((SELECT sum(duration_hours) FROM cd), 0) AS share_of_case_time,
-               count(DISTINCT case_id) FILTER (WHERE step_occurrence > 1) AS rework_cases,
-               count(DISTINCT case_id) FILTER (WHERE step_occurrence > 1) / count(DISTINCT case_id) AS rework_rate
+                   / nullif((SELECT sum(duration_hours) FROM cd), 0) AS share_of_case_time{rework_sql}
         FROM t
         GROUP BY {group}
         ORDER BY total_time_hours DESC, count DESC, {group}
@@ -173,11 +232,11 @@ def rework_by_step(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataF
     params = Params()
     pattern = params.add(RESUBMISSION_STEP_PATTERN, "resub")
     sql = f"""
-        {_with(event_ctes(filters, params))}
+        {_with(_event_ctes(cur, filters, params))}
         SELECT step,
-               count(DISTINCT case_id) AS cases,
-               count(DISTINCT case_id) FILTER (WHERE step_occurrence > 1) AS cases_repeated,
-               count(DISTINCT case_id) FILTER (WHERE step_occurrence > 1) / count(DISTINCT case_id) AS rework_rate,
+               count(*) FILTER (WHERE step_occurrence = 1) AS cases,
+               count(*) FILTER (WHERE step_occurrence = 2) AS cases_repeated,
+               count(*) FILTER (WHERE step_occurrence = 2) / count(*) FILTER (WHERE step_occurrence = 1) AS rework_rate,
                count(*) FILTER (WHERE step_occurrence > 1) AS repeat_events,
                regexp_matches(lower(step), {pattern}) AS is_resubmission_step
         FROM w
@@ -187,12 +246,19 @@ def rework_by_step(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataF
     return _frame(cur, sql, params)
 
 
+def _cases_with_events(cur: duckdb.DuckDBPyConnection, filters: Filters) -> int:
+    """How many of the filtered cases have events (``rework_summary``'s ``cases``): one span each."""
+    params = Params()
+    sql = f"{_with(_event_ctes(cur, filters, params))} SELECT count(*) FROM cd"
+    return int(cur.execute(sql, params.values).fetchone()[0])
+
+
 def rework_summary(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, object]:
     """Cases with events, cases with any repeated step, the rework rate, and cases with a 补正 step."""
     params = Params()
     pattern = params.add(RESUBMISSION_STEP_PATTERN, "resub")
     sql = f"""
-        {_with(event_ctes(filters, params))}
+        {_with(_event_ctes(cur, filters, params))}
         SELECT count(DISTINCT case_id),
                count(DISTINCT case_id) FILTER (WHERE step_occurrence > 1),
                count(DISTINCT case_id) FILTER (WHERE regexp_matches(lower(step), {pattern}))
@@ -207,7 +273,9 @@ def rework_summary(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str
     }
 
 
-def _handover_ctes(filters: Filters, params: Params, unit: str) -> list[tuple[str, str]]:
+def _handover_ctes(
+    filters: Filters, params: Params, unit: str, cur: duckdb.DuckDBPyConnection | None = None
+) -> list[tuple[str, str]]:
     """Events with a known ``unit`` (department or handler) and the unit before them in the case.
 
     Events whose unit is unknown are skipped, so A → (unknown) → B counts as one handover A → B.
@@ -227,14 +295,23 @@ def _handover_ctes(filters: Filters, params: Params, unit: str) -> list[tuple[st
                    AS delay_hours
         FROM h WHERE prev_unit IS NOT NULL AND prev_unit <> unit
     """
-    return event_ctes(filters, params) + [("h", h), ("ho", ho)]
+    ctes = event_ctes(filters, params) if cur is None else _event_ctes(cur, filters, params)
+    if unit == "department" and "prev_known_department" in ctes[0][1]:
+        # Each event keeps the last earlier event of its case that names a department (fast path).
+        h = """
+            SELECT case_id, department AS unit, completed_at, started_at, prev_known_department AS prev_unit,
+                   CASE WHEN prev_known_department IS NOT NULL
+                        THEN coalesce(prev_known_completed_at, prev_completed_at) END AS prev_completed_at
+            FROM ev WHERE department IS NOT NULL
+        """
+    return ctes + [("h", h), ("ho", ho)]
 
 
 def handovers(cur: duckdb.DuckDBPyConnection, filters: Filters, unit: str = "department") -> dict[str, object]:
     """部门壁垒 in numbers: handovers between departments (or handlers), their delay, handovers per case."""
     params = Params()
     sql = f"""
-        {_with(_handover_ctes(filters, params, unit))}
+        {_with(_handover_ctes(filters, params, unit, cur))}
         SELECT (SELECT count(DISTINCT case_id) FROM ev),
                count(*), count(DISTINCT case_id),
                quantile_cont(delay_hours, 0.5), quantile_cont(delay_hours, 0.9), avg(delay_hours),
@@ -261,7 +338,7 @@ def handover_matrix(cur: duckdb.DuckDBPyConnection, filters: Filters, unit: str 
     """From unit × to unit: count, cases, median/mean/total delay hours, share of case time."""
     params = Params()
     sql = f"""
-        {_with(_handover_ctes(filters, params, unit))}
+        {_with(_handover_ctes(filters, params, unit, cur))}
         SELECT from_unit, to_unit, count(*) AS count, count(DISTINCT case_id) AS cases,
                quantile_cont(delay_hours, 0.5) AS median_delay_hours,
                avg(delay_hours) AS mean_delay_hours,
@@ -283,7 +360,7 @@ def directly_follows(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Dat
     """
     params = Params()
     sql = f"""
-        {_with(event_ctes(filters, params))}
+        {_with(_event_ctes(cur, filters, params))}
         SELECT prev_step AS source, step AS target, count(*) AS count, count(DISTINCT case_id) AS cases,
                quantile_cont(wait_hours, 0.5) AS median_hours,
                avg(wait_hours) AS mean_hours,
@@ -302,8 +379,8 @@ def process_nodes(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFr
     """Nodes of the process map: step, events, cases, how often it starts and ends a case."""
     params = Params()
     sql = f"""
-        {_with(event_ctes(filters, params))}
-        SELECT step, count(*) AS count, count(DISTINCT case_id) AS cases,
+        {_with(_event_ctes(cur, filters, params))}
+        SELECT step, count(*) AS count, count(*) FILTER (WHERE step_occurrence = 1) AS cases,
                count(*) FILTER (WHERE pos = 1) AS start_count,
                count(*) FILTER (WHERE pos = n_events) AS end_count,
                quantile_cont(wait_hours, 0.5) AS median_wait_hours
@@ -341,6 +418,8 @@ def work_in_progress(cur: duckdb.DuckDBPyConnection, filters: Filters, source: s
         return pd.DataFrame(columns=["day", "department", "open_cases"])
     if source == "auto":
         source = "events" if has_events(cur, filters) else "cases"
+    if source == "events" and fast.ready(cur):
+        return _work_in_progress_kept(cur, filters, span)
     params = Params()
     first, last = params.add(span[0], "d0"), params.add(span[1], "d1")
     days = f"SELECT unnest(range({first}::DATE, {last}::DATE + 1, INTERVAL 1 DAY))::DATE AS day"
@@ -380,6 +459,66 @@ def work_in_progress(cur: duckdb.DuckDBPyConnection, filters: Filters, source: s
           ON s.seg_start < (d.day + 1)::TIMESTAMP AND (s.seg_end IS NULL OR s.seg_end >= (d.day + 1)::TIMESTAMP)
         GROUP BY d.day, s.department
         ORDER BY d.day, open_cases DESC, s.department
+    """
+    return _frame(cur, sql, params)
+
+
+def _work_in_progress_kept(cur: duckdb.DuckDBPyConnection, filters: Filters, span: tuple[dt.date, dt.date]) -> pd.DataFrame:
+    """:func:`work_in_progress` from events, by counting instead of joining every day with every segment.
+
+    A segment (a case waiting for its next event, or an open case after its last) is open at the end
+    of day d when it started on or before d and ends after d: so it is open on the days from its
+    start day to the day before its end day. Only segments overlapping the period matter; each adds
+    +1 on its first day in the period and -1 on the day after its last, and a running sum per
+    department gives the open cases of every day (the same counts as the straightforward join).
+    """
+    params = Params()
+    first, last = params.add(span[0], "d0"), params.add(span[1], "d1")
+    ctes = _event_ctes(cur, filters, params, backlog=True)[:1] + [
+        (
+            "seg",
+            f"""
+            SELECT department, prev_completed_at AS seg_start, completed_at AS seg_end
+            FROM ev
+            WHERE prev_completed_at IS NOT NULL AND prev_completed_at < ({last}::DATE + 1)::TIMESTAMP
+              AND completed_at >= ({first}::DATE + 1)::TIMESTAMP
+            UNION ALL
+            SELECT ev.department, ev.completed_at, NULL
+            FROM ev JOIN case_rows c ON c.case_key = ev.case_key AND c.is_current
+            WHERE ev.pos = ev.n_events AND c.completed_at IS NULL AND coalesce(c.status, 'open') = 'open'
+              AND ev.completed_at < ({last}::DATE + 1)::TIMESTAMP
+            """,
+        ),
+        (
+            "spans",
+            f"""
+            SELECT department, greatest(seg_start::DATE, {first}::DATE) AS lo,
+                   least(coalesce(seg_end::DATE - 1, {last}::DATE), {last}::DATE) AS hi
+            FROM seg
+            """,
+        ),
+        (
+            "daily",
+            f"""
+            SELECT department, day, sum(delta) AS delta FROM (
+                SELECT department, lo AS day, 1 AS delta FROM spans WHERE lo <= hi
+                UNION ALL
+                SELECT department, hi + 1, -1 FROM spans WHERE lo <= hi AND hi < {last}::DATE
+            ) GROUP BY department, day
+            """,
+        ),
+        ("days", f"SELECT unnest(range({first}::DATE, {last}::DATE + 1, INTERVAL 1 DAY))::DATE AS day"),
+    ]
+    sql = f"""
+        {_with(ctes)}
+        SELECT day, department, open_cases::BIGINT AS open_cases FROM (
+            SELECT g.day, g.department,
+                   sum(coalesce(x.delta, 0)) OVER (PARTITION BY g.department ORDER BY g.day) AS open_cases
+            FROM (SELECT days.day, u.department FROM days, (SELECT DISTINCT department FROM daily) u) g
+            LEFT JOIN daily x ON x.department IS NOT DISTINCT FROM g.department AND x.day = g.day
+        )
+        WHERE open_cases > 0
+        ORDER BY day, open_cases DESC, department
     """
     return _frame(cur, sql, params)
 
@@ -435,8 +574,13 @@ def _num(x: float) -> str:
 
 
 def _duration(workdays: float | None, hours: float | None) -> tuple[str, str]:
-    """A waiting time in words, in working days when the calendar covers it, else hours or days."""
-    if workdays is not None and not pd.isna(workdays):
+    """A waiting time in words: working days when the calendar covers it and it is a day or more, else hours.
+
+    Under one working day, hours read better ("18.1 小时" rather than "0.7 个工作日") and compare
+    directly with the town-wide median, which is given in hours.
+    """
+    short = hours is not None and not pd.isna(hours) and (workdays is None or pd.isna(workdays) or workdays < 1)
+    if workdays is not None and not pd.isna(workdays) and not short:
         return f"{_num(workdays)} 个工作日", f"{_num(workdays)} working days"
     if hours is None or pd.isna(hours):
         return "未知", "unknown"
@@ -510,7 +654,7 @@ def rank_bottlenecks(
 
 
 def _wait_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: int) -> list[dict[str, object]]:
-    frame = waiting_time(cur, filters, "department_step")
+    frame = _waiting_time(cur, filters, "department_step", rework=False)
     out = []
     for r in frame.itertuples(index=False):
         if r.waits < min_count or pd.isna(r.share_of_case_time) or not r.share_of_case_time:
@@ -535,14 +679,14 @@ def _wait_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: 
 def overall_median_wait_hours(cur: duckdb.DuckDBPyConnection, filters: Filters) -> float | None:
     """The median of all waiting times of the selection: the yardstick for a 'slow' department."""
     params = Params()
-    sql = f"{_with(event_ctes(filters, params))} SELECT quantile_cont(wait_hours, 0.5) FROM t"
+    sql = f"{_with(_event_ctes(cur, filters, params))} SELECT quantile_cont(wait_hours, 0.5) FROM t"
     return cur.execute(sql, params.values).fetchone()[0]
 
 
 def _department_wait_findings(
     cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: int
 ) -> list[dict[str, object]]:
-    frame = waiting_time(cur, filters, "department")
+    frame = _waiting_time(cur, filters, "department", rework=False)
     overall = overall_median_wait_hours(cur, filters)
     out = []
     for r in frame.itertuples(index=False):
@@ -591,7 +735,7 @@ def _handover_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_cou
 
 def _rework_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: int) -> list[dict[str, object]]:
     frame = rework_by_step(cur, filters)
-    total = rework_summary(cur, filters)["cases"]
+    total = _cases_with_events(cur, filters)
     out = []
     for r in frame.itertuples(index=False):
         if r.cases_repeated == 0 or r.cases < min_count or not total:

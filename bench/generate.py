@@ -1,0 +1,124 @@
+"""Demo-shaped logs of any size for the benchmark: events (UTF-8 and the same text as GBK), cases, one more month.
+
+The events are exactly those of :func:`ingest.demo.iter_event_chunks` (same window, scale and
+slices); the loop is repeated here only to write, beside each slice of events, the case export of
+the same cases, so that the benchmark database holds channels, visits and ratings as a real one
+would. Files are written chunk by chunk through Arrow's CSV writer: memory stays bounded at any
+size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from ingest import demo
+
+#: The benchmark's window: 18 months ending here; the "one more month" is the month after.
+END_MONTH = "2026-09"
+NEXT_MONTH = "2026-10"
+MONTHS = demo.DEFAULT_MONTHS
+
+
+@dataclass
+class LogFiles:
+    events_utf8: Path
+    events_gbk: Path | None
+    cases: Path | None
+    month_events: Path | None
+    events: int
+    cases_count: int
+    month_events_count: int
+
+    def as_dict(self) -> dict:
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items()}
+
+
+def iter_chunks(
+    target_events: int, *, seed: int = demo.DEFAULT_SEED, end_month: str = END_MONTH, months: int = MONTHS
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """(events, cases) per slice: the events of ``demo.iter_event_chunks`` with their cases."""
+    if target_events <= 0:
+        return
+    ctx = demo._context(end_month, months)
+    scale = target_events / demo._events_per_unit_scale(seed, end_month, months)
+    parts = max(1, int(np.ceil(target_events / len(ctx.months) * 1.3 / demo.CHUNK_EVENTS)))
+    for i in range(len(ctx.months)):
+        for k in range(parts):
+            m = demo._simulate_month(ctx, i, seed, scale, (k, parts))
+            if m.n_events:
+                yield demo._events_frame(ctx, m), demo._cases_frame(ctx, m, seed)
+
+
+def _csv_bytes(frame: pd.DataFrame, header: bool, tmp: Path) -> bytes:
+    """The frame as CSV text the way exports look (quotes only where needed), via DuckDB's fast writer."""
+    con = duckdb.connect()
+    try:
+        con.register("frame", frame)
+        con.execute(f"COPY frame TO '{tmp}' (FORMAT csv, HEADER {str(header).lower()})")
+    finally:
+        con.close()
+    data = tmp.read_bytes()
+    tmp.unlink()
+    return data
+
+
+def write_logs(
+    out_dir: Path,
+    events: int,
+    *,
+    seed: int = demo.DEFAULT_SEED,
+    with_cases: bool = True,
+    with_gbk: bool = True,
+    with_next_month: bool = True,
+    log=print,
+) -> LogFiles:
+    """Write the benchmark's input files into ``out_dir`` and return their paths and row counts."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "utf8": out_dir / "events_utf8.csv",
+        "gbk": out_dir / "events_gbk.csv",
+        "cases": out_dir / "cases_utf8.csv",
+        "month": out_dir / "month_events_utf8.csv",
+    }
+    tmp = out_dir / "chunk.tmp.csv"
+    n_events = n_cases = 0
+    with (
+        open(paths["utf8"], "wb") as utf8,
+        open(paths["gbk"] if with_gbk else "/dev/null", "wb") as gbk,
+        open(paths["cases"] if with_cases else "/dev/null", "wb") as cases,
+    ):
+        for ev, cs in iter_chunks(events, seed=seed):
+            data = _csv_bytes(ev, header=n_events == 0, tmp=tmp)
+            utf8.write(data)
+            if with_gbk:
+                gbk.write(data.decode("utf-8").encode("gbk"))
+            if with_cases:
+                cases.write(_csv_bytes(cs, header=n_cases == 0, tmp=tmp))
+            n_events += len(ev)
+            n_cases += len(cs)
+            log(f"  generated {n_events:,} events")
+    # One more month: the month after the window, about a month's share of the events.
+    n_month = 0
+    if with_next_month:
+        with open(paths["month"], "wb") as month:
+            for ev, _ in iter_chunks(max(events // MONTHS, 1), seed=seed + 1, end_month=NEXT_MONTH, months=1):
+                month.write(_csv_bytes(ev, header=n_month == 0, tmp=tmp))
+                n_month += len(ev)
+    return LogFiles(
+        paths["utf8"], paths["gbk"] if with_gbk else None, paths["cases"] if with_cases else None,
+        paths["month"] if with_next_month else None, n_events, n_cases if with_cases else 0, n_month,
+    )  # fmt: skip
+
+
+def month_bounds(month: str = END_MONTH) -> tuple[dt.date, dt.date]:
+    year, mon = (int(p) for p in month.split("-"))
+    first = dt.date(year, mon, 1)
+    return first, (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)

@@ -1,0 +1,85 @@
+"""The benchmark harness works (at a tiny size; no timing is asserted) and times what the pages run.
+
+The fast paths' results are compared with the straightforward SQL in ``tests/test_fast_paths.py``;
+here the harness's own pieces are checked: the generated log is the demo's, every step reports, the
+peers compute the same figures as we do, and the page query lists cover every ``cached(...)`` call.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bench import generate, pages, peers
+from bench import run as bench_run
+from ingest import demo
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_generated_events_are_the_demo_generators(tmp_path) -> None:
+    files = generate.write_logs(tmp_path, 3000, log=lambda s: None)
+    ours = pd.read_csv(files.events_utf8, dtype=str, keep_default_na=False)
+    theirs = pd.concat(list(demo.iter_event_chunks(3000, end_month=generate.END_MONTH)), ignore_index=True)
+    theirs = theirs.astype(object).where(theirs.notna(), "").astype(str)
+    assert list(ours.columns) == demo.EVENT_COLUMNS
+    pd.testing.assert_frame_equal(ours.astype(str), theirs, check_dtype=False)
+    assert files.events_gbk.read_bytes().decode("gbk") == files.events_utf8.read_text(encoding="utf-8")
+    cases = pd.read_csv(files.cases, dtype=str)
+    assert set(ours["办件编号"]) <= set(cases["办件编号"])
+    assert files.month_events_count > 0
+
+
+def test_page_queries_cover_every_cached_call() -> None:
+    for page, queries in pages.PAGES.items():
+        source = (ROOT / "views" / f"{page}.py").read_text(encoding="utf-8")
+        called = set(re.findall(r'cached\(\s*"(\w+)"', source))
+        listed = {q.name for q in queries} | pages.NOT_IN_DEFAULT_VIEW.get(page, set())
+        assert called <= listed, f"{page}: not benchmarked: {called - listed}"
+    functions = pages.functions()
+    for queries in pages.PAGES.values():
+        for q in queries:
+            assert q.name in functions, q.name
+
+
+def test_peers_compute_the_same_figures(tmp_path) -> None:
+    """pm4py, pandas and we agree on how many cases, edges and department handovers the log has."""
+    pytest.importorskip("pm4py")
+    from ingest.load import ingest_file
+    from store.db import Database
+
+    files = generate.write_logs(tmp_path, 4000, with_cases=False, with_gbk=False, with_next_month=False,
+                                log=lambda s: None)  # fmt: skip
+    frame = peers.read_csv(str(files.events_utf8))
+    pm = peers.pm4py_figures(peers.pm4py_log(frame))
+    pd_ = peers.pandas_figures(frame)
+    db = Database(tmp_path / "peer.duckdb")
+    try:
+        ingest_file(db, files.events_utf8, kind="events")
+        ours = peers.our_figures(db.cursor())
+    finally:
+        db.close()
+    assert ours["cases"] == pd_["cases"] == pm["cases"]
+    assert ours["edges"] == pd_["edges"] == pm["edges"]
+    assert ours["handover_pairs"] == pd_["handover_pairs"] == pm["handover_pairs"]
+
+
+def test_the_harness_runs_at_a_tiny_size(tmp_path) -> None:
+    """``bench/run.py --events 2000``: every step runs in its own process and the table is written."""
+    out = tmp_path / "out"
+    results = bench_run.main(["--events", "2000", "--repeat", "1", "--out", str(out), "--skip-browser"])
+    steps = results["steps"]
+    for name in ("floor", "ctas", "ingest_utf8", "ingest_gbk", "ingest_cases", "pages", "month_alone",
+                 "month_append", "csv_ours", "loaded_ours", "loaded_pandas", "csv_pandas"):  # fmt: skip
+        assert steps[name]["peak_rss_bytes"] > 0, name
+    assert steps["ingest_utf8"]["rows"] == steps["ingest_gbk"]["rows"] == results["log"]["events"]
+    assert steps["floor"]["rows"] == steps["ctas"]["rows"] == results["log"]["events"]
+    assert set(steps["pages"]["pages"]) == set(pages.PAGES)
+    assert steps["loaded_ours"]["counts"] == steps["loaded_pandas"]["counts"]
+    saved = json.loads((out / "results-2000.json").read_text())
+    assert saved["summary"] and (out / "results-2000.md").read_text().startswith("| measurement")
+    assert not (out / "work-2000").exists()  # scratch files are removed unless --keep
