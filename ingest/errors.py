@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from errors import BilingualError
 
-class IngestRefused(Exception):
+
+class IngestRefused(BilingualError):
     """A file that cannot be loaded at all; the database is left exactly as it was."""
 
     def __init__(
@@ -16,13 +18,8 @@ class IngestRefused(Exception):
         column: str | None = None,
         row: int | None = None,
     ) -> None:
+        super().__init__(message_zh, message_en)
         self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
         self.sheet = sheet
         self.column = column
         self.row = row
-        super().__init__(f"{message_zh} ({message_en})")
-
-    def message(self, lang: str = "zh") -> str:
-        return self.message_zh if lang == "zh" else self.message_en

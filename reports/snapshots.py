@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 import settings
+from errors import BilingualError
 from reports import content as frozen
 from reports import data as data_files
 from reports.html import render_html
@@ -47,16 +48,8 @@ _COMPRESSED_KINDS = {"html", "csv", "json"}
 _PUBLISH_LOCK = threading.Lock()
 
 
-class SnapshotError(RuntimeError):
+class SnapshotError(BilingualError, RuntimeError):
     """A snapshot that cannot be published or read; carries a Chinese and an English message."""
-
-    def __init__(self, message_zh: str, message_en: str) -> None:
-        self.message_zh = message_zh
-        self.message_en = message_en
-        super().__init__(f"{message_zh} ({message_en})")
-
-    def message(self, lang: str = "zh") -> str:
-        return self.message_zh if lang == "zh" else self.message_en
 
 
 @dataclass(frozen=True)

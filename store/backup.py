@@ -16,6 +16,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from errors import BilingualError
 from store import schema
 from store.db import Database
 
@@ -24,10 +25,8 @@ KEY_MEMBER = "secret.key"
 MANIFEST_MEMBER = "manifest.json"
 
 
-class BackupError(Exception):
-    def __init__(self, message_zh: str, message_en: str) -> None:
-        self.message_zh, self.message_en = message_zh, message_en
-        super().__init__(f"{message_zh} ({message_en})")
+class BackupError(BilingualError):
+    """A backup that cannot be written or restored."""
 
 
 def default_backup_name(now: dt.datetime | None = None) -> str:

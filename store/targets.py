@@ -11,21 +11,14 @@ import math
 
 import duckdb
 
+from errors import BilingualError
 from metrics import catalog
 from store import audit
 from store.db import Database
 
 
-class TargetError(ValueError):
+class TargetError(BilingualError, ValueError):
     """A target that cannot be set; carries a Chinese and an English message."""
-
-    def __init__(self, message_zh: str, message_en: str) -> None:
-        self.message_zh = message_zh
-        self.message_en = message_en
-        super().__init__(f"{message_zh} ({message_en})")
-
-    def message(self, lang: str = "zh") -> str:
-        return self.message_zh if lang == "zh" else self.message_en
 
 
 def _set_rows(cur: duckdb.DuckDBPyConnection) -> list[tuple[str, str | None, float]]:

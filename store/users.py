@@ -16,6 +16,7 @@ import duckdb
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from errors import BilingualError
 from store import audit
 from store.db import Database
 
@@ -34,16 +35,8 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
 
 
-class UserError(ValueError):
+class UserError(BilingualError, ValueError):
     """A user change that cannot be made; carries a Chinese and an English message."""
-
-    def __init__(self, message_zh: str, message_en: str) -> None:
-        self.message_zh = message_zh
-        self.message_en = message_en
-        super().__init__(f"{message_zh} ({message_en})")
-
-    def message(self, lang: str = "zh") -> str:
-        return self.message_zh if lang == "zh" else self.message_en
 
 
 @dataclass(frozen=True)
