@@ -261,7 +261,7 @@ def browser() -> Iterator:
 def page(browser) -> Iterator:
     """A fresh browser context and page (Chinese locale, Shanghai time, a desktop-sized window)."""
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(30_000)
+    context.set_default_timeout(90_000)  # generous: CI machines are shared and slow at times
     page = context.new_page()
     try:
         yield page
