@@ -245,11 +245,6 @@ def _case_fields(mapped: Mapping, tz_param: str = "$tz") -> list[tuple[str, str]
     ]
 
 
-def _case_columns_sql(mapped: Mapping, tz_param: str = "$tz") -> str:
-    """The case fields as one SELECT list."""
-    return ",\n".join(f"        {expr} AS {name}" for name, expr in _case_fields(mapped, tz_param))
-
-
 def _bad_time(mapped: Mapping, canonical: str, parsed: str) -> str:
     raw = _col(mapped, canonical)
     return f"({parsed} IS NULL AND NOT egov_is_blank({raw}))"

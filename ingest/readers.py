@@ -157,18 +157,6 @@ def _transcode(path: Path, encoding: str) -> tuple[Path, bool]:
     return Path(out_name), replaced
 
 
-def holds_replacement_char(path: Path) -> bool:
-    """Whether the file's bytes hold U+FFFD in UTF-8 (EF BF BD): without it, no value can (a quick scan)."""
-    marker = REPLACEMENT.encode()
-    tail = b""
-    with open(path, "rb") as fh:
-        while chunk := fh.read(16 << 20):
-            if marker in tail + chunk[:2] or marker in chunk:
-                return True
-            tail = chunk[-2:]
-    return False
-
-
 @dataclass
 class Source:
     """Where the loader reads a file's rows from: the staged ``_stage``, or a CSV file read in place.
