@@ -22,6 +22,8 @@ import duckdb
 import settings
 from store import schema
 
+_CONNECT_LOCK = threading.Lock()
+
 
 def _failpoint(name: str) -> None:
     """Fault injection for the crash tests: ``EGOV_FAILPOINT=before_commit:30`` pauses there for 30 s."""
@@ -146,10 +148,12 @@ class Database:
         try:
             while True:
                 try:
-                    return duckdb.connect(str(self.path), read_only=self.read_only)
+                    with _CONNECT_LOCK:  # DuckDB's instance cache races when threads open one file at once
+                        return duckdb.connect(str(self.path), read_only=self.read_only)
                 except duckdb.IOException as exc:
                     waited = time.monotonic() - started
-                    if "lock" not in str(exc).lower():
+                    retryable = "lock" in str(exc).lower() or "handle conflict" in str(exc).lower()
+                    if not retryable:
                         raise StorageError.from_exception(self.path, exc) from exc
                     if waited >= self.lock_timeout:
                         raise DatabaseBusy(self.path, waited) from exc
