@@ -16,7 +16,15 @@ import warnings
 import pandas as pd
 
 #: The events export's columns (ingest.demo.EVENT_COLUMNS) and pm4py's names for them.
-CASE, ITEM, STEP, UNIT, HANDLER, START, DONE = "办件编号", "事项名称", "环节名称", "办理部门", "经办人", "开始时间", "完成时间"
+CASE, ITEM, STEP, UNIT, HANDLER, START, DONE = (
+    "办件编号",
+    "事项名称",
+    "环节名称",
+    "办理部门",
+    "经办人",
+    "开始时间",
+    "完成时间",
+)
 
 
 def read_csv(path: str) -> pd.DataFrame:

@@ -43,7 +43,9 @@ def demo_db(tmp_path_factory) -> Database:
 
 
 def _months(cur) -> list[str]:
-    return [r[0] for r in cur.execute("SELECT DISTINCT strftime(submitted_at, '%Y-%m') FROM cases ORDER BY 1").fetchall()]
+    return [
+        r[0] for r in cur.execute("SELECT DISTINCT strftime(submitted_at, '%Y-%m') FROM cases ORDER BY 1").fetchall()
+    ]
 
 
 def _filters(cur) -> list[Filters]:
