@@ -8,6 +8,7 @@ import math
 import pandas as pd
 import streamlit as st
 
+from ingest.upload_support import neutralise
 from metrics.catalog import get as kpi_def
 from metrics.filters import Filters
 from ui import fmt
@@ -89,16 +90,6 @@ def kpi_tile(kpi_id: str, result: dict, previous: dict | None, target: float | N
 def empty_state(message_key: str, detail: str | None = None) -> None:
     """An explained empty state instead of a blank chart."""
     st.info(t(message_key) + (f"\n\n{detail}" if detail else ""))
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: object) -> object:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe-quote, so it stays text."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def excel_bytes(frames: dict[str, pd.DataFrame]) -> bytes:
