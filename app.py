@@ -42,8 +42,9 @@ pages = {
         ),
         st.Page("views/adoption.py", title=t("nav_adoption"), icon=":material/devices:", url_path="adoption"),
         st.Page("views/timeliness.py", title=t("nav_timeliness"), icon=":material/timer:", url_path="timeliness"),
-        st.Page("views/bottlenecks.py", title=t("nav_bottlenecks"), icon=":material/account_tree:",
-                url_path="bottlenecks"),
+        st.Page(
+            "views/bottlenecks.py", title=t("nav_bottlenecks"), icon=":material/account_tree:", url_path="bottlenecks"
+        ),
         st.Page("views/snapshots.py", title=t("nav_snapshots"), icon=":material/inventory_2:", url_path="snapshots"),
     ],
     t("nav_section_data"): [

@@ -147,8 +147,14 @@ def ingest_file(
             source.close()
     report("done", 1.0)
     logging.getLogger("egov.ingest").info(
-        "upload #%s %s kind=%s loaded=%s rejected=%s skipped=%s by=%s", result.upload_id, result.file_name,
-        result.kind, result.rows_loaded, result.rows_rejected, result.rows_skipped, loaded_by,
+        "upload #%s %s kind=%s loaded=%s rejected=%s skipped=%s by=%s",
+        result.upload_id,
+        result.file_name,
+        result.kind,
+        result.rows_loaded,
+        result.rows_rejected,
+        result.rows_skipped,
+        loaded_by,
     )
     return result
 
@@ -504,7 +510,9 @@ def _build_norm(
     candidate_key = candidate_key or duplicate_key
     used = sorted({0} | set(mapped.fields.values()) | set(mapped.pii.values()))  # c0 for the 合计 check
     raw_cols = [f"c{int(i)}" for i in used]
-    channel_src = f"c{int(mapped.fields['channel'])}" if "channel" in mapped.fields and mapped.kind != "catalog" else None
+    channel_src = (
+        f"c{int(mapped.fields['channel'])}" if "channel" in mapped.fields and mapped.kind != "catalog" else None
+    )
     if channel_src:  # looked up once per distinct raw value by the view, not per row
         layers = [[(n, e) for n, e in layer if n != "channel"] for layer in layers]
     constant = _constant_nulls(cur, layers, params)
@@ -537,9 +545,7 @@ def _build_norm(
     except duckdb.Error as exc:
         if source.numbered:
             raise
-        raise IngestRefused(
-            "unreadable_csv", f"CSV 无法解析：{_first_line(exc)}", f"cannot parse CSV: {exc}"
-        ) from exc
+        raise IngestRefused("unreadable_csv", f"CSV 无法解析：{_first_line(exc)}", f"cannot parse CSV: {exc}") from exc
     source.finish(cur)
     info.rows_read = cur.execute("SELECT count(*) FROM _norm_t").fetchone()[0]
     base = _norm_view(cur, source, constant, channel_src is not None)
@@ -556,7 +562,9 @@ def _build_norm(
         )
 
 
-def _constant_nulls(cur: duckdb.DuckDBPyConnection, layers: list[list[tuple[str, str]]], params: dict) -> dict[str, str]:
+def _constant_nulls(
+    cur: duckdb.DuckDBPyConnection, layers: list[list[tuple[str, str]]], params: dict
+) -> dict[str, str]:
     """Fields that are NULL whatever the file holds (unmapped ones): field -> typed NULL."""
     out = {}
     for layer in layers[:1]:  # later layers use earlier fields
@@ -845,7 +853,9 @@ def _write_events(cur: duckdb.DuckDBPyConnection, upload_id: int, mapped: Mappin
         """,
         {"ends": COMPLETION_STEPS},
     )
-    uses_completion_steps = bool(cur.execute("SELECT coalesce(bool_or(ends_case), false) FROM _step_flags").fetchone()[0])
+    uses_completion_steps = bool(
+        cur.execute("SELECT coalesce(bool_or(ends_case), false) FROM _step_flags").fetchone()[0]
+    )
     # Derive each case from its events; attributes the event file carries (case:* or 事项名称 …) fill in.
     # Attributes the file does not have are NULL whatever the events say: not aggregated at all.
     has = _case_attributes(mapped)
@@ -1218,7 +1228,9 @@ def preview_file(
         cur.close()
 
 
-def _sample(cur: duckdb.DuckDBPyConnection, info: SourceInfo, mapped: Mapping, source: Source | None = None) -> pd.DataFrame:
+def _sample(
+    cur: duckdb.DuckDBPyConnection, info: SourceInfo, mapped: Mapping, source: Source | None = None
+) -> pd.DataFrame:
     if source is None or source.numbered:
         frame = cur.execute(f"SELECT * EXCLUDE (_row) FROM _stage ORDER BY _row LIMIT {PREVIEW_ROWS}").df()
     else:  # a CSV read in place: its first rows, in file order

@@ -184,9 +184,13 @@ def _waiting_time(cur: duckdb.DuckDBPyConnection, filters: Filters, by: str, *, 
     else:
         cases = "count(DISTINCT case_id)"
         reworked = "count(DISTINCT case_id) FILTER (WHERE step_occurrence > 1)"
-    rework_sql = f""",
+    rework_sql = (
+        f""",
                {reworked} AS rework_cases,
-               {reworked} / {cases} AS rework_rate""" if rework else ""
+               {reworked} / {cases} AS rework_rate"""
+        if rework
+        else ""
+    )
     sql = f"""
         {_with(_event_ctes(cur, filters, params))}
         SELECT {group},
@@ -463,7 +467,9 @@ def work_in_progress(cur: duckdb.DuckDBPyConnection, filters: Filters, source: s
     return _frame(cur, sql, params)
 
 
-def _work_in_progress_kept(cur: duckdb.DuckDBPyConnection, filters: Filters, span: tuple[dt.date, dt.date]) -> pd.DataFrame:
+def _work_in_progress_kept(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, span: tuple[dt.date, dt.date]
+) -> pd.DataFrame:
     """:func:`work_in_progress` from events, by counting instead of joining every day with every segment.
 
     A segment (a case waiting for its next event, or an open case after its last) is open at the end

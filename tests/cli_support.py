@@ -12,6 +12,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def cli_kpis(db: Path, *args: str) -> dict:
     """``python cli.py kpis --db DB --format json ARGS…`` parsed."""
-    out = subprocess.run([sys.executable, "cli.py", "kpis", "--db", str(db), "--format", "json", *args], cwd=ROOT,
-                         capture_output=True, text=True, check=True, timeout=300).stdout
+    out = subprocess.run(
+        [sys.executable, "cli.py", "kpis", "--db", str(db), "--format", "json", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout
     return json.loads(out)

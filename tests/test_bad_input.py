@@ -55,12 +55,25 @@ REFUSED = [
     ("empty.csv", b"", "empty_file", ["为空"]),
     ("binary.csv", bytes(range(256)) * 40, "binary_file", ["二进制"]),
     ("header_only.csv", (HEADER + "\n").encode(), "no_rows", ["只有表头"]),
-    ("missing_columns.csv", "事项名称,申请渠道\n低保,窗口\n".encode(), "missing_columns", ["办件编号", "申请时间", "事项名称"]),
-    ("mostly_bad.csv", "\n".join([HEADER, *rows(2)] + [f"X{i},事项,民政办,窗口,garbage,," for i in range(5)]).encode(),
-     "mostly_rejected", ["5/7", "时间无法识别"]),
+    (
+        "missing_columns.csv",
+        "事项名称,申请渠道\n低保,窗口\n".encode(),
+        "missing_columns",
+        ["办件编号", "申请时间", "事项名称"],
+    ),
+    (
+        "mostly_bad.csv",
+        "\n".join([HEADER, *rows(2)] + [f"X{i},事项,民政办,窗口,garbage,," for i in range(5)]).encode(),
+        "mostly_rejected",
+        ["5/7", "时间无法识别"],
+    ),
     ("protected.xlsx", None, "encrypted_workbook", ["密码"]),
-    ("broken.xes", b"<log><trace><event><string key='concept:name' value='a'/></trace></log>", "broken_xml",
-     ["XML", "line"]),
+    (
+        "broken.xes",
+        b"<log><trace><event><string key='concept:name' value='a'/></trace></log>",
+        "broken_xml",
+        ["XML", "line"],
+    ),
     ("bomb.xes", BOMB, "unsafe_xml", ["XML 炸弹"]),
     ("bomb.xes.gz", gzip.compress(BOMB), "unsafe_xml", ["XML 炸弹"]),
     ("empty_sheet.xlsx", None, "empty_file", ["表格为空"]),
@@ -77,8 +90,10 @@ def write(tmp_path: Path, name: str, content: bytes | None) -> Path:
 
 def table_rows(db) -> dict[str, int]:
     cur = db.cursor()
-    return {t: cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in ("uploads", "case_rows", "event_rows", "rejected_rows", "service_item_rows")}
+    return {
+        t: cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("uploads", "case_rows", "event_rows", "rejected_rows", "service_item_rows")
+    }
 
 
 @pytest.mark.parametrize(("name", "content", "code", "words"), REFUSED, ids=[r[0] for r in REFUSED])
@@ -98,8 +113,13 @@ def test_refused_with_a_clear_message_and_nothing_changed(tmp_path, tmp_db, name
 def test_refused_through_the_cli(tmp_path, name, content, code, words):
     db = tmp_path / "egov.duckdb"
     path = write(tmp_path, name, content)
-    result = subprocess.run([sys.executable, "cli.py", "ingest", str(path), "--db", str(db)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "cli.py", "ingest", str(path), "--db", str(db)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert name in result.stderr and words[0] in result.stderr
@@ -131,8 +151,11 @@ def _write(tmp_path: Path, name: str, body: list[str]) -> Path:
 
 
 def test_completion_before_submission_and_duplicate_ids(tmp_path, tmp_db):
-    body = [*rows(6), "B0,临时救助申请,民政办,窗口,2026-10-12 09:00,2026-10-13 10:00",
-            "C1,临时救助申请,民政办,窗口,2026-10-12 09:00,2026-10-11 10:00"]
+    body = [
+        *rows(6),
+        "B0,临时救助申请,民政办,窗口,2026-10-12 09:00,2026-10-13 10:00",
+        "C1,临时救助申请,民政办,窗口,2026-10-12 09:00,2026-10-11 10:00",
+    ]
     result = ingest_file(tmp_db, _write(tmp_path, "dups.csv", body))
     assert result.rejected_by_reason == {"duplicate_in_file": 1, "completed_before_submitted": 1}
 
@@ -142,7 +165,9 @@ def test_large_file_with_one_broken_line_at_its_end(tmp_path, tmp_db):
     result = ingest_file(tmp_db, _write(tmp_path, "large.csv", body))
     assert (result.rows_loaded, result.rows_rejected) == (200_000, 1)
     assert tmp_db.cursor().execute("SELECT row_number, reason FROM rejected_rows").fetchone() == (
-        200_002, "malformed_line")
+        200_002,
+        "malformed_line",
+    )
 
 
 def test_wrong_sheet_named_with_the_sheets_there(tmp_db):

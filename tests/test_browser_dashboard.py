@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from tests.browser_support import tiles
 from tests.cli_support import cli_kpis
 
 pytestmark = pytest.mark.browser
@@ -22,15 +23,6 @@ def cli_db(small_demo_db: Path, tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("cli") / "egov.duckdb"
     shutil.copy(small_demo_db, target)
     return target
-
-
-def tiles(page) -> dict[str, str]:
-    page.locator('[data-testid="stMetric"]').first.wait_for()
-    out = {}
-    for metric in page.locator('[data-testid="stMetric"]').all():
-        label = metric.locator('[data-testid="stMetricLabel"]').inner_text().strip().lstrip("●○ ").strip()
-        out[label] = metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
-    return out
 
 
 def wait_drawn(page, charts: int) -> None:

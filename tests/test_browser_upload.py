@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.apptest_support import PASSWORDS, ROLES
+from tests.browser_support import idle
 
 pytestmark = pytest.mark.browser
 
@@ -54,12 +55,6 @@ def shot(page, path: Path, height: int = 1800) -> None:
     page.wait_for_timeout(800)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size({"width": 1366, "height": 900})
-
-
-def idle(page) -> None:
-    """Wait until the app has finished its run (no "running" indicator)."""
-    page.wait_for_timeout(300)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=60_000)
 
 
 def no_traceback(page) -> None:

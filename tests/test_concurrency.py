@@ -20,8 +20,10 @@ SAMPLE = ROOT / "data" / "sample"
 
 def hold_file(path: Path, seconds: float) -> subprocess.Popen:
     """Another process that opens the database and keeps it for a while."""
-    code = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
-            "time.sleep(float(sys.argv[2]))")
+    code = (
+        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+        "time.sleep(float(sys.argv[2]))"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code, str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "held"
     return proc
@@ -32,8 +34,13 @@ def test_cli_ingest_while_the_app_holds_the_database(tmp_path):
     cur = app_db.cursor()
     assert cur.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
     cur.close()
-    result = subprocess.run([sys.executable, "cli.py", "ingest", str(DATA / "cases_title_total_gbk.csv"), "--db",
-                             str(app_db.path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "cli.py", "ingest", str(DATA / "cases_title_total_gbk.csv"), "--db", str(app_db.path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     before = app_db.data_version()
     assert app_db.cursor().execute("SELECT count(*) FROM cases").fetchone()[0] == 5
@@ -136,8 +143,13 @@ def test_a_waiting_job_gets_the_file_while_readers_keep_browsing(tmp_path):
     try:
         time.sleep(0.5)
         started = time.monotonic()
-        job = subprocess.run([sys.executable, "cli.py", "ingest", str(DATA / "events.xes"), "--db", str(db.path)],
-                             cwd=ROOT, capture_output=True, text=True, timeout=120)
+        job = subprocess.run(
+            [sys.executable, "cli.py", "ingest", str(DATA / "events.xes"), "--db", str(db.path)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         job_seconds = time.monotonic() - started
     finally:
         stop.set()

@@ -18,8 +18,10 @@ SAMPLE = ROOT / "data" / "sample"
 def state(db_path: Path) -> tuple:
     with Database(db_path) as db:
         cur = db.cursor()
-        return tuple(cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                     for t in ("uploads", "case_rows", "event_rows", "rejected_rows")) + (db.data_version(),)
+        return tuple(
+            cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("uploads", "case_rows", "event_rows", "rejected_rows")
+        ) + (db.data_version(),)
 
 
 def test_sigkill_mid_ingest_then_retry(tmp_path):
@@ -27,14 +29,24 @@ def test_sigkill_mid_ingest_then_retry(tmp_path):
 
     big = demo.write_exports(tmp_path / "export", demo.generate(scale=0.5, end_month="2026-10"))["events"]
     db_path = tmp_path / "egov.duckdb"
-    ok = subprocess.run([sys.executable, "cli.py", "ingest", str(SAMPLE / "cases_export.csv"), "--db", str(db_path)],
-                        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    ok = subprocess.run(
+        [sys.executable, "cli.py", "ingest", str(SAMPLE / "cases_export.csv"), "--db", str(db_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert ok.returncode == 0, ok.stderr
     before = state(db_path)
     # Every row of the large file is inserted; the process is killed just before the commit.
-    proc = subprocess.Popen([sys.executable, "cli.py", "ingest", str(big), "--db", str(db_path)], cwd=ROOT,
-                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-                            env={**os.environ, "EGOV_FAILPOINT": "before_commit:120"})
+    proc = subprocess.Popen(
+        [sys.executable, "cli.py", "ingest", str(big), "--db", str(db_path)],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "EGOV_FAILPOINT": "before_commit:120"},
+    )
     deadline = time.monotonic() + 300
     line = ""
     while time.monotonic() < deadline and "failpoint before_commit reached" not in line:
@@ -44,8 +56,13 @@ def test_sigkill_mid_ingest_then_retry(tmp_path):
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     assert state(db_path) == before  # reopens, and holds exactly what it held before
-    retry = subprocess.run([sys.executable, "cli.py", "ingest", str(big), "--db", str(db_path)], cwd=ROOT,
-                           capture_output=True, text=True, timeout=600)
+    retry = subprocess.run(
+        [sys.executable, "cli.py", "ingest", str(big), "--db", str(db_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert retry.returncode == 0, retry.stderr
     after = state(db_path)
     assert after[0] == before[0] + 1 and after[2] > 100_000

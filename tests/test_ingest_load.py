@@ -289,8 +289,10 @@ def test_cases_derived_from_steps_agree_with_the_case_export(tmp_db):
     sample = Path(__file__).resolve().parent.parent / "data" / "sample"
     ingest_file(tmp_db, sample / "events_export.csv")
     ingest_file(tmp_db, sample / "cases_export.csv")
-    got = tmp_db.cursor().execute(
-        """
+    got = (
+        tmp_db.cursor()
+        .execute(
+            """
         SELECT count(*),
                count(*) FILTER (e.submitted_at = f.submitted_at),
                count(*) FILTER (e.completed_at IS NOT DISTINCT FROM f.completed_at),
@@ -300,7 +302,9 @@ def test_cases_derived_from_steps_agree_with_the_case_export(tmp_db):
         FROM case_rows e JOIN case_rows f USING (case_id)
         WHERE e.source = 'events' AND f.source = 'case_file'
         """
-    ).fetchone()
+        )
+        .fetchone()
+    )
     total = got[0]
     assert total == 2631
     assert got == (total,) * 6

@@ -10,8 +10,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
-ID_NUMBERS = ["411323199001011234", "41132319850202123X", "411323197703031256", "411323196004041278",
-              "411323199505051290"]
+ID_NUMBERS = [
+    "411323199001011234",
+    "41132319850202123X",
+    "411323197703031256",
+    "411323196004041278",
+    "411323199505051290",
+]
 PHONES = ["13812345678", "13912345678", "13712345678", "13612345678", "13512345678"]
 NAMES = ["张三", "李四", "王五", "赵六", "钱七"]
 
@@ -23,8 +28,11 @@ def text_of(path: Path) -> str:
         return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
     if path.suffix in (".xlsx", ".zip"):
         with zipfile.ZipFile(path) as zf:
-            return "\n".join(zf.read(n).decode("utf-8", "replace") for n in zf.namelist()
-                             if not n.endswith((".pdf", ".xlsx", ".parquet", ".duckdb")))
+            return "\n".join(
+                zf.read(n).decode("utf-8", "replace")
+                for n in zf.namelist()
+                if not n.endswith((".pdf", ".xlsx", ".parquet", ".duckdb"))
+            )
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
 
@@ -38,8 +46,14 @@ def test_no_raw_personal_data_anywhere(tmp_path):
     env = {**os.environ, "EGOV_LOG_DIR": str(logs)}
 
     def cli(*args: str) -> None:
-        done = subprocess.run([sys.executable, "cli.py", *args, "--db", str(db)], cwd=ROOT, capture_output=True,
-                              text=True, env=env, timeout=600)
+        done = subprocess.run(
+            [sys.executable, "cli.py", *args, "--db", str(db)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
         assert done.returncode == 0, done.stderr
 
     for source in ("cases_title_total_gbk.csv", "cases_merged_title.xlsx", "cases_legacy.xls"):

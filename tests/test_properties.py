@@ -50,27 +50,47 @@ def check_all_or_nothing(db, data: bytes, name: str) -> None:
 
 
 @SETTINGS
-@given(data=st.binary(max_size=4000), suffix=st.sampled_from([".csv", ".xlsx", ".xls", ".xes", ".jsonl",
-                                                              ".parquet", ".xes.gz"]))
+@given(
+    data=st.binary(max_size=4000),
+    suffix=st.sampled_from([".csv", ".xlsx", ".xls", ".xes", ".jsonl", ".parquet", ".xes.gz"]),
+)
 def test_random_bytes_never_crash(db, data, suffix):
     check_all_or_nothing(db, data, f"random{suffix}")
 
 
 CELL = st.one_of(
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12),
-    st.sampled_from(["2026-10-12 09:00", "2026/10/12", "45940.5", "合计", "网上申请", "窗口", "5个工作日", "",
-                     "非常满意", "=1+1", "411323199001011234"]),
+    st.sampled_from(
+        [
+            "2026-10-12 09:00",
+            "2026/10/12",
+            "45940.5",
+            "合计",
+            "网上申请",
+            "窗口",
+            "5个工作日",
+            "",
+            "非常满意",
+            "=1+1",
+            "411323199001011234",
+        ]
+    ),
 )
-HEADERS = st.sampled_from([
-    ["办件编号", "事项名称", "申请渠道", "申请时间", "办结时间", "承诺时限", "满意度"],
-    ["case:concept:name", "concept:name", "time:timestamp", "org:group"],
-    ["事项编码", "事项名称", "是否网上可办", "承诺时限"],
-])
+HEADERS = st.sampled_from(
+    [
+        ["办件编号", "事项名称", "申请渠道", "申请时间", "办结时间", "承诺时限", "满意度"],
+        ["case:concept:name", "concept:name", "time:timestamp", "org:group"],
+        ["事项编码", "事项名称", "是否网上可办", "承诺时限"],
+    ]
+)
 
 
 @SETTINGS
-@given(header=HEADERS, body=st.lists(st.lists(CELL, min_size=1, max_size=8), min_size=0, max_size=30),
-       encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]))
+@given(
+    header=HEADERS,
+    body=st.lists(st.lists(CELL, min_size=1, max_size=8), min_size=0, max_size=30),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]),
+)
 def test_random_tables_load_all_or_nothing(db, header, body, encoding):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -86,7 +106,8 @@ def test_normalisers_accept_any_text(db, text):
     normalize.install_macros(cur)
     row = cur.execute(
         "SELECT egov_ts($1, 'Asia/Shanghai'), egov_days($1), egov_day_unit($1, NULL), egov_satisfaction($1), "
-        "egov_int($1), egov_bool($1), egov_text($1)", [text]
+        "egov_int($1), egov_bool($1), egov_text($1)",
+        [text],
     ).fetchone()
     assert row[3] is None or 1 <= row[3] <= 5
     assert row[2] in (None, "working", "natural")

@@ -25,8 +25,9 @@ SAMPLE = ROOT / "data" / "sample"
 def small_disk(tmp_path):
     mount_point = tmp_path / "disk"
     mount_point.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount_point)], capture_output=True,
-                          text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount_point)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
             pytest.fail(f"cannot mount a tmpfs under CI: {done.stderr}")
@@ -48,8 +49,13 @@ def test_full_disk_midway_changes_nothing(small_disk, tmp_path):
     from ingest import demo
 
     big = demo.write_exports(tmp_path / "export", demo.generate(scale=0.3, end_month="2026-10"))["events"]
-    result = subprocess.run([sys.executable, "cli.py", "ingest", str(big), "--db", str(db_path)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "cli.py", "ingest", str(big), "--db", str(db_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 1
     assert "磁盘空间已满" in result.stderr and "Traceback" not in result.stderr
     filler.unlink()
@@ -68,7 +74,12 @@ def test_read_only_data_folder(small_disk):
     with pytest.raises(StorageError) as info:
         Database(small_disk / "new" / "egov.duckdb")
     assert "只读" in info.value.message_zh
-    result = subprocess.run([sys.executable, "cli.py", "ingest", str(SAMPLE / "events_export.csv"), "--db",
-                             str(db_path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "cli.py", "ingest", str(SAMPLE / "events_export.csv"), "--db", str(db_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 1
     assert ("只读" in result.stderr or "无法读写" in result.stderr) and "Traceback" not in result.stderr

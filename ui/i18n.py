@@ -445,7 +445,10 @@ TEXT: dict[str, dict[str, str]] = {
     "snap_no_changes": {"zh": "各项指标数值与上一版相同。", "en": "No KPI figure differs from the previous version."},
     "snap_before": {"zh": "原值", "en": "Before"},
     "snap_after": {"zh": "新值", "en": "After"},
-    "snap_compare_title": {"zh": "月度对比（取自已发布的冻结数字）", "en": "Month over month (from the frozen figures)"},
+    "snap_compare_title": {
+        "zh": "月度对比（取自已发布的冻结数字）",
+        "en": "Month over month (from the frozen figures)",
+    },
     "snap_compare_help": {
         "zh": "对比两份已发布快照中的数字，不会重新计算，与上报的报告一致。",
         "en": "Compares the figures of two published snapshots as published, without recomputing them.",

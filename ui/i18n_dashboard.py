@@ -76,9 +76,11 @@ DASHBOARD_TEXT: dict[str, dict[str, str]] = {
     "calendar_warning": {"zh": "日历提示", "en": "Calendar"},
     "definitions": {"zh": "口径说明", "en": "Definitions"},
     "rows": {"zh": "行", "en": "rows"},
-    "unexpected_error": {"zh": "页面出现意外错误，已记录在服务器日志中。请刷新重试；若仍出现，请联系管理员。",
-                         "en": "Something went wrong on this page; it has been logged on the server. Reload to "
-                               "try again, or tell the administrator."},
+    "unexpected_error": {
+        "zh": "页面出现意外错误，已记录在服务器日志中。请刷新重试；若仍出现，请联系管理员。",
+        "en": "Something went wrong on this page; it has been logged on the server. Reload to "
+        "try again, or tell the administrator.",
+    },
 }
 
 #: Column headings of tables shown on the pages: field -> (Chinese, English).
