@@ -59,7 +59,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         actor = audit.cli_actor(args.user)
         try:
             result = ingest_file(
-                db, path, kind=args.kind, mapping=args.mapping, sheet=args.sheet, loaded_by=actor, progress=progress
+                db,
+                path,
+                kind=args.kind,
+                mapping=args.mapping,
+                sheet=args.sheet,
+                loaded_by=actor,
+                progress=progress,
+                max_rows=args.max_rows,
             )
         except IngestRefused as exc:
             print(f"{path.name}: 已拒绝 (refused): {exc}", file=sys.stderr)
@@ -260,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mapping", help="saved mapping name or TOML file")
     p.add_argument("--kind", choices=["auto", "cases", "events", "catalog"], default="auto")
     p.add_argument("--sheet", help="Excel sheet name (default: the first)")
+    p.add_argument("--max-rows", type=int, default=None, help="refuse a file with more data rows (default: no limit)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("uploads", parents=[common], help="list uploads, or remove one: uploads remove ID")

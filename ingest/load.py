@@ -114,12 +114,14 @@ def ingest_file(
     sheet: str | None = None,
     loaded_by: str | None = None,
     progress: Progress | None = None,
+    max_rows: int | None = None,
 ) -> IngestResult:
     """Load one file; raises :class:`IngestRefused` (database unchanged) when it cannot be loaded.
 
     ``mapping`` is a saved mapping's name or TOML path, or a dict of canonical field -> source
     column overriding the automatic mapping. ``name`` is the file name shown in the history
-    (uploads arrive under temporary paths); it is only ever stored as text.
+    (uploads arrive under temporary paths); it is only ever stored as text. A file with more than
+    ``max_rows`` data rows is refused whole.
     """
     path = Path(path)
     name = Path(name or path.name).name
@@ -140,7 +142,16 @@ def ingest_file(
             report("validate", 0.4)
             with _bounded_memory(cur, db):
                 result = _load_staged(
-                    cur, db, source.info, mapped, name=name, sha=sha, loaded_by=loaded_by, report=report, source=source
+                    cur,
+                    db,
+                    source.info,
+                    mapped,
+                    name=name,
+                    sha=sha,
+                    loaded_by=loaded_by,
+                    report=report,
+                    source=source,
+                    max_rows=max_rows,
                 )
             _drop_temp(cur)
         finally:
@@ -368,6 +379,7 @@ def _load_staged(
     loaded_by: str | None,
     report: Progress,
     source: Source | None = None,
+    max_rows: int | None = None,
 ) -> IngestResult:
     kind = mapped.kind
     checked = _normalise_and_count(cur, db, info, mapped, source)
@@ -378,7 +390,7 @@ def _load_staged(
         checked.by_reason,
         checked.total,
     )
-    _refuse_if_unusable(checked)
+    _refuse_if_unusable(checked, max_rows)
 
     report("write", 0.6)
     upload_id = cur.execute("SELECT nextval('upload_id_seq')").fetchone()[0]
@@ -437,10 +449,17 @@ def _load_staged(
     return result
 
 
-def _refuse_if_unusable(checked: Validation) -> None:
+def _refuse_if_unusable(checked: Validation, max_rows: int | None = None) -> None:
     total, rejected = checked.total, checked.rejected
     if total == 0:
         raise IngestRefused("no_rows", "文件中没有数据行（只有表头）", "the file has no data rows (header only)")
+    if max_rows is not None and total > max_rows:
+        raise IngestRefused(
+            "too_many_rows",
+            f"文件有 {total:,} 行数据，超过每个文件 {max_rows:,} 行的上限，整个文件未导入。请按月份拆分后分别上传。",
+            f"the file has {total:,} data rows, over the limit of {max_rows:,} rows per file; nothing was loaded. "
+            "Split it (e.g. by month) and upload the parts.",
+        )
     if checked.loaded == 0 or rejected / total > settings.MAX_REJECTED_SHARE:
         top = sorted(checked.by_reason.items(), key=lambda kv: -kv[1])[:3]
         zh = "；".join(f"{REASONS.get(r, (r, r))[0]} {n} 行" for r, n in top)
@@ -1185,6 +1204,7 @@ def preview_file(
     kind: str = "auto",
     mapping: str | dict[str, str | None] | None = None,
     sheet: str | None = None,
+    max_rows: int | None = None,
 ) -> Preview:
     """Read, map and validate without writing: what the upload page shows for confirmation.
 
@@ -1207,7 +1227,7 @@ def preview_file(
         checked = _normalise_and_count(cur, db, info, mapped, source)
         refusal = None
         try:
-            _refuse_if_unusable(checked)
+            _refuse_if_unusable(checked, max_rows)
         except IngestRefused as exc:
             refusal = exc
         return Preview(

@@ -100,9 +100,9 @@ TEXT: dict[str, dict[str, str]] = {
     "upload_title": {"zh": "数据上传", "en": "Upload data"},
     "upload_intro": {
         "zh": "上传从政务服务平台导出的办件表、办理环节日志或事项目录。导入前会先预览并校验，"
-        "您可以确认或修改列映射；单个文件不超过 {limit} MB。",
+        "您可以确认或修改列映射；单个文件不超过 {limit} MB、{rows:,} 行。",
         "en": "Upload case exports, step logs or the service catalogue. Each file is previewed and validated before "
-        "it loads, and you can confirm or correct the column mapping; up to {limit} MB per file.",
+        "it loads, and you can confirm or correct the column mapping; up to {limit} MB and {rows:,} rows per file.",
     },
     "upload_files": {"zh": "选择或拖入文件（可多选）", "en": "Choose or drop files (several at once)"},
     "upload_files_help": {

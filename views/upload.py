@@ -103,7 +103,9 @@ def get_preview(fid: str, data: bytes, name: str, sheet: str | None, kind: str, 
     if cached and cached[0] == key:
         return cached[1]
     try:
-        result: Preview | IngestRefused | str = preview_bytes(db, data, name, sheet=sheet, kind=kind, mapping=overrides)
+        result: Preview | IngestRefused | str = preview_bytes(
+            db, data, name, sheet=sheet, kind=kind, mapping=overrides, max_rows=settings.MAX_UPLOAD_ROWS
+        )
     except IngestRefused as exc:
         result = exc
     except Exception as exc:  # anything else: one sentence on the page, the traceback in the server log
@@ -234,6 +236,7 @@ def import_file(fid: str, data: bytes, name: str, sheet: str | None, preview: Pr
             sheet=sheet,
             loaded_by=acting.name,
             progress=progress,
+            max_rows=settings.MAX_UPLOAD_ROWS,
         )
     except IngestRefused as exc:
         bar.empty()
@@ -381,7 +384,7 @@ def handle_file(uploaded) -> None:
 
 
 st.title(t("upload_title"))
-st.caption(t("upload_intro").format(limit=settings.MAX_UPLOAD_MB))
+st.caption(t("upload_intro").format(limit=settings.MAX_UPLOAD_MB, rows=settings.MAX_UPLOAD_ROWS))
 files = st.file_uploader(
     t("upload_files"), type=UPLOAD_TYPES, accept_multiple_files=True, key="upload_files", help=t("upload_files_help")
 )
