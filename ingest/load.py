@@ -290,12 +290,16 @@ def _in_range(expr: str) -> str:
     return f"({expr} IS NOT NULL AND ({expr} < TIMESTAMP '2000-01-01' OR {expr} > $latest))"
 
 
-def _raw_json_sql(mapped: Mapping, columns: list[str]) -> str:
-    """The row's mapped (never personal) fields as JSON, keyed by the file's own column names."""
-    parts = []
-    for canonical, index in sorted(mapped.fields.items(), key=lambda kv: kv[1]):
-        label = columns[index] or FIELD_LABELS_ZH.get(canonical, canonical)
-        parts.append(f"{_sql_literal(label)}, egov_text_plain(c{int(index)})")
+def _raw_labels(mapped: Mapping, columns: list[str]) -> list[str]:
+    """The labels of a rejected row's raw fields (the file's own headers): bound as ``$raw_labels``."""
+    fields = sorted(mapped.fields.items(), key=lambda kv: kv[1])
+    return [columns[index] or FIELD_LABELS_ZH.get(canonical, canonical) for canonical, index in fields]
+
+
+def _raw_json_sql(mapped: Mapping) -> str:
+    """A rejected row's mapped fields as JSON keyed by the file's headers, which stay bound parameters."""
+    fields = sorted(mapped.fields.items(), key=lambda kv: kv[1])
+    parts = [f"$raw_labels[{n}], egov_text_plain(c{int(index)})" for n, (_, index) in enumerate(fields, start=1)]
     return f"json_object({', '.join(parts)})" if parts else "NULL::JSON"
 
 
@@ -524,7 +528,7 @@ def _build_norm(
     repeats are looked at: duplicates and, for events, a step's later occurrences in a case
     (``_occ``, NULL for a first occurrence).
     """
-    params = dict(params, **source.params)
+    params = dict(params, **source.params, raw_labels=_raw_labels(mapped, info.columns))
     occurrences = candidate_key is not None
     candidate_key = candidate_key or duplicate_key
     used = sorted({0} | set(mapped.fields.values()) | set(mapped.pii.values()))  # c0 for the 合计 check
@@ -555,7 +559,7 @@ def _build_norm(
                    CASE WHEN reason0 IS NULL AND NOT is_skip THEN hash({candidate_key}) END AS _h,
                    {"NULL::INTEGER AS _occ," if occurrences else ""}
                    CASE WHEN reason0 IS NOT NULL AND NOT is_skip
-                        THEN json_object('at', {_located_sql(checks, mapped)}, 'raw', {_raw_json_sql(mapped, info.columns)})
+                        THEN json_object('at', {_located_sql(checks, mapped)}, 'raw', {_raw_json_sql(mapped)})
                    END AS _reject
             FROM (SELECT *, {reason} AS reason0 FROM ({inner}))
             """,
@@ -660,7 +664,7 @@ def _flag_duplicates(
     )
     if not cur.execute("SELECT count(*) FROM _dup").fetchone()[0]:
         return
-    raw = _raw_json_sql(mapped, info.columns)
+    raw = _raw_json_sql(mapped)
     cur.execute("DROP TABLE IF EXISTS _rej_errors; DROP TABLE IF EXISTS _rej_scans")  # already collected
     if source.numbered:
         rows = f"""SELECT n._rid, {raw} AS raw FROM {source.relation} s
