@@ -8,9 +8,11 @@ use are only hidden from its menu. Before anyone signs in, no page runs at all.
 from __future__ import annotations
 
 import logging
+import time
 
 import streamlit as st
 
+import settings
 from store import logs
 from store.db import DatabaseBusy
 from ui import auth
@@ -82,8 +84,18 @@ auth.sidebar_account(user)
 try:
     ui_filters.sidebar()
     page.run()
-except DatabaseBusy as busy:  # a command-line job holds the file for longer than we wait
-    st.warning(busy.message_zh if lang() == "zh" else busy.message_en, icon=":material/hourglass_top:")
+except DatabaseBusy as busy:  # a command-line job holds the file for longer than we wait: try again by itself
+    tries = st.session_state.get("_busy_tries", 0) + 1
+    st.session_state["_busy_tries"] = tries
+    retrying = tries <= settings.BUSY_RETRIES
+    message = busy.message_zh if lang() == "zh" else busy.message_en
+    st.warning(f"{message}。{t('busy_retrying' if retrying else 'busy_gave_up')}", icon=":material/hourglass_top:")
+    if retrying:
+        time.sleep(settings.BUSY_RETRY_SECONDS)
+        st.rerun()
+    st.session_state["_busy_tries"] = 0  # the next visit or click starts a new series of tries
 except Exception:  # never a traceback for the reader: the details go to the server log
     logging.getLogger("egov").exception("page failed: %s", page.url_path)
     st.error(t("unexpected_error"), icon=":material/error:")
+else:
+    st.session_state["_busy_tries"] = 0

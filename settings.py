@@ -19,6 +19,9 @@ DB_LOCK_TIMEOUT = float(os.environ.get("EGOV_DB_LOCK_TIMEOUT", "120"))
 
 #: The app waits less: a reader would rather see "busy, try again" than a page that hangs.
 APP_DB_LOCK_TIMEOUT = float(os.environ.get("EGOV_APP_DB_LOCK_TIMEOUT", "30"))
+#: A page that found the database busy tries again by itself this many times, after this pause.
+BUSY_RETRIES = 10
+BUSY_RETRY_SECONDS = 2.0
 
 #: A file in which more than this share of data rows fail validation is refused whole.
 MAX_REJECTED_SHARE = 0.5

@@ -76,6 +76,8 @@ DASHBOARD_TEXT: dict[str, dict[str, str]] = {
     "calendar_warning": {"zh": "日历提示", "en": "Calendar"},
     "definitions": {"zh": "口径说明", "en": "Definitions"},
     "rows": {"zh": "行", "en": "rows"},
+    "busy_retrying": {"zh": "页面将自动重试……", "en": "Retrying by itself…"},
+    "busy_gave_up": {"zh": "已多次重试，请稍后刷新页面。", "en": "Tried several times; reload the page later."},
     "unexpected_error": {
         "zh": "页面出现意外错误，已记录在服务器日志中。请刷新重试；若仍出现，请联系管理员。",
         "en": "Something went wrong on this page; it has been logged on the server. Reload to "
