@@ -16,11 +16,11 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from ingest.upload_support import FORMULA_PREFIXES
 from metrics.catalog import KPI_BY_ID
 from reports import fmt
 from reports.html import kpi_rows
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 SHEET_NAMES = {
     "about": "说明",
     "kpis": "指标",
@@ -38,7 +38,7 @@ SHEET_NAMES = {
 def safe_text(value: object) -> str:
     """Text that a spreadsheet will only ever show: formula-like text gets a leading apostrophe."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 class _Book:
