@@ -9,9 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import settings
+from errors import BilingualError
 from ingest.errors import IngestRefused
 from ingest.load import REASONS, IngestResult, ingest_file, list_uploads, remove_upload
 from metrics.cli_commands import add_parsers as add_metric_parsers
@@ -24,6 +27,16 @@ from store.users import UserError
 
 def _open(args: argparse.Namespace) -> Database:
     return Database(settings.resolve_db_path(args.db))
+
+
+@contextmanager
+def _database(args: argparse.Namespace) -> Iterator[Database]:
+    """The command's database, closed however the command ends (refusals are printed by :func:`main`)."""
+    db = _open(args)
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 def _print_result(result: IngestResult, lang: str = "zh") -> None:
@@ -47,36 +60,35 @@ def _print_result(result: IngestResult, lang: str = "zh") -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    db = _open(args)
-    status = 0
-    progress = _progress_bar() if sys.stderr.isatty() else None
-    for file in args.files:
-        path = Path(file)
-        if not path.is_file():
-            print(f"{file}: 文件不存在 (no such file)", file=sys.stderr)
-            status = 1
-            continue
-        actor = audit.cli_actor(args.user)
-        try:
-            result = ingest_file(
-                db,
-                path,
-                kind=args.kind,
-                mapping=args.mapping,
-                sheet=args.sheet,
-                loaded_by=actor,
-                progress=progress,
-                max_rows=args.max_rows,
-            )
-        except IngestRefused as exc:
-            print(f"{path.name}: 已拒绝 (refused): {exc}", file=sys.stderr)
-            status = 1
-            continue
-        if result.duplicate_of is None:
-            audit.record_now(db, actor, "upload", result.upload_id, _upload_details(result, "cli"))
-        _print_result(result)
-    db.close()
-    return status
+    with _database(args) as db:
+        status = 0
+        progress = _progress_bar() if sys.stderr.isatty() else None
+        for file in args.files:
+            path = Path(file)
+            if not path.is_file():
+                print(f"{file}: 文件不存在 (no such file)", file=sys.stderr)
+                status = 1
+                continue
+            actor = audit.cli_actor(args.user)
+            try:
+                result = ingest_file(
+                    db,
+                    path,
+                    kind=args.kind,
+                    mapping=args.mapping,
+                    sheet=args.sheet,
+                    loaded_by=actor,
+                    progress=progress,
+                    max_rows=args.max_rows,
+                )
+            except IngestRefused as exc:
+                print(f"{path.name}: 已拒绝 (refused): {exc}", file=sys.stderr)
+                status = 1
+                continue
+            if result.duplicate_of is None:
+                audit.record_now(db, actor, "upload", result.upload_id, _upload_details(result, "cli"))
+            _print_result(result)
+        return status
 
 
 def _upload_details(result: IngestResult, via: str) -> dict:
@@ -101,8 +113,7 @@ def _progress_bar():
 
 
 def cmd_uploads(args: argparse.Namespace) -> int:
-    db = _open(args)
-    try:
+    with _database(args) as db:
         if args.action == "remove":
             if args.upload_id is None:
                 print("用法: cli.py uploads remove ID (usage: uploads remove ID)", file=sys.stderr)
@@ -130,18 +141,12 @@ def cmd_uploads(args: argparse.Namespace) -> int:
                 f"sha256 {r['sha256'][:12]}{mark}"
             )
         return 0
-    except IngestRefused as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    finally:
-        db.close()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from ingest.demo_load import load_demo
 
-    db = _open(args)
-    try:
+    with _database(args) as db:
         if args.if_empty and db.cursor().execute("SELECT count(*) FROM uploads").fetchone()[0]:
             print(f"{db.path}: 已有数据，跳过演示数据 (database has data; demo skipped)")
             return 0
@@ -149,31 +154,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for result in results:
             _print_result(result)
         return 0
-    except IngestRefused as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    finally:
-        db.close()
 
 
 def cmd_calendar(args: argparse.Namespace) -> int:
     from store.calendar import coverage, load_schedule
 
-    db = _open(args)
-    try:
-        with db.write() as cur:
-            years = load_schedule(cur, Path(args.file))
+    with _database(args) as db:
+        try:
+            with db.write() as cur:
+                years = load_schedule(cur, Path(args.file))
+        except (ValueError, OSError) as exc:
+            print(f"已拒绝 (refused): {exc}", file=sys.stderr)
+            return 1
         lo, hi = coverage(db.cursor())
         print(
             f"已导入 {', '.join(map(str, years))} 年的节假日安排；日历覆盖 {lo}–{hi} 年 "
             f"(loaded the holiday schedule for {years}; calendar covers {lo}-{hi})"
         )
         return 0
-    except (ValueError, OSError) as exc:
-        print(f"已拒绝 (refused): {exc}", file=sys.stderr)
-        return 1
-    finally:
-        db.close()
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -192,9 +190,8 @@ def cmd_users(args: argparse.Namespace) -> int:
     """Manage users: add, remove, passwd, role, list. Each change is audited."""
     from store import users
 
-    db = _open(args)
     actor = audit.cli_actor(args.user)
-    try:
+    with _database(args) as db:
         if args.action == "list":
             rows = users.list_users(db.cursor())
             if not rows:
@@ -229,17 +226,11 @@ def cmd_users(args: argparse.Namespace) -> int:
             users.set_role(db, args.name, args.role, by=actor)
             print(f"{args.name} 的角色为 {args.role} (role set)")
         return 0
-    except UserError as exc:
-        print(f"已拒绝 (refused): {exc}", file=sys.stderr)
-        return 1
-    finally:
-        db.close()
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """Print the audit log, newest first."""
-    db = _open(args)
-    try:
+    with _database(args) as db:
         entries = audit.list_audit(db.cursor(), limit=args.limit, action=args.action)
         if args.format == "json":
             print(json.dumps(entries, ensure_ascii=False, default=str, indent=1))
@@ -251,8 +242,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
             when = f"{e['logged_at']:%Y-%m-%d %H:%M:%S}"
             print(f"{when}  {e['actor'] or '-':<16} {e['action']:<16} {e['target'] or '-':<12} {details}")
         return 0
-    finally:
-        db.close()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -319,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
+    except BilingualError as exc:  # a refusal (a file, a user change …): what and why, in one line
+        print(f"已拒绝 (refused): {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:  # the last line of defence: one line, no traceback
         if hasattr(exc, "message_zh"):  # our own errors (storage, busy database …) say what to do
             print(f"错误 (error): {exc.message_zh} ({exc.message_en})", file=sys.stderr)
