@@ -38,6 +38,7 @@ from ingest.mapping import (
     load_saved,
 )
 from ingest.readers import Source, SourceInfo, open_source
+from store import facets
 from store.db import Database
 
 Progress = Callable[[str, float], None]
@@ -422,6 +423,8 @@ def _load_staged(
     else:
         result.cases_loaded = _write_cases(cur, upload_id)
     report("finish", 0.9)
+    if kind != "catalog":
+        facets.refresh(cur)
     _write_rejects(cur, upload_id, info)
     cur.execute(
         """
@@ -1151,6 +1154,7 @@ def remove_upload(db: Database, upload_id: int, removed_by: str | None = None) -
         cur.execute("DELETE FROM case_spans WHERE upload_id = ?", [upload_id])
         refresh_current_events(cur)
         refresh_current_cases(cur)
+        facets.refresh(cur)
         cur.execute(
             "UPDATE uploads SET status = 'removed', removed_at = current_localtimestamp(), removed_by = ? "
             "WHERE upload_id = ?",

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import duckdb
 
+from store.facets import REFRESH_SQL as FACETS_SQL
+
 #: Each entry migrates the database from version ``i`` to ``i + 1``; never edit a released one.
 MIGRATIONS: list[str] = [
     # 0 -> 1: the canonical tables.
@@ -275,6 +277,18 @@ MIGRATIONS: list[str] = [
         FROM event_rows GROUP BY upload_id, case_key, case_id;
     DROP TABLE _keys;
     """,
+    # 4 -> 5: what the filters offer, kept at load time (store/facets.py).
+    """
+    CREATE TABLE case_facets (
+        month         VARCHAR,   -- YYYY-MM of submission
+        department    VARCHAR,
+        service_item  VARCHAR,
+        channel       VARCHAR,
+        cases         BIGINT NOT NULL
+    );
+    CREATE TABLE event_units (department VARCHAR NOT NULL);
+    """
+    + FACETS_SQL,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -39,41 +39,9 @@ def cached(fn_name: str, *args: object, **kwargs: object):
 
 
 def _filter_options(cur) -> dict:
-    months = [
-        r[0]
-        for r in cur.execute(
-            "SELECT DISTINCT strftime(submitted_at, '%Y-%m') AS m FROM cases WHERE submitted_at IS NOT NULL ORDER BY m DESC"
-        ).fetchall()
-    ]
-    pairs = cur.execute(
-        "SELECT DISTINCT department, service_item FROM cases WHERE department IS NOT NULL AND service_item IS NOT NULL"
-    ).fetchall()
-    by_dept: dict[str, list[str]] = {}
-    for dept, item in pairs:
-        by_dept.setdefault(dept, []).append(item)
-    channels = [
-        r[0]
-        for r in cur.execute(
-            "SELECT channel FROM cases WHERE channel IS NOT NULL GROUP BY channel ORDER BY count(*) DESC"
-        ).fetchall()
-    ]
-    all_units = sorted(
-        {
-            r[0]
-            for r in cur.execute(
-                "SELECT department FROM cases WHERE department IS NOT NULL UNION SELECT department FROM events "
-                "WHERE department IS NOT NULL"
-            ).fetchall()
-        }
-    )
-    return {
-        "months": months,
-        "departments": sorted(by_dept),
-        "items": sorted({i for items in by_dept.values() for i in items}),
-        "items_by_department": {d: sorted(v) for d, v in by_dept.items()},
-        "channels": channels,
-        "all_units": all_units,
-    }
+    from store.facets import filter_options
+
+    return filter_options(cur)
 
 
 def _targets(cur, department: str | None = None) -> dict:
