@@ -28,33 +28,32 @@ def refresh(cur: duckdb.DuckDBPyConnection) -> None:
 
 def filter_options(cur: duckdb.DuckDBPyConnection) -> dict:
     """Months (newest first), departments, items (also by department), channels (by volume), all units."""
-    months = [
-        r[0]
-        for r in cur.execute(
-            "SELECT DISTINCT month FROM case_facets WHERE month IS NOT NULL ORDER BY month DESC"
-        ).fetchall()
-    ]
+    months = cur.execute(
+        "SELECT DISTINCT month FROM case_facets WHERE month IS NOT NULL ORDER BY month DESC"
+    ).fetchall()
     pairs = cur.execute(
         "SELECT DISTINCT department, service_item FROM case_facets "
         "WHERE department IS NOT NULL AND service_item IS NOT NULL"
     ).fetchall()
-    by_dept: dict[str, list[str]] = {}
-    for dept, item in pairs:
-        by_dept.setdefault(dept, []).append(item)
-    channels = [
-        r[0]
-        for r in cur.execute(
-            "SELECT channel FROM case_facets WHERE channel IS NOT NULL GROUP BY channel ORDER BY sum(cases) DESC, channel"
-        ).fetchall()
-    ]
+    channels = cur.execute(
+        "SELECT channel FROM case_facets WHERE channel IS NOT NULL GROUP BY channel ORDER BY sum(cases) DESC, channel"
+    ).fetchall()
     units = cur.execute(
         "SELECT department FROM case_facets WHERE department IS NOT NULL UNION SELECT department FROM event_units"
     ).fetchall()
+    return options(months, pairs, channels, units)
+
+
+def options(months: list[tuple], pairs: list[tuple], channels: list[tuple], units: list[tuple]) -> dict:
+    """The sidebar's lists from query rows: (month,), (department, item), (channel,), (unit,)."""
+    by_dept: dict[str, list[str]] = {}
+    for dept, item in pairs:
+        by_dept.setdefault(dept, []).append(item)
     return {
-        "months": months,
+        "months": [r[0] for r in months],
         "departments": sorted(by_dept),
         "items": sorted({i for items in by_dept.values() for i in items}),
         "items_by_department": {d: sorted(v) for d, v in by_dept.items()},
-        "channels": channels,
+        "channels": [r[0] for r in channels],
         "all_units": sorted(r[0] for r in units),
     }

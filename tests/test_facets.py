@@ -7,44 +7,27 @@ from pathlib import Path
 
 from ingest.load import ingest_bytes, ingest_file, remove_upload
 from store.db import Database
-from store.facets import filter_options
+from store.facets import filter_options, options
 
 DATA = Path(__file__).parent / "data"
 
 
 def straightforward(cur) -> dict:
     """The options as the sidebar first computed them, from the full views."""
-    months = [
-        r[0]
-        for r in cur.execute(
-            "SELECT DISTINCT strftime(submitted_at, '%Y-%m') AS m FROM cases WHERE submitted_at IS NOT NULL "
-            "ORDER BY m DESC"
-        ).fetchall()
-    ]
+    months = cur.execute(
+        "SELECT DISTINCT strftime(submitted_at, '%Y-%m') AS m FROM cases WHERE submitted_at IS NOT NULL ORDER BY m DESC"
+    ).fetchall()
     pairs = cur.execute(
         "SELECT DISTINCT department, service_item FROM cases WHERE department IS NOT NULL AND service_item IS NOT NULL"
     ).fetchall()
-    channels = [
-        r[0]
-        for r in cur.execute(
-            "SELECT channel FROM cases WHERE channel IS NOT NULL GROUP BY channel ORDER BY count(*) DESC, channel"
-        ).fetchall()
-    ]
+    channels = cur.execute(
+        "SELECT channel FROM cases WHERE channel IS NOT NULL GROUP BY channel ORDER BY count(*) DESC, channel"
+    ).fetchall()
     units = cur.execute(
         "SELECT department FROM cases WHERE department IS NOT NULL UNION SELECT department FROM events "
         "WHERE department IS NOT NULL"
     ).fetchall()
-    by_dept: dict[str, list[str]] = {}
-    for dept, item in pairs:
-        by_dept.setdefault(dept, []).append(item)
-    return {
-        "months": months,
-        "departments": sorted(by_dept),
-        "items": sorted({i for v in by_dept.values() for i in v}),
-        "items_by_department": {d: sorted(v) for d, v in by_dept.items()},
-        "channels": channels,
-        "all_units": sorted(r[0] for r in units),
-    }
+    return options(months, pairs, channels, units)
 
 
 def test_facets_follow_loads_new_versions_and_removals(tmp_db):
