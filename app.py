@@ -11,10 +11,12 @@ import logging
 import time
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 import settings
 from store import logs
 from store.db import DatabaseBusy
+from store.users import User
 from ui import auth
 from ui import filters as ui_filters
 from ui.i18n import LANGS, lang, t
@@ -28,74 +30,103 @@ with st.sidebar:
 if st.query_params.get("lang", "zh") != st.session_state["lang"]:
     st.query_params["lang"] = st.session_state["lang"]  # keep the choice in a link one can send
 
-user = auth.current_user()  # re-checked on every run: expiry, removal, role changes
-role = user.role if user else None
+
+def _navigation(user: User | None) -> StreamlitPage:
+    """Every page for every role; pages a role may not use are hidden from its menu (they check it themselves)."""
+
+    def shown(min_role: str) -> str:
+        return "visible" if user is not None and auth.role_rank(user.role) >= auth.role_rank(min_role) else "hidden"
+
+    pages = {
+        t("nav_section_dashboard"): [
+            st.Page(
+                "views/overview.py",
+                title=t("nav_overview"),
+                icon=":material/dashboard:",
+                url_path="overview",
+                default=True,
+            ),
+            st.Page("views/adoption.py", title=t("nav_adoption"), icon=":material/devices:", url_path="adoption"),
+            st.Page("views/timeliness.py", title=t("nav_timeliness"), icon=":material/timer:", url_path="timeliness"),
+            st.Page(
+                "views/bottlenecks.py",
+                title=t("nav_bottlenecks"),
+                icon=":material/account_tree:",
+                url_path="bottlenecks",
+            ),
+            st.Page(
+                "views/snapshots.py", title=t("nav_snapshots"), icon=":material/inventory_2:", url_path="snapshots"
+            ),
+        ],
+        t("nav_section_data"): [
+            st.Page(
+                "views/upload.py",
+                title=t("nav_upload"),
+                icon=":material/upload_file:",
+                url_path="upload",
+                visibility=shown("analyst"),
+            ),
+            st.Page("views/uploads.py", title=t("nav_uploads"), icon=":material/history:", url_path="uploads"),
+            st.Page(
+                "views/data_quality.py", title=t("nav_data_quality"), icon=":material/fact_check:", url_path="quality"
+            ),
+            st.Page(
+                "views/settings.py",
+                title=t("nav_settings"),
+                icon=":material/flag:",
+                url_path="settings",
+                visibility=shown("analyst"),
+            ),
+            st.Page(
+                "views/users.py",
+                title=t("nav_users"),
+                icon=":material/manage_accounts:",
+                url_path="users",
+                visibility=shown("admin"),
+            ),
+        ],
+    }
+    return st.navigation(pages, position="sidebar" if user else "hidden")
 
 
-def _shown(min_role: str) -> str:
-    """Menu visibility of a page for the signed-in role; the page still checks the role itself."""
-    return "visible" if user is not None and auth.role_rank(role) >= auth.role_rank(min_role) else "hidden"
+#: The page of this run once navigation has chosen it (a busy database may stop the run before).
+_chosen: list[StreamlitPage] = []
 
 
-pages = {
-    t("nav_section_dashboard"): [
-        st.Page(
-            "views/overview.py", title=t("nav_overview"), icon=":material/dashboard:", url_path="overview", default=True
-        ),
-        st.Page("views/adoption.py", title=t("nav_adoption"), icon=":material/devices:", url_path="adoption"),
-        st.Page("views/timeliness.py", title=t("nav_timeliness"), icon=":material/timer:", url_path="timeliness"),
-        st.Page(
-            "views/bottlenecks.py", title=t("nav_bottlenecks"), icon=":material/account_tree:", url_path="bottlenecks"
-        ),
-        st.Page("views/snapshots.py", title=t("nav_snapshots"), icon=":material/inventory_2:", url_path="snapshots"),
-    ],
-    t("nav_section_data"): [
-        st.Page(
-            "views/upload.py",
-            title=t("nav_upload"),
-            icon=":material/upload_file:",
-            url_path="upload",
-            visibility=_shown("analyst"),
-        ),
-        st.Page("views/uploads.py", title=t("nav_uploads"), icon=":material/history:", url_path="uploads"),
-        st.Page("views/data_quality.py", title=t("nav_data_quality"), icon=":material/fact_check:", url_path="quality"),
-        st.Page(
-            "views/settings.py",
-            title=t("nav_settings"),
-            icon=":material/flag:",
-            url_path="settings",
-            visibility=_shown("analyst"),
-        ),
-        st.Page(
-            "views/users.py",
-            title=t("nav_users"),
-            icon=":material/manage_accounts:",
-            url_path="users",
-            visibility=_shown("admin"),
-        ),
-    ],
-}
-page = st.navigation(pages, position="sidebar" if user else "hidden")
-if user is None:
-    auth.login_screen()  # stops the run
-elif user is auth.LOCAL_USER:
-    auth.local_mode_guard()
-auth.sidebar_account(user)
-try:
+def main() -> None:
+    user = auth.current_user()  # re-checked on every run: expiry, removal, role changes
+    page = _navigation(user)
+    _chosen.append(page)
+    if user is None:
+        auth.login_screen()  # stops the run
+    elif user is auth.LOCAL_USER:
+        auth.local_mode_guard()
+    auth.sidebar_account(user)
     ui_filters.sidebar()
     page.run()
-except DatabaseBusy as busy:  # a command-line job holds the file for longer than we wait: try again by itself
+
+
+def _busy(busy: DatabaseBusy) -> None:
+    """A command-line job holds the file for longer than we wait: say so, and try again by itself."""
     tries = st.session_state.get("_busy_tries", 0) + 1
     st.session_state["_busy_tries"] = tries
     retrying = tries <= settings.BUSY_RETRIES
     message = busy.message_zh if lang() == "zh" else busy.message_en
     st.warning(f"{message}。{t('busy_retrying' if retrying else 'busy_gave_up')}", icon=":material/hourglass_top:")
     if retrying:
+        if not _chosen:  # stopped before navigation: register the pages, so the retry stays on the one asked for
+            _navigation(None)
         time.sleep(settings.BUSY_RETRY_SECONDS)
         st.rerun()
     st.session_state["_busy_tries"] = 0  # the next visit or click starts a new series of tries
+
+
+try:
+    main()
+except DatabaseBusy as busy:  # also when the app opens the database for the first time
+    _busy(busy)
 except Exception:  # never a traceback for the reader: the details go to the server log
-    logging.getLogger("egov").exception("page failed: %s", page.url_path)
+    logging.getLogger("egov").exception("page failed: %s", st.context.url)
     st.error(t("unexpected_error"), icon=":material/error:")
 else:
     st.session_state["_busy_tries"] = 0

@@ -127,14 +127,14 @@ def _streamlit_command() -> list[str]:
 class StreamlitServer:
     """``streamlit run app.py`` in its own process group, logging to files (a full pipe would block it)."""
 
-    def __init__(self, db_path: Path, log_dir: Path) -> None:
+    def __init__(self, db_path: Path, log_dir: Path, env: dict[str, str] | None = None) -> None:
         self.db_path = Path(db_path)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         log_dir.mkdir(parents=True, exist_ok=True)
         self.stdout_path = log_dir / f"streamlit-{self.port}.out"
         self.stderr_path = log_dir / f"streamlit-{self.port}.err"
-        env = dict(os.environ, EGOV_DB=str(self.db_path), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+        env = dict(os.environ, EGOV_DB=str(self.db_path), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", **(env or {}))
         command = _streamlit_command() + [
             "run",
             "app.py",
