@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the tests need (first time only), then lint and run the whole suite.
 # Arguments go to pytest, e.g.  bash scripts/test.sh -k ingest -x   or   bash scripts/test.sh -m "not browser"
+# The suite runs in EGOV_TEST_WORKERS processes (default 2, by test file; 1 runs it in this process alone).
 # Exit status: pytest's, except that "no tests collected" (pytest's 5) is a failure (1), and a lint
 # failure alone gives 1.
 
@@ -31,9 +32,13 @@ main() {
         echo "test.sh: ruff found problems (running the tests anyway)" >&2
     fi
 
-    echo "==> pytest $*"
+    local workers="${EGOV_TEST_WORKERS:-2}" parallel=()
+    if ((workers > 1)); then
+        parallel=(-n "$workers" --dist loadfile)  # a file's tests share one process (and its served app)
+    fi
+    echo "==> pytest ${parallel[*]} $*"
     local status=0
-    run_pytest "$@" || status=$?
+    run_pytest "${parallel[@]}" "$@" || status=$?
     if ((status == 0 && lint != 0)); then
         echo "test.sh: tests passed, but ruff check failed" >&2
         return 1
