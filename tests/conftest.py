@@ -49,6 +49,22 @@ def running_under_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
+LOAD_REPORT = ROOT / "test-artefacts" / "load-test.json"
+_STARTED = time.time()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """The load test's page times, in the run's own output (its workers' prints are not shown)."""
+    if not LOAD_REPORT.exists() or LOAD_REPORT.stat().st_mtime < _STARTED:
+        return
+    import json
+
+    from bench.load import report
+
+    terminalreporter.section("load test (tests/test_load.py): page times, not limited")
+    terminalreporter.write_line(report(json.loads(LOAD_REPORT.read_text(encoding="utf-8"))))
+
+
 # --- paths and databases ------------------------------------------------------------------------
 
 

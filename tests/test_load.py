@@ -3,7 +3,8 @@
 ``bench/load.py`` drives the sessions (async Playwright in a process of its own, beside the session's
 sync browser). The test asserts that no session met an error (traceback, error message, busy warning,
 timeout), that the upload loaded and that page loads overlapped it; the page times (median, p95,
-max) are printed and kept in test-artefacts/load-test.json, not asserted: the machines are shared.
+max) are printed at the end of the run (tests/conftest.py) and kept in test-artefacts/load-test.json,
+not asserted: the machines are shared.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHROMIUM
+from tests.conftest import CHROMIUM, LOAD_REPORT
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,12 +44,12 @@ def step_log(tmp_path_factory) -> tuple[Path, int]:
 
 
 def test_ten_sessions_browse_every_page_while_an_upload_loads(
-    streamlit_server, streamlit_db_path, step_log, artefacts_dir, tmp_path
+    streamlit_server, streamlit_db_path, step_log, artefacts_dir
 ):
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not found")
     file, events = step_log
-    out = artefacts_dir / "load-test.json"
+    out = LOAD_REPORT
     proc = subprocess.run(
         [sys.executable, "bench/load.py", "--url", streamlit_server, "--sessions", str(SESSIONS)]
         + ["--upload", str(file), "--json", str(out)],
