@@ -69,4 +69,4 @@ def test_ten_sessions_browse_every_page_while_an_upload_loads(
         assert {load["page"] for load in result["loads"] if load["session"] == session} == pages
     assert result["loads_during_ingest"] >= 1
     assert result["overall"]["p95"] is not None  # reported above and in the artefact, not limited
-    assert f"导入 {events} 行" in result["upload"]["message"], result["upload"]["message"]
+    assert f"导入 {events:,} 行" in result["upload"]["message"], result["upload"]["message"]

@@ -173,10 +173,11 @@ TEXT: dict[str, dict[str, str]] = {
     "up_stage_finish": {"zh": "正在保存拒收行与上传记录…", "en": "Saving rejected rows and the history…"},
     "up_stage_done": {"zh": "完成", "en": "Done"},
     "up_done": {
-        "zh": "已导入为上传 #{id}：导入 {loaded} 行，拒收 {rejected} 行，跳过 {skipped} 行；办件 {cases} 件，环节 {events} 条。"
+        "zh": "已导入为上传 #{id}：导入 {loaded:,} 行，拒收 {rejected:,} 行，跳过 {skipped:,} 行；办件 {cases:,} 件，"
+        "环节 {events:,} 条。"
         "看板已更新。",
-        "en": "Loaded as upload #{id}: {loaded} rows loaded, {rejected} rejected, {skipped} skipped; {cases} cases, "
-        "{events} events. The dashboard is up to date.",
+        "en": "Loaded as upload #{id}: {loaded:,} rows loaded, {rejected:,} rejected, {skipped:,} skipped; "
+        "{cases:,} cases, {events:,} events. The dashboard is up to date.",
     },
     "up_unexpected": {
         "zh": "操作未完成：发生了意外错误，数据库没有改变。请把文件和时间告诉管理员（详情已写入服务器日志）。",
