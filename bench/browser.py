@@ -18,13 +18,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from reports.pdf import CHROMIUM_HEADLESS_ARGS
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
-#: As tests/conftest.py starts it.
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+CHROMIUM_ARGS = list(CHROMIUM_HEADLESS_ARGS)
 FINISHED = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts.theme import ACCENT, base_layout, empty_figure
+from charts.theme import base_layout, empty_figure, target_line
 
 CHANNEL_COLORS = {
     "online": "#1f5fa8",
@@ -64,14 +64,7 @@ def online_rate_bars(
             cliponaxis=False,
         )
     )
-    if target is not None:
-        fig.add_vline(
-            x=target,
-            line_dash="dash",
-            line_color=ACCENT,
-            annotation_text=f"{text['target']} {target:.0%}",
-            annotation_position="top",
-        )
+    target_line(fig, target, text["target"])
     fig.update_xaxes(tickformat=".0%", range=[0, 1.12])
     fig.update_layout(showlegend=False)
     return base_layout(fig, title, height=max(320, 26 * len(data) + 100))

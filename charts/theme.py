@@ -63,6 +63,18 @@ def department_colors(all_units: list[str]) -> dict[str, str]:
     return {unit: PALETTE[i % len(PALETTE)] for i, unit in enumerate(sorted(set(all_units)))}
 
 
+def target_line(fig: go.Figure, target: float | None, label: str) -> None:
+    """A rate target as a dashed vertical line over horizontal bars, labelled "<label> 60%" on top."""
+    if target is not None:
+        fig.add_vline(
+            x=target,
+            line_dash="dash",
+            line_color=ACCENT,
+            annotation_text=f"{label} {target:.0%}",
+            annotation_position="top",
+        )
+
+
 def empty_figure(message: str, title: str | None = None, height: int = 300) -> go.Figure:
     """Never a blank chart: an empty figure says why it is empty."""
     fig = go.Figure()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts.theme import ACCENT, base_layout, empty_figure
+from charts.theme import ACCENT, base_layout, empty_figure, target_line
 
 TEXT = {
     "zh": {
@@ -94,14 +94,7 @@ def on_time_by_department(
             + " %{x:.1%}<br>%{customdata[1]} / %{customdata[0]}<extra></extra>",
         )
     )
-    if target is not None:
-        fig.add_vline(
-            x=target,
-            line_dash="dash",
-            line_color=ACCENT,
-            annotation_text=f"{text['target']} {target:.0%}",
-            annotation_position="top",
-        )
+    target_line(fig, target, text["target"])
     lo = max(0.0, float(data["on_time_rate"].min()) - 0.1)
     fig.update_xaxes(tickformat=".0%", range=[lo, 1.08])
     fig.update_layout(showlegend=False)

@@ -20,34 +20,34 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from errors import BilingualError
+
 #: Where Debian installs Chromium; ``$EGOV_CHROMIUM`` overrides.
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 TIMEOUT_SECONDS = 120
-PRINT_ARGS = (
+#: Headless Chromium as everything here starts it (the PDF printer, the browser tests, the benchmark):
+#: no sandbox (the service may run as root in a container; the pages are our own), and no background
+#: traffic, which a closed network refuses and which slows every start.
+CHROMIUM_HEADLESS_ARGS = (
     "--headless=new",
-    "--no-sandbox",  # the service may run as root in a container; the page is our own file
+    "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
     "--no-first-run",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+)
+PRINT_ARGS = (
+    *CHROMIUM_HEADLESS_ARGS,
     "--disable-extensions",
     "--no-pdf-header-footer",
     "--virtual-time-budget=15000",  # let plotly.js finish drawing before printing
 )
 
 
-class PdfUnavailable(RuntimeError):
+class PdfUnavailable(BilingualError, RuntimeError):
     """PDF printing is impossible here (no Chromium) or failed; carries a Chinese and an English message."""
-
-    def __init__(self, message_zh: str, message_en: str) -> None:
-        self.message_zh = message_zh
-        self.message_en = message_en
-        super().__init__(f"{message_zh} ({message_en})")
-
-    def message(self, lang: str = "zh") -> str:
-        return self.message_zh if lang == "zh" else self.message_en
 
 
 def chromium_path() -> str | None:

@@ -270,12 +270,17 @@ def _departments(book: _Book, content: dict) -> None:
     ws.insert_chart(end + 2, 8, days)
 
 
+#: The first columns of both item sheets (事项, 摆设事项): which item, and its volume by channel.
+_ITEM_COLUMNS = [
+    ("service_item", "事项", "text", 34), ("item_code", "事项编码", "text", 16), ("department", "部门", "text", 16),
+    ("cases", "办件量", "int", 9), ("channel_known", "渠道已知", "int", 9), ("online_cases", "网办件", "int", 9),
+]  # fmt: skip
+
+
 def _items(book: _Book, content: dict) -> None:
     ws = book.sheet("items")
     columns = [
-        ("service_item", "事项", "text", 34), ("item_code", "事项编码", "text", 16), ("department", "部门", "text", 16),
-        ("cases", "办件量", "int", 9), ("channel_known", "渠道已知", "int", 9), ("online_cases", "网办件", "int", 9),
-        ("online_share", "网办率", "pct", 9), ("fully_online_rate", "全程网办率", "pct", 11),
+        *_ITEM_COLUMNS, ("online_share", "网办率", "pct", 9), ("fully_online_rate", "全程网办率", "pct", 11),
         ("completed", "已办结", "int", 9), ("median_days", "中位时长（承诺时限单位）", "num", 14),
         ("promised_days", "承诺时限", "num", 10), ("promised_unit", "时限单位", "text", 9),
         ("on_time_rate", "按时办结率", "pct", 11), ("catalog_online_capable", "目录：网上可办", "text", 12),
@@ -324,11 +329,7 @@ def _bottlenecks(book: _Book, content: dict) -> None:
 
 def _name_only(book: _Book, content: dict) -> None:
     ws = book.sheet("name_only")
-    columns = [
-        ("service_item", "事项", "text", 34), ("item_code", "事项编码", "text", 16), ("department", "部门", "text", 16),
-        ("cases", "办件量", "int", 9), ("channel_known", "渠道已知", "int", 9), ("online_cases", "网办件", "int", 9),
-        ("online_share", "网办占比", "pct", 10),
-    ]  # fmt: skip
+    columns = [*_ITEM_COLUMNS, ("online_share", "网办占比", "pct", 10)]
     rows = content.get("name_only_items") or []
     end = book.table(ws, 0, columns, rows)
     rules = content["rules"]

@@ -26,22 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from reports.pdf import CHROMIUM_HEADLESS_ARGS  # noqa: E402  (the repository is on sys.path from here)
+
 # Logs of the programs under test go to a folder of the test run, not to the repository's data/logs.
 os.environ.setdefault("EGOV_LOG_DIR", tempfile.mkdtemp(prefix="egov-test-logs-"))
 
 CHROMIUM = Path("/usr/bin/chromium")
-#: As the machine's own probe starts it: no sandbox as root, and no background traffic, which the
-#: closed network of the CI machine refuses (and which would slow every start).
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM_ARGS = list(CHROMIUM_HEADLESS_ARGS)
 SERVER_START_TIMEOUT = 60.0
 
 

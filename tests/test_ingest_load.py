@@ -11,6 +11,7 @@ import pytest
 from ingest import load as load_module
 from ingest.errors import IngestRefused
 from ingest.load import REASONS, ingest_bytes, ingest_file, list_uploads, remove_upload
+from tests.pii_values import ID_NUMBERS, NAMES, PHONES
 
 DATA = Path(__file__).parent / "data"
 HEADER = "办件编号,事项名称,实施部门,申请渠道,申请时间,受理时间,办结时间,承诺时限"
@@ -235,16 +236,6 @@ def test_catalog_upload_replaces_the_catalogue(tmp_path, tmp_db):
 
 
 # --- personal data -----------------------------------------------------------------------------
-
-ID_NUMBERS = [
-    "411323199001011234",
-    "41132319850202123X",
-    "411323197703031256",
-    "411323196004041278",
-    "411323199505051290",
-]
-PHONES = ["13812345678", "13912345678", "13712345678", "13612345678", "13512345678"]
-NAMES = ["张三", "李四", "王五", "赵六", "钱七"]
 
 
 def all_text_in_database(db) -> str:

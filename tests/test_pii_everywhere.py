@@ -8,17 +8,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+from tests.pii_values import ID_NUMBERS, NAMES, PHONES
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
-ID_NUMBERS = [
-    "411323199001011234",
-    "41132319850202123X",
-    "411323197703031256",
-    "411323196004041278",
-    "411323199505051290",
-]
-PHONES = ["13812345678", "13912345678", "13712345678", "13612345678", "13512345678"]
-NAMES = ["张三", "李四", "王五", "赵六", "钱七"]
 
 
 def text_of(path: Path) -> str:
