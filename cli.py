@@ -61,7 +61,7 @@ def _print_result(result: IngestResult, lang: str = "zh") -> None:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     with _database(args) as db:
-        status = 0
+        status, changed = 0, False
         progress = _progress_bar() if sys.stderr.isatty() else None
         for file in args.files:
             path = Path(file)
@@ -87,8 +87,29 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 continue
             if result.duplicate_of is None:
                 audit.record_now(db, actor, "upload", result.upload_id, _upload_details(result, "cli"))
+                changed = True
             _print_result(result)
+        if changed and not args.no_refresh:
+            _refresh_kept(db)
         return status
+
+
+def _refresh_kept(db) -> None:
+    """After a change of the data: the pages' figures for the latest months, computed and kept (metrics.kept)."""
+    from metrics import kept
+
+    done = kept.refresh(db)
+    months = ", ".join(done["months"]) or "—"
+    print(
+        f"看板数字已更新：{months}，{done['kept']} 项，用时 {done['seconds']:.1f} 秒 "
+        f"(page figures kept for {months}: {done['kept']} calls, {done['seconds']:.1f} s)"
+    )
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    with _database(args) as db:
+        _refresh_kept(db)
+        return 0
 
 
 def _upload_details(result: IngestResult, via: str) -> dict:
@@ -126,6 +147,7 @@ def cmd_uploads(args: argparse.Namespace) -> int:
                 f"事项 {removed['service_item_rows']}，拒绝行 {removed['rejected_rows']} "
                 f"(removed upload #{args.upload_id})"
             )
+            _refresh_kept(db)
             return 0
         rows = list_uploads(db.cursor())
         if args.format == "json":
@@ -153,6 +175,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         results = load_demo(db, small=args.small, seed=args.seed, end_month=args.end_month)
         for result in results:
             _print_result(result)
+        _refresh_kept(db)
         return 0
 
 
@@ -171,6 +194,7 @@ def cmd_calendar(args: argparse.Namespace) -> int:
             f"已导入 {', '.join(map(str, years))} 年的节假日安排；日历覆盖 {lo}–{hi} 年 "
             f"(loaded the holiday schedule for {years}; calendar covers {lo}-{hi})"
         )
+        _refresh_kept(db)
         return 0
 
 
@@ -257,7 +281,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", choices=["auto", "cases", "events", "catalog"], default="auto")
     p.add_argument("--sheet", help="Excel sheet name (default: the first)")
     p.add_argument("--max-rows", type=int, default=None, help="refuse a file with more data rows (default: no limit)")
+    p.add_argument(
+        "--no-refresh", action="store_true", help="do not recompute the kept page figures afterwards (cli.py refresh)"
+    )
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser(
+        "refresh", parents=[common], help="recompute the pages' figures kept for the latest months (nightly cron)"
+    )
+    p.set_defaults(func=cmd_refresh)
 
     p = sub.add_parser("uploads", parents=[common], help="list uploads, or remove one: uploads remove ID")
     p.add_argument("action", nargs="?", choices=["list", "remove"], default="list")

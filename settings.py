@@ -32,6 +32,8 @@ MAX_UPLOAD_MB = 200
 #: Most data rows one file may bring through the upload page (the CLI takes larger files for county-scale
 #: loads unless given --max-rows). A file over it is refused whole, before anything is written.
 MAX_UPLOAD_ROWS = int(os.environ.get("EGOV_MAX_UPLOAD_ROWS", 2_000_000))
+#: How many of the latest months have their pages' figures computed after each load (metrics/kept.py).
+KEPT_MONTHS = int(os.environ.get("EGOV_KEPT_MONTHS", 3))
 
 #: A signed-in session ends after this long without any interaction, and in any case after SESSION_MAX_HOURS.
 SESSION_IDLE_MINUTES = int(os.environ.get("EGOV_SESSION_IDLE_MINUTES", 8 * 60))

@@ -109,14 +109,19 @@ def catalog(db: str, path: str) -> dict:
 
 
 @step
-def pages(db: str, repeat: int = 5, fast: bool = True) -> dict:
-    """Every page's queries for the default view, uncached: per page, the first run and the median of the rest."""
-    from bench.pages import PAGES, default_context, functions
+def pages(db: str, repeat: int = 5, fast: bool = True, kept: bool = True) -> dict:
+    """Every page's queries for the default view, uncached: per page, the first run and the median of the rest.
+
+    ``kept=True`` calls them as the pages do (``metrics.kept.call``: the figures kept after the load
+    where there are some); ``kept=False`` computes every call, as for any other filter.
+    """
     from metrics import fast as fast_paths
+    from metrics import kept as kept_figures
+    from metrics.page_queries import FUNCTIONS, PAGES, default_context
     from store.db import Database
 
     database = Database(db, read_only=True)
-    table = functions()
+
     cur = database.cursor()
     context = default_context(cur)
     out: dict[str, dict] = {}
@@ -126,11 +131,16 @@ def pages(db: str, repeat: int = 5, fast: bool = True) -> dict:
             runs: list[float] = []
             per_query: dict[str, list[float]] = {}
             for _ in range(max(repeat, 1) + 1):
-                total = 0.0
+                started = time.perf_counter()  # the pages read the data's fingerprint once per data version
+                seen = kept_figures.fingerprint(database.cursor()) if kept else None
+                total = time.perf_counter() - started
                 for i, query in enumerate(queries):
                     cur = database.cursor()
                     started = time.perf_counter()
-                    table[query.name](cur, *query.args(context))
+                    if kept:
+                        kept_figures.call(cur, query.name, query.args(context), seen=seen)
+                    else:
+                        FUNCTIONS[query.name](cur, *query.args(context))
                     took = time.perf_counter() - started
                     cur.close()
                     total += took
@@ -152,6 +162,18 @@ class _null:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+@step
+def refresh(db: str) -> dict:
+    """The pages' figures for the latest months computed and kept, as after every load (metrics.kept)."""
+    from metrics import kept
+    from store.db import Database
+
+    database = Database(db)
+    done = kept.refresh(database)
+    database.close()
+    return {"seconds": done["seconds"], "months": done["months"], "kept": done["kept"]}
 
 
 @step

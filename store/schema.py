@@ -289,6 +289,18 @@ MIGRATIONS: list[str] = [
     CREATE TABLE event_units (department VARCHAR NOT NULL);
     """
     + FACETS_SQL,
+    # 5 -> 6: the pages' figures for the latest months, computed after each change of the data (metrics/kept.py).
+    """
+    CREATE TABLE kept_figures (
+        code         VARCHAR NOT NULL,   -- digest of the metrics code and DuckDB version that computed it
+        fingerprint  VARCHAR NOT NULL,   -- the data it was computed from (uploads, removals, calendar)
+        name         VARCHAR NOT NULL,   -- metrics.page_queries.FUNCTIONS name
+        call         VARCHAR NOT NULL,   -- the call's arguments, and the day when it counts as of today
+        kind         VARCHAR NOT NULL,   -- 'frame' (Arrow IPC) or 'json' (tagged JSON)
+        payload      BLOB NOT NULL,
+        computed_at  TIMESTAMP NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

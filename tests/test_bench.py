@@ -14,9 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench import generate, pages, peers
+from bench import generate, peers
 from bench import run as bench_run
 from ingest import demo
+from metrics import page_queries as pages
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,7 +41,7 @@ def test_page_queries_cover_every_cached_call() -> None:
         called = set(re.findall(r'cached\(\s*"(\w+)"', source))
         listed = {q.name for q in queries} | pages.NOT_IN_DEFAULT_VIEW.get(page, set())
         assert called <= listed, f"{page}: not benchmarked: {called - listed}"
-    functions = pages.functions()
+    functions = pages.FUNCTIONS
     for queries in pages.PAGES.values():
         for q in queries:
             assert q.name in functions, q.name
@@ -73,12 +74,14 @@ def test_the_harness_runs_at_a_tiny_size(tmp_path) -> None:
     out = tmp_path / "out"
     results = bench_run.main(["--events", "2000", "--repeat", "1", "--out", str(out), "--skip-browser"])
     steps = results["steps"]
-    for name in ("floor", "ctas", "ingest_utf8", "ingest_gbk", "ingest_cases", "pages", "month_alone",
-                 "month_append", "csv_ours", "loaded_ours", "loaded_pandas", "csv_pandas"):  # fmt: skip
+    for name in ("floor", "ctas", "ingest_utf8", "ingest_gbk", "ingest_cases", "refresh", "pages", "pages_live",
+                 "month_alone", "month_append", "month_refresh", "csv_ours", "loaded_ours", "loaded_pandas",
+                 "csv_pandas"):  # fmt: skip
         assert steps[name]["peak_rss_bytes"] > 0, name
     assert steps["ingest_utf8"]["rows"] == steps["ingest_gbk"]["rows"] == results["log"]["events"]
     assert steps["floor"]["rows"] == steps["ctas"]["rows"] == results["log"]["events"]
-    assert set(steps["pages"]["pages"]) == set(pages.PAGES)
+    assert set(steps["pages"]["pages"]) == set(steps["pages_live"]["pages"]) == set(pages.PAGES)
+    assert steps["refresh"]["kept"] > 0 and len(steps["refresh"]["months"]) >= 1
     assert steps["loaded_ours"]["counts"] == steps["loaded_pandas"]["counts"]
     saved = json.loads((out / "results-2000.json").read_text())
     assert saved["summary"] and (out / "results-2000.md").read_text().startswith("| measurement")

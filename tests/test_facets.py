@@ -70,7 +70,10 @@ def test_migration_fills_the_facets_of_an_existing_database(small_demo_db, tmp_p
     shutil.copy(small_demo_db, path)
     shutil.copy(small_demo_db.parent / "secret.key", tmp_path / "secret.key")
     con = duckdb.connect(str(path))
-    con.execute("DROP TABLE case_facets; DROP TABLE event_units; DELETE FROM schema_version WHERE version = 5")
+    con.execute(
+        "DROP TABLE case_facets; DROP TABLE event_units; DROP TABLE kept_figures; "
+        "DELETE FROM schema_version WHERE version >= 5"
+    )
     con.close()
     db = Database(path)
     try:

@@ -1,19 +1,19 @@
 """Cached reads for the pages: every call is keyed by the database file and its data version.
 
 Every committed write bumps the data version, so a new upload shows on the next page run without a
-restart, while repeated views of the same filters cost nothing.
+restart, while repeated views of the same filters cost nothing. A call the database keeps figures
+for (``metrics.kept``: recent months' default views) is read from there instead of computed.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
+import logging
 
-import pandas as pd
 import streamlit as st
 
-from metrics import adoption, bottlenecks, kpis, timeliness
-from metrics.filters import Filters
+from metrics import kept
+from store.db import Database
+from ui.i18n import t
 from ui.state import get_db
 
 
@@ -22,12 +22,22 @@ def _key() -> tuple[str, int]:
     return str(db.path), db.data_version()
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
-def _call(db_path: str, version: int, fn_name: str, args: tuple, kwargs: tuple) -> object:
-    fn = _FUNCTIONS[fn_name]
+@st.cache_data(show_spinner=False, max_entries=16)
+def _fingerprint(db_path: str, version: int) -> str:
+    """What the data is, for the kept figures: read once per data version."""
     cur = get_db().cursor()
     try:
-        return fn(cur, *args, **dict(kwargs))
+        return kept.fingerprint(cur)
+    finally:
+        cur.close()
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _call(db_path: str, version: int, fn_name: str, args: tuple, kwargs: tuple) -> object:
+    seen = _fingerprint(db_path, version)
+    cur = get_db().cursor()
+    try:
+        return kept.call(cur, fn_name, args, dict(kwargs), seen=seen)
     finally:
         cur.close()
 
@@ -38,80 +48,17 @@ def cached(fn_name: str, *args: object, **kwargs: object):
     return _call(path, version, fn_name, args, tuple(sorted(kwargs.items())))
 
 
-def _filter_options(cur) -> dict:
-    from store.facets import filter_options
-
-    return filter_options(cur)
-
-
-def _targets(cur, department: str | None = None) -> dict:
-    from store.targets import get_targets
-
-    return get_targets(cur, department)
-
-
-def _previous(cur, filters: Filters, ids: tuple[str, ...]) -> dict:
-    return kpis.compute_kpis(cur, filters.previous_period(), list(ids))
-
-
-def _cases_of(cur, filters: Filters, department: str | None, item: str | None, limit: int = 5000) -> pd.DataFrame:
-    """The PII-free case list behind a drill-down (department → item → cases)."""
-    from metrics.filters import where_clause
-
-    narrowed = Filters(
-        filters.start,
-        filters.end,
-        (department,) if department else filters.departments,
-        (item,) if item else filters.items,
-        filters.channels,
-    )
-    where, params = where_clause(narrowed, alias="c")
-    return cur.execute(
-        f"""SELECT c.case_id, c.service_item, c.department, c.channel, c.submitted_at, c.completed_at, c.status,
-                   c.due_at, round(c.processing_days_working, 2) AS processing_days_working, c.visits,
-                   c.resubmissions, c.satisfaction
-            FROM cases c WHERE {where} ORDER BY c.submitted_at DESC LIMIT {int(limit)}""",
-        params,
-    ).df()
-
-
-_FUNCTIONS: dict[str, Callable] = {
-    "compute_kpis": kpis.compute_kpis,
-    "previous_kpis": _previous,
-    "kpi_series": kpis.kpi_series,
-    "kpis_by": kpis.kpis_by,
-    "online_rate_by": adoption.online_rate_by,
-    "channel_mix": adoption.channel_mix,
-    "name_only_items": adoption.name_only_items,
-    "processing_time_by_item": timeliness.processing_time_by_item,
-    "processing_time_histogram": timeliness.processing_time_histogram,
-    "department_processing": timeliness.department_processing,
-    "open_overdue_cases": timeliness.open_overdue_cases,
-    "at_risk_cases": timeliness.at_risk_cases,
-    "calendar_warning": timeliness.calendar_warning,
-    "has_events": bottlenecks.has_events,
-    "waiting_time": bottlenecks.waiting_time,
-    "bottleneck_table": bottlenecks.bottleneck_table,
-    "handover_matrix": bottlenecks.handover_matrix,
-    "handovers": bottlenecks.handovers,
-    "directly_follows": bottlenecks.directly_follows,
-    "process_nodes": bottlenecks.process_nodes,
-    "work_in_progress": bottlenecks.work_in_progress,
-    "rework_by_step": bottlenecks.rework_by_step,
-    "rework_summary": bottlenecks.rework_summary,
-    "rank_bottlenecks": bottlenecks.rank_bottlenecks,
-    "filter_options": _filter_options,
-    "targets": _targets,
-    "cases_of": _cases_of,
-}
-
-
 def filter_options() -> dict:
     return cached("filter_options")
 
 
-def twelve_months(filters: Filters) -> Filters:
-    """The 12 months ending with the filtered month, same dimensions: the trend's window."""
-    end = filters.end
-    start = (pd.Timestamp(dt.date(end.year, end.month, 1)) - pd.DateOffset(months=11)).date()
-    return Filters(start, end, filters.departments, filters.items, filters.channels)
+def refresh_kept(db: Database) -> None:
+    """After the app changed the data: the latest months' page figures, computed and kept (metrics.kept).
+
+    A failure here loses nothing (the pages then compute their figures as they are viewed).
+    """
+    try:
+        with st.spinner(t("kept_refreshing")):
+            kept.refresh(db)
+    except Exception:
+        logging.getLogger("egov").exception("keeping the page figures failed")

@@ -24,8 +24,10 @@ def _demo_filled(path: str) -> bool:
     db = database(path)
     if path == str(settings.DEFAULT_DB) and db.cursor().execute("SELECT count(*) FROM uploads").fetchone()[0] == 0:
         from ingest.demo_load import load_demo
+        from metrics import kept
 
         load_demo(db)
+        kept.refresh(db)
     return True
 
 

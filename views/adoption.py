@@ -6,8 +6,9 @@ import streamlit as st
 
 from charts.adoption import channel_mix_area, online_rate_bars
 from charts.theme import department_colors
+from metrics.page_queries import twelve_months
 from ui import filters as ui_filters
-from ui.data import cached, filter_options, twelve_months
+from ui.data import cached, filter_options
 from ui.i18n import lang, t
 from ui.widgets import column_label, download_excel, labelled, page_header
 

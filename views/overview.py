@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from charts.trend import cases_and_online_rate
-from ui.data import cached, twelve_months
+from metrics.page_queries import twelve_months
+from ui.data import cached
 from ui.i18n import lang, t
 from ui.widgets import column_label, kpi_tile, labelled, page_header
 
