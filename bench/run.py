@@ -151,7 +151,7 @@ def benchmark(args: argparse.Namespace, log=print) -> dict:
     steps["pages"] = run_step("pages", log, db=main_db, repeat=args.repeat)
     steps["pages_live"] = run_step("pages", log, db=main_db, repeat=args.repeat, kept=False)
     if args.straightforward:
-        steps["pages_straightforward"] = run_step("pages", log, db=main_db, repeat=1, fast=False)
+        steps["pages_straightforward"] = run_step("pages", log, db=main_db, repeat=1, fast=False, kept=False)
 
     if not args.skip_browser:
         log("the overview page in Chromium …")
