@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -271,3 +272,39 @@ def refresh(db: Database, months: int | None = None, report: Callable[[float], N
     seconds = time.perf_counter() - started
     log.info("kept %d page figures of %s in %.1f s", len(rows), ", ".join(chosen) or "no month", seconds)
     return {"months": chosen, "kept": len(rows), "stale": False, "seconds": seconds}
+
+
+_background = threading.Lock()
+#: Databases (by path) with a refresh running in the background: True when another was asked meanwhile.
+_asked_again: dict[str, bool] = {}
+
+
+def refresh_soon(db: Database) -> threading.Thread | None:
+    """:func:`refresh` in a background thread, so whoever changed the data does not wait for it.
+
+    One runs at a time per database; asked again while it runs, it runs once more after. Until it
+    has written, the pages compute their figures live (the kept rows no longer match the data).
+    Returns the thread it started, or None when one already runs.
+    """
+    key = str(db.path)
+    with _background:
+        if key in _asked_again:
+            _asked_again[key] = True
+            return None
+        _asked_again[key] = False
+
+    def work() -> None:
+        while True:
+            try:
+                refresh(db)
+            except Exception:  # the pages go on computing live; the next change tries again
+                log.exception("keeping the page figures failed")
+            with _background:
+                if not _asked_again[key]:
+                    del _asked_again[key]
+                    return
+                _asked_again[key] = False
+
+    thread = threading.Thread(target=work, name="egov-kept-refresh", daemon=True)
+    thread.start()
+    return thread

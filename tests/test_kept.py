@@ -197,3 +197,14 @@ def test_the_command_line_keeps_the_figures_after_a_load(tmp_path: Path) -> None
         assert found["cases"]["value"] == 4
     finally:
         db.close()
+
+
+def test_the_app_refreshes_in_the_background_once_at_a_time(tmp_path: Path, tmp_db: Database) -> None:
+    _load(tmp_db, tmp_path, "a.csv", "A", 5)
+    first = kept.refresh_soon(tmp_db)
+    _load(tmp_db, tmp_path, "b.csv", "B", 2)  # changed while the first refresh may still run
+    second = kept.refresh_soon(tmp_db)
+    first.join(timeout=120)
+    if second is not None:  # the first had already finished
+        second.join(timeout=120)
+    assert kept.lookup(tmp_db.cursor(), "compute_kpis", (Filters.month("2026-10"), ["cases"]))["cases"]["value"] == 7

@@ -7,13 +7,9 @@ for (``metrics.kept``: recent months' default views) is read from there instead 
 
 from __future__ import annotations
 
-import logging
-
 import streamlit as st
 
 from metrics import kept
-from store.db import Database
-from ui.i18n import t
 from ui.state import get_db
 
 
@@ -50,15 +46,3 @@ def cached(fn_name: str, *args: object, **kwargs: object):
 
 def filter_options() -> dict:
     return cached("filter_options")
-
-
-def refresh_kept(db: Database) -> None:
-    """After the app changed the data: the latest months' page figures, computed and kept (metrics.kept).
-
-    A failure here loses nothing (the pages then compute their figures as they are viewed).
-    """
-    try:
-        with st.spinner(t("kept_refreshing")):
-            kept.refresh(db)
-    except Exception:
-        logging.getLogger("egov").exception("keeping the page figures failed")

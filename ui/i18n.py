@@ -172,10 +172,6 @@ TEXT: dict[str, dict[str, str]] = {
     "up_stage_write": {"zh": "正在写入数据库…", "en": "Writing to the database…"},
     "up_stage_finish": {"zh": "正在保存拒收行与上传记录…", "en": "Saving rejected rows and the history…"},
     "up_stage_done": {"zh": "完成", "en": "Done"},
-    "kept_refreshing": {
-        "zh": "正在更新近几个月的看板数字…",
-        "en": "Updating the dashboard figures of the latest months…",
-    },
     "up_done": {
         "zh": "已导入为上传 #{id}：导入 {loaded:,} 行，拒收 {rejected:,} 行，跳过 {skipped:,} 行；办件 {cases:,} 件，"
         "环节 {events:,} 条。"

@@ -41,9 +41,9 @@ from ingest.upload_support import (
     rejects_xlsx,
     sheet_names,
 )
+from metrics import kept
 from store import audit
 from ui.auth import require_role
-from ui.data import refresh_kept
 from ui.history import KIND_LABELS, uploads_frame
 from ui.i18n import lang, t
 from ui.messages import failure
@@ -268,7 +268,7 @@ def import_file(fid: str, data: bytes, name: str, sheet: str | None, preview: Pr
             )
         except Exception:  # the upload stands (its history row names who and when); say the log failed
             log.exception("audit of upload %s failed", result.upload_id)
-        refresh_kept(db)
+        kept.refresh_soon(db)  # the pages compute live until it is done
     done[fid] = result.as_dict()
     previews.pop(fid, None)
     st.rerun()

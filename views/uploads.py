@@ -12,9 +12,9 @@ import streamlit as st
 from ingest.errors import IngestRefused
 from ingest.load import list_uploads, remove_upload
 from ingest.upload_support import refusal_message, rejects_xlsx, stored_rejects
+from metrics import kept
 from store import audit
 from ui.auth import has_role, require_role
-from ui.data import refresh_kept
 from ui.history import KIND_LABELS, uploads_frame
 from ui.i18n import lang, t
 from ui.messages import failure
@@ -100,7 +100,7 @@ with right, st.container(border=True):
             except Exception as exc:
                 st.error(failure(exc, f"removal of upload {target}"))
             else:
-                refresh_kept(db)
+                kept.refresh_soon(db)  # the pages compute live until it is done
                 st.session_state["uploads_flash"] = t("uploads_removed").format(id=target, file=r["file_name"])
                 st.rerun()
         if no.button(t("uploads_remove_no"), key="uploads_remove_no"):
