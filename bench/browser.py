@@ -1,7 +1,8 @@
 """The overview page timed in a real browser: ``streamlit run app.py`` on the bench database, Debian's Chromium.
 
 "Drawn" means: the title, the KPI tiles and the trend chart's SVG are on the page and the app has
-finished its run (Streamlit's running indicator is gone). The first visit after the server starts
+finished its run (Streamlit's running indicator is gone). The floor is timed the same way: a page of
+one tile and one small Plotly chart, served by the same Streamlit, in the same browser. The first visit after the server starts
 is cold (nothing cached); later visits, each in a new browser context, may use the app's cache.
 The bench database has no users, so the app runs in local mode (no login) on 127.0.0.1.
 """
@@ -32,12 +33,26 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _start(db: Path, log_dir: Path) -> tuple[subprocess.Popen, str]:
+#: The floor: the least a Streamlit page with one tile and one Plotly chart costs on this machine.
+FLOOR_APP = """
+import plotly.graph_objects as go
+import streamlit as st
+
+st.set_page_config(page_title="floor", layout="wide")
+st.title("基准页 floor")
+st.metric("办件量", "2,786")
+st.plotly_chart(go.Figure(go.Bar(x=[f"2026-{m:02d}" for m in range(1, 13)], y=list(range(12)))))
+"""
+
+
+def _start(db: Path, log_dir: Path, script: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """``streamlit run`` of the app on ``db`` (or of another script, run beside it) on a free port."""
     port = _free_port()
     env = dict(os.environ, EGOV_DB=str(db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     exe = Path(sys.executable).parent / "streamlit"
     command = ([str(exe)] if exe.exists() else [sys.executable, "-m", "streamlit"]) + [
-        "run", "app.py", "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+        "run", str(script or "app.py"), "--server.headless", "true", "--server.port", str(port),
+        "--server.address", "127.0.0.1",
     ]  # fmt: skip
     log_dir.mkdir(parents=True, exist_ok=True)
     with open(log_dir / "streamlit.out", "wb") as out, open(log_dir / "streamlit.err", "wb") as err:
@@ -89,19 +104,26 @@ def _visit(browser, url: str, timeout_ms: int) -> float:
 
 
 def time_overview(db: Path, runs: int = 3, timeout_s: float = 300) -> dict:
+    """The overview on the bench database, and the floor page beside it, in the same browser."""
     if not CHROMIUM.exists():
         return {"skipped": f"{CHROMIUM} not found"}
     from playwright.sync_api import sync_playwright
 
-    proc, url = _start(db, db.parent / "streamlit-logs")
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-            try:
-                first = _visit(browser, url, int(timeout_s * 1000))
-                later = [_visit(browser, url, int(timeout_s * 1000)) for _ in range(max(runs - 1, 0))]
-            finally:
-                browser.close()
-    finally:
-        _stop(proc)
-    return {"first_seconds": first, "later_seconds": statistics.median(later) if later else None, "later": later}
+    floor_script = db.parent / "floor_app.py"
+    floor_script.write_text(FLOOR_APP, encoding="utf-8")
+    out = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            for name, script in (("overview", None), ("floor", floor_script)):
+                proc, url = _start(db, db.parent / f"streamlit-logs-{name}", script)
+                try:
+                    first = _visit(browser, url, int(timeout_s * 1000))
+                    later = [_visit(browser, url, int(timeout_s * 1000)) for _ in range(max(runs - 1, 0))]
+                finally:
+                    _stop(proc)
+                out[name] = {"first_seconds": first, "later_seconds": statistics.median(later) if later else None,
+                             "later": later}  # fmt: skip
+        finally:
+            browser.close()
+    return {**out["overview"], "floor": out["floor"]}
