@@ -20,6 +20,7 @@ from store.users import User
 from ui import auth
 from ui import filters as ui_filters
 from ui.i18n import LANGS, lang, t
+from ui.state import get_db
 
 logs.configure()
 st.set_page_config(page_title="一网通办效能监测看板", page_icon=":material/monitoring:", layout="wide")
@@ -122,7 +123,8 @@ def _busy(busy: DatabaseBusy) -> None:
 
 
 try:
-    main()
+    with get_db().hold():  # one open file for the whole run: its many cursors are cheap
+        main()
 except DatabaseBusy as busy:  # also when the app opens the database for the first time
     _busy(busy)
 except Exception:  # never a traceback for the reader: the details go to the server log

@@ -174,6 +174,23 @@ class Database:
         return self._con.cursor()
 
     @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Keep the file open for the block (one page run), so that its cursors are cheap.
+
+        A shared database opens a connection per cursor; when none is open, DuckDB opens the file
+        again (50 ms at ten million events), while beside an open one a cursor costs about 1 ms.
+        The file is still released between page runs, for the command-line jobs.
+        """
+        if not self.shared:
+            yield
+            return
+        held = self._connect()
+        try:
+            yield
+        finally:
+            held.close()
+
+    @contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The single writer: one lock, one transaction, the data version bumped on commit."""
         if self.read_only:
