@@ -180,12 +180,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_calendar(args: argparse.Namespace) -> int:
+    from ingest.derive import fill_derived
     from store.calendar import coverage, load_schedule
 
     with _database(args) as db:
         try:
             with db.write() as cur:
                 years = load_schedule(cur, Path(args.file))
+                fill_derived(cur, calendar_changed=True)  # loaded cases' due dates and working days follow it
         except (ValueError, OSError) as exc:
             print(f"已拒绝 (refused): {exc}", file=sys.stderr)
             return 1

@@ -55,12 +55,17 @@ def with_derived(select_sql: str) -> str:
     """
 
 
-def fill_derived(cur: duckdb.DuckDBPyConnection, upload_id: int | None = None) -> None:
+def fill_derived(
+    cur: duckdb.DuckDBPyConnection, upload_id: int | None = None, *, calendar_changed: bool = False
+) -> None:
     """Compute due dates and processing times on ``case_rows`` (of one upload, or all rows).
 
-    Only rows whose figures change are written (an UPDATE is the costly part at scale).
+    ``calendar_changed``: the working-day calendar was changed (a holiday schedule imported), so due
+    dates computed earlier are computed again too; working-day times always are. Only rows whose
+    figures change are written (an UPDATE is the costly part at scale).
     """
     scope = "AND r.upload_id = ?" if upload_id is not None else ""
+    due_missing = "(r.due_at IS NULL OR r.due_at_source = 'computed')" if calendar_changed else "r.due_at IS NULL"
     params = [upload_id] if upload_id is not None else []
     cur.execute(
         f"""
@@ -69,7 +74,7 @@ def fill_derived(cur: duckdb.DuckDBPyConnection, upload_id: int | None = None) -
             SELECT r.rowid AS rid, {_DUE_SQL.format(r="r", c2="c2", eod=END_OF_DAY)} AS due_at
             FROM case_rows r
             {_DUE_JOINS.format(r="r", c="c", c2="c2")}
-            WHERE r.due_at IS NULL AND r.promised_days IS NOT NULL {scope}
+            WHERE {due_missing} AND r.promised_days IS NOT NULL {scope}
         ) d
         WHERE case_rows.rowid = d.rid
           AND (case_rows.due_at IS DISTINCT FROM d.due_at OR case_rows.due_at_source IS DISTINCT FROM 'computed')

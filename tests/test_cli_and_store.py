@@ -170,3 +170,31 @@ def test_data_outside_the_calendar_is_flagged(tmp_db, tmp_path):
     )
     result = ingest_file(tmp_db, src)
     assert result.rows_loaded == 3 and any("2027" in w for w in result.warnings)
+
+
+def test_a_new_holiday_schedule_moves_the_loaded_cases_working_days(tmp_path):
+    """A case of 2027 loaded on the weekend rule follows the schedule imported after it (by hand: Tue a holiday)."""
+    import cli
+    from ingest.load import ingest_file
+
+    path = tmp_path / "cal.duckdb"
+    src = tmp_path / "cases.csv"
+    src.write_text(
+        "办件编号,事项名称,实施部门,申请渠道,申请时间,办结时间,承诺时限\n"
+        "K1,临时救助申请,民政办,窗口,2027-01-04 09:00,2027-01-08 15:00,3个工作日\n"
+        "K2,临时救助申请,民政办,窗口,2026-12-07 09:00,2026-12-08 15:00,3个工作日\n",
+        encoding="utf-8",
+    )
+    query = "SELECT case_id, due_at, processing_days_working FROM cases ORDER BY case_id"
+    with Database(path) as db:
+        ingest_file(db, src, kind="cases")
+        before = db.cursor().execute(query).fetchall()
+    # Mon 09:00 to Fri 15:00 is 4.25 working days; due at the end of the 3rd working day after Monday.
+    assert before[0] == ("K1", dt.datetime(2027, 1, 7, 23, 59, 59), 4.25)
+    schedule = tmp_path / "2027.csv"
+    schedule.write_text("date,type,name\n2027-01-05,休,测试\n", encoding="utf-8")
+    assert cli.main(["calendar", str(schedule), "--db", str(path)]) == 0
+    with Database(path) as db:
+        after = db.cursor().execute(query).fetchall()
+    assert after[0] == ("K1", dt.datetime(2027, 1, 8, 23, 59, 59), 3.25)
+    assert after[1] == before[1]  # 2026 is untouched
