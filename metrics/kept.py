@@ -226,7 +226,7 @@ def latest_months(cur: duckdb.DuckDBPyConnection, count: int) -> list[str]:
     return [r[0] for r in rows]
 
 
-def refresh(db: Database, months: int | None = None, report: Callable[[float], None] | None = None) -> dict:
+def refresh(db: Database, months: int | None = None) -> dict:
     """Compute the default view of every page for the latest months, and keep it in place of what was kept.
 
     The figures are computed on a reader's cursor (readers are not held up), then written in one short
@@ -247,7 +247,7 @@ def refresh(db: Database, months: int | None = None, report: Callable[[float], N
                         args = query.args(context)
                         calls.append((query.name, args, call_key(args, {})))
         rows, done = [], set()
-        for i, (name, args, key) in enumerate(calls):
+        for name, args, key in calls:
             if (name, key) in done:
                 continue
             done.add((name, key))
@@ -258,8 +258,6 @@ def refresh(db: Database, months: int | None = None, report: Callable[[float], N
                 log.warning("not kept: %s %s (%s)", name, key, exc)
                 continue
             rows.append((CODE, seen, name, key, kind, payload))
-            if report:
-                report((i + 1) / len(calls))
     finally:
         cur.close()
     with db.write() as w:
