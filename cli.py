@@ -107,7 +107,12 @@ def _refresh_kept(db) -> None:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
+    from metrics import kept
+
     with _database(args) as db:
+        if args.if_stale and kept.is_fresh(db.cursor()):
+            print("看板数字已是最新 (the kept page figures are up to date)")
+            return 0
         _refresh_kept(db)
         return 0
 
@@ -291,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "refresh", parents=[common], help="recompute the pages' figures kept for the latest months (nightly cron)"
     )
+    p.add_argument("--if-stale", action="store_true", help="only when they do not match the data, code or day")
     p.set_defaults(func=cmd_refresh)
 
     p = sub.add_parser("uploads", parents=[common], help="list uploads, or remove one: uploads remove ID")

@@ -35,7 +35,7 @@ import pyarrow as pa
 
 import settings
 from metrics.filters import Filters
-from metrics.page_queries import FUNCTIONS, PAGES, default_context
+from metrics.page_queries import CASE_COUNT, FUNCTIONS, PAGES, default_context
 from store.db import Database
 
 log = logging.getLogger("egov.kept")
@@ -217,6 +217,14 @@ def call(
     if found is not MISSING:
         return found
     return FUNCTIONS[name](cur, *args, **(kwargs or {}))
+
+
+def is_fresh(cur: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the latest month's default view is kept for this data, this code and today (or there is no data)."""
+    months = latest_months(cur, 1)
+    if not months:
+        return True
+    return lookup(cur, CASE_COUNT.name, CASE_COUNT.args(default_context(cur, months[0]))) is not MISSING
 
 
 def latest_months(cur: duckdb.DuckDBPyConnection, count: int) -> list[str]:

@@ -117,10 +117,10 @@ def twelve_months(filters: Filters) -> Filters:
     return Filters(start, end, filters.departments, filters.items, filters.channels)
 
 
-_COMMON = [
-    Query("filter_options", lambda c: ()),
-    Query("compute_kpis", lambda c: (c.filters, ["cases"])),
-]
+#: Every page's first metrics call (page_header: does the selection have cases?).
+CASE_COUNT = Query("compute_kpis", lambda c: (c.filters, ["cases"]))
+
+_COMMON = [Query("filter_options", lambda c: ()), CASE_COUNT]
 
 PAGES: dict[str, list[Query]] = {
     "overview": _COMMON

@@ -10,6 +10,8 @@ bash scripts/setup.sh runtime
 
 echo "==> Database ${EGOV_DB:-data/egov.duckdb}: loading demo data if it is empty"
 .venv/bin/python cli.py demo --if-empty
+# After an upgrade (new metrics code) or on a new day, the kept page figures are computed again.
+.venv/bin/python cli.py refresh --if-stale
 
 echo "==> Starting the app (Ctrl+C stops it)"
 exec .venv/bin/streamlit run app.py "$@"

@@ -154,7 +154,9 @@ def test_a_change_of_the_data_is_never_hidden_by_kept_figures(tmp_path: Path, tm
     remove_upload(tmp_db, second)  # a removal
     assert kept.lookup(tmp_db.cursor(), "compute_kpis", args) is kept.MISSING
     assert _cases(tmp_db) == 5
+    assert not kept.is_fresh(tmp_db.cursor())
     kept.refresh(tmp_db)
+    assert kept.is_fresh(tmp_db.cursor())
 
     set_target(tmp_db, "online_rate", 0.6)  # targets are read live: the kept figures stay
     assert kept.lookup(tmp_db.cursor(), "compute_kpis", args)["cases"]["value"] == 5
@@ -180,6 +182,7 @@ def test_nothing_is_kept_when_the_data_changes_during_the_refresh(tmp_path: Path
 def test_an_empty_database_keeps_nothing(tmp_db: Database) -> None:
     done = kept.refresh(tmp_db)
     assert (done["months"], done["kept"], done["stale"]) == ([], 0, False)
+    assert kept.is_fresh(tmp_db.cursor())  # nothing to keep
 
 
 def test_the_command_line_keeps_the_figures_after_a_load(tmp_path: Path) -> None:
@@ -191,6 +194,11 @@ def test_the_command_line_keeps_the_figures_after_a_load(tmp_path: Path) -> None
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "看板数字已更新：2026-10" in proc.stdout
+    again = subprocess.run(
+        [sys.executable, "cli.py", "refresh", "--if-stale", "--db", str(db_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert again.returncode == 0 and "已是最新" in again.stdout, again.stderr
     db = Database(db_path, read_only=True)
     try:
         found = kept.lookup(db.cursor(), "compute_kpis", (Filters.month("2026-10"), ["cases"]))
