@@ -216,3 +216,23 @@ def test_the_app_refreshes_in_the_background_once_at_a_time(tmp_path: Path, tmp_
     if second is not None:  # the first had already finished
         second.join(timeout=120)
     assert kept.lookup(tmp_db.cursor(), "compute_kpis", (Filters.month("2026-10"), ["cases"]))["cases"]["value"] == 7
+
+
+def test_the_pages_cache_turns_over_with_the_day(monkeypatch, tmp_path: Path) -> None:
+    """The running month counts as of today: a server running overnight computes its figures again."""
+    from metrics import page_queries
+    from ui import data
+
+    monkeypatch.setenv("EGOV_DB", str(tmp_path / "cache.duckdb"))
+    calls: list[tuple] = []
+    monkeypatch.setitem(page_queries.FUNCTIONS, "probe", lambda cur, *args: calls.append(args) or len(calls))
+    day = {"today": dt.date(2026, 11, 27)}
+
+    class Today:
+        def as_of(self) -> dt.date:
+            return day["today"]
+
+    monkeypatch.setattr(data, "Filters", Today)
+    assert data.cached("probe", "x") == 1 and data.cached("probe", "x") == 1  # the second from the cache
+    day["today"] = dt.date(2026, 11, 28)
+    assert data.cached("probe", "x") == 2

@@ -1,7 +1,9 @@
 """Cached reads for the pages: every call is keyed by the database file and its data version.
 
 Every committed write bumps the data version, so a new upload shows on the next page run without a
-restart, while repeated views of the same filters cost nothing. A call the database keeps figures
+restart, while repeated views of the same filters cost nothing. The day is part of the key too: the
+running month counts as of today, so a server left running overnight does not show yesterday's
+open-overdue and at-risk figures. A call the database keeps figures
 for (``metrics.kept``: recent months' default views) is read from there instead of computed.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from metrics import kept
+from metrics.filters import Filters
 from ui.state import get_db
 
 
@@ -29,7 +32,7 @@ def _fingerprint(db_path: str, version: int) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _call(db_path: str, version: int, fn_name: str, args: tuple, kwargs: tuple) -> object:
+def _call(db_path: str, version: int, today: str, fn_name: str, args: tuple, kwargs: tuple) -> object:
     seen = _fingerprint(db_path, version)
     cur = get_db().cursor()
     try:
@@ -41,7 +44,8 @@ def _call(db_path: str, version: int, fn_name: str, args: tuple, kwargs: tuple) 
 def cached(fn_name: str, *args: object, **kwargs: object):
     """Run a metrics function (by name) on a fresh cursor, cached on (database, data version, args)."""
     path, version = _key()
-    return _call(path, version, fn_name, args, tuple(sorted(kwargs.items())))
+    today = Filters().as_of().isoformat()  # today in the town's time zone
+    return _call(path, version, today, fn_name, args, tuple(sorted(kwargs.items())))
 
 
 def filter_options() -> dict:
