@@ -246,19 +246,16 @@ def refresh(db: Database, months: int | None = None) -> dict:
     try:
         seen = fingerprint(cur)
         chosen = latest_months(cur, settings.KEPT_MONTHS if months is None else months)
-        calls = []
+        calls: dict[tuple[str, str], tuple] = {}  # (name, key) → args: a call shared by pages runs once
         for month in chosen:
             context = default_context(cur, month)
             for queries in PAGES.values():
                 for query in queries:
                     if query.name in KEPT_NAMES:
                         args = query.args(context)
-                        calls.append((query.name, args, call_key(args, {})))
-        rows, done = [], set()
-        for name, args, key in calls:
-            if (name, key) in done:
-                continue
-            done.add((name, key))
+                        calls.setdefault((query.name, call_key(args, {})), args)
+        rows = []
+        for (name, key), args in calls.items():
             result = FUNCTIONS[name](cur, *args)
             try:
                 kind, payload = encode(result)

@@ -42,7 +42,7 @@ def _call(db_path: str, version: int, today: str, fn_name: str, args: tuple, kwa
 
 
 def cached(fn_name: str, *args: object, **kwargs: object):
-    """Run a metrics function (by name) on a fresh cursor, cached on (database, data version, args)."""
+    """Run a metrics function (by name) on a fresh cursor, cached on (database, data version, day, args)."""
     path, version = _key()
     today = Filters().as_of().isoformat()  # today in the town's time zone
     return _call(path, version, today, fn_name, args, tuple(sorted(kwargs.items())))
