@@ -69,6 +69,8 @@ class Kpi:
     denominator: str | None = None
     natural_value: str | None = None  # days KPIs: the same statistic in natural days
     n: str | None = None  # days KPIs: how many cases the statistic is over
+    #: False when a change has no good direction (办件量: more cases is neither better nor worse).
+    directional: bool = True
     numerator_zh: str = ""
     numerator_en: str = ""
     denominator_zh: str = ""
@@ -111,6 +113,7 @@ KPIS: tuple[Kpi, ...] = (
         definition_en="Cases submitted in the period, counted by submission time.",
         unit="count",
         higher_is_better=True,
+        directional=False,
         default_target=None,
         requires=("submitted_at",),
         scope="period",
