@@ -38,6 +38,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+import clock
+
 DEFAULT_SEED = 20261126
 DEFAULT_MONTHS = 18
 #: The shipped sample in ``data/sample`` (kept small: a few MB).
@@ -580,7 +582,7 @@ class _Context:
 
 def _context(end_month: str | None, months: int) -> _Context:
     """The window for ``end_month`` (None: this month, cut at today — today is part of the cache key)."""
-    return _window(end_month, months, dt.date.today() if end_month is None else None)
+    return _window(end_month, months, clock.today() if end_month is None else None)
 
 
 @lru_cache(maxsize=8)

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+import clock
 import settings
 from ingest import normalize
 from ingest.channels import channel_sql
@@ -356,7 +357,7 @@ def _normalise_and_count(
     params = {
         "tz": settings.timezone(),
         "salt": db.secret_salt(),
-        "latest": dt.datetime.now() + dt.timedelta(days=366),
+        "latest": clock.now() + dt.timedelta(days=366),
     }
     normaliser = {"catalog": _normalise_catalog, "events": _normalise_events, "cases": _normalise_cases}
     normaliser[mapped.kind](cur, mapped, info, params, source)
@@ -431,7 +432,7 @@ def _load_staged(
         INSERT INTO uploads (upload_id, file_name, sha256, kind, file_format, encoding, sheet, header_row, mapping,
                              rows_total, rows_loaded, rows_rejected, rows_skipped, cases_loaded, events_loaded,
                              warnings, loaded_by, loaded_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_localtimestamp())
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
             upload_id,
@@ -451,6 +452,7 @@ def _load_staged(
             result.events_loaded,
             json.dumps(warnings, ensure_ascii=False),
             loaded_by,
+            clock.now(),
         ],
     )
     return result
@@ -1156,9 +1158,9 @@ def remove_upload(db: Database, upload_id: int, removed_by: str | None = None) -
         refresh_current_cases(cur)
         facets.refresh(cur)
         cur.execute(
-            "UPDATE uploads SET status = 'removed', removed_at = current_localtimestamp(), removed_by = ? "
+            "UPDATE uploads SET status = 'removed', removed_at = ?, removed_by = ? "
             "WHERE upload_id = ?",
-            [removed_by, upload_id],
+            [clock.now(), removed_by, upload_id],
         )
         cur.execute("DROP TABLE IF EXISTS _touched")
     logging.getLogger("egov.ingest").info("upload #%s removed by %s: %s", upload_id, removed_by, removed)

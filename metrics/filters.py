@@ -15,9 +15,8 @@ import calendar as _calendar
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from zoneinfo import ZoneInfo
 
-import settings
+import clock
 
 
 class Params:
@@ -73,6 +72,29 @@ class Filters:
         return cls(dt.date(year, month, 1), dt.date(year, month, last), **dimensions)
 
     @classmethod
+    def month_as_seen(cls, year_month: str, today: dt.date | None = None, **dimensions: Sequence[str]) -> Filters:
+        """The month as a reader sees it today: whole when it is over, from the 1st to today while it runs.
+
+        A running month counted to its end would compare one day of cases with a whole month; to today,
+        :meth:`previous_period` compares it with the same days of the month before.
+        """
+        whole = cls.month(year_month, **dimensions)
+        today = today or clock.today()
+        if whole.start <= today < whole.end:  # type: ignore[operator]
+            return replace(whole, end=today)
+        return whole
+
+    def is_month_to_date(self) -> bool:
+        """A period from the 1st of a month to a day before its last: the running month so far."""
+        return bool(
+            self.start
+            and self.end
+            and self.start.day == 1
+            and (self.start.year, self.start.month) == (self.end.year, self.end.month)
+            and (self.end + dt.timedelta(days=1)).month == self.end.month
+        )
+
+    @classmethod
     def between(cls, start: dt.date | str | None, end: dt.date | str | None, **dimensions: Sequence[str]) -> Filters:
         return cls(start, end, **dimensions)  # type: ignore[arg-type]
 
@@ -83,6 +105,10 @@ class Filters:
         """The period just before this one, of the same length (a whole month stays a whole month)."""
         if not (self.start and self.end):
             return None
+        if self.is_month_to_date():  # 1–N of this month against 1–N of the month before (N cut to its length)
+            first = (self.start - dt.timedelta(days=1)).replace(day=1)
+            last_day = _calendar.monthrange(first.year, first.month)[1]
+            return self.with_period(first, first.replace(day=min(self.end.day, last_day)))
         if self.start.day == 1 and (self.end + dt.timedelta(days=1)).day == 1:
             months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
             first = self.start
@@ -98,7 +124,7 @@ class Filters:
         A period still running (this month) is counted as of today: nobody knows yet which open
         case will be overdue at its end.
         """
-        today = today or dt.datetime.now(ZoneInfo(settings.timezone())).date()
+        today = today or clock.today()
         if self.end:
             return min(self.end, today)
         return today
@@ -121,6 +147,19 @@ class Filters:
         if self.end:
             return f"..{self.end.isoformat()}"
         return "all"
+
+
+def default_month(months: Sequence[str], today: dt.date | None = None) -> str | None:
+    """The month every page and command opens on: the last complete month with data.
+
+    The running month only when nothing older has data (a fresh installation in its first month), and
+    the latest month with data when all of it lies in the past.
+    """
+    running = clock.running_month(today)
+    complete = sorted((m for m in months if m < running), reverse=True)
+    if complete:
+        return complete[0]
+    return max(months) if months else None
 
 
 def where_clause(

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+import clock
 import settings
 from metrics.filters import Filters
 from metrics.page_queries import CASE_COUNT, FUNCTIONS, PAGES, default_context
@@ -271,7 +272,8 @@ def refresh(db: Database, months: int | None = None) -> dict:
             return {"months": chosen, "kept": 0, "stale": True, "seconds": time.perf_counter() - started}
         w.execute("DELETE FROM kept_figures")
         if rows:
-            w.executemany("INSERT INTO kept_figures VALUES (?, ?, ?, ?, ?, ?, current_localtimestamp())", rows)
+            computed = clock.now()
+            w.executemany("INSERT INTO kept_figures VALUES (?, ?, ?, ?, ?, ?, ?)", [[*r, computed] for r in rows])
     seconds = time.perf_counter() - started
     log.info("kept %d page figures of %s in %.1f s", len(rows), ", ".join(chosen) or "no month", seconds)
     return {"months": chosen, "kept": len(rows), "stale": False, "seconds": seconds}

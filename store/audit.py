@@ -13,6 +13,7 @@ import json
 
 import duckdb
 
+import clock
 from store.db import Database
 
 #: Action code -> (Chinese, English) label for the audit view.
@@ -50,8 +51,9 @@ def record(
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     cur.execute(
-        "INSERT INTO audit (logged_at, actor, action, target, details) VALUES (current_localtimestamp(), ?, ?, ?, ?)",
+        "INSERT INTO audit (logged_at, actor, action, target, details) VALUES (?, ?, ?, ?, ?)",
         [
+            clock.now(),
             actor,
             action,
             None if target is None else str(target),

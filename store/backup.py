@@ -16,6 +16,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import clock
 from errors import BilingualError
 from store import schema
 from store.db import Database
@@ -30,7 +31,7 @@ class BackupError(BilingualError):
 
 
 def default_backup_name(now: dt.datetime | None = None) -> str:
-    return f"egov-backup-{(now or dt.datetime.now()):%Y%m%d-%H%M%S}.zip"
+    return f"egov-backup-{(now or clock.now()):%Y%m%d-%H%M%S}.zip"
 
 
 def backup(db_path: Path, out: Path) -> dict:
@@ -45,7 +46,7 @@ def backup(db_path: Path, out: Path) -> dict:
         cur = db.cursor()
         cur.execute("CHECKPOINT")
         manifest = {
-            "created_at": dt.datetime.now().isoformat(timespec="seconds"),
+            "created_at": clock.now().isoformat(timespec="seconds"),
             "schema_version": schema.current_version(cur),
             "data_version": db.data_version(),
             "uploads": cur.execute("SELECT count(*) FROM uploads WHERE status = 'loaded'").fetchone()[0],

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import duckdb
 
+import clock
 from store.facets import REFRESH_SQL as FACETS_SQL
 
 #: Each entry migrates the database from version ``i`` to ``i + 1``; never edit a released one.
@@ -328,7 +329,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(MIGRATIONS[target - 1])
-            con.execute("INSERT INTO schema_version VALUES (?, current_localtimestamp())", [target])
+            con.execute("INSERT INTO schema_version VALUES (?, ?)", [target, clock.now()])
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")

@@ -11,6 +11,7 @@ import math
 
 import duckdb
 
+import clock
 from errors import BilingualError
 from metrics import catalog
 from store import audit
@@ -83,8 +84,8 @@ def set_target(
         cur.execute("DELETE FROM targets WHERE kpi_id = ? AND department IS NOT DISTINCT FROM ?", [kpi_id, department])
         if value is not None:
             cur.execute(
-                "INSERT INTO targets VALUES (?, ?, ?, ?, current_localtimestamp())",
-                [kpi_id, department, float(value), by],
+                "INSERT INTO targets VALUES (?, ?, ?, ?, ?)",
+                [kpi_id, department, float(value), by, clock.now()],
             )
         audit.record(
             cur,

@@ -16,6 +16,7 @@ import duckdb
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+import clock
 from errors import BilingualError
 from store import audit
 from store.db import Database
@@ -178,8 +179,8 @@ def add_user(
             )
         cur.execute(
             """INSERT INTO users (name, role, password_hash, email, created_at, created_by, password_changed_at)
-               VALUES (?, ?, ?, ?, current_localtimestamp(), ?, CASE WHEN ? THEN current_localtimestamp() END)""",
-            [name, role, hashed, email, by, hashed is not None],
+               VALUES (?, ?, ?, ?, ?, ?, CASE WHEN ? THEN ?::TIMESTAMP END)""",
+            [name, role, hashed, email, clock.now(), by, hashed is not None, clock.now()],
         )
         audit.record(cur, by, "user_add", name, {"role": role, "email": email, "password": hashed is not None})
     return User(name, role, email, hashed is not None)
@@ -206,9 +207,8 @@ def set_password(db: Database, name: str, password: str, *, by: str | None = Non
     with db.write() as cur:
         _require(cur, name)
         cur.execute(
-            "UPDATE users SET password_hash = ?, password_changed_at = current_localtimestamp(), "
-            "updated_at = current_localtimestamp() WHERE name = ?",
-            [hashed, name],
+            "UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE name = ?",
+            [hashed, clock.now(), clock.now(), name],
         )
         audit.record(cur, by, "user_passwd", name, {})
 
@@ -220,7 +220,7 @@ def set_role(db: Database, name: str, role: str, *, by: str | None = None) -> No
         if old == role:
             return
         _keep_an_admin(cur, name, role)
-        cur.execute("UPDATE users SET role = ?, updated_at = current_localtimestamp() WHERE name = ?", [role, name])
+        cur.execute("UPDATE users SET role = ?, updated_at = ? WHERE name = ?", [role, clock.now(), name])
         audit.record(cur, by, "role_change", name, {"from": old, "to": role})
 
 
@@ -233,5 +233,5 @@ def set_email(db: Database, name: str, email: str | None, *, by: str | None = No
         has_password = cur.execute("SELECT password_hash IS NOT NULL FROM users WHERE name = ?", [name]).fetchone()[0]
         if email is None and not has_password:
             raise UserError("没有密码的账号必须保留单点登录邮箱", "an account without a password needs its SSO e-mail")
-        cur.execute("UPDATE users SET email = ?, updated_at = current_localtimestamp() WHERE name = ?", [email, name])
+        cur.execute("UPDATE users SET email = ?, updated_at = ? WHERE name = ?", [email, clock.now(), name])
         audit.record(cur, by, "user_email", name, {"from": old, "to": email})
