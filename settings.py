@@ -32,6 +32,9 @@ MAX_UPLOAD_MB = 200
 #: Most data rows one file may bring through the upload page (the CLI takes larger files for county-scale
 #: loads unless given --max-rows). A file over it is refused whole, before anything is written.
 MAX_UPLOAD_ROWS = int(os.environ.get("EGOV_MAX_UPLOAD_ROWS", 2_000_000))
+#: Fewest events or cases a finding, a ranked row or a department's bar is built on; below it the row is
+#: listed as "样本太少" (too few) instead of ranked: one slow event is no bottleneck.
+MIN_SAMPLE = int(os.environ.get("EGOV_MIN_SAMPLE", 10))
 #: How many of the latest months have their pages' figures computed after each load (metrics/kept.py).
 KEPT_MONTHS = int(os.environ.get("EGOV_KEPT_MONTHS", 3))
 

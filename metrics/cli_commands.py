@@ -12,6 +12,7 @@ import json
 import math
 import sys
 
+import clock
 import settings
 from metrics import bottlenecks
 from metrics.catalog import KPI_BY_ID
@@ -30,13 +31,20 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     _common(p)
     p.add_argument("--by", choices=["department", "step"], default="department")
     p.add_argument("--top", type=int, default=5, help="how many ranked findings the table ends with")
+    p.add_argument(
+        "--min-sample",
+        type=int,
+        default=None,
+        help="fewest events or cases a finding is built on (default: settings.MIN_SAMPLE, $EGOV_MIN_SAMPLE)",
+    )
     p.set_defaults(func=cmd_bottlenecks)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help="DuckDB file (default: $EGOV_DB or data/egov.duckdb)")
     period = p.add_mutually_exclusive_group()
-    period.add_argument("--month", help="YYYY-MM")
+    period.add_argument("--month", help="YYYY-MM (default: the last complete month)")
+    period.add_argument("--all", action="store_true", help="every date in the database")
     period.add_argument("--from", dest="date_from", help="first day YYYY-MM-DD (with --to)")
     p.add_argument("--to", dest="date_to", help="last day YYYY-MM-DD, inclusive")
     p.add_argument("--department", action="append", default=[], help="department name (repeatable)")
@@ -50,6 +58,8 @@ def filters_from_args(args: argparse.Namespace) -> Filters:
     dims = {"departments": tuple(args.department), "items": tuple(args.item), "channels": tuple(args.channel)}
     if args.month:
         return Filters.month(args.month, **dims)
+    if not (args.all or args.date_from or args.date_to):  # the default of every page: the last complete month
+        return Filters.month(clock.last_complete_month(), **dims)
     start = dt.date.fromisoformat(args.date_from) if args.date_from else None
     end = dt.date.fromisoformat(args.date_to) if args.date_to else None
     return Filters(start, end, **dims)
@@ -218,11 +228,14 @@ def cmd_bottlenecks(args: argparse.Namespace) -> int:
         if source == "cases":
             print("（无环节数据：按办件的部门办理时长统计 — no events: department processing time from cases）")
         print(_table(table))
-        findings = bottlenecks.rank_bottlenecks(cur, filters, top=args.top)
+        findings = bottlenecks.rank_bottlenecks(cur, filters, top=args.top, min_count=args.min_sample)
         if findings:
             print("\n主要瓶颈 Top bottlenecks:")
             for n, f in enumerate(findings, start=1):
                 print(f"{n}. {f['text_zh']}\n   {f['text_en']}")
+        else:
+            floor = settings.MIN_SAMPLE if args.min_sample is None else args.min_sample
+            print(f"\n主要瓶颈：样本太少（每项不足 {floor} 件/次），不排名 — too few events or cases to rank")
         return 0
     finally:
         db.close()

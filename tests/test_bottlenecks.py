@@ -188,10 +188,11 @@ def test_filters_select_events_through_their_cases(cur) -> None:
 def test_rank_bottlenecks_names_the_slow_step(cur) -> None:
     findings = bn.rank_bottlenecks(cur, F, min_count=1)
     top = findings[0]
-    # 自然资源所 审核: 48 + 42 + 96 = 186 h of 221.5 h = 84%; median 2.0 working days.
+    # 自然资源所 审核: 48 + 42 + 96 = 186 h of 221.5 h = 84%; median 48 h. The list has durations under a day
+    # (the town's median, 6 h), so every duration of the list is written in hours.
     assert top["kind"] == "wait"
-    assert top["text_zh"] == "自然资源所 的审核环节中位等待 2.0 个工作日，占全部办理时间的 84%"
-    assert top["text_en"] == "审核 at 自然资源所: median wait 2.0 working days, 84% of all case time"
+    assert top["text_zh"] == "自然资源所 的审核环节中位等待 48.0 小时，占全部办理时间的 84%"
+    assert top["text_en"] == "审核 at 自然资源所: median wait 48.0 hours, 84% of all case time"
     assert top["evidence"]["total_wait_hours"] == pytest.approx(186)
     assert top["score"] == pytest.approx(186 / TOTAL)
     kinds = [f["kind"] for f in findings]
@@ -204,9 +205,36 @@ def test_rank_bottlenecks_names_the_slow_step(cur) -> None:
     # (窗口 2 h, 民政办 6 h are not).
     dept = [f for f in findings if f["kind"] == "department_wait"]
     assert [f["text_zh"] for f in dept] == [
-        "自然资源所 经手的环节中位等待 2.0 个工作日（全镇中位 6.0 小时），合计占全部办理时间的 84%"
+        "自然资源所 经手的环节中位等待 48.0 小时（全镇中位 6.0 小时），合计占全部办理时间的 84%"
     ]
     assert bn.overall_median_wait_hours(cur, F) == pytest.approx(6)
+    units = {w for f in findings for w in ("小时", "天", "个工作日") if w in f["text_zh"]}
+    assert len(units) == 1, units
+
+
+def test_town_in_a_department_finding_is_the_whole_town(cur) -> None:
+    """With one department chosen, "全镇中位" is the town's median wait, not the selection's own."""
+    chosen = Filters(F.start, F.end, departments=[N])
+    findings = bn.rank_bottlenecks(cur, chosen, min_count=1)
+    dept = next(f for f in findings if f["kind"] == "department_wait")
+    # The town's waits (all departments) sorted 0.5 1 2 2 6 6 18 42 48 96: median 6 h. 自然资源所's own: 48 h.
+    town = cur.execute(
+        "SELECT quantile_cont(wait_hours, 0.5) FROM ("
+        " SELECT epoch(completed_at - lag(completed_at) OVER (PARTITION BY case_id ORDER BY completed_at)) / 3600"
+        " AS wait_hours FROM events) WHERE wait_hours IS NOT NULL"
+    ).fetchone()[0]
+    assert town == pytest.approx(6)
+    assert dept["evidence"]["overall_median_wait_hours"] == pytest.approx(town)
+    assert "（全镇中位 6.0 小时）" in dept["text_zh"]
+    assert "(whole town: 6.0 hours)" in dept["text_en"]
+
+
+def test_findings_need_a_minimum_sample(cur) -> None:
+    """One slow step is no bottleneck: below the minimum, nothing of it is ranked."""
+    few = bn.rank_bottlenecks(cur, F, min_count=4)
+    # 自然资源所 审核 has 3 waits: not enough for 4.
+    assert not [f for f in few if f["kind"] == "wait" and f["evidence"]["step"] == "审核"]
+    assert bn.rank_bottlenecks(cur, F, min_count=1)[0]["evidence"]["step"] == "审核"
 
 
 def test_wait_and_service_split_with_start_times() -> None:
@@ -258,7 +286,8 @@ def test_case_level_log_falls_back_to_department_processing() -> None:
     # open overdue: A's C5 and B's C7, each 1 of the 4 cases open at 10-31 (C4..C7) = 0.25; A's processing 0.18.
     assert [f["kind"] for f in findings] == ["slow_department", "overdue", "overdue", "overdue", "slow_department"]
     assert [f["score"] for f in findings][:3] == pytest.approx([15.2916667 / 18.5416667, 0.5, 0.25])
-    assert any(t.startswith("自然资源所 办件中位办理 5.6 个工作日（2 件）") for t in texts)
+    # (10.25 + 5.04) / 2 natural days; every duration of this list is over a day, so all read in days.
+    assert any(t.startswith("自然资源所 办件中位办理 7.6 天（2 件）") for t in texts)
     assert "派出所户籍室 有 1 件在办件已超期（截至 2026-10-31）" in texts
     wip = bn.work_in_progress(cur, OCTOBER)  # cases only: by case department
     assert wip.set_index(["day", "department"]).loc[(dt.date(2026, 10, 31), "自然资源所"), "open_cases"] == 2  # C4, C7

@@ -92,7 +92,7 @@ def test_kpis_bad_month(cases_db, capsys) -> None:
 
 
 def test_bottlenecks_json_by_step_and_department(events_db, capsys) -> None:
-    code, out, _ = run(capsys, "bottlenecks", "--db", str(events_db), "--by", "step", "--format", "json")
+    code, out, _ = run(capsys, "bottlenecks", "--db", str(events_db), "--all", "--by", "step", "--format", "json")
     assert code == 0
     rows = {r["unit"]: r for r in json.loads(out)}
     keys = {"count", "median_wait_hours", "p90_wait_hours", "mean_wait_hours", "total_wait_hours", "share_of_case_time"}
@@ -101,19 +101,32 @@ def test_bottlenecks_json_by_step_and_department(events_db, capsys) -> None:
     assert rows["审核"]["count"] == 4 and rows["审核"]["median_wait_hours"] == pytest.approx(45)
     assert rows["审核"]["step"] == "审核"
     assert rows["收件"]["median_wait_hours"] is None  # no waiting before the first step: null, not NaN
-    _, out, _ = run(capsys, "bottlenecks", "--db", str(events_db), "--format", "json")
+    _, out, _ = run(capsys, "bottlenecks", "--db", str(events_db), "--all", "--format", "json")
     by_dept = {r["department"]: r for r in json.loads(out)}
     assert by_dept["自然资源所"]["total_wait_hours"] == pytest.approx(186)
 
 
 def test_bottlenecks_table_ends_with_findings(events_db, capsys) -> None:
-    code, out, _ = run(capsys, "bottlenecks", "--db", str(events_db))
-    assert code == 0 and "主要瓶颈" in out
-    assert "自然资源所 的审核环节中位等待 2.0 个工作日，占全部办理时间的 84%" in out
+    code, out, _ = run(capsys, "bottlenecks", "--db", str(events_db), "--all", "--min-sample", "1")
+    assert code == 0 and "主要瓶颈 Top bottlenecks" in out
+    assert "自然资源所 的审核环节中位等待 48.0 小时，占全部办理时间的 84%" in out
+    # With the default minimum sample (10) this small log has nothing to rank, and says so.
+    code, out, _ = run(capsys, "bottlenecks", "--db", str(events_db), "--all")
+    assert code == 0 and "样本太少" in out and "Top bottlenecks" not in out
+
+
+def test_default_period_is_the_last_complete_month(events_db, capsys, monkeypatch) -> None:
+    """Without --month the commands take the last complete month, as the pages do."""
+    monkeypatch.setenv("EGOV_TODAY", "2026-11-15")  # the events are in October
+    code, out, _ = run(capsys, "bottlenecks", "--db", str(events_db), "--format", "json")
+    assert code == 0 and {r["department"] for r in json.loads(out)} >= {"自然资源所"}
+    monkeypatch.setenv("EGOV_TODAY", "2026-12-01")  # last complete month: November, without events
+    code, out, _ = run(capsys, "bottlenecks", "--db", str(events_db), "--format", "json")
+    assert code == 0 and not [r for r in json.loads(out) if r["count"]]
 
 
 def test_bottlenecks_without_events(cases_db, capsys) -> None:
-    code, out, err = run(capsys, "bottlenecks", "--db", str(cases_db), "--by", "step", "--format", "json")
+    code, out, err = run(capsys, "bottlenecks", "--db", str(cases_db), "--all", "--by", "step", "--format", "json")
     assert code == 0 and json.loads(out) == [] and "--by department" in err
     _, out, _ = run(capsys, "bottlenecks", "--db", str(cases_db), "--month", "2026-10", "--format", "json")
     rows = {r["department"]: r for r in json.loads(out)}
