@@ -17,7 +17,7 @@ import settings
 from store import logs
 from store.db import DatabaseBusy
 from store.users import User
-from ui import auth
+from ui import auth, style
 from ui import filters as ui_filters
 from ui.i18n import LANGS, lang, t
 from ui.state import get_db
@@ -26,6 +26,7 @@ logs.configure()
 st.set_page_config(page_title="一网通办效能监测看板", page_icon=":material/monitoring:", layout="wide")
 
 lang()  # initialise the choice from ?lang= before the switch is drawn
+style.apply(lang())
 with st.sidebar:
     st.radio(t("language"), list(LANGS), format_func=LANGS.get, horizontal=True, key="lang")
 if st.query_params.get("lang", "zh") != st.session_state["lang"]:

@@ -5,16 +5,21 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts.theme import base_layout, empty_figure, target_line
+from charts.theme import (
+    PRIMARY,
+    base_layout,
+    channel_color,
+    channel_colors,
+    clean_values,
+    empty_figure,
+    number_text,
+    percent_text,
+    rate_text_positions,
+    target_line,
+)
 
-CHANNEL_COLORS = {
-    "online": "#1f5fa8",
-    "mobile": "#4e9ad9",
-    "window": "#e07b00",
-    "self_service": "#2e9e44",
-    "post": "#7b52ab",
-    "other": "#9a9a9a",
-}
+#: The canonical channel colours (kept as a name for old imports; the source is charts.theme.channel_colors).
+CHANNEL_COLORS = channel_colors()
 TEXT = {
     "zh": {
         "online_rate": "网办率",
@@ -52,20 +57,27 @@ def online_rate_bars(
     data = data.sort_values(["online_rate", "cases"], ascending=[True, True]).tail(top)
     fig = go.Figure(
         go.Bar(
-            x=data["online_rate"].astype(float),
+            x=clean_values(data["online_rate"]),
             y=data[key],
             orientation="h",
-            marker_color=[(colors or {}).get(u, "#1f5fa8") for u in data[key]],
+            marker_color=[(colors or {}).get(u, PRIMARY) for u in data[key]],
             customdata=data[["cases", "online_cases"]].to_numpy(),
-            hovertemplate="%{y}<br>" + text["online_rate"] + " %{x:.1%}<br>%{customdata[1]:,} / %{customdata[0]:,}"
+            hovertemplate="%{y}<br>"
+            + text["online_rate"]
+            + " %{x:.1%}<br>%{customdata[1]:,.0f} / %{customdata[0]:,.0f}"
             "<extra></extra>",
-            text=[f"{r:.0%} ({int(c):,})" for r, c in zip(data["online_rate"], data["cases"], strict=True)],
-            textposition="outside",
+            text=[
+                f"{percent_text(r)} ({number_text(c)})" for r, c in zip(data["online_rate"], data["cases"], strict=True)
+            ],
+            # Inside the bar when it fits, just outside a short bar: the axis never runs past 100%.
+            textposition=rate_text_positions(data["online_rate"]),
+            insidetextanchor="start",
             cliponaxis=False,
         )
     )
-    target_line(fig, target, text["target"])
-    fig.update_xaxes(tickformat=".0%", range=[0, 1.12])
+    target_line(fig, target, lang)
+    fig.update_xaxes(tickformat=".0%", range=[0, 1], automargin=True)
+    fig.update_yaxes(automargin=True)
     fig.update_layout(showlegend=False)
     return base_layout(fig, title, height=max(320, 26 * len(data) + 100))
 
@@ -84,24 +96,19 @@ def channel_mix_area(
     wide = mix.pivot_table(index="period_start", columns="channel", values="share", aggfunc="sum").fillna(0.0)
     months = [pd.Timestamp(p).strftime("%Y-%m") for p in wide.index]
     fig = go.Figure()
-    order = [c for c in CHANNEL_COLORS if c in wide.columns] + [c for c in wide.columns if c not in CHANNEL_COLORS]
+    order = [c for c in CHANNEL_COLORS if c in wide.columns] + sorted(
+        (c for c in wide.columns if c not in CHANNEL_COLORS), key=str
+    )
     for channel in order:
         fig.add_bar(
             x=months,
-            y=wide[channel],
+            y=clean_values(wide[channel]),
             name=labels.get(channel, channel),
-            marker_color=CHANNEL_COLORS.get(channel, "#9a9a9a"),
+            marker_color=channel_color(channel),
             hovertemplate="%{y:.1%}",
         )
-    if online_target is not None:
-        fig.add_scatter(
-            x=months,
-            y=[online_target] * len(months),
-            mode="lines",
-            name=f"{text['target']}（网办率）" if lang == "zh" else f"{text['target']} (online rate)",
-            line={"color": "#c8332f", "dash": "dash", "width": 2},
-            hoverinfo="skip",
-        )
+    # The online-rate target: the share of the two online channels (the bottom of the stack).
+    target_line(fig, online_target, lang, axis="y")
     fig.update_yaxes(tickformat=".0%", range=[0, 1])
     base_layout(fig, title, height=420)
     fig.update_layout(

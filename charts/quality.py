@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts.theme import ACCENT, PRIMARY, base_layout
+from charts.theme import ACCENT, PALETTE, PRIMARY, base_layout
 
-_REASON_COLOURS = ["#1f5fa8", "#e07b00", "#2a9d8f", "#c0392b", "#8e44ad", "#7f8c8d", "#d4a017", "#16a085"]
+_REASON_COLOURS = PALETTE  # colour-blind safe
 
 
 def rejects_over_time(frame: pd.DataFrame, lang: str = "zh", title: str | None = None) -> go.Figure:
@@ -15,16 +15,19 @@ def rejects_over_time(frame: pd.DataFrame, lang: str = "zh", title: str | None =
     fig = go.Figure()
     label = "reason_zh" if lang == "zh" else "reason_en"
     months = sorted(frame["month"].unique())
-    for i, (reason, part) in enumerate(frame.groupby(label, sort=False)):
+    # Colours follow the sorted reasons, so a reason keeps its colour whatever the order of the rows.
+    for i, (reason, part) in enumerate(frame.groupby(label, sort=True)):
         fig.add_bar(
             x=part["month"],
             y=part["rows"],
             name=str(reason),
             marker_color=_REASON_COLOURS[i % len(_REASON_COLOURS)],
+            hovertemplate="%{x}：%{y:,.0f}",
         )
     fig.update_layout(barmode="stack")
+    # "YYYY-MM" categories: no English month names.
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=months)
-    fig.update_yaxes(title_text="行" if lang == "zh" else "rows")
+    fig.update_yaxes(title_text="行" if lang == "zh" else "rows", rangemode="tozero", tickformat=",d")
     return base_layout(fig, title, height=340)
 
 
@@ -33,7 +36,13 @@ def cases_per_month(frame: pd.DataFrame, share: float, lang: str = "zh", title: 
     zh = lang == "zh"
     colours = [ACCENT if flagged else PRIMARY for flagged in frame["flagged"]]
     fig = go.Figure()
-    fig.add_bar(x=frame["month"], y=frame["cases"], marker_color=colours, name="办件量" if zh else "cases")
+    fig.add_bar(
+        x=frame["month"],
+        y=frame["cases"],
+        marker_color=colours,
+        name="办件量" if zh else "cases",
+        hovertemplate="%{x}：%{y:,.0f}",
+    )
     if not frame.empty:
         median = float(frame["median"].iloc[0])
         months = list(frame["month"])
@@ -52,5 +61,5 @@ def cases_per_month(frame: pd.DataFrame, share: float, lang: str = "zh", title: 
             name=f"{'中位数的' if zh else ''}{share:.0%}{'' if zh else ' of the median'}",
         )
     fig.update_xaxes(type="category")
-    fig.update_yaxes(title_text="办件量" if zh else "cases")
+    fig.update_yaxes(title_text="办件量" if zh else "cases", rangemode="tozero", tickformat=",d")
     return base_layout(fig, title, height=360)

@@ -5,7 +5,17 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts.theme import ACCENT, base_layout, empty_figure, target_line
+from charts.theme import (
+    ACCENT,
+    PRIMARY,
+    base_layout,
+    clean_values,
+    empty_figure,
+    number_text,
+    percent_text,
+    rate_text_positions,
+    target_line,
+)
 
 TEXT = {
     "zh": {
@@ -36,7 +46,7 @@ def processing_vs_promise(items: pd.DataFrame, lang: str = "zh", title: str | No
     data = data.sort_values("completed", ascending=False).head(top).iloc[::-1]
     fig = go.Figure()
     labels = [
-        f"{s}（{int(n):,}）" if lang == "zh" else f"{s} ({int(n):,})"
+        f"{s}（{number_text(n)}）" if lang == "zh" else f"{s} ({number_text(n)})"
         for s, n in zip(data["service_item"], data["completed"], strict=True)
     ]
     fig.add_trace(
@@ -49,7 +59,7 @@ def processing_vs_promise(items: pd.DataFrame, lang: str = "zh", title: str | No
             upperfence=data["p90_days"].astype(float),
             orientation="h",
             name="",
-            marker_color="#1f5fa8",
+            marker_color=PRIMARY,
             fillcolor="rgba(31,95,168,0.25)",
             showlegend=False,
         )
@@ -60,7 +70,7 @@ def processing_vs_promise(items: pd.DataFrame, lang: str = "zh", title: str | No
         mode="markers",
         name=text["promised"],
         marker={"symbol": "diamond", "size": 11, "color": ACCENT, "line": {"width": 1, "color": "white"}},
-        hovertemplate=text["promised"] + " %{x}<extra></extra>",
+        hovertemplate=text["promised"] + " %{x:,.1f}<extra></extra>",
     )
     fig.update_xaxes(title=text["days"], rangemode="tozero")
     fig.update_layout(hovermode="closest")
@@ -74,6 +84,7 @@ def on_time_by_department(
     target: float | None = None,
     colors: dict[str, str] | None = None,
 ) -> go.Figure:
+    """On-time rate per department on a 0–100% axis (labels inside long bars), with the target line."""
     text = TEXT.get(lang, TEXT["zh"])
     data = frame.dropna(subset=["on_time_rate"]) if not frame.empty else frame
     if data.empty:
@@ -81,21 +92,25 @@ def on_time_by_department(
     data = data.sort_values("on_time_rate", ascending=True)
     fig = go.Figure(
         go.Bar(
-            x=data["on_time_rate"].astype(float),
+            x=clean_values(data["on_time_rate"]),
             y=data["department"],
             orientation="h",
-            marker_color=[(colors or {}).get(d, "#1f5fa8") for d in data["department"]],
+            marker_color=[(colors or {}).get(d, PRIMARY) for d in data["department"]],
             customdata=data[["with_due", "overdue_completed"]].to_numpy(),
-            text=[f"{r:.1%}" for r in data["on_time_rate"]],
-            textposition="outside",
+            text=[percent_text(r) for r in data["on_time_rate"]],
+            # On-time rates sit near 100%: the label goes inside the bar (at its start, clear of the target line), so the axis stops at 100%.
+            textposition=rate_text_positions(data["on_time_rate"]),
+            insidetextanchor="start",
             cliponaxis=False,
             hovertemplate="%{y}<br>"
             + text["on_time"]
-            + " %{x:.1%}<br>%{customdata[1]} / %{customdata[0]}<extra></extra>",
+            + " %{x:.1%}<br>"
+            + ("超期 " if lang == "zh" else "overdue ")
+            + "%{customdata[1]:,.0f} / %{customdata[0]:,.0f}<extra></extra>",
         )
     )
-    target_line(fig, target, text["target"])
-    lo = max(0.0, float(data["on_time_rate"].min()) - 0.1)
-    fig.update_xaxes(tickformat=".0%", range=[lo, 1.08])
+    target_line(fig, target, lang)
+    fig.update_xaxes(tickformat=".0%", range=[0, 1], automargin=True)
+    fig.update_yaxes(automargin=True)
     fig.update_layout(showlegend=False)
     return base_layout(fig, title, height=max(320, 28 * len(data) + 100))

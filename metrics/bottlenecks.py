@@ -573,7 +573,8 @@ def bottleneck_table(cur: duckdb.DuckDBPyConnection, filters: Filters, by: str =
 
 
 def _pct(share: float) -> str:
-    return f"{share * 100:.0f}%" if share >= 0.095 else f"{share * 100:.1f}%"
+    """Rates with one decimal, as everywhere: "84.0%", "8.7%"."""
+    return f"{share * 100:.1f}%"
 
 
 def _num(x: float) -> str:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import pandas as pd
 
+import settings
 from metrics import base
 from metrics.catalog import (
     AT_RISK_WORKDAYS,
@@ -416,3 +417,41 @@ def _objects(series: pd.Series, integral: bool | None) -> pd.Series:
     return pd.Series(
         [None if v is None else (int(v) if integral else v) for v in values], index=series.index, dtype=object
     )
+
+
+def weakest_departments(
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    ids: Sequence[str] = ("online_rate", "on_time_rate"),
+    n: int = 3,
+    min_sample: int | None = None,
+) -> dict[str, dict[str, list]]:
+    """The town's departments to press: per KPI the ``n`` worst, among departments with enough cases.
+
+    Ranked over the whole town (the department filter is ignored; item and channel filters apply), worst
+    first. A department whose denominator is under ``min_sample`` (default ``settings.MIN_SAMPLE``) is
+    not ranked but named under ``too_few``: one late case is no verdict on an office.
+    """
+    min_sample = settings.MIN_SAMPLE if min_sample is None else min_sample
+    town = replace(filters, departments=())
+    frame = kpis_by(cur, town, "department", list(ids))
+    out: dict[str, dict[str, list]] = {}
+    for kpi_id in ids:
+        kpi = get(kpi_id)
+        part = frame[(frame["kpi_id"] == kpi_id) & frame["department"].notna() & frame["value"].notna()]
+        enough = part[part["denominator"].fillna(0) >= min_sample]
+        few = part[part["denominator"].fillna(0) < min_sample]
+        ranked = enough.sort_values(["value", "department"], ascending=[kpi.higher_is_better, True]).head(n)
+        out[kpi_id] = {
+            "rows": [
+                {
+                    "department": r.department,
+                    "value": float(r.value),
+                    "numerator": _plain(r.numerator),
+                    "denominator": _plain(r.denominator),
+                }
+                for r in ranked.itertuples(index=False)
+            ],
+            "too_few": sorted(str(d) for d in few["department"]),
+        }
+    return out

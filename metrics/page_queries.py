@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from metrics import adoption, bottlenecks, kpis, timeliness
-from metrics.filters import Filters, where_clause
+from metrics.filters import Filters, default_month, where_clause
 
 
 def _filter_options(cur) -> dict:
@@ -60,6 +60,7 @@ FUNCTIONS: dict[str, Callable] = {
     "previous_kpis": _previous,
     "kpi_series": kpis.kpi_series,
     "kpis_by": kpis.kpis_by,
+    "weakest_departments": kpis.weakest_departments,
     "online_rate_by": adoption.online_rate_by,
     "channel_mix": adoption.channel_mix,
     "name_only_items": adoption.name_only_items,
@@ -86,15 +87,16 @@ FUNCTIONS: dict[str, Callable] = {
 }
 
 
-#: views/overview.py TILE_ROWS and the tiles beside them; views/timeliness.py ids.
+#: views/overview.py TILE_ROWS and the figure beside them; views/timeliness.py ids (with 办件量, which says
+#: whether last month has data to compare with).
 OVERVIEW_TILES = [
-    "cases", "online_rate", "fully_online_rate", "max_one_visit_rate",
-    "on_time_rate", "open_overdue_cases", "median_processing_days", "bad_ratings",
-    "rating_participation", "at_risk_cases",
+    "cases", "online_rate", "fully_online_rate", "max_one_visit_rate", "bad_ratings",
+    "on_time_rate", "median_processing_days", "resubmission_rate", "open_overdue_cases", "at_risk_cases",
+    "rating_participation",
 ]  # fmt: skip
 TIMELINESS_IDS = [
     "median_processing_days", "p90_processing_days", "on_time_rate", "speedup_rate", "open_overdue_cases",
-    "at_risk_cases",
+    "at_risk_cases", "cases",
 ]  # fmt: skip
 
 
@@ -130,6 +132,7 @@ PAGES: dict[str, list[Query]] = {
         Query("targets", lambda c: (None,)),
         Query("calendar_warning", lambda c: (c.filters,)),
         Query("kpi_series", lambda c: (twelve_months(c.filters), "month", ["cases", "online_rate"])),
+        Query("weakest_departments", lambda c: (c.filters,)),
         Query("rank_bottlenecks", lambda c: (c.filters, 5)),
         Query("name_only_items", lambda c: (c.filters,)),
         Query("at_risk_cases", lambda c: (c.filters,)),
@@ -172,10 +175,13 @@ NOT_IN_DEFAULT_VIEW = {"bottlenecks": {"bottleneck_table"}}
 
 
 def default_context(cur: duckdb.DuckDBPyConnection, month: str | None = None) -> Context:
-    """The view a page opens with: the month (by default the latest with cases), no other filter."""
+    """The view a page opens with: the month (by default the last complete one with cases), no other filter."""
     if month is None:
-        month = cur.execute("SELECT strftime(max(submitted_at), '%Y-%m') FROM cases").fetchone()[0]
-    filters = Filters.month(month)
+        months = [r[0] for r in cur.execute(
+            "SELECT DISTINCT strftime(submitted_at, '%Y-%m') FROM cases WHERE submitted_at IS NOT NULL"
+        ).fetchall()]  # fmt: skip
+        month = default_month(months)
+    filters = Filters.month_as_seen(month) if month else Filters()
     top = cur.execute(
         "SELECT department FROM cases WHERE submitted_at >= ? AND submitted_at < ? + INTERVAL 1 DAY "
         "GROUP BY department ORDER BY count(*) DESC, department LIMIT 1",

@@ -24,9 +24,9 @@ STATE_WORDS = {
     "far": ("未达标", "Off target"),
     "none": ("无目标", "No target"),
 }
-#: One colour per state, for every output: green, amber and red far apart in hue and lightness
-#: (Okabe–Ito bluish green, orange and vermilion-red), grey for no state.
-STATE_COLORS = {"met": "#009E73", "close": "#E69F00", "far": "#C0392B", "none": "#9AA0A6"}
+#: One colour per state, for every output: green, amber and red far apart in hue (about 140°, 38° and 6°), each
+#: dark enough for text on white; grey for no state. .streamlit/config.toml gives the app's theme the same three.
+STATE_COLORS = {"met": "#1E7B34", "close": "#B7791F", "far": "#C0392B", "none": "#80868B"}
 #: A symbol per state, so the state also reads in black and white.
 STATE_SYMBOLS = {"met": "✔", "close": "▲", "far": "✖", "none": "○"}
 
@@ -76,7 +76,8 @@ def gap_text(kpi: Kpi | str, state: TargetState, lang: str = "zh") -> str:
     elif kpi.unit == "days":
         amount_zh, amount_en = f"{state.gap:.1f} 个工作日", f"{state.gap:.1f} working days"
     else:
-        amount_zh, amount_en = f"{state.gap:,.0f} 件", f"{state.gap:,.0f}"
+        noun = "个" if kpi.scope in ("catalog", "items") else "件"  # 摆设事项 counts items, the rest cases
+        amount_zh, amount_en = f"{state.gap:,.0f} {noun}", f"{state.gap:,.0f}"
     if kpi.higher_is_better:
         return f"差 {amount_zh}" if lang == "zh" else f"{amount_en} short"
     return f"超出 {amount_zh}" if lang == "zh" else f"{amount_en} over"

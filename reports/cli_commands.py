@@ -14,10 +14,10 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 
+import clock
 import settings
 from reports import content as frozen
 from reports import snapshots
@@ -44,8 +44,8 @@ def add_parsers(subparsers: argparse._SubParsersAction, common: argparse.Argumen
 
 
 def last_month(today: dt.date | None = None) -> str:
-    today = today or dt.datetime.now(ZoneInfo(settings.timezone())).date()
-    return (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    """The last complete month in the town (``clock.last_complete_month``; honours EGOV_TODAY and EGOV_TZ)."""
+    return clock.last_complete_month(today)
 
 
 def _open(path: str | None) -> Database:

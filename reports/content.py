@@ -298,6 +298,17 @@ def _uploads(cur: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
     return [{n: plain(v) for n, v in zip(names, r, strict=True)} for r in rows]
 
 
+def _all_units(cur: duckdb.DuckDBPyConnection) -> list[str] | None:
+    """Every department and unit in the data, as the dashboard's colour palette is given them
+    (``store.facets.filter_options()["all_units"]``), so a department keeps its page colour in the report."""
+    try:
+        from store.facets import filter_options
+
+        return [str(u) for u in filter_options(cur)["all_units"]]
+    except (ImportError, KeyError, duckdb.Error):  # an older database without the facet tables
+        return None
+
+
 def collect(cur: duckdb.DuckDBPyConnection, month: str, *, town: str | None = None) -> dict[str, object]:
     """All figures of month ``M`` for the report, as JSON-ready data (raises NoDataForMonth)."""
     f = check_month(month)
@@ -337,6 +348,7 @@ def collect(cur: duckdb.DuckDBPyConnection, month: str, *, town: str | None = No
         "bottlenecks": _bottlenecks(cur, f),
         "overdue": _overdue(cur, f, departments),
         "calendar_warning": plain(timeliness.calendar_warning(cur, f)),
+        "all_units": _all_units(cur),
     }
 
 

@@ -5,6 +5,10 @@ piece of data text — a service name such as ``<script>alert(1)</script>`` — 
 inert. Figures travel as JSON inside a ``<script type="application/json">`` block in which ``<``,
 ``>`` and ``&`` are written as ``\\u003c`` escapes, so no data can close the block either.
 
+Target states (达标 / 接近 / 未达标 with the gap) come from :func:`metrics.status.target_state`, drawn
+in its colour beside its symbol and word; charts take the dashboard's department and channel colours.
+The page reads on a 390 px phone: tiles stack, charts take the width, wide tables scroll in a wrapper.
+
 :func:`render_html` gives the interactive file; ``print_mode=True`` gives the variant Chromium
 prints to PDF: static charts at the width of an A4 column and TrueType fonts (which Chromium
 embeds as fonts; the CFF-based Noto CJK would come out as Type 3 outlines).
@@ -21,6 +25,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from charts import report as figures
+from charts import theme
 from metrics.catalog import KPI_BY_ID
 from reports import fmt
 
@@ -48,7 +53,8 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(
         percent=fmt.percent, count=fmt.count, days=fmt.days, number=fmt.number, date=fmt.date,
-        datetime=fmt.datetime_text, channel=fmt.channel, text=fmt.text, hours=fmt.hours_or_days,
+        datetime=fmt.datetime_text, channel=fmt.channel, text=fmt.text, hours=fmt.hours, decimal=fmt.decimal,
+        limit=fmt.limit, promised_unit=fmt.promised_unit, upload_kind=fmt.upload_kind, sentence=fmt.sentence,
         css_text=css_text,
     )  # fmt: skip
     return env
@@ -76,7 +82,11 @@ def _figure_json(fig) -> object:
 
 
 def kpi_rows(content: dict) -> list[dict[str, object]]:
-    """One row per KPI of the frozen content: formatted figures with the raw values beside them."""
+    """One row per KPI of the frozen content: formatted figures with the raw values beside them.
+
+    ``state`` is :func:`metrics.status.target_state` (the dashboard's 达标 / 接近 / 未达标), ``state_text``
+    its words with the gap, ``change_value`` the change as shown (points for rates; 0 for 持平) and
+    ``improved`` None for a KPI without a good direction (办件量)."""
     rows = []
     targets = content.get("targets") or {}
     previous = content.get("previous_kpis") or {}
@@ -88,25 +98,42 @@ def kpi_rows(content: dict) -> list[dict[str, object]]:
         r = content["kpis"].get(kpi_id) or {}
         p = previous.get(kpi_id) or {}
         target = targets.get(kpi_id, entry.get("default_target"))
-        met = fmt.meets(kpi, r.get("value"), target)
+        state = fmt.state(kpi, r.get("value"), target)
         rows.append(
             {
                 "id": kpi_id, "name": entry["name_zh"], "unit": kpi.unit, "value": r.get("value"),
                 "numerator": r.get("numerator"), "denominator": r.get("denominator"),
+                "mean_rate": kpi_id in fmt.MEAN_RATE_KPIS,
                 "value_text": fmt.kpi_value(kpi, r), "basis": fmt.kpi_basis(kpi, r),
-                "target": target, "target_text": fmt.target(kpi, target), "met": met,
-                "met_text": fmt.meets_label(met), "previous": p.get("value"),
-                "previous_text": fmt.kpi_value(kpi, p) if p else fmt.DASH,
+                "target": target, "target_text": fmt.target(kpi, target), "state": state,
+                "state_text": fmt.state_text(kpi, r.get("value"), target),
+                "state_words": fmt.state_words(kpi, r.get("value"), target),
+                "gap_text": fmt.gap_text(kpi, r.get("value"), target),
+                "previous": p.get("value"), "previous_text": fmt.kpi_value(kpi, p) if p else fmt.DASH,
+                "change_value": fmt.change_value(kpi, r.get("value"), p.get("value")),
                 "change_text": fmt.change(kpi, r.get("value"), p.get("value")),
                 "improved": fmt.improved(kpi, r.get("value"), p.get("value")),
-                "definition": entry.get("definition_zh", ""),
+                "directional": kpi.directional, "definition": entry.get("definition_zh", ""),
             }
         )  # fmt: skip
     return rows
 
 
+def _missed(rows: list[dict[str, object]], state: str) -> list[str]:
+    return [
+        f"{r['name']} {r['value_text']}（目标 {r['target_text']}，{r['gap_text']}）"
+        for r in rows
+        if r["state"].state == state  # type: ignore[union-attr]
+    ]
+
+
+def _listing(label: str, parts: list[str], shown: int = 6) -> str:
+    more = f" 等 {len(parts)} 项" if len(parts) > shown else f"，共 {len(parts)} 项"
+    return f"{label}：" + "；".join(parts[:shown]) + more + "。"
+
+
 def highlights(content: dict, rows: list[dict[str, object]]) -> list[str]:
-    """本月要点: a few plain sentences a leader reads first."""
+    """本月要点: a few plain sentences a leader reads first (states as on the dashboard's tiles)."""
     by_id = {r["id"]: r for r in rows}
     out = []
     cases = by_id.get("cases")
@@ -115,12 +142,12 @@ def highlights(content: dict, rows: list[dict[str, object]]) -> list[str]:
         if cases["previous"] is not None:
             line += f"，上月 {cases['previous_text']} 件（{cases['change_text']}）"
         out.append(line + "。")
-    missed = [r for r in rows if r["met"] is False]
-    if missed:
-        parts = [f"{r['name']} {r['value_text']}（目标 {r['target_text']}）" for r in missed[:6]]
-        more = f" 等 {len(missed)} 项" if len(missed) > 6 else f"，共 {len(missed)} 项"
-        out.append("未达标：" + "；".join(parts) + more + "。")
-    else:
+    far, close = _missed(rows, "far"), _missed(rows, "close")
+    if far:
+        out.append(_listing("未达标", far))
+    if close:
+        out.append(_listing("接近目标", close))
+    if not far and not close:
         out.append("有目标值的指标全部达标。")
     overdue, risk = by_id.get("open_overdue_cases"), by_id.get("at_risk_cases")
     if overdue and risk:
@@ -130,11 +157,11 @@ def highlights(content: dict, rows: list[dict[str, object]]) -> list[str]:
         )
     findings = (content.get("bottlenecks") or {}).get("findings") or []
     if findings:
-        out.append(f"首要瓶颈：{findings[0]['text_zh']}。")
+        out.append(f"首要瓶颈：{fmt.sentence(findings[0]['text_zh'])}。")
     name_only = content.get("name_only_items") or []
     if name_only:
-        names = "、".join(str(i.get("service_item")) for i in name_only[:3])
-        out.append(f"摆设事项 {len(name_only)} 个（标为网上可办却几乎无人网办），如：{names}。")
+        names = "、".join(fmt.text(i.get("service_item")) for i in name_only[:3])
+        out.append(f"摆设事项 {len(name_only):,} 个（标为网上可办却几乎无人网办），如：{names}。")
     return out
 
 
@@ -158,18 +185,29 @@ def change_rows(changes: dict | None) -> list[dict[str, object]]:
     return out
 
 
+def department_palette(content: dict) -> dict[str, str]:
+    """One colour per department, the dashboard's (``charts.theme.department_colors``) over all units of the
+    data as frozen at publication; a snapshot from before that was recorded uses its own departments."""
+    units = content.get("all_units")
+    if not units:
+        units = [d.get("department") for d in content.get("departments") or []]
+        units += [d.get("department") for d in (content.get("bottlenecks") or {}).get("departments") or []]
+    return theme.department_colors(units)
+
+
 def build_figures(content: dict, *, print_mode: bool) -> dict[str, object]:
     targets = content.get("targets") or {}
     departments = content.get("departments") or []
+    colors = department_palette(content)
     figs = {
         "chart-trend": figures.trend(content.get("trend") or [], print_mode=print_mode),
         "chart-channels": figures.channel_mix(content.get("channels") or [], fmt.CHANNEL_LABELS, print_mode=print_mode),
         "chart-dept-online": figures.department_online_rate(
-            departments, targets.get("online_rate"), print_mode=print_mode
+            departments, targets.get("online_rate"), print_mode=print_mode, colors=colors
         ),
         "chart-dept-days": figures.department_processing_days(departments, print_mode=print_mode),
         "chart-bottlenecks": figures.bottleneck_share(
-            (content.get("bottlenecks") or {}).get("departments") or [], print_mode=print_mode
+            (content.get("bottlenecks") or {}).get("departments") or [], print_mode=print_mode, colors=colors
         ),
     }
     return {key: _figure_json(fig) for key, fig in figs.items()}

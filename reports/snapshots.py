@@ -20,11 +20,10 @@ import json
 import threading
 import zlib
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import duckdb
 
-import settings
+import clock
 from errors import BilingualError
 from reports import content as frozen
 from reports import data as data_files
@@ -66,7 +65,8 @@ def file_name(kind: str, month: str, version: int) -> str:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(ZoneInfo(settings.timezone())).replace(tzinfo=None, microsecond=0)
+    """Publication time: the town's local time from the one clock (the zone every stored time is in)."""
+    return clock.now()
 
 
 def _dump(value: object) -> str:

@@ -1,10 +1,20 @@
 """The report as an Excel workbook (xlsxwriter): Chinese sheet names, real numbers, native Excel charts.
 
-Numbers are written as numbers with a display format (rates as 0.0%), so a cell holds exactly
-the frozen figure and Excel can compute with it. Every text cell goes through :func:`safe_text`:
-text that starts with ``=``, ``+``, ``-``, ``@`` (or a tab / carriage return) is written as a
-string with a leading apostrophe, so a service name such as ``=HYPERLINK("http://x","y")`` can
-never become a formula, not even when someone edits the cell or saves the sheet as CSV.
+Numbers are written as numbers with a display format (rates as 0.0%, days as 0.0, counts as #,##0,
+promised limits as whole numbers), so a cell holds the frozen figure and Excel can compute with it
+(a tiny negative that would read "-0.0%" is written as 0; the JSON keeps every digit). A change against last month is a number too, rounded as the PDF shows it, with a custom
+format that writes its sign and unit (``+2.7 个百分点``, ``+428``) and 持平 for zero. Where a figure
+stands against its target is :func:`metrics.status.target_state` — the dashboard's 达标 / 接近 / 未达标
+with the gap, on the state's colour. Rows are named by the KPI's Chinese name; the KPI id, for
+machines, is the last column. Codes from the data (channel, case status, time unit) are labelled.
+
+Every text cell goes through :func:`safe_text`: text that starts with ``=``, ``+``, ``-``, ``@`` (or a
+tab / carriage return) is written as a string with a leading apostrophe, so a service name such as
+``=HYPERLINK("http://x","y")`` can never become a formula, not even when someone edits the cell or
+saves the sheet as CSV.
+
+Native charts use the dashboard's palettes: one colour per department (``charts.theme.department_colors``
+over all units of the data, frozen with the snapshot) and one per channel (``charts.theme.channel_color``).
 """
 
 from __future__ import annotations
@@ -16,15 +26,18 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from charts import theme
 from ingest.upload_support import FORMULA_PREFIXES
 from metrics.catalog import KPI_BY_ID
+from metrics.status import STATE_COLORS, STATES
 from reports import fmt
-from reports.html import kpi_rows
+from reports.html import department_palette, kpi_rows
 
 SHEET_NAMES = {
     "about": "说明",
     "kpis": "指标",
     "trend": "趋势",
+    "channels": "渠道",
     "departments": "部门",
     "items": "事项",
     "bottlenecks": "瓶颈",
@@ -66,13 +79,18 @@ class _Book:
             "wrap": self.wb.add_format({**font, "border": 1, "text_wrap": True, "valign": "top"}),
             "int": self.wb.add_format({**font, "border": 1, "num_format": "#,##0"}),
             "num": self.wb.add_format({**font, "border": 1, "num_format": "#,##0.00"}),
+            "days": self.wb.add_format({**font, "border": 1, "num_format": "#,##0.0"}),
+            "limit": self.wb.add_format({**font, "border": 1, "num_format": "General"}),
             "pct": self.wb.add_format({**font, "border": 1, "num_format": "0.0%"}),
+            # changes against last month: numbers, their sign and unit written by the format, zero is 持平
+            "chg_rate": self.wb.add_format({**font, "border": 1, "num_format": CHANGE_FORMATS["rate"]}),
+            "chg_days": self.wb.add_format({**font, "border": 1, "num_format": CHANGE_FORMATS["days"]}),
+            "chg_count": self.wb.add_format({**font, "border": 1, "num_format": CHANGE_FORMATS["count"]}),
             "date": self.wb.add_format({**font, "border": 1, "num_format": "yyyy-mm-dd hh:mm"}),
             "title": self.wb.add_format({**font, "bold": True, "font_size": 16, "font_color": "#16355E"}),
             "label": self.wb.add_format({**font, "bold": True, "font_color": "#555555"}),
             "plain": self.wb.add_format(font),
-            "good": self.wb.add_format({**font, "border": 1, "font_color": "#2A9D5C", "bold": True}),
-            "bad": self.wb.add_format({**font, "border": 1, "font_color": "#C0392B", "bold": True}),
+            **{f"state_{s}": self.wb.add_format(_state_format(font, s)) for s in STATES},
         }  # fmt: skip
 
     def sheet(self, key: str) -> Worksheet:
@@ -83,8 +101,11 @@ class _Book:
         if fmt.missing(value):
             ws.write_blank(row, col, None, self.f["text"])
             return
-        if kind in ("int", "num", "pct") and isinstance(value, (int, float)) and not isinstance(value, bool):
-            ws.write_number(row, col, float(value), self.f[kind])
+        if kind in _NUMBER_KINDS and isinstance(value, (int, float)) and not isinstance(value, bool):
+            number = float(value)
+            if -_SHOWN_ZERO.get(kind, 0.0) < number < 0:  # would read "-0.0%": it is 0 at the shown precision
+                number = 0.0
+            ws.write_number(row, col, number, self.f[kind])
             return
         if kind == "date":
             when = value if isinstance(value, dt.datetime) else _parse_datetime(value)
@@ -107,6 +128,28 @@ class _Book:
             ws.autofilter(top, 0, top + len(rows), len(columns) - 1)
         ws.freeze_panes(top + 1, 1)
         return top + 1 + len(rows)
+
+
+#: Number formats of a change against last month (the value is the change as the PDF shows it, rounded).
+CHANGE_FORMATS = {
+    "rate": '+0.0" 个百分点";-0.0" 个百分点";"持平"',
+    "days": '+0.0" 个工作日";-0.0" 个工作日";"持平"',
+    "count": '+#,##0;-#,##0;"持平"',
+}
+_NUMBER_KINDS = ("int", "num", "days", "limit", "pct", "chg_rate", "chg_days", "chg_count")
+#: Below these magnitudes a negative figure displays as "-0.0%" / "-0.0": it is written as 0 instead (the
+#: snapshot's JSON keeps the exact value), so no cell ever reads "-0.0".
+_SHOWN_ZERO = {"pct": 0.0005, "days": 0.05}
+#: The cell format of each KPI unit's figures.
+_UNIT_KINDS = {"rate": "pct", "count": "int", "days": "days"}
+
+
+def _state_format(font: dict, state: str) -> dict:
+    """A target state's cell: the state's own colour behind the symbol and words (white on red)."""
+    if state == "none":
+        return {**font, "border": 1, "font_color": "#666666"}
+    return {**font, "border": 1, "bold": True, "bg_color": STATE_COLORS[state],
+            "font_color": "#FFFFFF" if state == "far" else "#111111"}  # fmt: skip
 
 
 def _parse_datetime(value: object) -> dt.datetime | None:
@@ -132,10 +175,13 @@ def _about(book: _Book, content: dict, meta: dict) -> None:
         ("版本", f"第 {meta.get('version', 1)} 版"
                + (f"（替代第 {meta['supersedes_version']} 版）" if meta.get("supersedes_version") else "")),
         ("发布时间", fmt.datetime_text(meta.get("published_at"))),
-        ("发布人", meta.get("published_by") or "—"),
+        ("发布人", fmt.text(meta.get("published_by")) if meta.get("published_by") else "—"),
         ("说明", meta.get("note") or "—"),
         ("数据版本", str(content["data_version"])),
-        ("数据来源", "；".join(f"上传 #{u['upload_id']} {u['file_name']}" for u in content.get("uploads", [])) or "—"),
+        ("数据来源", "；".join(
+            f"上传 #{u['upload_id']} {fmt.upload_kind(u.get('kind'))} {fmt.text(u.get('file_name'))}"
+            f"（{fmt.datetime_text(u.get('loaded_at'))} 导入，{fmt.count(u.get('rows_loaded'))} 行）"
+            for u in content.get("uploads", [])) or "—"),
         ("冻结说明", "本工作簿为发布时冻结的数据快照，数字不会因之后的上传而改变；如需更正，将发布新版本。"),
         ("个人信息", "不含申请人姓名、证件号、电话等个人信息。以 = + - @ 开头的文字前加了撇号（'），以免被当作公式。"),
     ]  # fmt: skip
@@ -163,29 +209,72 @@ def _about(book: _Book, content: dict, meta: dict) -> None:
 def _kpis(book: _Book, content: dict) -> None:
     ws = book.sheet("kpis")
     rows = kpi_rows(content)
-    heads = ["指标编号", "指标", "本月", "分子", "分母", "目标", "达标", "上月", "环比变化", "单位", "说明"]
-    widths = [22, 18, 12, 10, 10, 10, 8, 12, 16, 10, 40]
+    heads = [
+        "指标",
+        "本月",
+        "分子",
+        "分母（或件数）",
+        "目标",
+        "达标情况",
+        "上月",
+        "环比变化",
+        "单位",
+        "说明",
+        "指标编号",
+    ]
+    widths = [18, 12, 10, 14, 10, 28, 12, 16, 8, 40, 22]
     for col, (h, w) in enumerate(zip(heads, widths, strict=True)):
         ws.write_string(0, col, h, book.f["head"])
         ws.set_column(col, col, w)
     for r, row in enumerate(rows, start=1):
         kpi = KPI_BY_ID[row["id"]]
-        kind = {"rate": "pct", "count": "int", "days": "num"}[kpi.unit]
-        book.cell(ws, r, 0, row["id"])
-        book.cell(ws, r, 1, row["name"])
-        book.cell(ws, r, 2, row["value"], kind)
-        book.cell(ws, r, 3, row["numerator"], "num" if kpi.id in ("speedup_rate", "compression_rate") else "int")
-        book.cell(ws, r, 4, row["denominator"], "int")
-        book.cell(ws, r, 5, row["target"], kind)
-        ws.write_string(
-            r, 6, row["met_text"], book.f["good" if row["met"] else "bad" if row["met"] is False else "text"]
+        kind = _UNIT_KINDS[kpi.unit]
+        book.cell(ws, r, 0, row["name"])
+        book.cell(ws, r, 1, row["value"], kind)
+        # a mean of per-case fractions (实际提速率) has no numerator a person can read: only its case count
+        book.cell(ws, r, 2, None if row["mean_rate"] else row["numerator"], "int")
+        book.cell(ws, r, 3, row["denominator"], "int")
+        book.cell(ws, r, 4, row["target"], kind)
+        state = row["state"]
+        shown = f"{state.symbol} {row['state_text']}" if state.state != "none" else row["state_words"]
+        ws.write_string(r, 5, shown, book.f[f"state_{state.state}"])
+        book.cell(ws, r, 6, row["previous"], kind)
+        book.cell(ws, r, 7, row["change_value"], f"chg_{kpi.unit}")
+        book.cell(
+            ws, r, 8, "个" if kpi.id == "name_only_items" else {"rate": "%", "count": "件", "days": "工作日"}[kpi.unit]
         )
-        book.cell(ws, r, 7, row["previous"], kind)
-        book.cell(ws, r, 8, row["change_text"])
-        book.cell(ws, r, 9, {"rate": "比率", "count": "件", "days": "工作日"}[kpi.unit])
         reason = (content["kpis"].get(row["id"]) or {}).get("reason") or {}
-        book.cell(ws, r, 10, reason.get("zh") if isinstance(reason, dict) else None, "wrap")
-    ws.freeze_panes(1, 2)
+        note = reason.get("zh") if isinstance(reason, dict) else None
+        if not note and row["mean_rate"]:
+            note = f"各{'办件' if row['id'] == 'speedup_rate' else '事项'}比率的平均值，共 {row['basis'][2:]}"
+        book.cell(ws, r, 9, note, "wrap")
+        book.cell(ws, r, 10, row["id"])
+    ws.freeze_panes(1, 1)
+
+
+def _channels(book: _Book, content: dict) -> None:
+    """The month's cases by channel (labelled), with a native doughnut in the channels' own colours."""
+    ws = book.sheet("channels")
+    source = content.get("channels") or []
+    rows = [{"label": fmt.channel(r.get("channel")), "cases": r.get("cases"), "share": r.get("share")} for r in source]
+    columns = [("label", "申请渠道", "text", 16), ("cases", "办件量", "int", 10), ("share", "占比", "pct", 10)]
+    end = book.table(ws, 0, columns, rows)
+    if not rows:
+        ws.write_string(end, 0, "本月没有渠道数据。", book.f["plain"])
+        return
+    n = len(rows)
+    sheet = SHEET_NAMES["channels"]
+    chart = book.wb.add_chart({"type": "doughnut"})
+    chart.add_series({
+        "name": "申请渠道", "categories": [sheet, 1, 0, n, 0], "values": [sheet, 1, 1, n, 1],
+        "points": [{"fill": {"color": theme.channel_color(r.get("channel"))}} for r in source],
+        "data_labels": {"category": True, "percentage": True, "num_format": "0.0%", "separator": "\n",
+                        "position": "outside_end"},
+    })  # fmt: skip
+    chart.set_title({"name": "本月申请渠道"})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 520, "height": 360})
+    ws.insert_chart(end + 2, 0, chart)
 
 
 def _trend(book: _Book, content: dict) -> None:
@@ -193,7 +282,7 @@ def _trend(book: _Book, content: dict) -> None:
     rows = content.get("trend") or []
     columns = [("month", "月份", "text", 10), ("cases", "办件量", "int", 10), ("online_rate", "网办率", "pct", 10),
                ("fully_online_rate", "全程网办率", "pct", 12), ("on_time_rate", "按时办结率", "pct", 12),
-               ("median_processing_days", "办理时长中位数（工作日）", "num", 14)]  # fmt: skip
+               ("median_processing_days", "办理时长中位数（工作日）", "days", 14)]  # fmt: skip
     end = book.table(ws, 0, columns, rows)
     if not rows:
         return
@@ -228,11 +317,17 @@ _DEPARTMENT_COLUMNS = [
     ("department", "部门", "text", 20), ("cases", "办件量", "int", 9), ("online_cases", "网办件", "int", 9),
     ("channel_known", "渠道已知", "int", 9), ("online_rate", "网办率", "pct", 9),
     ("fully_online_rate", "全程网办率", "pct", 11), ("completed", "已办结", "int", 9),
-    ("median_working_days", "办理时长中位数（工作日）", "num", 14), ("p90_working_days", "90 分位（工作日）", "num", 12),
+    ("median_working_days", "办理时长中位数（工作日）", "days", 14), ("p90_working_days", "90 分位（工作日）", "days", 12),
     ("with_due", "有时限的办结件", "int", 12), ("on_time", "按时办结", "int", 10), ("on_time_rate", "按时办结率", "pct", 11),
     ("overdue_completed", "超期办结", "int", 10), ("open_cases", "期末在办", "int", 10),
     ("open_overdue", "在办超期", "int", 10), ("at_risk", "临期", "int", 8), ("speedup_rate", "实际提速率", "pct", 11),
 ]  # fmt: skip
+
+
+def _department_points(content: dict, rows: list[dict]) -> list[dict]:
+    """Per-bar fills in each department's own colour (the dashboard's, see :func:`reports.html.department_palette`)."""
+    palette = department_palette(content)
+    return [{"fill": {"color": palette.get(str(r.get("department")), theme.GREY)}} for r in rows]
 
 
 def _departments(book: _Book, content: dict) -> None:
@@ -244,8 +339,9 @@ def _departments(book: _Book, content: dict) -> None:
     n = len(rows)
     sheet = SHEET_NAMES["departments"]
     chart = book.wb.add_chart({"type": "bar"})
+    colours = _department_points(content, rows)
     chart.add_series({"name": "网办率", "categories": [sheet, 1, 0, n, 0], "values": [sheet, 1, 4, n, 4],
-                      "fill": {"color": "#1F5FA8"}, "data_labels": {"value": True, "num_format": "0.0%"}})  # fmt: skip
+                      "points": colours, "data_labels": {"value": True, "num_format": "0.0%"}})  # fmt: skip
     chart.set_title({"name": "各部门网办率"})
     chart.set_x_axis({"num_format": "0%", "min": 0, "max": 1})
     chart.set_y_axis({"reverse": True})
@@ -258,11 +354,12 @@ def _departments(book: _Book, content: dict) -> None:
             "name": "中位数",
             "categories": [sheet, 1, 0, n, 0],
             "values": [sheet, 1, 7, n, 7],
-            "fill": {"color": "#1F5FA8"},
+            "points": colours,
+            "data_labels": {"value": True, "num_format": "0.0"},
         }
     )
     days.add_series({"name": "90 分位", "categories": [sheet, 1, 0, n, 0], "values": [sheet, 1, 8, n, 8],
-                     "fill": {"color": "#9DB9DC"}})  # fmt: skip
+                     "fill": {"color": "#C8CED6"}})  # fmt: skip
     days.set_title({"name": "各部门办理时长（工作日）"})
     days.set_y_axis({"reverse": True})
     days.set_legend({"position": "bottom"})
@@ -281,13 +378,14 @@ def _items(book: _Book, content: dict) -> None:
     ws = book.sheet("items")
     columns = [
         *_ITEM_COLUMNS, ("online_share", "网办率", "pct", 9), ("fully_online_rate", "全程网办率", "pct", 11),
-        ("completed", "已办结", "int", 9), ("median_days", "中位时长（承诺时限单位）", "num", 14),
-        ("promised_days", "承诺时限", "num", 10), ("promised_unit", "时限单位", "text", 9),
+        ("completed", "已办结", "int", 9), ("median_days", "中位时长（按时限单位）", "days", 14),
+        ("promised_days", "承诺时限（0 为即办）", "limit", 12), ("promised_unit", "时限单位", "text", 9),
         ("on_time_rate", "按时办结率", "pct", 11), ("catalog_online_capable", "目录：网上可办", "text", 12),
         ("name_only", "摆设事项", "text", 10),
     ]  # fmt: skip
-    rows = [{**r, "promised_unit": {"working": "工作日", "natural": "自然日"}.get(r.get("promised_unit"), r.get("promised_unit"))}
-            for r in content.get("items") or []]  # fmt: skip
+    rows = [
+        {**r, "promised_unit": fmt.promised_unit(r.get("promised_unit")) or None} for r in content.get("items") or []
+    ]
     book.table(ws, 0, columns, rows)
 
 
@@ -298,15 +396,15 @@ def _bottlenecks(book: _Book, content: dict) -> None:
     findings = b.get("findings") or []
     for i, f in enumerate(findings, start=1):
         ws.write_number(i, 0, i, book.f["plain"])
-        ws.write_string(i, 1, safe_text(f.get("text_zh")), book.f["plain"])
+        ws.write_string(i, 1, safe_text(fmt.sentence(f.get("text_zh"))), book.f["plain"])
     if not findings:
         ws.write_string(1, 1, "本月没有发现明显的瓶颈。", book.f["plain"])
     top = max(len(findings), 1) + 2
     columns = [
         ("department", "部门", "text", 22), ("count", "件次", "int", 10), ("cases", "办件", "int", 10),
-        ("median_wait_hours", "中位等待（小时）", "num", 14), ("p90_wait_hours", "90 分位等待（小时）", "num", 16),
-        ("total_wait_hours", "合计等待（小时）", "num", 14), ("share_of_case_time", "占全部办理时间", "pct", 14),
-        ("median_wait_workdays", "中位等待（工作日）", "num", 14), ("rework_rate", "返工率", "pct", 10),
+        ("median_wait_hours", "中位等待（小时）", "days", 14), ("p90_wait_hours", "90 分位等待（小时）", "days", 16),
+        ("total_wait_hours", "合计等待（小时）", "days", 14), ("share_of_case_time", "占全部办理时间", "pct", 14),
+        ("median_wait_workdays", "中位等待（工作日）", "days", 14), ("rework_rate", "返工率", "pct", 10),
     ]  # fmt: skip
     rows = b.get("departments") or []
     end = book.table(ws, top, columns, rows)
@@ -317,7 +415,7 @@ def _bottlenecks(book: _Book, content: dict) -> None:
     sheet = SHEET_NAMES["bottlenecks"]
     chart = book.wb.add_chart({"type": "bar"})
     chart.add_series({"name": "占全部办理时间", "categories": [sheet, top + 1, 0, top + shown, 0],
-                      "values": [sheet, top + 1, 6, top + shown, 6], "fill": {"color": "#E07B00"},
+                      "values": [sheet, top + 1, 6, top + shown, 6], "points": _department_points(content, rows[:shown]),
                       "data_labels": {"value": True, "num_format": "0.0%"}})  # fmt: skip
     chart.set_title({"name": "各部门占全部办理时间的比例"})
     chart.set_x_axis({"num_format": "0%"})
@@ -349,10 +447,11 @@ def _overdue(book: _Book, content: dict) -> None:
     columns = [
         ("case_id", "办件编号", "text", 22), ("service_item", "事项", "text", 30), ("department", "部门", "text", 16),
         ("channel", "渠道", "text", 10), ("submitted_at", "申请时间", "date", 17), ("accepted_at", "受理时间", "date", 17),
-        ("due_at", "办结时限", "date", 17), ("promised_days", "承诺时限", "num", 9),
-        ("workdays_overdue", "已超期（工作日）", "int", 14),
+        ("due_at", "办结时限", "date", 17), ("promised_days", "承诺时限", "limit", 9),
+        ("promised_unit", "时限单位", "text", 9), ("workdays_overdue", "已超期（工作日）", "int", 14),
     ]  # fmt: skip
-    overdue = [{**r, "channel": fmt.channel(r.get("channel"))} for r in o.get("open_overdue") or []]
+    overdue = [{**r, "channel": fmt.channel(r.get("channel")), "promised_unit": fmt.promised_unit(r.get("promised_unit"))}
+               for r in o.get("open_overdue") or []]  # fmt: skip
     end = book.table(ws, 1, columns, overdue)
     if not overdue:
         ws.write_string(end, 0, "无", book.f["plain"])
@@ -360,7 +459,8 @@ def _overdue(book: _Book, content: dict) -> None:
     top = end + 2
     ws.write_string(top, 0, f"临期预警：{o.get('at_risk_workdays')} 个工作日内到期的在办件", book.f["label"])
     risk_columns = columns[:-1] + [("workdays_left", "剩余（工作日）", "int", 14)]
-    at_risk = [{**r, "channel": fmt.channel(r.get("channel"))} for r in o.get("at_risk") or []]
+    at_risk = [{**r, "channel": fmt.channel(r.get("channel")), "promised_unit": fmt.promised_unit(r.get("promised_unit"))}
+               for r in o.get("at_risk") or []]  # fmt: skip
     end = book.table(ws, top + 1, risk_columns, at_risk)
     if not at_risk:
         ws.write_string(end, 0, "无", book.f["plain"])
@@ -373,29 +473,28 @@ def _cases(book: _Book, cases: pd.DataFrame) -> None:
         ("case_id", "办件编号", "text", 22), ("service_item", "事项", "text", 30), ("item_code", "事项编码", "text", 16),
         ("department", "部门", "text", 16), ("channel", "渠道", "text", 10), ("submitted_at", "申请时间", "date", 17),
         ("accepted_at", "受理时间", "date", 17), ("completed_at", "办结时间", "date", 17),
-        ("due_at", "办结时限", "date", 17), ("status", "状态", "text", 9), ("promised_days", "承诺时限", "num", 9),
+        ("due_at", "办结时限", "date", 17), ("status", "状态", "text", 9), ("promised_days", "承诺时限", "limit", 9),
         ("promised_unit", "时限单位", "text", 9), ("processing_days_working", "办理时长（工作日）", "num", 14),
         ("processing_days_natural", "办理时长（自然日）", "num", 14), ("visits", "到现场次数", "int", 10),
         ("resubmissions", "补正次数", "int", 9),
     ]  # fmt: skip
     rows = []
     for r in cases.to_dict("records"):
-        r["channel"] = fmt.channel(None if fmt.missing(r.get("channel")) else r.get("channel"))
-        r["status"] = fmt.STATUS_LABELS.get(r.get("status"), r.get("status"))
-        r["promised_unit"] = {"working": "工作日", "natural": "自然日"}.get(
-            r.get("promised_unit"), r.get("promised_unit")
-        )
-        rows.append({k: (None if fmt.missing(v) or v is pd.NaT else v) for k, v in r.items()})
+        r["channel"] = fmt.channel(r.get("channel"))
+        r["status"] = fmt.case_status(r.get("status"))
+        r["promised_unit"] = fmt.promised_unit(r.get("promised_unit")) or None
+        rows.append({k: (None if fmt.missing(v) else v) for k, v in r.items()})
     book.table(ws, 0, columns, rows)
 
 
 def _definitions(book: _Book, content: dict) -> None:
     ws = book.sheet("definitions")
-    columns = [("id", "指标编号", "text", 24), ("name_zh", "指标", "text", 18), ("definition_zh", "口径", "wrap", 80),
-               ("direction", "方向", "text", 10), ("target", "目标", "text", 10)]  # fmt: skip
+    columns = [("name_zh", "指标", "text", 18), ("definition_zh", "口径", "wrap", 80), ("direction", "方向", "text", 10),
+               ("target", "目标", "text", 10), ("id", "指标编号", "text", 24)]  # fmt: skip
     targets = content.get("targets") or {}
     rows = [
-        {**e, "direction": "越高越好" if e.get("higher_is_better") else "越低越好",
+        {**e, "direction": fmt.direction(e["id"]) if e["id"] in KPI_BY_ID else
+         ("越高越好" if e.get("higher_is_better") else "越低越好"),
          "target": fmt.target(e["id"], targets.get(e["id"], e.get("default_target"))) if e["id"] in KPI_BY_ID else ""}
         for e in content.get("catalogue") or []
     ]  # fmt: skip
@@ -411,6 +510,7 @@ def render_xlsx(content: dict, meta: dict, cases: pd.DataFrame) -> bytes:
     _about(book, content, meta)
     _kpis(book, content)
     _trend(book, content)
+    _channels(book, content)
     _departments(book, content)
     _items(book, content)
     _bottlenecks(book, content)

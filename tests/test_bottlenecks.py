@@ -191,8 +191,8 @@ def test_rank_bottlenecks_names_the_slow_step(cur) -> None:
     # 自然资源所 审核: 48 + 42 + 96 = 186 h of 221.5 h = 84%; median 48 h. The list has durations under a day
     # (the town's median, 6 h), so every duration of the list is written in hours.
     assert top["kind"] == "wait"
-    assert top["text_zh"] == "自然资源所 的审核环节中位等待 48.0 小时，占全部办理时间的 84%"
-    assert top["text_en"] == "审核 at 自然资源所: median wait 48.0 hours, 84% of all case time"
+    assert top["text_zh"] == "自然资源所 的审核环节中位等待 48.0 小时，占全部办理时间的 84.0%"
+    assert top["text_en"] == "审核 at 自然资源所: median wait 48.0 hours, 84.0% of all case time"
     assert top["evidence"]["total_wait_hours"] == pytest.approx(186)
     assert top["score"] == pytest.approx(186 / TOTAL)
     kinds = [f["kind"] for f in findings]
@@ -205,7 +205,7 @@ def test_rank_bottlenecks_names_the_slow_step(cur) -> None:
     # (窗口 2 h, 民政办 6 h are not).
     dept = [f for f in findings if f["kind"] == "department_wait"]
     assert [f["text_zh"] for f in dept] == [
-        "自然资源所 经手的环节中位等待 48.0 小时（全镇中位 6.0 小时），合计占全部办理时间的 84%"
+        "自然资源所 经手的环节中位等待 48.0 小时（全镇中位 6.0 小时），合计占全部办理时间的 84.0%"
     ]
     assert bn.overall_median_wait_hours(cur, F) == pytest.approx(6)
     units = {w for f in findings for w in ("小时", "天", "个工作日") if w in f["text_zh"]}
@@ -281,7 +281,7 @@ def test_case_level_log_falls_back_to_department_processing() -> None:
     findings = bn.rank_bottlenecks(cur, OCTOBER, min_count=1)
     texts = [f["text_zh"] for f in findings]
     # B finished both completed cases late; A has C5 and B has C7 open past due as of 10-31.
-    assert "自然资源所 办结 2 件中超期 2 件（超期率 100%）" in texts
+    assert "自然资源所 办结 2 件中超期 2 件（超期率 100.0%）" in texts
     # Scores: B's processing time 15.29 / 18.54 = 0.82; B's late cases 2 of the 4 completed with a due date = 0.5;
     # open overdue: A's C5 and B's C7, each 1 of the 4 cases open at 10-31 (C4..C7) = 0.25; A's processing 0.18.
     assert [f["kind"] for f in findings] == ["slow_department", "overdue", "overdue", "overdue", "slow_department"]

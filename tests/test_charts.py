@@ -34,10 +34,11 @@ def test_trend_bars_line_and_target():
         }
     )
     fig = cases_and_online_rate(series, "zh", title="趋势", online_target=0.6)
-    bars, line, target = fig.data
+    bars, line = fig.data
     assert list(bars.x) == ["2026-09", "2026-10"] and list(bars.y) == [100.0, 120.0]
     assert list(line.y) == [0.4, 0.5] and line.yaxis == "y2"
-    assert list(target.y) == [0.6, 0.6]
+    (target,) = fig.layout.shapes  # the one target line, on the rate axis
+    assert target.y0 == target.y1 == 0.6 and target.yref == "y2" and "目标 60%" in annotations_text(fig)
     assert FONT_FAMILY.startswith("Noto Sans CJK SC") and fig.layout.font.family == FONT_FAMILY
     empty = cases_and_online_rate(series.iloc[0:0], "zh")
     assert "没有数据" in annotations_text(empty)
@@ -135,11 +136,12 @@ def test_process_map_layout_and_filter():
     )
     assert positions["申请"][0] < positions["受理"][0] < positions["审核"][0] < positions["办结"][0]
     assert positions["审核"][1] == positions["办结"][1] == 0  # the main path on one line
-    assert len(fig.layout.annotations) == 5  # one arrow per edge
-    widths = [a.arrowwidth for a in fig.layout.annotations]
+    arrows = [a for a in fig.layout.annotations if a.showarrow]
+    assert len(arrows) == 5  # one arrow per edge
+    widths = [a.arrowwidth for a in arrows]
     assert max(widths) == pytest.approx(8.0) and min(widths) == pytest.approx(1 + 7 * 2 / 10)
     filtered = process_map(nodes, edges, "median", "zh", min_count=5)
-    assert len(filtered.layout.annotations) == 3
+    assert len([a for a in filtered.layout.annotations if a.showarrow]) == 3
     assert "补正" not in " ".join(filtered.data[-2].text)
     assert "没有环节数据" in annotations_text(process_map(nodes.iloc[0:0], edges.iloc[0:0]))
 
@@ -167,5 +169,5 @@ def test_other_bottleneck_figures():
     )
     assert list(wip_lines(wip).data[0].y) == [2, 3]
     rework = pd.DataFrame({"step": ["审核"], "cases": [10], "cases_repeated": [2], "rework_rate": [0.2]})
-    assert list(rework_bars(rework).data[0].x) == [2]
+    assert list(rework_bars(rework).data[0].x) == [0.2]  # the bar's length is the rate its label shows
     assert "没有数据" in annotations_text(rework_bars(rework.iloc[0:0]))

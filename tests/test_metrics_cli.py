@@ -109,7 +109,7 @@ def test_bottlenecks_json_by_step_and_department(events_db, capsys) -> None:
 def test_bottlenecks_table_ends_with_findings(events_db, capsys) -> None:
     code, out, _ = run(capsys, "bottlenecks", "--db", str(events_db), "--all", "--min-sample", "1")
     assert code == 0 and "主要瓶颈 Top bottlenecks" in out
-    assert "自然资源所 的审核环节中位等待 48.0 小时，占全部办理时间的 84%" in out
+    assert "自然资源所 的审核环节中位等待 48.0 小时，占全部办理时间的 84.0%" in out
     # With the default minimum sample (10) this small log has nothing to rank, and says so.
     code, out, _ = run(capsys, "bottlenecks", "--db", str(events_db), "--all")
     assert code == 0 and "样本太少" in out and "Top bottlenecks" not in out

@@ -107,9 +107,14 @@ def test_a_sparse_month_renders_with_unknowns_not_zeros(sparse):
     printed = render_html(content, meta, print_mode=True)
     assert '"staticPlot"' not in printed and "staticPlot: true" in printed and "WenQuanYi Zen Hei" in printed
     workbook = openpyxl.load_workbook(io.BytesIO(render_xlsx(content, meta, cases)))
-    kpis = {r[0]: r for r in workbook["指标"].iter_rows(min_row=2, values_only=True)}
-    assert kpis["online_capable_rate"][2] is None and "事项目录" in kpis["online_capable_rate"][10]
-    assert kpis["cases"][2] == 5
+    sheet = workbook["指标"]
+    heads = [c.value for c in sheet[1]]
+    assert heads[0] == "指标" and heads[-1] == "指标编号"  # people read names; the id is for machines, last
+    col = {h: i for i, h in enumerate(heads)}
+    kpis = {r[col["指标编号"]]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert kpis["online_capable_rate"][col["本月"]] is None
+    assert "事项目录" in kpis["online_capable_rate"][col["说明"]]
+    assert kpis["cases"][col["本月"]] == 5 and kpis["cases"][col["指标"]] == "办件量"
     assert workbook["办件明细"].max_row == 1 + 5
 
 

@@ -161,7 +161,7 @@ def test_local_mode_everyone_is_admin_with_a_banner_until_the_first_admin_exists
     shutil.copy(small_demo_db, tmp_path / "egov.duckdb")
     shutil.copy(small_demo_db.parent / "secret.key", tmp_path / "secret.key")
     at = start_app(tmp_path / "egov.duckdb", monkeypatch)
-    assert any(w.value.startswith("本地模式") for w in at.warning)
+    assert any("本地模式：尚无用户" in c.value for c in at.sidebar.caption)  # in the sidebar, not atop each page
     at.switch_page("views/users.py").run()
     assert not errors(at)
     assert at.selectbox(key="users_add_role").options == ["管理员"]  # the first user must be an admin
@@ -171,7 +171,7 @@ def test_local_mode_everyone_is_admin_with_a_banner_until_the_first_admin_exists
     button(at, "创建用户").click().run()
     assert not at.exception, at.exception
     assert [s.value for s in at.main.subheader] == ["登录"]  # local mode is over
-    assert not any(w.value.startswith("本地模式") for w in at.warning)
+    assert not any("本地模式：尚无用户" in c.value for c in at.sidebar.caption)
     login(at, "zhang")
     at.switch_page("views/users.py").run()
     assert at.dataframe[0].value.iloc[0]["用户名"] == "zhang"
@@ -286,7 +286,7 @@ def test_every_new_page_speaks_english(tmp_path, monkeypatch):
     # An empty database in local mode: every page open. (Empty, because AppTest formats the sidebar's
     # month choices outside the script run, where the language is unknown, and then cannot find them.)
     at = start_app(tmp_path / "egov.duckdb", monkeypatch, lang="en")
-    assert any(w.value.startswith("Local mode") for w in at.warning)
+    assert any("Local mode: no users yet" in c.value for c in at.sidebar.caption)
     titles = {
         "views/upload.py": "Upload data",
         "views/uploads.py": "Upload history",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import io
 import json
 import os
@@ -87,15 +88,37 @@ def published(small_demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         ingest_file(db, write_hostile_cases(folder / "hostile.csv"), loaded_by="test")
         result = snapshots.publish(db, MONTH, by="ana", note="月报")
         cur = db.cursor()
-        files = {f["kind"]: snapshots.file_bytes(cur, result.snapshot_id, f["file_name"])
-                 for f in snapshots.get_snapshot(cur, result.snapshot_id)["files"]}  # fmt: skip
+        snap = snapshots.get_snapshot(cur, result.snapshot_id)
+        files = {f["kind"]: snapshots.file_bytes(cur, result.snapshot_id, f["file_name"]) for f in snap["files"]}
     finally:
         db.close()
     cli_copy = copy_db(path, folder / "cli")  # the CLI reads its own copy
-    return {"path": path, "folder": folder, "result": result, "files": files, "kpis": cli_kpis(cli_copy, MONTH)}
+    return {"path": path, "folder": folder, "result": result, "files": files, "kpis": cli_kpis(cli_copy, MONTH),
+            "targets": snap["content"]["targets"]}  # fmt: skip
 
 
 # --- how the report writes a figure, stated independently of reports/fmt.py -----------------------------
+
+MEAN_RATES = {"speedup_rate": "件", "compression_rate": "个事项"}
+#: Codes and placeholders that must never reach a person (the Parquet and JSON keep the codes, for machines).
+RAW_TOKENS = re.compile(
+    r"\b(open|completed|rejected|withdrawn|mobile|window|self_service|working|natural|catalog|events|None|NaN|NaT|nan)\b"
+    r'|\{"|-0\.0'
+)
+
+
+def expected_state(kpi_id: str, value: float | None, target: float | None) -> str:
+    """The dashboard's state words, restated: met / within 5 points (rates) or 10% (others) / further."""
+    from metrics.catalog import KPI_BY_ID
+
+    kpi = KPI_BY_ID[kpi_id]
+    if value is None or target is None:
+        return ""
+    gap = (target - value) if kpi.higher_is_better else (value - target)
+    if gap <= 1e-12:
+        return "达标"
+    close = 0.05 if kpi.unit == "rate" else max(1.0, abs(target) * 0.10)
+    return "接近" if gap <= close + 1e-12 else "未达标"
 
 
 def expected_texts(kpi_id: str, r: dict) -> tuple[str, str]:
@@ -104,6 +127,8 @@ def expected_texts(kpi_id: str, r: dict) -> tuple[str, str]:
     unit = KPI_BY_ID[kpi_id].unit
     if r["value"] is None:
         return "未知", ""
+    if kpi_id in MEAN_RATES:  # a mean of per-case (per-item) fractions: how many it is over, not a fraction
+        return f"{r['value'] * 100:.1f}%", f"n={int(r['denominator']):,} {MEAN_RATES[kpi_id]}"
     if unit == "rate":
 
         def n(v):
@@ -159,6 +184,9 @@ def test_pdf_shows_the_cli_figures_and_embeds_a_cjk_font(published, tmp_path, ar
         rest = lines[0][len(name) :]
         assert value in rest, (kpi_id, value, lines[0])
         assert basis in rest, (kpi_id, basis, lines[0])
+        state = expected_state(kpi_id, r["value"], published["targets"].get(kpi_id))
+        if state:  # 达标 / 接近 / 未达标, exactly as on the dashboard's tile
+            assert set(re.findall(r"未达标|接近|达标", rest)) == {state}, (kpi_id, state, lines[0])
     for heading in ("三、部门情况", "四、瓶颈分析", "五、摆设事项", "六、超期与临期办件", "附录 口径说明"):
         assert heading in text
     assert "第 2 页 / 共" in text  # page footers
@@ -234,8 +262,9 @@ def test_xlsx_figures_native_charts_and_inert_text(published, artefacts_dir):
         # xlsxwriter writes 16 significant digits (Excel itself keeps 15): equal to that precision
         assert row[col["本月"]] == (None if r["value"] is None else pytest.approx(r["value"], rel=1e-15, abs=0)), kpi_id
         if "numerator" in r:
-            assert row[col["分子"]] == (None if r["numerator"] is None else pytest.approx(r["numerator"], rel=1e-15))
-            assert row[col["分母"]] == r["denominator"], kpi_id
+            numerator = None if r["numerator"] is None or kpi_id in MEAN_RATES else r["numerator"]
+            assert row[col["分子"]] == (None if numerator is None else pytest.approx(numerator, rel=1e-15)), kpi_id
+            assert row[col["分母（或件数）"]] == r["denominator"], kpi_id
     # no formula anywhere; hostile text stays text, with an apostrophe in front
     texts = []
     for sheet in wb.worksheets:
@@ -271,6 +300,40 @@ def test_data_files_parquet_csv_and_zip(published):
                          f"cases-{MONTH}-v1.parquet", f"cases-{MONTH}-v1.csv", f"figures-{MONTH}-v1.json"]  # fmt: skip
         assert zf.read(f"report-{MONTH}-v1.pdf") == files["pdf"]
         assert json.loads(zf.read(f"figures-{MONTH}-v1.json"))["content"]["kpis"] == published["kpis"]
+
+
+def test_no_raw_code_placeholder_or_negative_zero_reaches_a_reader(published, tmp_path):
+    """The PDF text, the HTML's visible text, every workbook cell and the CSV of a real month: labels only."""
+    files = published["files"]
+    found = {}
+    text = pdf_text(files["pdf"], tmp_path)
+    found["pdf"] = RAW_TOKENS.findall(text)
+    body = files["html"].decode("utf-8").split("<body>", 1)[1]
+    visible = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", " ", body, flags=re.S)))
+    found["html"] = RAW_TOKENS.findall(visible)
+    found["csv"] = RAW_TOKENS.findall(files["csv"].decode("utf-8-sig"))
+    wb = openpyxl.load_workbook(io.BytesIO(files["xlsx"]))
+    found["xlsx"] = []
+    for ws in wb.worksheets:
+        heads = [c.value for c in ws[1]]
+        for cells in ws.iter_rows(min_row=1):
+            for cell in cells:
+                machine = cell.row > 1 and cell.column <= len(heads) and heads[cell.column - 1] == "指标编号"
+                if isinstance(cell.value, str) and not machine and RAW_TOKENS.search(cell.value):
+                    found["xlsx"].append((ws.title, cell.coordinate, cell.value))
+    assert not any(found.values()), found
+    assert "事项目录" in text.split("数据来源", 1)[1] and "环节事件" in text.split("数据来源", 1)[1]
+    # 实际提速率: a mean over its cases, one decimal, never a sum of fractions
+    speed = published["kpis"]["speedup_rate"]
+    row = next(ln for ln in text.splitlines() if ln.strip().startswith("实际提速率 "))
+    assert f"{speed['value'] * 100:.1f}%" in row and f"n={speed['denominator']:,} 件" in row, row
+    # every change against last month in the workbook is a number with a display format, not text
+    ws = wb["指标"]
+    col = [c.value for c in ws[1]].index("环比变化") + 1
+    for r in range(2, ws.max_row + 1):
+        cell = ws.cell(r, col)
+        if cell.value is not None:
+            assert cell.data_type == "n" and cell.number_format.startswith("+"), (r, cell.value, cell.number_format)
 
 
 def test_publication_is_audited(published):

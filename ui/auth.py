@@ -251,4 +251,5 @@ def local_mode_guard() -> None:
     if isinstance(remote, str) and remote:  # None for this machine (and not a str under AppTest)
         st.error(t("local_mode_remote"))
         st.stop()
-    st.warning(t("local_mode_banner"), icon=":material/lock_open:")
+    with st.sidebar:  # not on top of every page: the leader's first screen is for the figures
+        st.caption(f":material/lock_open: {t('local_mode_short')}", help=t("local_mode_banner"))

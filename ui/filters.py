@@ -7,13 +7,15 @@ read the result with :func:`current`.
 
 from __future__ import annotations
 
-import datetime as dt
+import re
 
 import pandas as pd
 import streamlit as st
 
-from metrics.filters import Filters
+import clock
+from metrics.filters import Filters, default_month
 from ui.data import filter_options
+from ui.fmt import md_text
 from ui.i18n import lang, t
 
 CHANNEL_LABELS = {
@@ -23,6 +25,12 @@ CHANNEL_LABELS = {
     "self_service": ("自助终端", "Self-service"),
     "post": ("邮寄", "Post"),
     "other": ("其他", "Other"),
+}
+STATUS_LABELS = {
+    "open": ("在办", "Open"),
+    "completed": ("已办结", "Completed"),
+    "rejected": ("不予受理", "Rejected"),
+    "withdrawn": ("撤回", "Withdrawn"),
 }
 _KEYS = {"month": "f_month", "dept": "f_dept", "item": "f_item", "channel": "f_channel"}
 
@@ -39,6 +47,33 @@ def with_channel_labels(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(channel=frame["channel"].map(lambda c: channel_label(c) if isinstance(c, str) else c))
 
 
+def status_label(status: str) -> str:
+    zh, en = STATUS_LABELS.get(status, (status, status))
+    return zh if lang() == "zh" else en
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """A case list as a person reads it: channel and status in words, times as text, blanks for missing values.
+
+    Streamlit draws a missing value as "None"; a leader should see an empty cell instead.
+    """
+    if frame.empty:
+        return frame
+    out = with_channel_labels(frame)
+    if "status" in out:
+        out = out.assign(status=out["status"].map(lambda s: status_label(s) if isinstance(s, str) else ""))
+    for column in out.columns:
+        series = out[column]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            # A due date is a day (its 23:59 says nothing); other times keep the minute.
+            out[column] = series.dt.strftime("%Y-%m-%d" if column == "due_at" else "%Y-%m-%d %H:%M").fillna("")
+        elif series.dtype == object and series.map(lambda v: isinstance(v, (pd.Timestamp,))).any():
+            out[column] = series.map(lambda v: v.strftime("%Y-%m-%d %H:%M") if isinstance(v, pd.Timestamp) else "")
+        elif series.isna().any() and not pd.api.types.is_numeric_dtype(series):
+            out[column] = series.astype(object).where(series.notna(), "")
+    return out
+
+
 def _from_url(options: dict) -> None:
     """On a session's first run, take the filters from the URL (ignoring values that do not exist)."""
     if st.session_state.get("_filters_from_url"):
@@ -47,7 +82,7 @@ def _from_url(options: dict) -> None:
     qp = st.query_params
     month = qp.get("month")
     state = st.session_state
-    state.setdefault(_KEYS["month"], month if month in options["months"] else (options["months"] or [None])[0])
+    state.setdefault(_KEYS["month"], month if month in options["months"] else default_month(options["months"]))
     state.setdefault(_KEYS["dept"], [d for d in qp.get_all("dept") if d in options["departments"]])
     state.setdefault(_KEYS["item"], [i for i in qp.get_all("item") if i in options["items"]])
     state.setdefault(_KEYS["channel"], [c for c in qp.get_all("channel") if c in options["channels"]])
@@ -76,7 +111,7 @@ def sidebar() -> None:
     options = filter_options()
     _from_url(options)
     if st.session_state.get(_KEYS["month"]) not in options["months"]:
-        st.session_state[_KEYS["month"]] = (options["months"] or [None])[0]
+        st.session_state[_KEYS["month"]] = default_month(options["months"])
     with st.sidebar:
         st.subheader(t("filters"))
         if not options["months"]:
@@ -101,10 +136,77 @@ def sidebar() -> None:
 
 
 def _month_label(month: str) -> str:
-    today = dt.date.today()
-    if month == f"{today:%Y-%m}":
-        return f"{month}（{t('month_to_date')}）"
+    if month == clock.running_month():
+        return f"{month}（{t('month_to_date')}）" if lang() == "zh" else f"{month} ({t('month_to_date')})"
     return month
+
+
+def _clear(key: str) -> None:
+    """A scope-line button: drop one filter (a callback, so it runs before the widgets are drawn again)."""
+    st.session_state[_KEYS[key]] = []
+
+
+def scope_parts(filters: Filters) -> list[tuple[str | None, str]]:
+    """What the page shows, in reading order: (filter key or None, text) for the month and each dimension.
+
+    The key is set for a dimension that is filtered (so the scope line can offer to clear it).
+    """
+    month = f"{filters.start:%Y-%m}" if filters.start else ""
+    if filters.is_month_to_date() and filters.end:
+        span = (
+            f"{month}（{t('month_to_date')}，1–{filters.end.day} 日）"
+            if lang() == "zh"
+            else (f"{month} ({t('month_to_date')}, 1–{filters.end.day})")
+        )
+    else:
+        span = month
+    names = {"dept": filters.departments, "item": filters.items}
+    parts: list[tuple[str | None, str]] = [(None, span)]
+    for key, all_key in (("dept", "scope_all_departments"), ("item", "scope_all_items")):
+        chosen = names[key]
+        parts.append((key, "、".join(chosen)) if chosen else (None, t(all_key)))
+    channels = [channel_label(c) for c in filters.channels]
+    parts.append(("channel", "、".join(channels)) if channels else (None, t("scope_all_channels")))
+    return parts
+
+
+def scope_text(filters: Filters) -> str:
+    """``2026-11 · 民政办 · 全部事项 · 全部渠道``: the scope of a page, its downloads and their titles."""
+    return " · ".join(text for _, text in scope_parts(filters))
+
+
+def scope_file_stem(filters: Filters, what: str) -> str:
+    """A download's file name: what it is and its scope, with nothing that could be a path."""
+    parts = [what, filters.label(), *filters.departments, *filters.items, *filters.channels]
+    stem = "_".join(re.sub(r"[^\w\u4e00-\u9fff.-]+", "-", p).strip("-.") for p in parts if p)
+    return stem[:120] or "download"
+
+
+def scope_line(filters: Filters) -> None:
+    """The scope under a page's title — month, department, item, channel — each chosen filter with a clear button.
+
+    A projected screen or a forwarded screenshot then always says whose figures these are.
+    """
+    with st.container(horizontal=True, vertical_alignment="center", gap="small", key="scope_line"):
+        for key, text in scope_parts(filters):
+            if key is None:
+                st.markdown(f"**{md_text(text)}**" if text and text[0].isdigit() else md_text(text), width="content")
+            else:
+                st.button(
+                    md_text(text),
+                    key=f"scope_clear_{key}",
+                    icon=":material/close:",
+                    help=t("scope_clear"),
+                    on_click=_clear,
+                    args=(key,),
+                    type="secondary",
+                )
+        compare = (
+            t("changes_vs_same_days").format(day=filters.end.day)
+            if filters.is_month_to_date() and filters.end
+            else t("changes_vs_last_month")
+        )
+        st.caption(f"{t('as_of')} {filters.as_of():%Y-%m-%d} · {compare}", width="content")
 
 
 def current() -> Filters | None:
@@ -112,7 +214,7 @@ def current() -> Filters | None:
     month = st.session_state.get(_KEYS["month"])
     if not month:
         return None
-    base = Filters.month(month)
+    base = Filters.month_as_seen(month)
     return Filters(
         start=base.start,
         end=base.end,

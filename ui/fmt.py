@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 
 def _missing(value: float | None) -> bool:
@@ -28,3 +29,20 @@ def days(value: float | None, lang: str = "zh", unit: str = "working") -> str:
     if lang == "zh":
         return f"{value:.1f} {'工作日' if unit == 'working' else '天'}"
     return f"{value:.1f} {'working days' if unit == 'working' else 'days'}"
+
+
+def md_text(text: object) -> str:
+    """Text from the data (a department, an item) shown in Markdown as the text it is, never as markup."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
+
+
+def signed(value: float, digits: int = 1, thousands: bool = False) -> str:
+    """A change with its sign, never "-0.0": what rounds to zero is written without a sign."""
+    rounded = round(value, digits)
+    if rounded == 0:
+        return f"{0:.{digits}f}"
+    return f"{rounded:+,.{digits}f}" if thousands else f"{rounded:+.{digits}f}"
+
+
+def is_zero_change(value: float, digits: int = 1) -> bool:
+    return round(value, digits) == 0

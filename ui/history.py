@@ -8,6 +8,7 @@ import pandas as pd
 COLUMNS: dict[str, tuple[str, str]] = {
     "upload_id": ("编号", "ID"),
     "file_name": ("文件", "File"),
+    "status": ("状态", "Status"),
     "kind": ("类型", "Kind"),
     "rows_loaded": ("导入行", "Loaded"),
     "rows_rejected": ("拒绝行", "Rejected"),
@@ -17,8 +18,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "encoding": ("编码", "Encoding"),
     "loaded_by": ("导入人", "By"),
     "loaded_at": ("导入时间", "Loaded at"),
-    "status": ("状态", "Status"),
 }
+#: Counts written with thousands separators.
+COUNT_COLUMNS = ("rows_loaded", "rows_rejected", "rows_skipped", "cases_loaded", "events_loaded")
 
 KIND_LABELS: dict[str, tuple[str, str]] = {
     "cases": ("办件", "cases"),
@@ -37,3 +39,11 @@ def uploads_frame(rows: list[dict], lang: str = "zh") -> pd.DataFrame:
     for column in ("encoding", "loaded_by"):
         frame[column] = frame[column].astype("string").fillna("—")
     return frame[list(COLUMNS)].rename(columns={k: v[i] for k, v in COLUMNS.items()})
+
+
+def uploads_table(rows: list[dict], lang: str = "zh") -> pd.io.formats.style.Styler:
+    """:func:`uploads_frame` with counts as "41,594" (the Styler keeps them numbers for sorting)."""
+    i = 0 if lang == "zh" else 1
+    frame = uploads_frame(rows, lang)
+    counts = {COLUMNS[c][i]: "{:,.0f}" for c in COUNT_COLUMNS}
+    return frame.style.format(counts, na_rep="—")  # type: ignore[arg-type]

@@ -51,6 +51,7 @@ TEXT: dict[str, dict[str, str]] = {
         "only. To serve the town's intranet, first create an admin on the Users page or with "
         "`python cli.py users add NAME --role admin`.",
     },
+    "local_mode_short": {"zh": "本地模式：尚无用户，只对本机开放", "en": "Local mode: no users yet, this machine only"},
     "local_mode_sidebar": {"zh": "本地模式（管理员）", "en": "Local mode (admin)"},
     "local_mode_remote": {
         "zh": "本看板处于本地模式（尚未创建用户），只允许在服务器本机访问。请联系管理员创建用户账号。",

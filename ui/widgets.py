@@ -3,56 +3,54 @@
 from __future__ import annotations
 
 import io
-import math
 
 import pandas as pd
 import streamlit as st
 
+import settings
 from ingest.upload_support import neutralise
 from metrics.catalog import get as kpi_def
 from metrics.filters import Filters
+from metrics.status import gap_text, target_state
 from ui import fmt
 from ui.i18n import lang, t
 
-#: A miss within this distance of the target is amber, further is red (rates: 5 points; others: 10%).
-AMBER_RATE_POINTS = 0.05
-AMBER_SHARE = 0.10
-LIGHT = {"green": ":green[●]", "amber": ":orange[●]", "red": ":red[●]", "none": ":gray[○]"}
+#: Streamlit's colour names for the three target states (their hues are set in .streamlit/config.toml to
+#: metrics.status.STATE_COLORS, so the screen and the reports agree).
+_BADGE = {"met": "green", "close": "orange", "far": "red", "none": "gray"}
 
 
-def light(kpi_id: str, value: float | None, target: float | None) -> str:
-    """Traffic light of a figure against its target: green met, amber close, red far, none unknown."""
-    kpi = kpi_def(kpi_id)
-    if value is None or target is None or (isinstance(value, float) and math.isnan(value)):
-        return "none"
-    gap = (target - value) if kpi.higher_is_better else (value - target)
-    if gap <= 1e-12:
-        return "green"
-    tolerance = AMBER_RATE_POINTS if kpi.unit == "rate" else max(1.0, abs(target) * AMBER_SHARE)
-    return "amber" if gap <= tolerance else "red"
-
-
-def format_value(kpi_id: str, value: float | None) -> str:
+def format_value(kpi_id: str, value: float | None, *, tile: bool = False) -> str:
+    """A KPI's figure; on a tile, days read "0.1 days" in English (the tile says they are working days)."""
     unit = kpi_def(kpi_id).unit
     if unit == "rate":
         return fmt.percent(value)
     if unit == "days":
+        if tile and lang() != "zh":
+            return fmt.days(value, lang(), unit="natural")
         return fmt.days(value, lang())
     return fmt.count(value, lang())
 
 
-def _change(kpi_id: str, value: float | None, previous: float | None) -> str | None:
+def change_text(kpi_id: str, value: float | None, previous: float | None) -> str | None:
+    """The change against the comparison period in the KPI's unit; None when either side is unknown."""
     if value is None or previous is None:
         return None
     unit = kpi_def(kpi_id).unit
     diff = value - previous
     if unit == "rate":
-        return f"{diff * 100:+.1f} {t('points')}"
+        return f"{fmt.signed(diff * 100)} {t('points')}"
     if unit == "days":
-        return f"{diff:+.1f} {t('workdays_short')}"
-    if previous:
-        return f"{diff:+,.0f} ({diff / previous:+.0%})"
-    return f"{diff:+,.0f}"
+        return f"{fmt.signed(diff)} {'工作日' if lang() == 'zh' else 'days'}"
+    if previous and not fmt.is_zero_change(diff, 0):
+        return f"{fmt.signed(diff, 0, thousands=True)} ({fmt.signed(diff / previous * 100, 0)}%)"
+    return fmt.signed(diff, 0, thousands=True)
+
+
+def _is_zero(kpi_id: str, value: float, previous: float) -> bool:
+    unit = kpi_def(kpi_id).unit
+    diff = value - previous
+    return fmt.is_zero_change(diff * 100 if unit == "rate" else diff, 1 if unit != "count" else 0)
 
 
 def _target_text(kpi_id: str, target: float | None) -> str:
@@ -62,29 +60,83 @@ def _target_text(kpi_id: str, target: float | None) -> str:
     return f"{t('target')} {sign}{format_value(kpi_id, target)}"
 
 
-def kpi_tile(kpi_id: str, result: dict, previous: dict | None, target: float | None, extra: str | None = None) -> None:
-    """One KPI: value, change against last month, target with a traffic light, and its definition."""
+def state_badge(kpi_id: str, value: float | None, target: float | None) -> str:
+    """The target state as a coloured badge that also reads without colour: ``✖ 未达标 · 差 6.7 个百分点``."""
+    state = target_state(kpi_id, value, target)
+    if state.state == "none":
+        return ""
+    gap = gap_text(kpi_id, state, lang())
+    text = f"{state.symbol} {state.word(lang())}" + (f" · {gap}" if gap else "")
+    return f":{_BADGE[state.state]}-badge[{text}]"
+
+
+def comparison_label(filters: Filters | None) -> str | None:
+    """While a month runs, a tile's change compares with the same days of last month, and says so.
+
+    A whole month compares with the whole month before, which the scope line says once for all tiles.
+    """
+    if filters is not None and filters.is_month_to_date() and filters.end:
+        return t("vs_same_days").format(day=filters.end.day)
+    return None
+
+
+def kpi_tile(
+    kpi_id: str,
+    result: dict,
+    previous: dict | None,
+    target: float | None,
+    extra: str | None = None,
+    *,
+    filters: Filters | None = None,
+    link: tuple[str, str] | None = None,
+) -> None:
+    """One KPI: value, change against the comparison period, target state in words, and its definition.
+
+    ``previous`` is None when the comparison period has no data (the first month): the change reads "—".
+    ``link`` is (page file, label) for a tile that opens its list.
+    """
     kpi = kpi_def(kpi_id)
     value = result.get("value")
-    colour = light(kpi_id, value, target)
-    name = kpi.name(lang())
-    with st.container(border=True):
+    before = (previous or {}).get("value") if previous is not None else None
+    delta = change_text(kpi_id, value, before)
+    zero = delta is not None and _is_zero(kpi_id, value, before)  # type: ignore[arg-type]
+    with st.container(border=True, key=f"tile_{kpi_id}"):
         st.metric(
-            f"{LIGHT[colour]} {name}",
-            format_value(kpi_id, value) if value is not None else t("unknown"),
-            delta=_change(kpi_id, value, (previous or {}).get("value")),
-            delta_color="normal" if kpi.higher_is_better else "inverse",
+            kpi.name(lang()),
+            format_value(kpi_id, value, tile=True) if value is not None else t("unknown"),
+            delta=delta if delta is not None else "—",
+            delta_color="off"
+            if zero or delta is None or not kpi.directional
+            else ("normal" if kpi.higher_is_better else "inverse"),
+            delta_arrow="off" if zero or delta is None else "auto",
+            delta_description=comparison_label(filters),
             help=kpi.definition(lang()),
         )
-        lines = [_target_text(kpi_id, target)]
-        if "denominator" in result and result.get("denominator") is not None:
-            lines.append(f"{fmt.count(result.get('numerator'), lang())} / {fmt.count(result['denominator'], lang())}")
+        badge = state_badge(kpi_id, value, target)
+        basis = []
+        if kpi.default_target is not None or target is not None:
+            basis.append(_target_text(kpi_id, target))
+        if kpi.unit == "rate" and kpi_id != "speedup_rate" and result.get("denominator") is not None:
+            basis.append(f"{fmt.count(result.get('numerator'), lang())}/{fmt.count(result['denominator'], lang())}")
+        if kpi.unit == "days" and lang() != "zh":
+            basis.append(t("workdays_short"))
         if extra:
-            lines.append(extra)
+            basis.append(extra)
         reason = result.get("reason")
         if reason:
-            lines.append(reason.get(lang(), reason.get("zh", "")))
-        st.caption(" · ".join(lines))
+            basis.append(reason.get(lang(), reason.get("zh", "")))
+        lines = [badge, " · ".join(basis)]
+        st.caption("  \n".join(line for line in lines if line) or "&nbsp;")
+        if link:
+            st.page_link(link[0], label=link[1], icon=":material/list:")
+
+
+def comparable(previous: dict | None) -> dict | None:
+    """The comparison period's results, or None when it has no cases (the first month with data)."""
+    if not previous:
+        return None
+    cases = (previous.get("cases") or {}).get("value")
+    return previous if cases else None
 
 
 def empty_state(message_key: str, detail: str | None = None) -> None:
@@ -92,8 +144,8 @@ def empty_state(message_key: str, detail: str | None = None) -> None:
     st.info(t(message_key) + (f"\n\n{detail}" if detail else ""))
 
 
-def excel_bytes(frames: dict[str, pd.DataFrame]) -> bytes:
-    """An XLSX with one sheet per frame; formula-like text is neutralised."""
+def excel_bytes(frames: dict[str, pd.DataFrame], title: str | None = None) -> bytes:
+    """An XLSX with one sheet per frame, its scope as the title row; formula-like text is neutralised."""
     buffer = io.BytesIO()
     with pd.ExcelWriter(
         buffer, engine="xlsxwriter", engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}}
@@ -102,15 +154,24 @@ def excel_bytes(frames: dict[str, pd.DataFrame]) -> bytes:
             safe = frame.copy()
             for column in safe.columns:
                 if safe[column].dtype == object or str(safe[column].dtype).startswith("str"):
-                    safe[column] = safe[column].map(neutralise)
-            safe.to_excel(xl, sheet_name=sheet[:31], index=False)
+                    safe[column] = safe[column].map(lambda v: neutralise(v) if isinstance(v, str) else v)
+            name = neutralise(sheet)[:31].replace("/", "-")
+            safe.to_excel(xl, sheet_name=name, index=False, startrow=2 if title else 0)
+            worksheet = xl.sheets[name]
+            if title:
+                worksheet.write_string(0, 0, neutralise(title))
+            for i, column in enumerate(safe.columns):
+                width = max([len(str(column))] + [len(str(v)) for v in safe[column].head(200)])
+                worksheet.set_column(i, i, min(40, max(8, width * 1.6)))
     return buffer.getvalue()
 
 
-def download_excel(label: str, frames: dict[str, pd.DataFrame], file_name: str, key: str) -> None:
+def download_excel(
+    label: str, frames: dict[str, pd.DataFrame], file_name: str, key: str, title: str | None = None
+) -> None:
     st.download_button(
         label,
-        excel_bytes(frames),
+        excel_bytes(frames, title),
         file_name=file_name,
         key=key,
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -124,6 +185,49 @@ def labelled(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
     i = 0 if lang() == "zh" else 1
     return frame[columns].rename(columns={c: COLUMN_LABELS.get(c, (c, c))[i] for c in columns})
+
+
+def show_table(
+    frame: pd.DataFrame,
+    columns: list[str],
+    *,
+    percent: tuple[str, ...] = (),
+    decimals: dict[str, int] | None = None,
+    key: str | None = None,
+    height: int | str = "auto",
+) -> None:
+    """A table under translated headings, written one way: thousands separators, rates with one decimal,
+    missing values as "—" (never "None" or "NaN"), text from the data shown as text.
+
+    Formats go through a Styler, so sorting by a column still sorts its numbers.
+    """
+    decimals = decimals or {}
+    shown = labelled(readable_text(frame), columns)
+    formats: dict[str, object] = {}
+    for field in columns:
+        label = column_label(field)
+        series = frame[field]
+        if field in percent:
+            formats[label] = lambda v: fmt.percent(v)
+        elif field in decimals:
+            formats[label] = lambda v, d=decimals[field]: "—" if pd.isna(v) else f"{v:,.{d}f}"
+        elif pd.api.types.is_numeric_dtype(series) or series.map(lambda v: isinstance(v, (int, float))).all():
+            formats[label] = lambda v: (
+                "—" if v is None or pd.isna(v) else (f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}")
+            )
+    styler = shown.style.format(formats, na_rep="—")  # type: ignore[arg-type]
+    st.dataframe(styler, hide_index=True, width="stretch", key=key, height=height)
+
+
+def readable_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Missing text (a case without a department) as "—" instead of None; numbers are left to the formats."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        present = values.dropna()
+        if not pd.api.types.is_numeric_dtype(values) and len(present) and present.map(type).eq(str).all():
+            out[column] = values.astype(object).where(values.notna(), "—")
+    return out
 
 
 def column_label(field: str) -> str:
@@ -142,8 +246,48 @@ def page_header(title_key: str, *, check_cases: bool = True) -> Filters:
     if filters is None:
         empty_state("no_data")
         st.stop()
-    st.caption(f"{filters.label()} · {t('as_of')} {filters.as_of():%Y-%m-%d}")
+    ui_filters.scope_line(filters)
     if check_cases and not cached("compute_kpis", filters, ["cases"])["cases"]["value"]:
         empty_state("no_cases_selection")
         st.stop()
     return filters
+
+
+def _choose_department(department: str) -> None:
+    """A 红黑榜 button: filter every page to this department (a callback, before the widgets are drawn)."""
+    st.session_state["f_dept"] = [department]
+
+
+def department_board(board: dict[str, dict[str, list]], filters: Filters) -> None:
+    """部门红黑榜: the bottom departments of the town on 网办率 and 按时办结率, each a button that filters to it."""
+    st.markdown(f"**{t('board_title')}**")
+    columns = st.columns(len(board))
+    for column, (kpi_id, part) in zip(columns, board.items(), strict=True):
+        with column:
+            title = (
+                t("board_online")
+                if kpi_id == "online_rate"
+                else (t("board_on_time") if kpi_id == "on_time_rate" else kpi_def(kpi_id).name(lang()))
+            )
+            st.caption(title)
+            if not part["rows"]:
+                st.caption(t("board_none"))
+            for rank, row in enumerate(part["rows"], start=1):
+                share = f"{fmt.count(row['numerator'], lang())}/{fmt.count(row['denominator'], lang())}"
+                text = (
+                    f"{rank}. {row['department']}　{fmt.percent(row['value'])}（{share}）"
+                    if lang() == "zh"
+                    else f"{rank}. {row['department']}  {fmt.percent(row['value'])} ({share})"
+                )
+                st.button(
+                    fmt.md_text(text),
+                    key=f"board_{kpi_id}_{rank}",
+                    on_click=_choose_department,
+                    args=(row["department"],),
+                    type="tertiary",
+                    help=t("board_filter_help"),
+                    disabled=list(filters.departments) == [row["department"]],
+                )
+            if part["too_few"]:
+                names = "、".join(part["too_few"][:4]) + ("…" if len(part["too_few"]) > 4 else "")
+                st.caption(fmt.md_text(t("too_few_note").format(n=settings.MIN_SAMPLE, names=names)))

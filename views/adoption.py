@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from charts.adoption import channel_mix_area, online_rate_bars
@@ -10,7 +12,7 @@ from metrics.page_queries import twelve_months
 from ui import filters as ui_filters
 from ui.data import cached, filter_options
 from ui.i18n import lang, t
-from ui.widgets import column_label, download_excel, labelled, page_header
+from ui.widgets import download_excel, labelled, page_header, show_table
 
 language = lang()
 filters = page_header("nav_adoption")
@@ -44,43 +46,36 @@ with right:
     )
 
 rate_columns = ["cases", "online_cases", "online_rate", "fully_online_rate"]
-percent = st.column_config.NumberColumn(format="percent")
-config = {column_label("online_rate"): percent, column_label("fully_online_rate"): percent}
+rates = ("online_rate", "fully_online_rate")
 st.subheader(t("adoption_by_item"))
-st.dataframe(
-    labelled(by_item.sort_values("cases", ascending=False), ["service_item", *rate_columns]),
-    hide_index=True,
-    width="stretch",
-    column_config=config,
-    key="adoption_items",
+show_table(
+    by_item.sort_values("cases", ascending=False), ["service_item", *rate_columns], percent=rates, key="adoption_items"
 )
 
 st.subheader(t("drill_down"))
 departments = list(by_dept.sort_values("cases", ascending=False)["department"])
-department = st.selectbox(t("pick_department"), departments, key="drill_department")
-items_of = by_item[by_item["service_item"].isin(filter_options()["items_by_department"].get(department, []))]
-a, b = st.columns([2, 3])
+a, b = st.columns(2)
 with a:
-    st.dataframe(
-        labelled(items_of.sort_values("cases", ascending=False), ["service_item", *rate_columns]),
-        hide_index=True,
-        width="stretch",
-        column_config=config,
-        key="drill_items",
-    )
+    department = st.selectbox(t("pick_department"), departments, key="drill_department")
+items_of = by_item[by_item["service_item"].isin(filter_options()["items_by_department"].get(department, []))]
+item_names = list(items_of.sort_values("cases", ascending=False)["service_item"])
 with b:
-    item_names = list(items_of.sort_values("cases", ascending=False)["service_item"])
     item = st.selectbox(
         t("pick_item"), [None, *item_names], key="drill_item", format_func=lambda v: t("all") if v is None else v
     )
-    cases = cached("cases_of", filters, department, item)
-    st.caption(f"{t('case_list')} · {len(cases):,} {t('rows')}")
-    shown = ui_filters.with_channel_labels(cases)
-    columns = ["case_id", "service_item", "channel", "submitted_at", "completed_at", "status", "visits"]
-    st.dataframe(labelled(shown, columns), hide_index=True, width="stretch", key="drill_cases")
-    download_excel(
-        t("download_excel"),
-        {t("case_list")[:20]: labelled(shown, columns)},
-        f"cases-{department}-{filters.label()}.xlsx",
-        key="drill_download",
-    )
+show_table(
+    items_of.sort_values("cases", ascending=False), ["service_item", *rate_columns], percent=rates, key="drill_items"
+)
+cases = cached("cases_of", filters, department, item)
+st.caption(f"{t('case_list')} · {len(cases):,} {t('rows')}")
+shown = ui_filters.readable(cases)
+columns = ["case_id", "service_item", "channel", "status", "submitted_at", "completed_at", "visits"]
+show_table(shown, columns, key="drill_cases")
+scope = replace(filters, departments=(department,), items=(item,) if item else ())
+download_excel(
+    t("download_excel"),
+    {t("case_list")[:20]: labelled(shown, columns)},
+    f"{ui_filters.scope_file_stem(scope, t('case_list_file'))}.xlsx",
+    key="drill_download",
+    title=f"{t('case_list')} · {ui_filters.scope_text(scope)}",
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+import settings
 from charts.bottlenecks import (
     department_ranking,
     handover_heatmap,
@@ -13,6 +14,7 @@ from charts.bottlenecks import (
 )
 from charts.theme import department_colors
 from ui.data import cached, filter_options
+from ui.fmt import md_text
 from ui.i18n import lang, t
 from ui.widgets import column_label, labelled, page_header
 
@@ -33,7 +35,7 @@ stat = (
 
 st.subheader(t("top_bottlenecks"))
 for i, finding in enumerate(cached("rank_bottlenecks", filters, 5), start=1):
-    st.markdown(f"**{i}.** {finding['text_zh'] if language == 'zh' else finding['text_en']}")
+    st.markdown(f"**{i}.** {md_text(finding['text_zh'] if language == 'zh' else finding['text_en'])}")
 
 if not cached("has_events", filters):
     st.info(t("no_events"))
@@ -55,13 +57,19 @@ st.plotly_chart(
 )
 
 waits = cached("waiting_time", filters, "department")
+# The ranking uses the list's own measure (share of all case time) and only departments with enough events.
+ranked = waits[waits["count"] >= settings.MIN_SAMPLE]
+too_few = sorted(str(d) for d in waits.loc[waits["count"] < settings.MIN_SAMPLE, "department"].dropna())
 left, right = st.columns(2)
 with left:
     st.plotly_chart(
-        department_ranking(waits, stat, language, t("department_ranking"), colors=colors),
+        department_ranking(ranked, "share", language, t("department_ranking"), colors=colors),
         width="stretch",
         key="department_ranking",
     )
+    if too_few:
+        names = "、".join(too_few[:6]) + ("…" if len(too_few) > 6 else "")
+        st.caption(md_text(t("too_few_note").format(n=settings.MIN_SAMPLE, names=names)))
 with right:
     summary = cached("handovers", filters, "department")
     if summary and summary.get("handovers"):
@@ -81,7 +89,9 @@ with right:
 left, right = st.columns(2)
 with left:
     st.plotly_chart(
-        wip_lines(cached("work_in_progress", filters), language, t("wip"), colors=colors), width="stretch", key="wip"
+        wip_lines(cached("work_in_progress", filters), language, t("wip"), colors=colors, as_of=filters.as_of()),
+        width="stretch",
+        key="wip",
     )
 with right:
     st.plotly_chart(

@@ -100,8 +100,8 @@ else:
     shown = pd.DataFrame(
         {
             t("month"): flagged["month"],
-            t("cases"): flagged["cases"],
-            t("dq_median"): flagged["median"],
+            t("cases"): [fmt.count(v, "en") for v in flagged["cases"]],
+            t("dq_median"): [fmt.count(v, "en") for v in flagged["median"]],
             t("dq_ratio"): [fmt.percent(r) for r in flagged["ratio"]],
             t("dq_note"): [t("dq_latest") if latest else "" for latest in flagged["latest"]],
         }
@@ -118,8 +118,8 @@ else:
             {
                 t("dq_department"): departments["department"],
                 t("month"): departments["month"],
-                t("cases"): departments["cases"],
-                t("dq_median"): departments["median"],
+                t("cases"): [fmt.count(v, "en") for v in departments["cases"]],
+                t("dq_median"): [f"{v:,.1f}".replace(".0", "") for v in departments["median"]],
                 t("dq_ratio"): [fmt.percent(r) for r in departments["ratio"]],
                 t("dq_note"): [t("dq_latest") if latest else "" for latest in departments["latest"]],
             }

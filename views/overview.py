@@ -1,45 +1,70 @@
-"""总览 Overview: the leaders' first screen — tiles against targets, the trend, bottlenecks, 摆设, at-risk cases."""
+"""总览 Overview: the leaders' first screen.
+
+Five questions answered above the fold at 1366×768: are we on target (tiles with state words), what changed
+(each tile's change), which departments to press (the 红黑榜), which cases are about to breach (the overdue
+and at-risk tiles, linking to their lists). The trend, bottlenecks and 摆设 services follow.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from charts.trend import cases_and_online_rate
-from metrics.page_queries import twelve_months
+from metrics.page_queries import OVERVIEW_TILES, twelve_months
+from ui import filters as ui_filters
 from ui.data import cached
+from ui.fmt import md_text
 from ui.i18n import lang, t
-from ui.widgets import column_label, kpi_tile, labelled, page_header
+from ui.widgets import column_label, comparable, department_board, kpi_tile, labelled, page_header
 
-#: The tiles, in reading order; 差评数 carries 参评率 beside it.
+#: The tiles, in reading order: adoption on the first row, timeliness and the cases to chase on the second.
 TILE_ROWS = [
-    ["cases", "online_rate", "fully_online_rate", "max_one_visit_rate"],
-    ["on_time_rate", "open_overdue_cases", "median_processing_days", "bad_ratings"],
+    ["cases", "online_rate", "fully_online_rate", "max_one_visit_rate", "bad_ratings"],
+    ["on_time_rate", "median_processing_days", "resubmission_rate", "open_overdue_cases", "at_risk_cases"],
 ]
-TILE_IDS = [k for row in TILE_ROWS for k in row] + ["rating_participation", "at_risk_cases"]
+LIST_PAGE = "views/timeliness.py"
 
 language = lang()
 filters = page_header("app_title")
 
 department = filters.departments[0] if len(filters.departments) == 1 else None
-results = cached("compute_kpis", filters, TILE_IDS)
-previous = cached("previous_kpis", filters, tuple(TILE_IDS))
+results = cached("compute_kpis", filters, OVERVIEW_TILES)
+previous = comparable(cached("previous_kpis", filters, tuple(OVERVIEW_TILES)))
 targets = cached("targets", department)
 warning = cached("calendar_warning", filters)
 if warning:
     st.warning(warning.get(language) if isinstance(warning, dict) else str(warning), icon=":material/event_busy:")
 
 for row in TILE_ROWS:
-    for column, kpi_id in zip(st.columns(4), row, strict=False):
+    for column, kpi_id in zip(st.columns(len(row)), row, strict=True):
         with column:
             extra = None
             if kpi_id == "bad_ratings":
                 part = results["rating_participation"]
                 extra = f"{t('participation')} {part['value']:.1%}" if part.get("value") is not None else None
-            kpi_tile(kpi_id, results[kpi_id], previous.get(kpi_id), targets.get(kpi_id), extra=extra)
+            link = (LIST_PAGE, t("tile_open_list")) if kpi_id in ("open_overdue_cases", "at_risk_cases") else None
+            kpi_tile(
+                kpi_id,
+                results[kpi_id],
+                None if previous is None else previous.get(kpi_id),
+                targets.get(kpi_id),
+                extra=extra,
+                filters=filters,
+                link=link,
+            )
+
+department_board(cached("weakest_departments", filters), filters)
 
 series = cached("kpi_series", twelve_months(filters), "month", ["cases", "online_rate"])
 st.plotly_chart(
-    cases_and_online_rate(series, language, title=t("trend_title"), online_target=targets.get("online_rate")),
+    cases_and_online_rate(
+        series,
+        language,
+        title=t("trend_title"),
+        online_target=targets.get("online_rate"),
+        partial_month=f"{filters.start:%Y-%m}" if filters.is_month_to_date() else None,
+        as_of=filters.as_of(),
+    ),
     width="stretch",
     key="overview_trend",
 )
@@ -51,7 +76,7 @@ with left:
     if not findings:
         st.caption(t("no_bottlenecks"))
     for i, finding in enumerate(findings, start=1):
-        st.markdown(f"**{i}.** {finding['text_zh'] if language == 'zh' else finding['text_en']}")
+        st.markdown(f"**{i}.** {md_text(finding['text_zh'] if language == 'zh' else finding['text_en'])}")
 with right:
     st.subheader(t("name_only"))
     items = cached("name_only_items", filters)
@@ -66,12 +91,12 @@ with right:
         )
 
 st.subheader(t("at_risk_title"))
-at_risk = cached("at_risk_cases", filters)
+at_risk = ui_filters.readable(cached("at_risk_cases", filters))
 if at_risk.empty:
     st.caption(t("at_risk_none"))
 else:
     st.dataframe(
-        labelled(at_risk, ["case_id", "service_item", "department", "submitted_at", "due_at", "workdays_left"]),
+        labelled(at_risk, ["case_id", "service_item", "department", "due_at", "workdays_left", "submitted_at"]),
         hide_index=True,
         width="stretch",
     )

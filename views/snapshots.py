@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
 
-import settings
+import clock
 from metrics.catalog import KPI_BY_ID
 from reports import content as frozen
 from reports import snapshots
@@ -76,7 +75,7 @@ def _size(n: int) -> str:
 
 
 def _current_month() -> str:
-    return dt.datetime.now(ZoneInfo(settings.timezone())).strftime("%Y-%m")
+    return clock.running_month()
 
 
 def _status_table(months: list[dict], latest: dict[str, dict], counts: dict[str, int], language: str) -> pd.DataFrame:
@@ -87,8 +86,13 @@ def _status_table(months: list[dict], latest: dict[str, dict], counts: dict[str,
         snap = latest.get(month)
         rows.append(
             {
-                t("snap_col_month"): month_label(month, language),
-                t("snap_col_cases"): cases.get(month, 0),
+                t("snap_col_month"): month_label(month, language)
+                + (
+                    (f"（{t('month_to_date')}）" if language == "zh" else f" ({t('month_to_date')})")
+                    if month == _current_month()
+                    else ""
+                ),
+                t("snap_col_cases"): f"{cases.get(month, 0):,}",
                 t("snap_col_status"): t("snap_status_published").format(version=snap["version"])
                 if snap
                 else t("snap_status_none"),

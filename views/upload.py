@@ -44,7 +44,7 @@ from ingest.upload_support import (
 from metrics import kept
 from store import audit
 from ui.auth import require_role
-from ui.history import KIND_LABELS, uploads_frame
+from ui.history import KIND_LABELS, uploads_table
 from ui.i18n import lang, t
 from ui.messages import failure
 from ui.state import get_db
@@ -410,7 +410,7 @@ if not files:
 st.markdown(f"#### {t('up_recent')}")
 rows = list_uploads(get_db().cursor())
 if rows:
-    st.dataframe(uploads_frame(rows[-5:][::-1], language), hide_index=True, width="stretch")
+    st.dataframe(uploads_table(rows[-5:][::-1], language), hide_index=True, width="stretch")
     st.page_link("views/uploads.py", label=t("up_all_history"), icon=":material/history:")
 else:
     st.caption(t("uploads_empty"))

@@ -15,7 +15,7 @@ from ingest.upload_support import refusal_message, rejects_xlsx, stored_rejects
 from metrics import kept
 from store import audit
 from ui.auth import has_role, require_role
-from ui.history import KIND_LABELS, uploads_frame
+from ui.history import KIND_LABELS, uploads_table
 from ui.i18n import lang, t
 from ui.messages import failure
 from ui.state import get_db
@@ -33,7 +33,7 @@ rows = list_uploads(db.cursor())
 if not rows:
     st.info(t("uploads_empty"))
     st.stop()
-st.dataframe(uploads_frame(rows, language), hide_index=True, width="stretch")
+st.dataframe(uploads_table(rows, language), hide_index=True, width="stretch")
 
 if not has_role("analyst"):
     st.stop()

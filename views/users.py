@@ -7,11 +7,11 @@ transaction, and the role is checked again at the moment of acting.
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import streamlit as st
 
+from metrics.catalog import KPI_BY_ID
+from metrics.catalog import get as kpi_def
 from store import audit, users
 from store.users import ROLES, UserError, role_label
 from ui.auth import LOCAL_USER, require_role
@@ -149,6 +149,52 @@ if rows:
             st.rerun()
 
 # --- audit log -----------------------------------------------------------------------------------
+#: Words for the keys of an audit row's details (never the raw JSON).
+DETAIL_LABELS = {
+    "role": ("角色", "role"), "email": ("邮箱", "e-mail"), "password": ("已设密码", "password set"),
+    "from": ("原为", "from"), "to": ("改为", "to"), "department": ("部门", "department"),
+    "default": ("默认目标", "default"), "month": ("月份", "month"), "version": ("版本", "version"),
+    "data_version": ("数据版本", "data version"), "note": ("说明", "note"), "changed_kpis": ("变化的指标", "changed"),
+    "snapshot_id": ("快照编号", "snapshot"), "upload_id": ("上传编号", "upload"), "file_name": ("文件", "file"),
+    "rows": ("行数", "rows"),
+}  # fmt: skip
+
+
+def _value(key: str, value: object, action: str) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return ("是" if value else "否") if zh else ("yes" if value else "no")
+    if key == "role" or (action == "role_change" and key in ("from", "to")):
+        return role_label(str(value), language)
+    if key == "changed_kpis" and isinstance(value, list):
+        return "、".join(kpi_def(k).name(language) if k in KPI_BY_ID else str(k) for k in value) or "—"
+    if action == "target_set" and isinstance(value, float) and value <= 1:
+        return f"{value * 100:.1f}%"
+    if isinstance(value, (list, tuple)):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+def _details(action: str, details: object) -> str:
+    """An audit row's details in words: 角色：分析员；邮箱：—."""
+    if not isinstance(details, dict) or not details:
+        return ""
+    parts = []
+    for key, value in details.items():
+        label = DETAIL_LABELS.get(key, (key, key))[0 if zh else 1]
+        parts.append(f"{label}{'：' if zh else ': '}{_value(key, value, action)}")
+    return "；".join(parts) if zh else "; ".join(parts)
+
+
+def _target(entry: dict) -> str:
+    """What an action was on: a KPI's name rather than its id."""
+    target = entry["target"] or ""
+    if entry["action"] == "target_set" and target in KPI_BY_ID:
+        return kpi_def(target).name(language)
+    return target
+
+
 st.subheader(t("audit_title"))
 action_filter = st.selectbox(
     t("audit_action"),
@@ -166,8 +212,8 @@ if entries:
                 t("audit_action"): [
                     audit.ACTIONS.get(e["action"], (e["action"],) * 2)[0 if zh else 1] for e in entries
                 ],
-                t("audit_target"): [e["target"] or "" for e in entries],
-                t("audit_details"): [json.dumps(e["details"], ensure_ascii=False) for e in entries],
+                t("audit_target"): [_target(e) for e in entries],
+                t("audit_details"): [_details(e["action"], e["details"]) for e in entries],
             }
         ),
         hide_index=True,

@@ -1,0 +1,231 @@
+"""The leader's time-travel journey: the demo town's dashboard as it reads on the 1st and on the 15th of a month.
+
+"Today" is pinned with EGOV_TODAY for the demo generator and the app alike. Every dashboard page is opened at
+1366×768 in Chinese and English; each asserts the default month (the last complete one), the scope line, no raw
+codes (open, mobile, None, NaN, …) and no Streamlit English in the Chinese mode, that the tiles are not clipped
+and that the five questions fit the first screen. Screenshots go to test-artefacts/journey-*.png.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.browser_support import idle
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parent.parent
+DAYS = ["2026-12-01", "2026-12-15"]
+PAGES = {"overview": "", "adoption": "adoption", "timeliness": "timeliness", "bottlenecks": "bottlenecks"}
+#: Raw codes and missing-value spellings no person should read (Chinese mode: none at all).
+RAW_ZH = re.compile(r"\b(open|completed|rejected|withdrawn|mobile|window|self_service|None|NaN|NaT)\b|\{\"")
+#: In English, "open" and "window" are words; the codes and missing-value spellings still must not show.
+RAW_EN = re.compile(r"\b(self_service|None|NaN|NaT)\b|\{\"")
+#: Streamlit's own English and English dates that would show through in the Chinese mode.
+ENGLISH_IN_ZH = re.compile(
+    r"Drag and drop|Browse files|per file|\bUpload\b|\bStop\b|\bPrint\b|Record screen|\bDeploy\b|Running"
+    r"|\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b"
+)
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+#: The text a person can see: the body's text without the names of Material icons (drawn as glyphs).
+VISIBLE_TEXT = """() => {
+  const icons = new Set([...document.querySelectorAll('[data-testid="stIconMaterial"]')].map(e => e.textContent));
+  return document.body.innerText.split('\\n').filter(line => !icons.has(line.trim())).join('\\n');
+}"""
+#: Tile values, labels and captions whose text is wider than their box (cut off with an ellipsis or hidden).
+CLIPPED = """() => [...document.querySelectorAll(
+    '[data-testid="stMetricValue"] div, [data-testid="stMetricLabel"] p, [data-testid="stMetricDelta"] div')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"""
+
+
+def last_complete_month(day: str) -> str:
+    first = dt.date.fromisoformat(day).replace(day=1)
+    return f"{first - dt.timedelta(days=1):%Y-%m}"
+
+
+@pytest.fixture(scope="module", params=DAYS)
+def town(request, tmp_path_factory):
+    """(today, app URL, a copy of its database): the demo generated and served with today pinned."""
+    day = request.param
+    folder = tmp_path_factory.mktemp(f"journey-{day}")
+    db_path = folder / "egov.duckdb"
+    env = {"EGOV_TODAY": day}
+    proc = subprocess.run(
+        [sys.executable, "cli.py", "demo", "--db", str(db_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **env},
+    )
+    assert proc.returncode == 0, proc.stderr
+    copy = folder / "copy.duckdb"
+    shutil.copy(db_path, copy)
+    from tests.conftest import StreamlitServer
+
+    server = StreamlitServer(db_path, folder / "logs", env=env)
+    server.wait_healthy()
+    try:
+        yield day, server.url, copy
+    finally:
+        server.stop()
+
+
+def _open(page, url: str) -> str:
+    page.goto(url)
+    page.locator('[data-testid="stMainBlockContainer"] h1').first.wait_for()
+    idle(page)
+    page.wait_for_timeout(600)  # charts finish drawing
+    return page.evaluate(VISIBLE_TEXT)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_dashboard_page_reads_true(town, browser, artefacts_dir, lang):
+    day, url, _ = town
+    month = last_complete_month(day)
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        for name, path in PAGES.items():
+            text = _open(page, f"{url}/{path}?lang={lang}")
+            scope = page.locator(".st-key-scope_line").inner_text()
+            all_departments = "全部部门" if lang == "zh" else "All departments"
+            assert month in scope and all_departments in scope, (name, scope)
+            raw = (RAW_ZH if lang == "zh" else RAW_EN).findall(text)
+            assert not raw, (name, lang, raw)
+            if lang == "zh":
+                assert not ENGLISH_IN_ZH.search(text), (name, ENGLISH_IN_ZH.search(text))
+            else:
+                labels = page.locator('[data-testid="stMetricLabel"], h1, h2, h3, .gtitle').all_inner_texts()
+                assert not [x for x in labels if CJK.search(x)], (name, labels)
+            assert not page.evaluate(CLIPPED), (name, lang, page.evaluate(CLIPPED))
+            page.screenshot(path=str(artefacts_dir / f"journey-{day}-{name}-{lang}-1366.png"))
+    finally:
+        context.close()
+
+
+def test_the_first_screen_answers_the_five_questions(town, browser, artefacts_dir):
+    """At 1366×768 the tiles (with their states), the overdue and at-risk counts and the 红黑榜 fit without scrolling."""
+    day, url, _ = town
+    for width, height in ((1366, 768), (1920, 1080)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        try:
+            _open(page, f"{url}/")
+            tiles = page.locator('[class*="st-key-tile_"]')
+            assert tiles.count() == 10
+            boxes = [tiles.nth(i).bounding_box() for i in range(tiles.count())]
+            assert max(b["y"] + b["height"] for b in boxes) <= height, boxes
+            assert len({round(b["height"]) for b in boxes}) <= 2  # even rows (one height per row at most)
+            board = page.locator('[class*="st-key-board_"]')
+            assert board.count() >= 4
+            last = board.nth(board.count() - 1).bounding_box()
+            assert last["y"] + last["height"] <= height, last
+            states = page.locator('[class*="st-key-tile_"] [data-testid="stCaptionContainer"]').all_inner_texts()
+            assert sum(bool(re.search("达标|接近|未达标", s)) for s in states) >= 6, states
+            for kpi in ("tile_open_overdue_cases", "tile_at_risk_cases"):
+                assert page.locator(f".st-key-{kpi} a").count() == 1  # links to its list
+            page.screenshot(path=str(artefacts_dir / f"journey-{day}-first-screen-{width}.png"))
+        finally:
+            context.close()
+
+
+def test_running_month_and_first_month(town, browser, artefacts_dir):
+    """The running month reads 本月至今 and compares with the same days; the first month has no change to show."""
+    day, url, copy = town
+    import duckdb
+
+    with duckdb.connect(str(copy), read_only=True) as con:
+        first = con.execute("SELECT strftime(min(submitted_at), '%Y-%m') FROM cases").fetchone()[0]
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    try:
+        running = day[:7]
+        _open(page, f"{url}/?month={running}")
+        scope = page.locator(".st-key-scope_line").inner_text()
+        n = int(day[-2:])
+        assert f"本月至今，1–{n} 日" in scope and f"同期（1–{n} 日）" in scope, scope
+        deltas = page.locator('[data-testid="stMetricDelta"]').all_inner_texts()
+        assert deltas and all("同期" in d for d in deltas), deltas
+        page.screenshot(path=str(artefacts_dir / f"journey-{day}-running-month.png"))
+
+        _open(page, f"{url}/?month={first}")
+        values = page.locator('[data-testid="stMetricDelta"]').all_inner_texts()
+        assert values and all(v.strip() == "—" for v in values), values
+        page.screenshot(path=str(artefacts_dir / f"journey-{day}-first-month.png"))
+    finally:
+        context.close()
+
+
+def test_department_finding_compares_with_the_whole_town(town, browser):
+    """With one department chosen, the scope line names it and "全镇中位" is the town's figure (independent SQL)."""
+    day, url, copy = town
+    import duckdb
+
+    month = last_complete_month(day)
+    start = dt.date.fromisoformat(f"{month}-01")
+    end = (start + dt.timedelta(days=32)).replace(day=1)
+    with duckdb.connect(str(copy), read_only=True) as con:
+        # The town's median wait: each event's wait since the case's previous event (until its own start, when
+        # given), over every case submitted in the month, whatever department is chosen.
+        town_median = con.execute(
+            """
+            WITH e AS (
+              SELECT ev.started_at, ev.completed_at,
+                     lag(ev.completed_at) OVER (PARTITION BY ev.case_id ORDER BY ev.completed_at, ev.seq) AS prev
+              FROM events ev JOIN cases c USING (case_id)
+              WHERE c.submitted_at >= ? AND c.submitted_at < ?)
+            SELECT quantile_cont(epoch(greatest(coalesce(started_at, completed_at), prev) - prev) / 3600, 0.5)
+            FROM e WHERE prev IS NOT NULL
+            """,
+            [start, end],
+        ).fetchone()[0]
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    try:
+        text = _open(page, f"{url}/bottlenecks?month={month}")
+        found = re.search(r"^\d+\.\s*(\S+) 经手的环节中位等待", text, re.M)
+        assert found, text[:2000]
+        department = found.group(1)
+        text = _open(page, f"{url}/bottlenecks?month={month}&dept={department}")
+        assert department in page.locator(".st-key-scope_line").inner_text()
+        town_figure = re.search(r"全镇中位 ([\d.,]+) (小时|天)", text)
+        assert town_figure, text[:2000]
+        shown = float(town_figure.group(1).replace(",", ""))
+        expected = town_median if town_figure.group(2) == "小时" else town_median / 24
+        assert shown == pytest.approx(expected, abs=0.051), (shown, town_median)
+    finally:
+        context.close()
+
+
+def test_downloads_carry_their_scope_and_no_raw_codes(town, browser):
+    """The overdue list's Excel: the scope in its title row and file name, channels in words, no None."""
+    from openpyxl import load_workbook
+
+    day, url, _ = town
+    month = last_complete_month(day)
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+    page = context.new_page()
+    try:
+        _open(page, f"{url}/timeliness?month={month}")
+        with page.expect_download() as info:
+            page.locator(".st-key-overdue_download button").click()
+        download = info.value
+        assert month in download.suggested_filename and download.suggested_filename.endswith(".xlsx")
+        assert "/" not in download.suggested_filename
+        book = load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
+        sheet = book.worksheets[0]
+        assert sheet["A1"].value.endswith(f"{month} · 全部部门 · 全部事项 · 全部渠道")
+        cells = [str(c) for row in sheet.iter_rows(min_row=3, values_only=True) for c in row if c is not None]
+        assert cells and not RAW_ZH.findall(" ".join(cells))
+    finally:
+        context.close()
