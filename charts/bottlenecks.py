@@ -413,8 +413,14 @@ def department_ranking(
             text=[percent_text(v) if share else number_text(v, 1) for v in data[col]],
             textposition="outside",
             cliponaxis=False,
-            hovertemplate="%{y}<br>%{customdata[1]:.1%} " + text["share"] + "<br>" + text["count"]
-            + " %{customdata[0]:,.0f}<br>" + text["median_wait"] + " %{customdata[2]:,.1f} " + text["hours"]
+            hovertemplate="%{y}<br>%{customdata[1]:.1%} "
+            + text["share"]
+            + "<br>"
+            + text["count"]
+            + " %{customdata[0]:,.0f}<br>"
+            + text["median_wait"]
+            + " %{customdata[2]:,.1f} "
+            + text["hours"]
             + "<extra></extra>",
         )
     )

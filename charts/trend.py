@@ -62,7 +62,14 @@ def cases_and_online_rate(
         marker={
             "color": PRIMARY,
             "opacity": [PARTIAL_OPACITY if p else 1.0 for p in partial],
-            "pattern": {"shape": ["/" if p else "" for p in partial], "fgcolor": "white", "solidity": 0.3},
+            # "overlay": the hatching is drawn over the bar's own colour (the default "replace" leaves white
+            # lines on nothing, and the running month's bar vanished).
+            "pattern": {
+                "shape": ["/" if p else "" for p in partial],
+                "fgcolor": "white",
+                "solidity": 0.3,
+                "fillmode": "overlay",
+            },
         },
         yaxis="y",
         hovertemplate="%{y:,.0f}",

@@ -1158,8 +1158,7 @@ def remove_upload(db: Database, upload_id: int, removed_by: str | None = None) -
         refresh_current_cases(cur)
         facets.refresh(cur)
         cur.execute(
-            "UPDATE uploads SET status = 'removed', removed_at = ?, removed_by = ? "
-            "WHERE upload_id = ?",
+            "UPDATE uploads SET status = 'removed', removed_at = ?, removed_by = ? WHERE upload_id = ?",
             [clock.now(), removed_by, upload_id],
         )
         cur.execute("DROP TABLE IF EXISTS _touched")

@@ -475,6 +475,9 @@ def test_partial_month_is_lighter_hatched_and_annotated():
     bar = fig.data[0]
     assert list(bar.marker.opacity) == [1.0, 1.0, pytest.approx(0.45)]
     assert list(bar.marker.pattern.shape) == ["", "", "/"]
+    # The hatching lies over the bar's colour; "replace" (Plotly's default) drew white lines on nothing, so
+    # the running month's bar was invisible in the browser.
+    assert bar.marker.pattern.fillmode == "overlay"
     (note,) = [a for a in fig.layout.annotations if "截至" in (a.text or "")]
     assert note.text == "截至 12-01" and note.x == "2026-12" and note.y == 12.0
     en = cases_and_online_rate(series, "en", partial_month="2026-12", as_of=dt.date(2026, 12, 1))

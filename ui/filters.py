@@ -146,6 +146,13 @@ def _clear(key: str) -> None:
     st.session_state[_KEYS[key]] = []
 
 
+def day_span(last: int) -> str:
+    """The days of a running month so far: 1–15 日 / 1–15, or 1 日 / day 1 on the first."""
+    if lang() == "zh":
+        return f"1–{last} 日" if last > 1 else "1 日"
+    return f"1–{last}" if last > 1 else "day 1"
+
+
 def scope_parts(filters: Filters) -> list[tuple[str | None, str]]:
     """What the page shows, in reading order: (filter key or None, text) for the month and each dimension.
 
@@ -154,9 +161,9 @@ def scope_parts(filters: Filters) -> list[tuple[str | None, str]]:
     month = f"{filters.start:%Y-%m}" if filters.start else ""
     if filters.is_month_to_date() and filters.end:
         span = (
-            f"{month}（{t('month_to_date')}，1–{filters.end.day} 日）"
+            f"{month}（{t('month_to_date')}，{day_span(filters.end.day)}）"
             if lang() == "zh"
-            else (f"{month} ({t('month_to_date')}, 1–{filters.end.day})")
+            else (f"{month} ({t('month_to_date')}, {day_span(filters.end.day)})")
         )
     else:
         span = month
@@ -202,7 +209,7 @@ def scope_line(filters: Filters) -> None:
                     type="secondary",
                 )
         compare = (
-            t("changes_vs_same_days").format(day=filters.end.day)
+            t("changes_vs_same_days").format(days=day_span(filters.end.day))
             if filters.is_month_to_date() and filters.end
             else t("changes_vs_last_month")
         )

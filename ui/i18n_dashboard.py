@@ -19,8 +19,8 @@ DASHBOARD_TEXT: dict[str, dict[str, str]] = {
     "vs_same_days": {"zh": "同期", "en": "same days"},
     "changes_vs_last_month": {"zh": "变化均较上月", "en": "changes vs last month"},
     "changes_vs_same_days": {
-        "zh": "变化均较上月同期（1–{day} 日）",
-        "en": "changes vs the same days of last month (1–{day})",
+        "zh": "变化均较上月同期（{days}）",
+        "en": "changes vs the same days of last month ({days})",
     },
     "scope_all_departments": {"zh": "全部部门", "en": "All departments"},
     "scope_all_items": {"zh": "全部事项", "en": "All items"},
@@ -91,15 +91,15 @@ DASHBOARD_TEXT: dict[str, dict[str, str]] = {
     },
     "handover_matrix": {"zh": "部门间移交（行移交给列）", "en": "Handovers between departments (row hands to column)"},
     "wip": {"zh": "每日在办件数（按部门）", "en": "Open cases at each day's end, by department"},
-    "rework": {"zh": "返工（同一环节重复办理、补正循环）", "en": "Rework (repeated steps, 补正 loops)"},
+    "rework": {"zh": "返工（同一环节重复办理、补正循环）", "en": "Rework (repeated steps, resubmission loops)"},
     "no_events": {
         "zh": "只导入了办件表、没有环节数据：以下按部门办理时长和超期件排序。导入环节明细（事件日志）后可看到流程图与移交。",
         "en": "Only case-level data is loaded: departments are ranked by processing time and overdue "
         "cases. Load the step-level log to see the process map and handovers.",
     },
     "handovers_summary": {
-        "zh": "部门间移交 {count} 次，平均每件 {per_case:.1f} 次，中位耗时 {median:.1f} 小时",
-        "en": "{count} handovers between departments, {per_case:.1f} per case, median {median:.1f} hours",
+        "zh": "部门间移交 {count:,} 次，平均每件 {per_case:.1f} 次，中位耗时 {median:.1f} 小时",
+        "en": "{count:,} handovers between departments, {per_case:.1f} per case, median {median:.1f} hours",
     },
     "min_volume": {"zh": "流程图只显示流转次数不少于", "en": "Show only transitions with at least"},
     "calendar_warning": {"zh": "日历提示", "en": "Calendar"},
