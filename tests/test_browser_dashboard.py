@@ -63,7 +63,10 @@ def test_url_restores_filters_and_follows_changes(cli_db, streamlit_server, page
     page.goto(f"{streamlit_server}/timeliness?month=2026-09&dept=社保所")
     page.get_by_role("heading", name="办理时效").first.wait_for()
     sidebar = page.locator('[data-testid="stSidebar"]')
-    page.get_by_text("2026-09 · 截至 2026-09-30").first.wait_for()
+    scope = page.locator(".st-key-scope_line")
+    scope.get_by_text("截至 2026-09-30").first.wait_for()
+    scope.get_by_text("社保所").first.wait_for()  # the scope line names the chosen department
+    assert "2026-09" in scope.inner_text()
     sidebar.get_by_text("社保所").first.wait_for()  # the department chip, restored from the link
     # Choose another month: the address follows, so the view can be bookmarked or sent.
     sidebar.locator('[data-testid="stSelectbox"]').first.click()
@@ -72,4 +75,4 @@ def test_url_restores_filters_and_follows_changes(cli_db, streamlit_server, page
     query = parse_qs(urlparse(page.url).query)
     assert query["month"] == ["2026-08"] and query["dept"] == ["社保所"]
     page.goto(page.url)
-    page.get_by_text("2026-08 · 截至 2026-08-31").first.wait_for()
+    page.locator(".st-key-scope_line").get_by_text("截至 2026-08-31").first.wait_for()

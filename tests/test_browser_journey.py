@@ -225,6 +225,13 @@ def test_department_finding_compares_with_the_whole_town(town, browser):
         shown = float(town_figure.group(1).replace(",", ""))
         expected = town_median if town_figure.group(2) == "小时" else town_median / 24
         assert shown == pytest.approx(expected, abs=0.051), (shown, town_median)
+        # The scope line clears the filter it names, and every page follows.
+        page.locator(".st-key-scope_clear_dept button").first.click()
+        idle(page)
+        page.wait_for_function(
+            "() => document.querySelector('.st-key-scope_line').innerText.includes('全部部门')", timeout=30_000
+        )
+        assert "dept=" not in page.url
     finally:
         context.close()
 
