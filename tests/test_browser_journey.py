@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import idle
+from tests.browser_support import idle, settled
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,23 +81,10 @@ def town(request, tmp_path_factory):
 
 
 def _open(page, url: str) -> str:
-    """Open a page and return its visible text once the page has stopped changing.
-
-    A page opened from a link may run twice (the first run writes the filters into the URL), and the script
-    state can read "not running" between the two: so wait until the text is the same twice, a moment apart.
-    """
+    """Open a page and return its visible text once it has stopped changing."""
     page.goto(url)
     page.locator('[data-testid="stMainBlockContainer"] h1').first.wait_for()
-    idle(page)
-    text = page.evaluate(VISIBLE_TEXT)
-    for _ in range(30):
-        page.wait_for_timeout(700)
-        idle(page)
-        again = page.evaluate(VISIBLE_TEXT)
-        if again == text:
-            return text
-        text = again
-    return text
+    return settled(page, VISIBLE_TEXT)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
