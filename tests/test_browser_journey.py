@@ -36,10 +36,20 @@ ENGLISH_IN_ZH = re.compile(
 )
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
-#: The text a person can see: the body's text without the names of Material icons (drawn as glyphs).
+#: The text a person can see: text nodes that are drawn — not Material icon names (glyphs), not Streamlit's own
+#: English that the Chinese stylesheet hides (font-size 0, replaced by CSS content), not hidden elements.
 VISIBLE_TEXT = """() => {
-  const icons = new Set([...document.querySelectorAll('[data-testid="stIconMaterial"]')].map(e => e.textContent));
-  return document.body.innerText.split('\\n').filter(line => !icons.has(line.trim())).join('\\n');
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!el || !node.textContent.trim() || el.closest('[data-testid="stIconMaterial"], style, script')) continue;
+    const style = getComputedStyle(el);
+    if (style.fontSize === '0px' || style.display === 'none' || style.visibility === 'hidden') continue;
+    if (!el.getClientRects().length) continue;
+    out.push(node.textContent.trim());
+  }
+  return out.join('\\n');
 }"""
 #: Tile values, labels and captions whose text is wider than their box (cut off with an ellipsis or hidden).
 CLIPPED = """() => [...document.querySelectorAll(
@@ -243,5 +253,28 @@ def test_downloads_carry_their_scope_and_no_raw_codes(town, browser):
         assert sheet["A1"].value.endswith(f"{month} · 全部部门 · 全部事项 · 全部渠道")
         cells = [str(c) for row in sheet.iter_rows(min_row=3, values_only=True) for c in row if c is not None]
         assert cells and not RAW_ZH.findall(" ".join(cells))
+    finally:
+        context.close()
+
+
+def test_the_analysts_pages_have_no_streamlit_english(town, browser, artefacts_dir):
+    """The upload page's file chooser and the history read Chinese in the Chinese mode (Streamlit has no locale)."""
+    day, url, _ = town
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    try:
+        for path in ("upload", "uploads", "quality", "snapshots", "users"):
+            text = _open(page, f"{url}/{path}?lang=zh")
+            assert not ENGLISH_IN_ZH.search(text), (path, ENGLISH_IN_ZH.search(text))
+            assert not RAW_ZH.findall(text), (path, RAW_ZH.findall(text))
+            page.screenshot(path=str(artefacts_dir / f"journey-{day}-{path}-zh-1366.png"))
+        chooser = page.locator('[data-testid="stFileUploaderDropzone"]')
+        if path != "upload":
+            _open(page, f"{url}/upload?lang=zh")
+        after = page.evaluate(
+            """() => [...document.querySelectorAll('[data-testid="stFileUploaderDropzone"] *')]
+                 .map(e => getComputedStyle(e, '::after').content).filter(c => c && c !== 'none').join(' ')"""
+        )
+        assert "选择文件" in after and "拖放" in after and chooser.count() == 1
     finally:
         context.close()
