@@ -192,7 +192,9 @@ def _wait_scale() -> list[list]:
 
 
 def label(value: object) -> str:
-    """Data text as Plotly shows it literally (its HTML-like tags escaped)."""
+    """Data text as Plotly shows it literally (its HTML-like tags escaped); a missing name reads 未注明."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "未注明"
     return html.escape(str(value), quote=False)
 
 

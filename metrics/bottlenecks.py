@@ -578,7 +578,7 @@ def _pct(share: float) -> str:
 
 
 def _num(x: float) -> str:
-    return f"{x:.1f}"
+    return f"{round(x, 1) + 0.0:,.1f}"
 
 
 def _slot(name: str) -> str:

@@ -11,12 +11,13 @@ import datetime as dt
 import json
 import math
 import sys
+from dataclasses import replace
 
 import clock
 import settings
 from metrics import bottlenecks
 from metrics.catalog import KPI_BY_ID
-from metrics.filters import Filters
+from metrics.filters import Filters, default_month
 from metrics.kpis import compute_kpis
 from store.db import Database
 
@@ -58,11 +59,27 @@ def filters_from_args(args: argparse.Namespace) -> Filters:
     dims = {"departments": tuple(args.department), "items": tuple(args.item), "channels": tuple(args.channel)}
     if args.month:
         return Filters.month(args.month, **dims)
-    if not (args.all or args.date_from or args.date_to):  # the default of every page: the last complete month
+    if not (args.all or args.date_from or args.date_to):  # resolved on the data by default_period()
         return Filters.month(clock.last_complete_month(), **dims)
     start = dt.date.fromisoformat(args.date_from) if args.date_from else None
     end = dt.date.fromisoformat(args.date_to) if args.date_to else None
     return Filters(start, end, **dims)
+
+
+def default_period(args: argparse.Namespace, filters: Filters, cur) -> Filters:
+    """Without a period option, the month every page opens on: the last complete month with data."""
+    if args.month or args.all or args.date_from or args.date_to:
+        return filters
+    months = [r[0] for r in cur.execute(
+        "SELECT DISTINCT strftime(submitted_at, '%Y-%m') FROM cases WHERE submitted_at IS NOT NULL"
+    ).fetchall()]  # fmt: skip
+    month = default_month(months)
+    return replace(filters, start=None, end=None).with_period(*_bounds(month)) if month else filters
+
+
+def _bounds(month: str) -> tuple:
+    whole = Filters.month(month)
+    return whole.start, whole.end
 
 
 def _open(args: argparse.Namespace) -> Database:
@@ -101,6 +118,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
         return 2
     db = _open(args)
     try:
+        filters = default_period(args, filters, db.cursor())
         results = compute_kpis(db.cursor(), filters)
         empty = not results["cases"]["value"]
         message = _no_data_message(db, filters) if empty else None
@@ -186,6 +204,7 @@ def cmd_bottlenecks(args: argparse.Namespace) -> int:
     db = _open(args)
     try:
         cur = db.cursor()
+        filters = default_period(args, filters, cur)
         frame = bottlenecks.bottleneck_table(cur, filters, args.by)
         rows = [
             {"unit": _clean(r["unit"]), args.by: _clean(r["unit"]), **{c: _clean(r[c]) for c in JSON_COLUMNS}}

@@ -58,7 +58,7 @@ FINGERPRINT_SQL = """
 
 def _code_digest() -> str:
     """The metrics code and the DuckDB version: a kept figure from other code is not used."""
-    digest = hashlib.sha256(duckdb.__version__.encode())
+    digest = hashlib.sha256(f"{duckdb.__version__}/{settings.MIN_SAMPLE}".encode())  # the setting shapes findings
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:16]

@@ -167,7 +167,8 @@ def test_running_month_and_first_month(town, browser, artefacts_dir):
         n = int(day[-2:])
         span = f"1–{n} 日" if n > 1 else "1 日"
         assert f"本月至今，{span}" in scope and f"同期（{span}）" in scope, scope
-        page.locator('[class*="st-key-tile_"]').nth(9).wait_for()
+        # Every tile's change is drawn (a slow run can pause long enough to look settled).
+        page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stMetricDelta\"]').length >= 10")
         deltas = page.locator('[data-testid="stMetricDelta"]').all_inner_texts()
         described = page.locator('[data-testid="stMetricDeltaDescription"]').all_inner_texts()
         assert len(deltas) == 10, deltas

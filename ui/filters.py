@@ -153,13 +153,24 @@ def day_span(last: int) -> str:
     return f"1–{last}" if last > 1 else "day 1"
 
 
+def _join(names: object) -> str:
+    return ("、" if lang() == "zh" else ", ").join(str(n) for n in names)  # type: ignore[union-attr]
+
+
+def is_running(filters: Filters) -> bool:
+    """The running month as chosen in the sidebar (its last day too, which is not over until midnight)."""
+    return filters.is_month_to_date() or (
+        filters.start is not None and f"{filters.start:%Y-%m}" == clock.running_month() and filters.end == clock.today()
+    )
+
+
 def scope_parts(filters: Filters) -> list[tuple[str | None, str]]:
     """What the page shows, in reading order: (filter key or None, text) for the month and each dimension.
 
     The key is set for a dimension that is filtered (so the scope line can offer to clear it).
     """
     month = f"{filters.start:%Y-%m}" if filters.start else ""
-    if filters.is_month_to_date() and filters.end:
+    if is_running(filters) and filters.end:
         span = (
             f"{month}（{t('month_to_date')}，{day_span(filters.end.day)}）"
             if lang() == "zh"
@@ -171,9 +182,9 @@ def scope_parts(filters: Filters) -> list[tuple[str | None, str]]:
     parts: list[tuple[str | None, str]] = [(None, span)]
     for key, all_key in (("dept", "scope_all_departments"), ("item", "scope_all_items")):
         chosen = names[key]
-        parts.append((key, "、".join(chosen)) if chosen else (None, t(all_key)))
+        parts.append((key, _join(chosen)) if chosen else (None, t(all_key)))
     channels = [channel_label(c) for c in filters.channels]
-    parts.append(("channel", "、".join(channels)) if channels else (None, t("scope_all_channels")))
+    parts.append(("channel", _join(channels)) if channels else (None, t("scope_all_channels")))
     return parts
 
 
@@ -210,7 +221,7 @@ def scope_line(filters: Filters) -> None:
                 )
         compare = (
             t("changes_vs_same_days").format(days=day_span(filters.end.day))
-            if filters.is_month_to_date() and filters.end
+            if is_running(filters) and filters.end
             else t("changes_vs_last_month")
         )
         st.caption(f"{t('as_of')} {filters.as_of():%Y-%m-%d} · {compare}", width="content")

@@ -20,7 +20,7 @@ def count(value: float | None, lang: str = "zh") -> str:
 
 
 def percent(value: float | None, digits: int = 1) -> str:
-    return "—" if _missing(value) else f"{value * 100:.{digits}f}%"
+    return "—" if _missing(value) else f"{round(value * 100, digits) + 0.0:.{digits}f}%"  # never "-0.0%"
 
 
 def days(value: float | None, lang: str = "zh", unit: str = "working") -> str:
@@ -33,7 +33,8 @@ def days(value: float | None, lang: str = "zh", unit: str = "working") -> str:
 
 def md_text(text: object) -> str:
     """Text from the data (a department, an item) shown in Markdown as the text it is, never as markup."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
+    text = str(text).replace("&", "&amp;").replace("\r", " ").replace("\n", " ")
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
 
 
 def signed(value: float, digits: int = 1, thousands: bool = False) -> str:

@@ -36,6 +36,7 @@ DASHBOARD_TEXT: dict[str, dict[str, str]] = {
     "board_online": {"zh": "网办率最低", "en": "Lowest online rate"},
     "board_on_time": {"zh": "按时办结率最低", "en": "Lowest on-time rate"},
     "board_none": {"zh": "样本足够的部门不足，暂不排名", "en": "Too few departments with enough cases to rank"},
+    "board_all_met": {"zh": "各部门均已达到全镇目标", "en": "Every department meets the town's target"},
     "board_filter_help": {"zh": "只看这个部门（各页同步）", "en": "Show only this department (on every page)"},
     "too_few": {"zh": "样本太少", "en": "too few to rank"},
     "too_few_note": {

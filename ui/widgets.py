@@ -75,8 +75,10 @@ def comparison_label(filters: Filters | None) -> str | None:
 
     A whole month compares with the whole month before, which the scope line says once for all tiles.
     """
-    if filters is not None and filters.is_month_to_date() and filters.end:
-        return t("vs_same_days").format(day=filters.end.day)
+    from ui import filters as ui_filters
+
+    if filters is not None and ui_filters.is_running(filters):
+        return t("vs_same_days")
     return None
 
 
@@ -211,12 +213,26 @@ def show_table(
             formats[label] = lambda v: fmt.percent(v)
         elif field in decimals:
             formats[label] = lambda v, d=decimals[field]: "—" if pd.isna(v) else f"{v:,.{d}f}"
-        elif pd.api.types.is_numeric_dtype(series) or series.map(lambda v: isinstance(v, (int, float))).all():
-            formats[label] = lambda v: (
-                "—" if v is None or pd.isna(v) else (f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}")
+        elif _numbers(series):
+            present = series.dropna()
+            digits = 0 if all(float(v).is_integer() for v in present) else 1  # one way per column
+            formats[label] = lambda v, d=digits: (
+                "—" if v is None or pd.isna(v) else f"{round(float(v), d) + 0.0:,.{d}f}"
             )
     styler = shown.style.format(formats, na_rep="—")  # type: ignore[arg-type]
     st.dataframe(styler, hide_index=True, width="stretch", key=key, height=height)
+
+
+def _numbers(series: pd.Series) -> bool:
+    """A column of numbers (missing values allowed), not of flags or text."""
+    if pd.api.types.is_bool_dtype(series):
+        return False
+    if pd.api.types.is_numeric_dtype(series):
+        return True
+    present = series.dropna()
+    return bool(len(present)) and bool(
+        present.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).all()
+    )
 
 
 def readable_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -258,8 +274,11 @@ def _choose_department(department: str) -> None:
     st.session_state["f_dept"] = [department]
 
 
-def department_board(board: dict[str, dict[str, list]], filters: Filters) -> None:
-    """部门红黑榜: the bottom departments of the town on 网办率 and 按时办结率, each a button that filters to it."""
+def department_board(board: dict[str, dict[str, list]], filters: Filters, targets: dict | None = None) -> None:
+    """部门红黑榜: the bottom departments of the town on 网办率 and 按时办结率, each a button that filters to it.
+
+    A department that meets the town's target is not one to press: it is left off ("其余均已达标").
+    """
     st.markdown(f"**{t('board_title')}**")
     columns = st.columns(len(board))
     for column, (kpi_id, part) in zip(columns, board.items(), strict=True):
@@ -270,9 +289,13 @@ def department_board(board: dict[str, dict[str, list]], filters: Filters) -> Non
                 else (t("board_on_time") if kpi_id == "on_time_rate" else kpi_def(kpi_id).name(lang()))
             )
             st.caption(title)
+            goal = (targets or {}).get(kpi_id)
+            rows = [r for r in part["rows"] if target_state(kpi_id, r["value"], goal).state != "met"]
             if not part["rows"]:
                 st.caption(t("board_none"))
-            for rank, row in enumerate(part["rows"], start=1):
+            elif not rows:
+                st.caption(t("board_all_met"))
+            for rank, row in enumerate(rows, start=1):
                 share = f"{fmt.count(row['numerator'], lang())}/{fmt.count(row['denominator'], lang())}"
                 text = (
                     f"{rank}. {row['department']}　{fmt.percent(row['value'])}（{share}）"

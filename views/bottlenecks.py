@@ -16,7 +16,7 @@ from charts.theme import department_colors
 from ui.data import cached, filter_options
 from ui.fmt import md_text
 from ui.i18n import lang, t
-from ui.widgets import column_label, labelled, page_header
+from ui.widgets import page_header, show_table
 
 language = lang()
 filters = page_header("nav_bottlenecks")
@@ -40,7 +40,13 @@ for i, finding in enumerate(cached("rank_bottlenecks", filters, 5), start=1):
 if not cached("has_events", filters):
     st.info(t("no_events"))
     table = cached("bottleneck_table", filters, "department")
-    st.dataframe(table, hide_index=True, width="stretch", key="case_level_table")
+    show_table(
+        table,
+        ["department", "count", "median_wait_hours", "p90_wait_hours", "share_of_case_time"],
+        percent=("share_of_case_time",),
+        decimals={"median_wait_hours": 1, "p90_wait_hours": 1},
+        key="case_level_table",
+    )
     st.stop()
 
 nodes = cached("process_nodes", filters)
@@ -58,8 +64,9 @@ st.plotly_chart(
 
 waits = cached("waiting_time", filters, "department")
 # The ranking uses the list's own measure (share of all case time) and only departments with enough events.
-ranked = waits[waits["count"] >= settings.MIN_SAMPLE]
-too_few = sorted(str(d) for d in waits.loc[waits["count"] < settings.MIN_SAMPLE, "department"].dropna())
+enough = waits["waits"].fillna(0) >= settings.MIN_SAMPLE  # the waits a figure is built on, as in the findings
+ranked = waits[enough]
+too_few = sorted(str(d) for d in waits.loc[~enough, "department"].dropna())
 left, right = st.columns(2)
 with left:
     st.plotly_chart(
@@ -98,31 +105,19 @@ with right:
         rework_bars(cached("rework_by_step", filters), language, t("rework")), width="stretch", key="rework"
     )
 
-percent = st.column_config.NumberColumn(format="percent")
-number = st.column_config.NumberColumn(format="%.1f")
-st.dataframe(
-    labelled(
-        waits,
-        [
-            "department",
-            "count",
-            "median_wait_hours",
-            "p90_wait_hours",
-            "mean_wait_hours",
-            "median_service_hours",
-            "share_of_case_time",
-            "rework_rate",
-        ],
-    ),
-    hide_index=True,
-    width="stretch",
+show_table(
+    waits,
+    [
+        "department",
+        "count",
+        "median_wait_hours",
+        "p90_wait_hours",
+        "mean_wait_hours",
+        "median_service_hours",
+        "share_of_case_time",
+        "rework_rate",
+    ],
+    percent=("share_of_case_time", "rework_rate"),
+    decimals={c: 1 for c in ("median_wait_hours", "p90_wait_hours", "mean_wait_hours", "median_service_hours")},
     key="waits_table",
-    column_config={
-        column_label("share_of_case_time"): percent,
-        column_label("rework_rate"): percent,
-        **{
-            column_label(c): number
-            for c in ("median_wait_hours", "p90_wait_hours", "mean_wait_hours", "median_service_hours")
-        },
-    },
 )

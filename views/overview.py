@@ -15,7 +15,7 @@ from ui import filters as ui_filters
 from ui.data import cached
 from ui.fmt import md_text
 from ui.i18n import lang, t
-from ui.widgets import column_label, comparable, department_board, kpi_tile, labelled, page_header
+from ui.widgets import comparable, department_board, kpi_tile, page_header, show_table
 
 #: The tiles, in reading order: adoption on the first row, timeliness and the cases to chase on the second.
 TILE_ROWS = [
@@ -53,7 +53,7 @@ for row in TILE_ROWS:
                 link=link,
             )
 
-department_board(cached("weakest_departments", filters), filters)
+department_board(cached("weakest_departments", filters), filters, cached("targets", None))
 
 series = cached("kpi_series", twelve_months(filters), "month", ["cases", "online_rate"])
 st.plotly_chart(
@@ -62,7 +62,7 @@ st.plotly_chart(
         language,
         title=t("trend_title"),
         online_target=targets.get("online_rate"),
-        partial_month=f"{filters.start:%Y-%m}" if filters.is_month_to_date() else None,
+        partial_month=f"{filters.start:%Y-%m}" if ui_filters.is_running(filters) else None,
         as_of=filters.as_of(),
     ),
     width="stretch",
@@ -83,11 +83,8 @@ with right:
     if items.empty:
         st.caption(t("name_only_none"))
     else:
-        st.dataframe(
-            labelled(items, ["service_item", "department", "cases", "online_cases", "online_share"]),
-            hide_index=True,
-            width="stretch",
-            column_config={column_label("online_share"): st.column_config.NumberColumn(format="percent")},
+        show_table(
+            items, ["service_item", "department", "cases", "online_cases", "online_share"], percent=("online_share",)
         )
 
 st.subheader(t("at_risk_title"))
@@ -95,8 +92,4 @@ at_risk = ui_filters.readable(cached("at_risk_cases", filters))
 if at_risk.empty:
     st.caption(t("at_risk_none"))
 else:
-    st.dataframe(
-        labelled(at_risk, ["case_id", "service_item", "department", "due_at", "workdays_left", "submitted_at"]),
-        hide_index=True,
-        width="stretch",
-    )
+    show_table(at_risk, ["case_id", "service_item", "department", "due_at", "workdays_left", "submitted_at"])

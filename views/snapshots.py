@@ -20,6 +20,7 @@ from reports import snapshots
 from reports.pdf import PdfUnavailable
 from ui import auth
 from ui import fmt as ui_fmt
+from ui.fmt import md_text
 from ui.i18n import lang, t
 from ui.state import get_db
 
@@ -177,11 +178,11 @@ def _downloads(db, snaps: list[dict], language: str) -> None:
             st.markdown(f"**{title}**{t('snap_latest') if i == 0 else ''}")
             st.caption(
                 t("snap_meta").format(
-                    at=_when(snap["published_at"]), by=snap["published_by"] or "—", dv=snap["data_version"]
+                    at=_when(snap["published_at"]), by=md_text(snap["published_by"] or "—"), dv=snap["data_version"]
                 )  # fmt: skip
             )
             if snap["note"]:
-                st.caption(f"{t('snap_note_label')}: {snap['note']}")
+                st.caption(f"{t('snap_note_label')}: {md_text(snap['note'])}")
             if snap["version"] > 1 and snap["changes"] is not None:
                 with st.expander(t("snap_changes").format(version=snap["version"] - 1), expanded=i == 0):
                     frame = _changes_table(snap["changes"], language)

@@ -44,6 +44,7 @@ from ingest.upload_support import (
 from metrics import kept
 from store import audit
 from ui.auth import require_role
+from ui.fmt import md_text
 from ui.history import KIND_LABELS, uploads_table
 from ui.i18n import lang, t
 from ui.messages import failure
@@ -85,11 +86,6 @@ def kind_label(kind: str) -> str:
     if kind == "auto":
         return AUTO_LABEL
     return KIND_LABELS.get(kind, (kind, kind))[0 if zh else 1]
-
-
-def plain(text: str) -> str:
-    """A user-supplied name shown in Markdown as the text it is."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
 
 
 def download_stem(name: str) -> str:
@@ -164,7 +160,7 @@ def mapping_form(fid: str, mkey: tuple, columns: list[str], kind: str, current: 
         try:
             mapped = apply_overrides(auto_map(columns, kind), columns, overrides)
             save_mapping(save_as.strip(), mapped, columns)
-            state[f"up_flash_{fid}"] = t("up_mapping_saved").format(name=save_as.strip())
+            state[f"up_flash_{fid}"] = t("up_mapping_saved").format(name=md_text(save_as.strip()))
         except IngestRefused as exc:
             state[f"up_flash_{fid}"] = refusal_message(exc, language)
     st.rerun()
@@ -297,7 +293,7 @@ def handle_file(uploaded) -> None:
     """Everything for one dropped file, inside its own bordered box."""
     fid = uploaded.file_id
     name = uploaded.name
-    st.markdown(f"#### :material/description: {plain(name)}")
+    st.markdown(f"#### :material/description: {md_text(name)}")
     if fid in done:
         show_result(done[fid])
         return
@@ -349,26 +345,28 @@ def handle_file(uploaded) -> None:
         return
 
     info = preview.info
-    details = [
-        f"{t('up_format')}: {info.file_format}",
-        f"{t('up_encoding')}: {info.encoding or '—'}",
-        f"{t('up_sheet')}: {info.sheet or '—'}",
-        f"{t('up_header_row')}: {info.header_row or '—'}",
-        f"{t('up_kind')}: {kind_label(preview.mapping.kind)}",
+    details = [  # our labels, then the file's own values as text (a sheet name is data)
+        (t("up_format"), info.file_format),
+        (t("up_encoding"), info.encoding or "—"),
+        (t("up_sheet"), info.sheet or "—"),
+        (t("up_header_row"), info.header_row or "—"),
+        (t("up_kind"), kind_label(preview.mapping.kind)),
     ]
-    st.markdown(" · ".join(plain(d) for d in details))
+    st.markdown(" · ".join(f"{label}: {md_text(value)}" for label, value in details))
     with st.expander(t("up_sample").format(n=len(preview.sample)), expanded=True):
         st.dataframe(preview.sample.astype("string").fillna(""), hide_index=True)
         if preview.mapping.pii:
             st.caption(
-                t("up_pii_note").format(columns="、".join(info.columns[i] for i in preview.mapping.pii.values()))
+                t("up_pii_note").format(
+                    columns=md_text("、".join(info.columns[i] for i in preview.mapping.pii.values()))
+                )
             )
 
     current = overrides if overrides is not None else mapping_overrides(preview.mapping, info.columns)
     mapped = [f"{field_label(f, preview.mapping.kind, False)} ← {c}" for f, c in current.items() if c]
     with st.expander(t("up_mapping_title") + f"（{len(mapped)}）"):
         mapping_form(fid, mkey, info.columns, preview.mapping.kind, current, sample_values(preview))
-    st.caption(plain("；".join(mapped)))
+    st.caption(md_text("；".join(mapped)))
 
     st.markdown(f"**{t('up_report')}**")
     validation_report(preview, name)

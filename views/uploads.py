@@ -15,6 +15,7 @@ from ingest.upload_support import refusal_message, rejects_xlsx, stored_rejects
 from metrics import kept
 from store import audit
 from ui.auth import has_role, require_role
+from ui.fmt import md_text
 from ui.history import KIND_LABELS, uploads_table
 from ui.i18n import lang, t
 from ui.messages import failure
@@ -81,7 +82,7 @@ with right, st.container(border=True):
         st.warning(
             t("uploads_remove_confirm").format(
                 id=target,
-                file=r["file_name"],
+                file=md_text(r["file_name"]),
                 cases=r["cases_loaded"],
                 events=r["events_loaded"],
                 rows=r["rows_loaded"],
@@ -101,7 +102,7 @@ with right, st.container(border=True):
                 st.error(failure(exc, f"removal of upload {target}"))
             else:
                 kept.refresh_soon(db)  # the pages compute live until it is done
-                st.session_state["uploads_flash"] = t("uploads_removed").format(id=target, file=r["file_name"])
+                st.session_state["uploads_flash"] = t("uploads_removed").format(id=target, file=md_text(r["file_name"]))
                 st.rerun()
         if no.button(t("uploads_remove_no"), key="uploads_remove_no"):
             st.session_state.pop("uploads_remove_pending", None)

@@ -15,9 +15,11 @@ from metrics.catalog import get as kpi_def
 from store import audit, users
 from store.users import ROLES, UserError, role_label
 from ui.auth import LOCAL_USER, require_role
+from ui.history import KIND_LABELS
 from ui.i18n import lang, t
 from ui.messages import failure
 from ui.state import get_db
+from ui.widgets import format_value
 
 me = require_role("admin")
 language = lang()
@@ -156,34 +158,48 @@ DETAIL_LABELS = {
     "default": ("默认目标", "default"), "month": ("月份", "month"), "version": ("版本", "version"),
     "data_version": ("数据版本", "data version"), "note": ("说明", "note"), "changed_kpis": ("变化的指标", "changed"),
     "snapshot_id": ("快照编号", "snapshot"), "upload_id": ("上传编号", "upload"), "file_name": ("文件", "file"),
-    "rows": ("行数", "rows"),
+    "rows": ("行数", "rows"), "kind": ("类型", "kind"), "rows_loaded": ("导入行", "rows loaded"),
+    "rows_rejected": ("拒收行", "rows rejected"), "rows_skipped": ("跳过行", "rows skipped"),
+    "cases_loaded": ("办件", "cases"), "events_loaded": ("环节", "events"), "mapping": ("列映射", "mapping"),
+    "via": ("途径", "via"), "case_rows": ("删除办件行", "case rows removed"),
+    "event_rows": ("删除环节行", "event rows removed"), "service_item_rows": ("删除目录行", "catalogue rows removed"),
+    "rejected_rows": ("删除拒收行", "rejected rows removed"),
 }  # fmt: skip
+VIA = {"app": ("看板", "the app"), "cli": ("命令行", "command line")}
 
 
-def _value(key: str, value: object, action: str) -> str:
+def _value(key: str, value: object, action: str, kpi_id: str = "") -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return ("是" if value else "否") if zh else ("yes" if value else "no")
     if key == "role" or (action == "role_change" and key in ("from", "to")):
         return role_label(str(value), language)
+    if key == "kind":
+        return KIND_LABELS.get(str(value), (str(value),) * 2)[0 if zh else 1]
+    if key == "via":
+        return VIA.get(str(value), (str(value),) * 2)[0 if zh else 1]
+    if isinstance(value, dict):  # a column mapping: 源列 → 字段
+        return ("，" if zh else ", ").join(f"{k}→{v}" for k, v in value.items() if v)
     if key == "changed_kpis" and isinstance(value, list):
         return "、".join(kpi_def(k).name(language) if k in KPI_BY_ID else str(k) for k in value) or "—"
-    if action == "target_set" and isinstance(value, float) and value <= 1:
-        return f"{value * 100:.1f}%"
+    if action == "target_set" and kpi_id in KPI_BY_ID and isinstance(value, (int, float)):
+        return format_value(kpi_id, float(value))  # in the KPI's own unit: 60.0% / 0 件 / 0.5 工作日
+    if isinstance(value, int):
+        return f"{value:,}"
     if isinstance(value, (list, tuple)):
         return "、".join(str(v) for v in value)
     return str(value)
 
 
-def _details(action: str, details: object) -> str:
+def _details(action: str, details: object, target: str = "") -> str:
     """An audit row's details in words: 角色：分析员；邮箱：—."""
     if not isinstance(details, dict) or not details:
         return ""
     parts = []
     for key, value in details.items():
         label = DETAIL_LABELS.get(key, (key, key))[0 if zh else 1]
-        parts.append(f"{label}{'：' if zh else ': '}{_value(key, value, action)}")
+        parts.append(f"{label}{'：' if zh else ': '}{_value(key, value, action, target)}")
     return "；".join(parts) if zh else "; ".join(parts)
 
 
@@ -213,7 +229,7 @@ if entries:
                     audit.ACTIONS.get(e["action"], (e["action"],) * 2)[0 if zh else 1] for e in entries
                 ],
                 t("audit_target"): [_target(e) for e in entries],
-                t("audit_details"): [_details(e["action"], e["details"]) for e in entries],
+                t("audit_details"): [_details(e["action"], e["details"], e["target"] or "") for e in entries],
             }
         ),
         hide_index=True,
