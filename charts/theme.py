@@ -14,6 +14,8 @@ from collections.abc import Iterable
 import pandas as pd
 import plotly.graph_objects as go
 
+import numfmt
+
 #: Noto Sans CJK (Debian's fonts-noto-cjk) first, so Chinese labels never render as boxes.
 FONT_FAMILY = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 PRIMARY = "#1f5fa8"
@@ -116,14 +118,14 @@ def percent_text(value: float | None, digits: int = 1) -> str:
     """A rate as "12.3%" (never "-0.0%")."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    return f"{round(float(value) * 100, digits) + 0.0:.{digits}f}%"
+    return numfmt.percent(value, digits)
 
 
 def number_text(value: float | None, digits: int = 0) -> str:
     """A count or quantity with thousands separators: "1,234" / "3.5" (never "-0.0")."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    return f"{round(float(value), digits) + 0.0:,.{digits}f}"
+    return numfmt.fixed(value, digits)
 
 
 def clean_values(values: Iterable[object], digits: int = 4) -> list[float | None]:

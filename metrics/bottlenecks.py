@@ -20,6 +20,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+import numfmt
 import settings
 from metrics import base, fast, timeliness
 from metrics.filters import Filters, Params, where_clause
@@ -578,7 +579,7 @@ def _pct(share: float) -> str:
 
 
 def _num(x: float) -> str:
-    return f"{round(x, 1) + 0.0:,.1f}"
+    return numfmt.fixed(x, 1)
 
 
 def _slot(name: str) -> str:

@@ -71,6 +71,9 @@ class Kpi:
     n: str | None = None  # days KPIs: how many cases the statistic is over
     #: False when a change has no good direction (办件量: more cases is neither better nor worse).
     directional: bool = True
+    #: For a rate that is a mean of per-case (per-item) fractions, what it averages over ("件", "个事项"): its
+    #: numerator is a sum of fractions that means nothing to a reader, so its basis is written as n.
+    mean_of_zh: str | None = None
     numerator_zh: str = ""
     numerator_en: str = ""
     denominator_zh: str = ""
@@ -338,6 +341,7 @@ KPIS: tuple[Kpi, ...] = (
         denominator=(
             f"count(*) FILTER (WHERE {_COMPLETED} AND promised_days > 0 AND days_in_promised_unit IS NOT NULL)"
         ),
+        mean_of_zh="件",
         numerator_zh="各办件提速率之和",
         numerator_en="sum of the cases' speed-ups",
         denominator_zh="有承诺时限的已办结办件",
@@ -359,6 +363,7 @@ KPIS: tuple[Kpi, ...] = (
         scope="catalog",
         numerator="sum(1 - promised_days / statutory_days) FILTER (WHERE comparable_limits)",
         denominator="count(*) FILTER (WHERE comparable_limits)",
+        mean_of_zh="个事项",
         numerator_zh="各事项压缩率之和",
         numerator_en="sum of the items' compression",
         denominator_zh="同时有承诺时限和法定时限的目录事项",

@@ -11,14 +11,14 @@ import datetime as dt
 import json
 import math
 import sys
-from dataclasses import replace
 
 import clock
 import settings
 from metrics import bottlenecks
 from metrics.catalog import KPI_BY_ID
-from metrics.filters import Filters, default_month
+from metrics.filters import Filters
 from metrics.kpis import compute_kpis
+from metrics.page_queries import default_month_of
 from store.db import Database
 
 
@@ -59,27 +59,24 @@ def filters_from_args(args: argparse.Namespace) -> Filters:
     dims = {"departments": tuple(args.department), "items": tuple(args.item), "channels": tuple(args.channel)}
     if args.month:
         return Filters.month(args.month, **dims)
-    if not (args.all or args.date_from or args.date_to):  # resolved on the data by default_period()
+    if not _period_given(args):  # the last complete month with data: default_period() asks the database
         return Filters.month(clock.last_complete_month(), **dims)
     start = dt.date.fromisoformat(args.date_from) if args.date_from else None
     end = dt.date.fromisoformat(args.date_to) if args.date_to else None
     return Filters(start, end, **dims)
 
 
+def _period_given(args: argparse.Namespace) -> bool:
+    return bool(args.month or args.all or args.date_from or args.date_to)
+
+
 def default_period(args: argparse.Namespace, filters: Filters, cur) -> Filters:
     """Without a period option, the month every page opens on: the last complete month with data."""
-    if args.month or args.all or args.date_from or args.date_to:
+    month = None if _period_given(args) else default_month_of(cur)
+    if month is None:
         return filters
-    months = [r[0] for r in cur.execute(
-        "SELECT DISTINCT strftime(submitted_at, '%Y-%m') FROM cases WHERE submitted_at IS NOT NULL"
-    ).fetchall()]  # fmt: skip
-    month = default_month(months)
-    return replace(filters, start=None, end=None).with_period(*_bounds(month)) if month else filters
-
-
-def _bounds(month: str) -> tuple:
     whole = Filters.month(month)
-    return whole.start, whole.end
+    return filters.with_period(whole.start, whole.end)
 
 
 def _open(args: argparse.Namespace) -> Database:

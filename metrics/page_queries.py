@@ -174,13 +174,18 @@ PAGES: dict[str, list[Query]] = {
 NOT_IN_DEFAULT_VIEW = {"bottlenecks": {"bottleneck_table"}}
 
 
+def default_month_of(cur: duckdb.DuckDBPyConnection) -> str | None:
+    """The month pages and commands open on for this data: the last complete month with cases."""
+    months = [r[0] for r in cur.execute(
+        "SELECT DISTINCT strftime(submitted_at, '%Y-%m') FROM cases WHERE submitted_at IS NOT NULL"
+    ).fetchall()]  # fmt: skip
+    return default_month(months)
+
+
 def default_context(cur: duckdb.DuckDBPyConnection, month: str | None = None) -> Context:
     """The view a page opens with: the month (by default the last complete one with cases), no other filter."""
     if month is None:
-        months = [r[0] for r in cur.execute(
-            "SELECT DISTINCT strftime(submitted_at, '%Y-%m') FROM cases WHERE submitted_at IS NOT NULL"
-        ).fetchall()]  # fmt: skip
-        month = default_month(months)
+        month = default_month_of(cur)
     filters = Filters.month_as_seen(month) if month else Filters()
     top = cur.execute(
         "SELECT department FROM cases WHERE submitted_at >= ? AND submitted_at < ? + INTERVAL 1 DAY "

@@ -25,6 +25,7 @@ import re
 
 import pandas as pd
 
+import numfmt
 from metrics import status as target_status
 from metrics.catalog import KPI_BY_ID, Kpi
 
@@ -43,9 +44,6 @@ STATUS_LABELS = {"open": "在办", "completed": "已办结", "rejected": "不予
 PROMISED_UNIT_LABELS = {"working": "工作日", "natural": "自然日", None: ""}
 #: What an upload held (uploads.kind), as the 数据来源 table names it.
 UPLOAD_KIND_LABELS = {"catalog": "事项目录", "cases": "办件", "events": "环节事件", None: "未注明"}
-#: Rates that are means of per-case (per-item) fractions: their "numerator" is a sum of fractions that
-#: means nothing to a reader, so the basis shown is how many cases (items) the mean is over.
-MEAN_RATE_KPIS = {"speedup_rate": "件", "compression_rate": "个事项"}
 
 
 def missing(value: object) -> bool:
@@ -62,10 +60,7 @@ def missing(value: object) -> bool:
 
 def _fixed(value: float, digits: int, thousands: bool = True) -> str:
     """``value`` with ``digits`` decimals, never ``-0.0``: a figure that rounds to zero loses its sign."""
-    text = f"{value:,.{digits}f}" if thousands else f"{value:.{digits}f}"
-    if text.startswith("-") and float(text[1:].replace(",", "")) == 0:
-        text = text[1:]
-    return text
+    return numfmt.fixed(value, digits, thousands)
 
 
 def number(value: object) -> str:
@@ -137,8 +132,8 @@ def kpi_basis(kpi: Kpi | str, result: dict[str, object] | None) -> str:
     if missing(r.get("value")):
         reason = r.get("reason") or {}
         return str(reason.get("zh", "")) if isinstance(reason, dict) else ""
-    if kpi.id in MEAN_RATE_KPIS:
-        return f"n={number(r.get('denominator'))} {MEAN_RATE_KPIS[kpi.id]}"
+    if kpi.mean_of_zh:  # a mean of fractions: its basis is how many it averages over
+        return f"n={number(r.get('denominator'))} {kpi.mean_of_zh}"
     if kpi.unit == "rate":
         return f"{number(r.get('numerator'))}/{number(r.get('denominator'))}"
     if kpi.unit == "days":

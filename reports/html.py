@@ -103,7 +103,7 @@ def kpi_rows(content: dict) -> list[dict[str, object]]:
             {
                 "id": kpi_id, "name": entry["name_zh"], "unit": kpi.unit, "value": r.get("value"),
                 "numerator": r.get("numerator"), "denominator": r.get("denominator"),
-                "mean_rate": kpi_id in fmt.MEAN_RATE_KPIS,
+                "mean_rate": bool(kpi.mean_of_zh),
                 "value_text": fmt.kpi_value(kpi, r), "basis": fmt.kpi_basis(kpi, r),
                 "target": target, "target_text": fmt.target(kpi, target), "state": state,
                 "state_text": fmt.state_text(kpi, r.get("value"), target),

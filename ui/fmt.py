@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import re
 
+import numfmt
+
 
 def _missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
@@ -20,7 +22,7 @@ def count(value: float | None, lang: str = "zh") -> str:
 
 
 def percent(value: float | None, digits: int = 1) -> str:
-    return "—" if _missing(value) else f"{round(value * 100, digits) + 0.0:.{digits}f}%"  # never "-0.0%"
+    return "—" if _missing(value) else numfmt.percent(value, digits)
 
 
 def days(value: float | None, lang: str = "zh", unit: str = "working") -> str:

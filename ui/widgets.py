@@ -7,6 +7,7 @@ import io
 import pandas as pd
 import streamlit as st
 
+import numfmt
 import settings
 from ingest.upload_support import neutralise
 from metrics.catalog import get as kpi_def
@@ -118,7 +119,7 @@ def kpi_tile(
         basis = []
         if kpi.default_target is not None or target is not None:
             basis.append(_target_text(kpi_id, target))
-        if kpi.unit == "rate" and kpi_id != "speedup_rate" and result.get("denominator") is not None:
+        if kpi.unit == "rate" and not kpi.mean_of_zh and result.get("denominator") is not None:
             basis.append(f"{fmt.count(result.get('numerator'), lang())}/{fmt.count(result['denominator'], lang())}")
         if kpi.unit == "days" and lang() != "zh":
             basis.append(t("workdays_short"))
@@ -131,6 +132,31 @@ def kpi_tile(
         st.caption("  \n".join(line for line in lines if line) or "&nbsp;")
         if link:
             st.page_link(link[0], label=link[1], icon=":material/list:")
+
+
+def kpi_tiles(
+    rows: list[list[str]],
+    results: dict,
+    previous: dict | None,
+    targets: dict,
+    *,
+    filters: Filters,
+    extras: dict[str, str | None] | None = None,
+    links: dict[str, tuple[str, str]] | None = None,
+) -> None:
+    """Rows of tiles, one column each; ``previous`` from :func:`comparable` (None: nothing to compare with)."""
+    for row in rows:
+        for column, kpi_id in zip(st.columns(len(row)), row, strict=True):
+            with column:
+                kpi_tile(
+                    kpi_id,
+                    results[kpi_id],
+                    None if previous is None else previous.get(kpi_id),
+                    targets.get(kpi_id),
+                    extra=(extras or {}).get(kpi_id),
+                    filters=filters,
+                    link=(links or {}).get(kpi_id),
+                )
 
 
 def comparable(previous: dict | None) -> dict | None:
@@ -212,13 +238,11 @@ def show_table(
         if field in percent:
             formats[label] = lambda v: fmt.percent(v)
         elif field in decimals:
-            formats[label] = lambda v, d=decimals[field]: "—" if pd.isna(v) else f"{v:,.{d}f}"
+            formats[label] = lambda v, d=decimals[field]: "—" if v is None or pd.isna(v) else numfmt.fixed(v, d)
         elif _numbers(series):
             present = series.dropna()
             digits = 0 if all(float(v).is_integer() for v in present) else 1  # one way per column
-            formats[label] = lambda v, d=digits: (
-                "—" if v is None or pd.isna(v) else f"{round(float(v), d) + 0.0:,.{d}f}"
-            )
+            formats[label] = lambda v, d=digits: "—" if v is None or pd.isna(v) else numfmt.fixed(v, d)
     styler = shown.style.format(formats, na_rep="—")  # type: ignore[arg-type]
     st.dataframe(styler, hide_index=True, width="stretch", key=key, height=height)
 

@@ -15,7 +15,7 @@ from ui import filters as ui_filters
 from ui.data import cached
 from ui.fmt import md_text
 from ui.i18n import lang, t
-from ui.widgets import comparable, department_board, kpi_tile, page_header, show_table
+from ui.widgets import comparable, department_board, kpi_tiles, page_header, show_table
 
 #: The tiles, in reading order: adoption on the first row, timeliness and the cases to chase on the second.
 TILE_ROWS = [
@@ -35,23 +35,16 @@ warning = cached("calendar_warning", filters)
 if warning:
     st.warning(warning.get(language) if isinstance(warning, dict) else str(warning), icon=":material/event_busy:")
 
-for row in TILE_ROWS:
-    for column, kpi_id in zip(st.columns(len(row)), row, strict=True):
-        with column:
-            extra = None
-            if kpi_id == "bad_ratings":
-                part = results["rating_participation"]
-                extra = f"{t('participation')} {part['value']:.1%}" if part.get("value") is not None else None
-            link = (LIST_PAGE, t("tile_open_list")) if kpi_id in ("open_overdue_cases", "at_risk_cases") else None
-            kpi_tile(
-                kpi_id,
-                results[kpi_id],
-                None if previous is None else previous.get(kpi_id),
-                targets.get(kpi_id),
-                extra=extra,
-                filters=filters,
-                link=link,
-            )
+participation = results["rating_participation"].get("value")
+kpi_tiles(
+    TILE_ROWS,
+    results,
+    previous,
+    targets,
+    filters=filters,
+    extras={"bad_ratings": f"{t('participation')} {participation:.1%}" if participation is not None else None},
+    links={kpi_id: (LIST_PAGE, t("tile_open_list")) for kpi_id in ("open_overdue_cases", "at_risk_cases")},
+)
 
 department_board(cached("weakest_departments", filters), filters, cached("targets", None))
 

@@ -75,10 +75,6 @@ def _size(n: int) -> str:
     return f"{n / 1_048_576:.1f} MB" if n >= 1_048_576 else f"{max(1, round(n / 1024))} KB"
 
 
-def _current_month() -> str:
-    return clock.running_month()
-
-
 def _status_table(months: list[dict], latest: dict[str, dict], counts: dict[str, int], language: str) -> pd.DataFrame:
     rows = []
     all_months = sorted({m["month"] for m in months} | set(latest), reverse=True)
@@ -90,7 +86,7 @@ def _status_table(months: list[dict], latest: dict[str, dict], counts: dict[str,
                 t("snap_col_month"): month_label(month, language)
                 + (
                     (f"（{t('month_to_date')}）" if language == "zh" else f" ({t('month_to_date')})")
-                    if month == _current_month()
+                    if month == clock.running_month()
                     else ""
                 ),
                 t("snap_col_cases"): f"{cases.get(month, 0):,}",
@@ -108,7 +104,7 @@ def _status_table(months: list[dict], latest: dict[str, dict], counts: dict[str,
 def _publish_form(db, months: list[dict], latest: dict[str, dict], language: str) -> None:
     st.subheader(t("snap_publish_title"))
     choices = [m["month"] for m in months]
-    current = _current_month()
+    current = clock.running_month()
     finished = [m for m in choices if m < current]
     default = choices.index(finished[0]) if finished else 0
     month = st.selectbox(

@@ -10,7 +10,7 @@ from metrics.page_queries import TIMELINESS_IDS
 from ui import filters as ui_filters
 from ui.data import cached, filter_options
 from ui.i18n import lang, t
-from ui.widgets import comparable, download_excel, kpi_tile, labelled, page_header, show_table
+from ui.widgets import comparable, download_excel, kpi_tiles, labelled, page_header, show_table
 
 language = lang()
 filters = page_header("nav_timeliness")
@@ -19,16 +19,7 @@ tiles = [i for i in ids if i != "cases"]  # 办件量 only says whether last mon
 results = cached("compute_kpis", filters, ids)
 targets = cached("targets", filters.departments[0] if len(filters.departments) == 1 else None)
 previous = comparable(cached("previous_kpis", filters, tuple(ids)))
-for row in (tiles[:3], tiles[3:]):
-    for column, kpi_id in zip(st.columns(3), row, strict=True):
-        with column:
-            kpi_tile(
-                kpi_id,
-                results[kpi_id],
-                None if previous is None else previous.get(kpi_id),
-                targets.get(kpi_id),
-                filters=filters,
-            )
+kpi_tiles([tiles[:3], tiles[3:]], results, previous, targets, filters=filters)
 
 colors = department_colors(filter_options()["all_units"])
 items = cached("processing_time_by_item", filters)
