@@ -302,6 +302,33 @@ MIGRATIONS: list[str] = [
         computed_at  TIMESTAMP NOT NULL
     );
     """,
+    # 6 -> 7: sessions belong to an account, not a name (store/users.py). ``user_id`` comes from a sequence, so a
+    # user removed and added again under the same name is another account; ``epoch`` is bumped by every change of
+    # the credentials or the role, and a session that started at an older epoch is signed out at its next click.
+    # ``login_failures`` counts wrong passwords per name in the database, each attempt counted before its check.
+    # (IF NOT EXISTS: tests that rewind a database's schema_version re-run this step on a database that has it.)
+    """
+    CREATE SEQUENCE IF NOT EXISTS user_id_seq START 1;
+    ALTER TABLE users ADD COLUMN IF NOT EXISTS user_id BIGINT DEFAULT nextval('user_id_seq');
+    ALTER TABLE users ADD COLUMN IF NOT EXISTS epoch INTEGER DEFAULT 0;
+
+    CREATE TABLE IF NOT EXISTS login_failures (
+        name          VARCHAR NOT NULL,   -- the name typed at login (also names of no user)
+        attempted_at  DOUBLE NOT NULL     -- Unix time of the attempt; counted from before its password check
+    );
+    """,
+    # 7 -> 8: warnings on loaded rows (ingest/load.py): an optional field that could not be read (承诺时限 99999天,
+    # 跑动次数 -3, 满意度 满意满意) is left empty and its row loads; the row number, reason, column and raw value
+    # (masked as rejected values are) are kept here. (IF NOT EXISTS: see 6 -> 7.)
+    """
+    CREATE TABLE IF NOT EXISTS field_warnings (
+        upload_id    INTEGER NOT NULL,
+        row_number   INTEGER,          -- 1-based row (line) number in the uploaded file
+        reason       VARCHAR NOT NULL, -- a warning code from ingest.load.REASONS (WARNING_REASONS)
+        column_name  VARCHAR,          -- the canonical field
+        value        VARCHAR           -- the raw value (never a personal identifier)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

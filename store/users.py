@@ -4,19 +4,29 @@ Three roles, each including the one before: ``viewer`` (leaders: read the dashbo
 (upload, remove uploads, the catalogue, targets) and ``admin`` (users, too). With no user in the
 database the app runs in local mode. Every change is written together with its audit row in one
 transaction. The first user must be an admin, and the last admin cannot be removed or demoted
-while other users exist, so that someone can always manage the rest.
+(not even when nobody else is left: the app would fall back to local mode), so that someone can
+always manage the rest.
+
+Sessions belong to an account, not a name: every user has a ``user_id`` from a sequence, never
+reused, so a user removed and added again under the same name is another account; and an
+``epoch`` bumped by each change of the password, the SSO e-mail or the role, so that a session
+started before the change is signed out at its next click (:mod:`ui.auth`). Wrong passwords are
+counted per name in ``login_failures``; :func:`login` counts each attempt *before* checking its
+password, in the single writer's transaction, so parallel guesses cannot slip past the limit.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import duckdb
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 import clock
+import settings
 from errors import BilingualError
 from store import audit
 from store.db import Database
@@ -40,12 +50,19 @@ class UserError(BilingualError, ValueError):
     """A user change that cannot be made; carries a Chinese and an English message."""
 
 
+class LoginLocked(Exception):
+    """Too many wrong passwords for this name lately: the password was not checked."""
+
+
 @dataclass(frozen=True)
 class User:
     name: str
     role: str
     email: str | None = None
     has_password: bool = True
+    #: The account (never reused) and its credential epoch; not part of equality, which compares what a user is.
+    user_id: int | None = field(default=None, compare=False)
+    epoch: int = field(default=0, compare=False)
 
 
 def role_rank(role: str | None) -> int:
@@ -86,10 +103,19 @@ def user_count(cur: duckdb.DuckDBPyConnection) -> int:
     return int(cur.execute("SELECT count(*) FROM users").fetchone()[0])
 
 
+_USER_COLUMNS = "name, role, email, password_hash IS NOT NULL, user_id, coalesce(epoch, 0)"
+
+
 def get_user(cur: duckdb.DuckDBPyConnection, name: str) -> User | None:
-    row = cur.execute(
-        "SELECT name, role, email, password_hash IS NOT NULL FROM users WHERE name = ?", [name]
-    ).fetchone()
+    row = cur.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE name = ?", [name]).fetchone()
+    return User(*row) if row else None
+
+
+def get_user_by_id(cur: duckdb.DuckDBPyConnection, user_id: int | None) -> User | None:
+    """The account a session belongs to, or None once it has been removed (ids are never reused)."""
+    if user_id is None:
+        return None
+    row = cur.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE user_id = ?", [int(user_id)]).fetchone()
     return User(*row) if row else None
 
 
@@ -98,8 +124,7 @@ def find_by_email(cur: duckdb.DuckDBPyConnection, email: str | None) -> User | N
     if not email:
         return None
     row = cur.execute(
-        "SELECT name, role, email, password_hash IS NOT NULL FROM users WHERE lower(email) = lower(?) ORDER BY name LIMIT 1",
-        [email.strip()],
+        f"SELECT {_USER_COLUMNS} FROM users WHERE lower(email) = lower(?) ORDER BY name LIMIT 1", [email.strip()]
     ).fetchone()
     return User(*row) if row else None
 
@@ -114,17 +139,69 @@ def list_users(cur: duckdb.DuckDBPyConnection) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
 
 
-def verify_password(cur: duckdb.DuckDBPyConnection, name: str, password: str) -> User | None:
-    """The user when the password is right, else None; always costs one argon2 verification."""
-    row = cur.execute("SELECT name, role, email, password_hash FROM users WHERE name = ?", [name.strip()]).fetchone()
-    stored = row[3] if row and row[3] else _DUMMY_HASH
+def _verify_hash(stored: str, password: str) -> bool:
+    """One argon2 verification (the costly step :func:`login` rations)."""
     try:
-        _hasher.verify(stored, password or "")
+        return bool(_hasher.verify(stored, password))
     except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def verify_password(cur: duckdb.DuckDBPyConnection, name: str, password: str) -> User | None:
+    """The user when the password is right, else None; always costs one argon2 verification.
+
+    Counts nothing: a login goes through :func:`login`, which limits the attempts per name.
+    """
+    row = cur.execute(
+        "SELECT name, role, email, password_hash, user_id, coalesce(epoch, 0) FROM users WHERE name = ?",
+        [name.strip()],
+    ).fetchone()
+    stored = row[3] if row and row[3] else _DUMMY_HASH
+    if not _verify_hash(stored, password or ""):
         return None
     if not row or not row[3]:
         return None
-    return User(row[0], row[1], row[2], True)
+    return User(row[0], row[1], row[2], True, row[4], row[5])
+
+
+#: Longest name kept in ``login_failures`` (a typed name of no user may be anything).
+_ATTEMPT_NAME_CHARS = 200
+
+
+def login(
+    db: Database,
+    name: str,
+    password: str,
+    *,
+    max_failures: int | None = None,
+    window_seconds: float | None = None,
+) -> User | None:
+    """A password login: the user, or None for a wrong name or password; :class:`LoginLocked` when throttled.
+
+    The attempt is counted before its password is checked: in one write transaction the recent
+    failures of the name are counted and, under the limit, a pending failure is added; only then
+    does argon2 run, outside the lock. A right password clears the name's failures. So however many
+    attempts arrive at once, at most ``max_failures`` of them per window reach the password check.
+    """
+    limit = settings.LOGIN_MAX_FAILURES if max_failures is None else max_failures
+    window = settings.LOGIN_LOCKOUT_MINUTES * 60 if window_seconds is None else window_seconds
+    key = (name or "").strip()[:_ATTEMPT_NAME_CHARS]
+    now = time.time()
+    with db.write() as cur:
+        cur.execute("DELETE FROM login_failures WHERE attempted_at < ?", [now - window])
+        recent = cur.execute("SELECT count(*) FROM login_failures WHERE name = ?", [key]).fetchone()[0]
+        if recent >= limit:
+            raise LoginLocked(key)  # rolls the transaction back: nothing written, no data version bumped
+        cur.execute("INSERT INTO login_failures VALUES (?, ?)", [key, now])
+    cur = db.cursor()
+    try:
+        user = verify_password(cur, key, password)
+    finally:
+        cur.close()
+    if user is not None:
+        with db.write() as cur:
+            cur.execute("DELETE FROM login_failures WHERE name = ?", [key])
+    return user
 
 
 # --- changing (each with its audit row, in one transaction) ----------------------------------------
@@ -137,9 +214,10 @@ def _admins_after(cur: duckdb.DuckDBPyConnection, name: str, new_role: str | Non
     return sum(1 for _, r in after if r == "admin"), len(after)
 
 
-def _keep_an_admin(cur: duckdb.DuckDBPyConnection, name: str, new_role: str | None) -> None:
-    admins, remaining = _admins_after(cur, name, new_role)
-    if remaining and not admins:
+def _keep_an_admin(cur: duckdb.DuckDBPyConnection, name: str, old_role: str, new_role: str | None) -> None:
+    """Refuse to remove or demote the last admin, even the only user (else the app would fall back to local mode)."""
+    admins, _ = _admins_after(cur, name, new_role)
+    if old_role == "admin" and not admins:
         raise UserError(
             "不能删除或降级最后一位管理员：请先把另一位用户设为管理员",
             "cannot remove or demote the last admin: make another user admin first",
@@ -177,13 +255,15 @@ def add_user(
                 "第一个用户必须是管理员（admin），否则没有人能管理其他用户",
                 "the first user must be an admin, or nobody could manage the others",
             )
-        cur.execute(
-            """INSERT INTO users (name, role, password_hash, email, created_at, created_by, password_changed_at)
-               VALUES (?, ?, ?, ?, ?, ?, CASE WHEN ? THEN ?::TIMESTAMP END)""",
+        user_id = cur.execute(
+            """INSERT INTO users (name, role, password_hash, email, created_at, created_by, password_changed_at,
+                                  user_id, epoch)
+               VALUES (?, ?, ?, ?, ?, ?, CASE WHEN ? THEN ?::TIMESTAMP END, nextval('user_id_seq'), 0)
+               RETURNING user_id""",
             [name, role, hashed, email, clock.now(), by, hashed is not None, clock.now()],
-        )
+        ).fetchone()[0]
         audit.record(cur, by, "user_add", name, {"role": role, "email": email, "password": hashed is not None})
-    return User(name, role, email, hashed is not None)
+    return User(name, role, email, hashed is not None, user_id, 0)
 
 
 def _require(cur: duckdb.DuckDBPyConnection, name: str) -> tuple[str, str | None]:
@@ -196,7 +276,7 @@ def _require(cur: duckdb.DuckDBPyConnection, name: str) -> tuple[str, str | None
 def remove_user(db: Database, name: str, *, by: str | None = None) -> None:
     with db.write() as cur:
         role, _ = _require(cur, name)
-        _keep_an_admin(cur, name, None)
+        _keep_an_admin(cur, name, role, None)
         cur.execute("DELETE FROM users WHERE name = ?", [name])
         audit.record(cur, by, "user_remove", name, {"role": role})
 
@@ -207,7 +287,8 @@ def set_password(db: Database, name: str, password: str, *, by: str | None = Non
     with db.write() as cur:
         _require(cur, name)
         cur.execute(
-            "UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE name = ?",
+            """UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ?, epoch = coalesce(epoch, 0) + 1
+               WHERE name = ?""",
             [hashed, clock.now(), clock.now(), name],
         )
         audit.record(cur, by, "user_passwd", name, {})
@@ -219,8 +300,11 @@ def set_role(db: Database, name: str, role: str, *, by: str | None = None) -> No
         old, _ = _require(cur, name)
         if old == role:
             return
-        _keep_an_admin(cur, name, role)
-        cur.execute("UPDATE users SET role = ?, updated_at = ? WHERE name = ?", [role, clock.now(), name])
+        _keep_an_admin(cur, name, old, role)
+        cur.execute(
+            "UPDATE users SET role = ?, updated_at = ?, epoch = coalesce(epoch, 0) + 1 WHERE name = ?",
+            [role, clock.now(), name],
+        )
         audit.record(cur, by, "role_change", name, {"from": old, "to": role})
 
 
@@ -233,5 +317,8 @@ def set_email(db: Database, name: str, email: str | None, *, by: str | None = No
         has_password = cur.execute("SELECT password_hash IS NOT NULL FROM users WHERE name = ?", [name]).fetchone()[0]
         if email is None and not has_password:
             raise UserError("没有密码的账号必须保留单点登录邮箱", "an account without a password needs its SSO e-mail")
-        cur.execute("UPDATE users SET email = ?, updated_at = ? WHERE name = ?", [email, clock.now(), name])
+        cur.execute(  # the e-mail is the single-sign-on credential: sessions of the old one end too
+            "UPDATE users SET email = ?, updated_at = ?, epoch = coalesce(epoch, 0) + 1 WHERE name = ?",
+            [email, clock.now(), name],
+        )
         audit.record(cur, by, "user_email", name, {"from": old, "to": email})

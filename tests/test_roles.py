@@ -141,7 +141,10 @@ def test_a_role_change_applies_at_the_next_click(db_path, monkeypatch):
     assert at.file_uploader
     db = Database(db_path)  # the same in-process database the app holds open
     users.set_role(db, "ana", "viewer", by="zhang")
-    at.run()
+    at.run()  # the session began as an analyst: signed out (tests/test_sessions.py)
+    assert [s.value for s in at.main.subheader] == ["登录"] and not at.file_uploader
+    login(at, "ana")
+    at.switch_page("views/upload.py").run()
     assert refused(at) and not at.file_uploader
     users.remove_user(db, "ana", by="zhang")
     at.run()
@@ -234,7 +237,7 @@ def test_single_sign_on_button_only_when_configured_and_mapped_by_email(db_path,
     # Signed in at the identity provider with a known e-mail: the user's role applies.
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.secrets["auth"] = auth
-    at.user = {"is_logged_in": True, "email": "boss@shayan.gov.cn", "name": "Boss"}
+    at.user = {"is_logged_in": True, "email": "boss@shayan.gov.cn", "email_verified": True, "name": "Boss"}
     at.run()
     assert not at.exception, at.exception
     assert not at.main.subheader or at.main.subheader[0].value != "登录"
@@ -244,7 +247,7 @@ def test_single_sign_on_button_only_when_configured_and_mapped_by_email(db_path,
     # An identity nobody added is told so, and is not let in.
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.secrets["auth"] = auth
-    at.user = {"is_logged_in": True, "email": "stranger@example.com"}
+    at.user = {"is_logged_in": True, "email": "stranger@example.com", "email_verified": True}
     at.run()
     assert any("stranger@example.com" in e and "尚未在本看板中授权" in e for e in errors(at))
 
@@ -311,7 +314,7 @@ def test_an_expired_single_sign_on_session_ends_the_identity_too(db_path, monkey
     start_app(db_path, monkeypatch)  # the server-like navigation for the AppTest below
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32}
-    at.user = {"is_logged_in": True, "email": "ana@shayan.gov.cn"}
+    at.user = {"is_logged_in": True, "email": "ana@shayan.gov.cn", "email_verified": True}
     at.run()
     assert at.session_state["auth"]["via"] == "sso"
     state = dict(at.session_state["auth"])

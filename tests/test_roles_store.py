@@ -43,8 +43,9 @@ def test_first_user_is_an_admin_and_the_last_admin_stays(tmp_db):
         users.remove_user(tmp_db, "zhang")
     users.set_role(tmp_db, "boss", "admin", by="zhang")
     users.remove_user(tmp_db, "zhang", by="boss")  # another admin remains
-    users.remove_user(tmp_db, "boss")  # the very last user may go: back to local mode
-    assert users.user_count(tmp_db.cursor()) == 0
+    with pytest.raises(UserError, match="最后一位管理员"):  # not even the very last user: no fall back to local mode
+        users.remove_user(tmp_db, "boss")
+    assert users.user_count(tmp_db.cursor()) == 1
 
 
 def test_bad_input_is_refused_and_leaves_no_audit_row(tmp_db):

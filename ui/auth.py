@@ -1,20 +1,25 @@
 """Who is using the app, and may they do this: login, sessions that expire, role checks.
 
-Roles come from the ``users`` table (:mod:`store.users`). The signed-in user lives in
-``st.session_state`` with the time of login and of the last interaction; :func:`current_user`
-re-checks both, and re-reads the user's row, on every run, so a removed user or a changed role
-takes effect at the next click. Every restricted page calls :func:`require_role` at its top and
+Roles come from the ``users`` table (:mod:`store.users`). The session holds the signed-in account's
+``user_id`` (never reused) and credential ``epoch``, with the time of login and of the last
+interaction; :func:`current_user` re-checks both times, and re-reads the account by its id, on every
+run: a removed account, or one whose password, SSO e-mail or role changed since the session began
+(a newer epoch), is signed out at its next click. A user removed and added again under the same
+name is a new account, so an old session never becomes the new one. Every restricted page calls :func:`require_role` at its top and
 every restricted action calls it again before acting: hiding a page from the menu is not enough.
 
 With no users in the database the app is in *local mode*: everyone is admin, a banner says so, and
 only connections from this machine are served. Single sign-on through ``st.login`` (OIDC) is
-offered when ``.streamlit/secrets.toml`` has an ``[auth]`` section; the identity's e-mail must
-belong to a user here, whose role then applies.
+offered when ``.streamlit/secrets.toml`` has an ``[auth]`` section; the identity's e-mail must be
+verified by the provider (the ``email_verified`` claim is true) and belong to a user here, whose role
+then applies. Wrong passwords are counted in the database before each check
+(:func:`store.users.login`), so parallel guesses cannot get past the limit.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Mapping
 
@@ -22,13 +27,39 @@ import streamlit as st
 
 import settings
 from store import users
+from store.db import DatabaseBusy
 from store.users import User, role_label, role_rank
 from ui.i18n import lang, t
 from ui.state import get_db
 
+log = logging.getLogger(__name__)
+
 LOCAL_USER = User("local", "admin", None, False)
-_STATE = "auth"  # session_state key: {"name", "via", "login_at", "seen_at"}
+_STATE = "auth"  # session_state key: {"user_id", "epoch", "name", "via", "login_at", "seen_at"}
 _NOTICE = "auth_notice"  # a message for the login screen (session expired, logged out)
+
+#: This module's own words (Chinese, English), beside the shared ones of ui.i18n.
+_TEXT: dict[str, tuple[str, str]] = {
+    "session_changed": (
+        "账号信息已变更（密码、角色或单点登录邮箱），请重新登录。",
+        "Your account has changed (password, role or single-sign-on e-mail); please sign in again.",
+    ),
+    "sso_unverified": (
+        "统一身份认证未确认邮箱 {email} 属于您，无法据此登录。请先在单位统一身份认证系统中验证邮箱，或联系管理员。",
+        "The identity provider has not verified that {email} is yours, so it cannot sign you in. Verify the e-mail "
+        "at the provider first, or ask the admin.",
+    ),
+    "login_unavailable": (
+        "暂时无法登录：数据库无法记录本次登录尝试。请稍后再试，或联系管理员。",
+        "Signing in is not possible just now: the database cannot record the attempt. Try again later, or ask "
+        "the admin.",
+    ),
+}
+
+
+def _say(key: str) -> str:
+    zh, en = _TEXT[key]
+    return zh if lang() == "zh" else en
 
 
 # --- modes ----------------------------------------------------------------------------------------
@@ -63,15 +94,22 @@ def sso_provider() -> str | None:
     return None
 
 
-def _sso_identity() -> str | None:
-    """The e-mail of the single-sign-on identity, when one is signed in."""
+def _sso_claims() -> tuple[str | None, bool]:
+    """The e-mail of the single-sign-on identity, when one is signed in, and whether the provider verified it."""
     try:
         if not st.user.get("is_logged_in"):
-            return None
+            return None, False
         email = st.user.get("email")
+        verified = st.user.get("email_verified") is True  # missing, False or anything else: not verified
     except Exception:
-        return None
-    return str(email) if email else None
+        return None, False
+    return (str(email), verified) if email else (None, False)
+
+
+def _sso_identity() -> str | None:
+    """The e-mail of the signed-in single-sign-on identity, only when the provider says it is verified."""
+    email, verified = _sso_claims()
+    return email if verified else None
 
 
 # --- the session ----------------------------------------------------------------------------------
@@ -79,7 +117,14 @@ def _sso_identity() -> str | None:
 
 def _start_session(user: User, via: str) -> None:
     now = time.time()
-    st.session_state[_STATE] = {"name": user.name, "via": via, "login_at": now, "seen_at": now}
+    st.session_state[_STATE] = {
+        "user_id": user.user_id,
+        "epoch": user.epoch,
+        "name": user.name,  # for display only: the account is the id
+        "via": via,
+        "login_at": now,
+        "seen_at": now,
+    }
 
 
 def _end_session(notice: str | None = None) -> None:
@@ -114,9 +159,17 @@ def current_user() -> User | None:
         if state.get("via") == "sso":  # else the identity cookie would sign the user straight in again
             _sso_logout()
         return None
-    user = users.get_user(cur, state["name"])
-    if user is None:  # removed while signed in
+    if state.get("user_id") is None:  # a session from before sessions carried the account: sign in again
+        _end_session(_say("session_changed"))
+        return None
+    user = users.get_user_by_id(cur, state["user_id"])
+    if user is None:  # removed while signed in (a new account of the same name has another id)
         _end_session(t("session_user_gone"))
+        return None
+    if user.epoch != state.get("epoch"):  # password, SSO e-mail or role changed since this session began
+        _end_session(_say("session_changed"))
+        if state.get("via") == "sso":
+            _sso_logout()
         return None
     state["seen_at"] = now
     return user
@@ -153,33 +206,39 @@ def require_role(min_role: str) -> User:
 
 @st.cache_resource(show_spinner=False)
 def _failures() -> dict[str, list[float]]:
-    """Failed attempts per user name for this server process (throttles password guessing)."""
+    """Kept for callers that clear it (tests); failed attempts now live in the database (``login_failures``)."""
     return {}
 
 
-def _locked(name: str, now: float) -> bool:
-    window = settings.LOGIN_LOCKOUT_MINUTES * 60
-    recent = [ts for ts in _failures().get(name, []) if now - ts < window]
-    _failures()[name] = recent
-    return len(recent) >= settings.LOGIN_MAX_FAILURES
-
-
 def try_password_login(name: str, password: str) -> User | None:
-    """Check a name and password; starts the session on success. Shows why on failure."""
+    """Check a name and password; starts the session on success. Shows why on failure.
+
+    :func:`store.users.login` counts the attempt before it checks the password, in one write.
+    """
     name = (name or "").strip()
-    now = time.time()
     if not name or not password:
         st.error(t("login_missing"))
         return None
-    if _locked(name, now):
+    try:
+        user = users.login(
+            get_db(),
+            name,
+            password,
+            max_failures=settings.LOGIN_MAX_FAILURES,
+            window_seconds=settings.LOGIN_LOCKOUT_MINUTES * 60,
+        )
+    except users.LoginLocked:
         st.error(t("login_locked").format(minutes=settings.LOGIN_LOCKOUT_MINUTES))
         return None
-    user = users.verify_password(get_db().cursor(), name, password)
+    except DatabaseBusy:
+        raise  # the app says "busy" and tries again
+    except Exception:  # the attempt could not be counted (a full disk, a read-only folder): no check without it
+        log.exception("login attempt could not be recorded")
+        st.error(_say("login_unavailable"))
+        return None
     if user is None:
-        _failures().setdefault(name, []).append(now)
         st.error(t("login_failed"))
         return None
-    _failures().pop(name, None)
     _start_session(user, "password")
     st.session_state.pop(_NOTICE, None)
     return user
@@ -192,9 +251,12 @@ def login_screen() -> None:
     notice = st.session_state.get(_NOTICE)
     if notice:
         st.info(notice)
-    email = _sso_identity()
-    if email and sso_configured():  # signed in at the identity provider, but not a user here
-        st.error(t("sso_not_authorised").format(email=email))
+    email, verified = _sso_claims()
+    if email and sso_configured():  # signed in at the identity provider, but not let in here
+        if verified:  # not a user here
+            st.error(t("sso_not_authorised").format(email=email))
+        else:  # the provider does not vouch for the e-mail: it maps to nobody
+            st.error(_say("sso_unverified").format(email=email))
         if st.button(t("sso_logout"), key="sso_logout"):
             _sso_logout()
         st.stop()
@@ -212,7 +274,7 @@ def login_screen() -> None:
                 try:
                     st.login(sso_provider())
                 except Exception as exc:  # Authlib missing or [auth] incomplete: say so, no traceback
-                    st.error(t("sso_broken").format(error=f"{type(exc).__name__}: {exc}"))
+                    st.error(t("sso_broken").format(error=str(exc) or "—"))
     st.caption(t("login_help"))
     st.stop()
 
