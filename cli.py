@@ -23,6 +23,7 @@ from store import audit, logs
 from store.cli_commands import add_parsers as add_store_parsers
 from store.db import Database
 from store.users import UserError
+from terminal import clean, echo
 
 
 def _open(args: argparse.Namespace) -> Database:
@@ -41,11 +42,11 @@ def _database(args: argparse.Namespace) -> Iterator[Database]:
 
 def _print_result(result: IngestResult, lang: str = "zh") -> None:
     if result.duplicate_of is not None:
-        print(
+        echo(
             f"{result.file_name}: 与上传 #{result.duplicate_of} 内容相同，已跳过 (identical to upload #{result.duplicate_of}; skipped)"
         )
         return
-    print(
+    echo(
         f"{result.file_name}: 上传 #{result.upload_id} [{result.kind}] 导入 {result.rows_loaded} 行，"
         f"拒绝 {result.rows_rejected} 行，跳过 {result.rows_skipped} 行（合计/空行）；办件 {result.cases_loaded}，"
         f"环节 {result.events_loaded} "
@@ -54,9 +55,9 @@ def _print_result(result: IngestResult, lang: str = "zh") -> None:
     )
     for reason, count in sorted(result.rejected_by_reason.items(), key=lambda kv: -kv[1]):
         zh, en = REASONS.get(reason, (reason, reason))
-        print(f"  - {zh} ({en}): {count}")
+        echo(f"  - {zh} ({en}): {count}")
     for warning in result.warnings:
-        print(f"  ! {warning}")
+        echo(f"  ! {warning}")
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -66,7 +67,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         for file in args.files:
             path = Path(file)
             if not path.is_file():
-                print(f"{file}: 文件不存在 (no such file)", file=sys.stderr)
+                echo(f"{file}: 文件不存在 (no such file)", file=sys.stderr)
                 status = 1
                 continue
             actor = audit.cli_actor(args.user)
@@ -82,7 +83,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                     max_rows=args.max_rows,
                 )
             except IngestRefused as exc:
-                print(f"{path.name}: 已拒绝 (refused): {exc}", file=sys.stderr)
+                echo(f"{path.name}: 已拒绝 (refused): {exc}", file=sys.stderr)
                 status = 1
                 continue
             if result.duplicate_of is None:
@@ -100,7 +101,7 @@ def _refresh_kept(db) -> None:
 
     done = kept.refresh(db)
     months = ", ".join(done["months"]) or "—"
-    print(
+    echo(
         f"看板数字已更新：{months}，{done['kept']} 项，用时 {done['seconds']:.1f} 秒 "
         f"(page figures kept for {months}: {done['kept']} calls, {done['seconds']:.1f} s)"
     )
@@ -111,7 +112,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
     with _database(args) as db:
         if args.if_stale and kept.is_fresh(db.cursor()):
-            print("看板数字已是最新 (the kept page figures are up to date)")
+            echo("看板数字已是最新 (the kept page figures are up to date)")
             return 0
         _refresh_kept(db)
         return 0
@@ -142,12 +143,12 @@ def cmd_uploads(args: argparse.Namespace) -> int:
     with _database(args) as db:
         if args.action == "remove":
             if args.upload_id is None:
-                print("用法: cli.py uploads remove ID (usage: uploads remove ID)", file=sys.stderr)
+                echo("用法: cli.py uploads remove ID (usage: uploads remove ID)", file=sys.stderr)
                 return 2
             actor = audit.cli_actor(args.user)
             removed = remove_upload(db, args.upload_id, removed_by=actor)
             audit.record_now(db, actor, "remove_upload", args.upload_id, {**removed, "via": "cli"})
-            print(
+            echo(
                 f"已删除上传 #{args.upload_id}：办件版本 {removed['case_rows']}，环节 {removed['event_rows']}，"
                 f"事项 {removed['service_item_rows']}，拒绝行 {removed['rejected_rows']} "
                 f"(removed upload #{args.upload_id})"
@@ -156,13 +157,13 @@ def cmd_uploads(args: argparse.Namespace) -> int:
             return 0
         rows = list_uploads(db.cursor())
         if args.format == "json":
-            print(json.dumps(rows, ensure_ascii=False, default=str, indent=1))
+            echo(json.dumps(rows, ensure_ascii=False, default=str, indent=1))
             return 0
         if not rows:
-            print("尚无上传 (no uploads yet)")
+            echo("尚无上传 (no uploads yet)")
         for r in rows:
             mark = "" if r["status"] == "loaded" else f"  [已删除 removed {r['removed_at']:%Y-%m-%d %H:%M}]"
-            print(
+            echo(
                 f"#{r['upload_id']:<4} {r['loaded_at']:%Y-%m-%d %H:%M}  {r['kind']:<7} {r['file_name']}  "
                 f"导入 {r['rows_loaded']} / 拒绝 {r['rows_rejected']}  by {r['loaded_by'] or '-'}  "
                 f"sha256 {r['sha256'][:12]}{mark}"
@@ -175,7 +176,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     with _database(args) as db:
         if args.if_empty and db.cursor().execute("SELECT count(*) FROM uploads").fetchone()[0]:
-            print(f"{db.path}: 已有数据，跳过演示数据 (database has data; demo skipped)")
+            echo(f"{db.path}: 已有数据，跳过演示数据 (database has data; demo skipped)")
             return 0
         results = load_demo(db, small=args.small, seed=args.seed, end_month=args.end_month)
         for result in results:
@@ -194,10 +195,10 @@ def cmd_calendar(args: argparse.Namespace) -> int:
                 years = load_schedule(cur, Path(args.file))
                 fill_derived(cur, calendar_changed=True)  # loaded cases' due dates and working days follow it
         except (ValueError, OSError) as exc:
-            print(f"已拒绝 (refused): {exc}", file=sys.stderr)
+            echo(f"已拒绝 (refused): {exc}", file=sys.stderr)
             return 1
         lo, hi = coverage(db.cursor())
-        print(
+        echo(
             f"已导入 {', '.join(map(str, years))} 年的节假日安排；日历覆盖 {lo}–{hi} 年 "
             f"(loaded the holiday schedule for {years}; calendar covers {lo}-{hi})"
         )
@@ -226,36 +227,36 @@ def cmd_users(args: argparse.Namespace) -> int:
         if args.action == "list":
             rows = users.list_users(db.cursor())
             if not rows:
-                print("尚无用户：看板处于本地模式 (no users: the app runs in local mode)")
+                echo("尚无用户：看板处于本地模式 (no users: the app runs in local mode)")
             for r in rows:
-                print(
+                echo(
                     f"{r['name']:<20} {r['role']:<8} {r['email'] or '-':<30} "
                     f"{'密码 password' if r['has_password'] else '仅单点登录 SSO only'}  "
                     f"created {r['created_at']:%Y-%m-%d %H:%M} by {r['created_by'] or '-'}"
                 )
             return 0
         if not args.name:
-            print(f"用法: cli.py users {args.action} NAME (usage: users {args.action} NAME)", file=sys.stderr)
+            echo(f"用法: cli.py users {args.action} NAME (usage: users {args.action} NAME)", file=sys.stderr)
             return 2
         if args.action == "add":
             if not args.role:
-                print("请用 --role 指定角色：viewer、analyst 或 admin (--role is required)", file=sys.stderr)
+                echo("请用 --role 指定角色：viewer、analyst 或 admin (--role is required)", file=sys.stderr)
                 return 2
             password = None if args.no_password else _read_password(args)
             users.add_user(db, args.name, args.role, password, email=args.email, by=actor)
-            print(f"已创建用户 {args.name}（{args.role}）(user added)")
+            echo(f"已创建用户 {args.name}（{args.role}）(user added)")
         elif args.action == "remove":
             users.remove_user(db, args.name, by=actor)
-            print(f"已删除用户 {args.name} (user removed)")
+            echo(f"已删除用户 {args.name} (user removed)")
         elif args.action == "passwd":
             users.set_password(db, args.name, _read_password(args), by=actor)
-            print(f"已修改 {args.name} 的密码 (password changed)")
+            echo(f"已修改 {args.name} 的密码 (password changed)")
         elif args.action == "role":
             if not args.role:
-                print("请用 --role 指定新角色 (--role is required)", file=sys.stderr)
+                echo("请用 --role 指定新角色 (--role is required)", file=sys.stderr)
                 return 2
             users.set_role(db, args.name, args.role, by=actor)
-            print(f"{args.name} 的角色为 {args.role} (role set)")
+            echo(f"{args.name} 的角色为 {args.role} (role set)")
         return 0
 
 
@@ -264,19 +265,26 @@ def cmd_audit(args: argparse.Namespace) -> int:
     with _database(args) as db:
         entries = audit.list_audit(db.cursor(), limit=args.limit, action=args.action)
         if args.format == "json":
-            print(json.dumps(entries, ensure_ascii=False, default=str, indent=1))
+            echo(json.dumps(entries, ensure_ascii=False, default=str, indent=1))
             return 0
         if not entries:
-            print("审计日志为空 (the audit log is empty)")
+            echo("审计日志为空 (the audit log is empty)")
         for e in entries:
             details = json.dumps(e["details"], ensure_ascii=False)
             when = f"{e['logged_at']:%Y-%m-%d %H:%M:%S}"
-            print(f"{when}  {e['actor'] or '-':<16} {e['action']:<16} {e['target'] or '-':<12} {details}")
+            echo(f"{when}  {e['actor'] or '-':<16} {e['action']:<16} {e['target'] or '-':<12} {details}")
         return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage and error lines (which repeat what was typed) go out through terminal.clean."""
+
+    def _print_message(self, message: str, file=None) -> None:
+        super()._print_message(clean(message) if message else message, file)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cli.py", description="一网通办效能监测看板 · E-Gov Service Monitor")
+    parser = _Parser(prog="cli.py", description="一网通办效能监测看板 · E-Gov Service Monitor")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", help="DuckDB file (default: $EGOV_DB or data/egov.duckdb)")
     common.add_argument("--user", default=None, help="who does this (recorded in the upload history)")
@@ -349,13 +357,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BilingualError as exc:  # a refusal (a file, a user change …): what and why, in one line
-        print(f"已拒绝 (refused): {exc}", file=sys.stderr)
+        echo(f"已拒绝 (refused): {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # the last line of defence: one line, no traceback
         if hasattr(exc, "message_zh"):  # our own errors (storage, busy database …) say what to do
-            print(f"错误 (error): {exc.message_zh} ({exc.message_en})", file=sys.stderr)
+            echo(f"错误 (error): {exc.message_zh} ({exc.message_en})", file=sys.stderr)
         else:
-            print(f"错误 (error): {type(exc).__name__}: {exc}", file=sys.stderr)
+            echo(f"错误 (error): 操作未能完成：{exc} (the command failed: {exc})", file=sys.stderr)
         return 1
 
 

@@ -3,7 +3,8 @@
 Platforms name the same column differently (办件编号 / 业务流水号 / 申办编号 …); process-mining tools
 use the XES standard names. The aliases below are matched after folding case, spaces and
 bracketed notes such as “（工作日）”. A mapping can be saved under a name as TOML in
-``data/mappings/`` and reused with ``--mapping NAME`` (or a path to any TOML file).
+``data/mappings/`` and reused with ``--mapping NAME`` (or, on the command line only, a path to any
+TOML file). A name is a name, never a path (:mod:`names`): the upload page takes names only.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import tomli_w
 
+import names
 import settings
 from ingest.errors import IngestRefused
 
@@ -397,42 +399,71 @@ def check_required(mapping: Mapping, columns: list[str]) -> None:
 
 # --- saved mappings --------------------------------------------------------------------------------
 
-_SAFE_NAME = re.compile(r"^[\w\u4e00-\u9fff-]{1,64}$")
+_MAX_MAPPING_BYTES = 256 * 1024  # a saved mapping is a few hundred bytes
 
 
-def mapping_path(name_or_file: str) -> Path:
-    path = Path(name_or_file)
-    if path.suffix == ".toml" and path.exists():
-        return path
-    if not _SAFE_NAME.match(name_or_file):
-        raise IngestRefused(
-            "bad_mapping",
-            "映射名称只能包含字母、数字、汉字、下划线和连字符",
-            "a mapping name may hold only letters, digits, Chinese characters, _ and -",
-        )
-    return settings.MAPPINGS_DIR / f"{name_or_file}.toml"
+def _refused(exc: names.NameRefused) -> IngestRefused:
+    return IngestRefused("bad_mapping", exc.message_zh, exc.message_en)
+
+
+def mapping_path(name: str) -> Path:
+    """The file of the saved mapping ``name`` in ``data/mappings/``: a name by :func:`names.check_name`, never a path."""
+    try:
+        return names.path_in(settings.MAPPINGS_DIR, name, ".toml", what_zh="映射名称", what_en="the mapping name")
+    except names.NameRefused as exc:
+        raise _refused(exc) from exc
 
 
 def save_mapping(name: str, mapping: Mapping, columns: list[str]) -> Path:
+    """Save under ``name`` (a name, never a path: see :mod:`names`), replacing that saved mapping only."""
     path = mapping_path(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
     doc = {
         "kind": mapping.kind,
         "columns": mapping.source_names(columns),
         "personal_data": {k: columns[i] for k, i in mapping.pii.items()},
     }
-    path.write_text(tomli_w.dumps(doc), encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        names.write_file(path, tomli_w.dumps(doc).encode("utf-8"))
+    except OSError as exc:
+        raise IngestRefused(
+            "bad_mapping",
+            f"无法保存映射：{exc.strerror or '写入失败'}",
+            f"cannot save the mapping: {exc.strerror or 'write failed'}",
+        ) from exc
     return path
 
 
+def load_saved_name(name: str) -> tuple[str | None, dict[str, str]]:
+    """(kind, overrides) of the mapping saved as ``name``: a name only (the upload page), never a path."""
+    return _load(mapping_path(name), name)
+
+
 def load_saved(name_or_file: str) -> tuple[str | None, dict[str, str]]:
-    """(kind, overrides) from a saved mapping."""
-    path = mapping_path(name_or_file)
-    if not path.exists():
-        raise IngestRefused("bad_mapping", f"找不到已保存的映射：{name_or_file}", f"no saved mapping {name_or_file!r}")
+    """(kind, overrides) from a saved mapping: a name, or (the command line's ``--mapping``) a TOML file's path.
+
+    Only the operator's command line comes here with a path; the upload page uses :func:`load_saved_name`.
+    """
+    path = Path(name_or_file)
+    if path.suffix == ".toml" and path.is_file():
+        return _load(path, name_or_file, follow=True)
+    return load_saved_name(name_or_file)
+
+
+def _load(path: Path, shown: str, *, follow: bool = False) -> tuple[str | None, dict[str, str]]:
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
+        raw = path.read_bytes() if follow else names.read_file(path, _MAX_MAPPING_BYTES)
+    except FileNotFoundError:
+        raise IngestRefused("bad_mapping", f"找不到已保存的映射：{shown}", f"no saved mapping {shown!r}") from None
+    except names.NameRefused as exc:
+        raise _refused(exc) from exc
+    except OSError as exc:
+        raise IngestRefused(
+            "bad_mapping", f"无法读取映射：{exc.strerror or shown}", f"cannot read the mapping: {exc.strerror or shown}"
+        ) from exc
+    try:
+        doc = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise IngestRefused("bad_mapping", f"映射文件格式错误：{exc}", f"invalid mapping file: {exc}") from exc
     overrides = dict(doc.get("columns", {}))
     overrides.update(doc.get("personal_data", {}))
@@ -440,6 +471,14 @@ def load_saved(name_or_file: str) -> tuple[str | None, dict[str, str]]:
 
 
 def saved_mapping_names() -> list[str]:
+    """The names of the saved mappings (files whose name follows the rule; links left out)."""
     if not settings.MAPPINGS_DIR.exists():
         return []
-    return sorted(p.stem for p in settings.MAPPINGS_DIR.glob("*.toml"))
+    found = []
+    for p in settings.MAPPINGS_DIR.glob("*.toml"):
+        try:
+            if not p.is_symlink() and p.is_file() and names.check_name(p.stem) == p.stem:
+                found.append(p.stem)
+        except names.NameRefused:
+            continue
+    return sorted(found)

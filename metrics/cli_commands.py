@@ -20,6 +20,7 @@ from metrics.filters import Filters
 from metrics.kpis import compute_kpis
 from metrics.page_queries import default_month_of
 from store.db import Database
+from terminal import echo
 
 
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:
@@ -111,7 +112,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     try:
         filters = filters_from_args(args)
     except ValueError as exc:
-        print(f"参数错误 (bad argument): {exc}", file=sys.stderr)
+        echo(f"参数错误 (bad argument): {exc}", file=sys.stderr)
         return 2
     db = _open(args)
     try:
@@ -121,13 +122,13 @@ def cmd_kpis(args: argparse.Namespace) -> int:
         message = _no_data_message(db, filters) if empty else None
         if args.format == "json":
             if message:
-                print(message, file=sys.stderr)
-            print(json.dumps(results, ensure_ascii=False, indent=1, default=_clean))
+                echo(message, file=sys.stderr)
+            echo(json.dumps(results, ensure_ascii=False, indent=1, default=_clean))
             return 0
         if message:
-            print(message)
-        print(f"统计期 period: {filters.label()}   截至 as of: {filters.as_of():%Y-%m-%d}")
-        print(format_kpi_table(results))
+            echo(message)
+        echo(f"统计期 period: {filters.label()}   截至 as of: {filters.as_of():%Y-%m-%d}")
+        echo(format_kpi_table(results))
         return 0
     finally:
         db.close()
@@ -196,7 +197,7 @@ def cmd_bottlenecks(args: argparse.Namespace) -> int:
     try:
         filters = filters_from_args(args)
     except ValueError as exc:
-        print(f"参数错误 (bad argument): {exc}", file=sys.stderr)
+        echo(f"参数错误 (bad argument): {exc}", file=sys.stderr)
         return 2
     db = _open(args)
     try:
@@ -215,11 +216,11 @@ def cmd_bottlenecks(args: argparse.Namespace) -> int:
                 message = _no_data_message(db, filters)
         if args.format == "json":
             if message:
-                print(message, file=sys.stderr)
-            print(json.dumps(rows, ensure_ascii=False, indent=1, default=_clean))
+                echo(message, file=sys.stderr)
+            echo(json.dumps(rows, ensure_ascii=False, indent=1, default=_clean))
             return 0
         if message:
-            print(message)
+            echo(message)
             return 0
         source = rows[0]["source"]
         unit_label = "部门 department" if args.by == "department" else "环节 step"
@@ -242,16 +243,16 @@ def cmd_bottlenecks(args: argparse.Namespace) -> int:
             for r in rows
         ]  # fmt: skip
         if source == "cases":
-            print("（无环节数据：按办件的部门办理时长统计 — no events: department processing time from cases）")
-        print(_table(table))
+            echo("（无环节数据：按办件的部门办理时长统计 — no events: department processing time from cases）")
+        echo(_table(table))
         findings = bottlenecks.rank_bottlenecks(cur, filters, top=args.top, min_count=args.min_sample)
         if findings:
-            print("\n主要瓶颈 Top bottlenecks:")
+            echo("\n主要瓶颈 Top bottlenecks:")
             for n, f in enumerate(findings, start=1):
-                print(f"{n}. {f['text_zh']}\n   {f['text_en']}")
+                echo(f"{n}. {f['text_zh']}\n   {f['text_en']}")
         else:
             floor = settings.MIN_SAMPLE if args.min_sample is None else args.min_sample
-            print(f"\n主要瓶颈：样本太少（每项不足 {floor} 件/次），不排名 — too few events or cases to rank")
+            echo(f"\n主要瓶颈：样本太少（每项不足 {floor} 件/次），不排名 — too few events or cases to rank")
         return 0
     finally:
         db.close()

@@ -18,11 +18,13 @@ from pathlib import Path
 import duckdb
 
 import clock
+import names
 import settings
 from reports import content as frozen
 from reports import snapshots
 from reports.pdf import PdfUnavailable
 from store.db import Database
+from terminal import echo
 
 
 def add_parsers(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -65,7 +67,7 @@ def _open(path: str | None) -> Database:
 
 
 def _fail(zh: str, en: str, code: int = 1) -> int:
-    print(f"{zh} ({en})", file=sys.stderr)
+    echo(f"{zh} ({en})", file=sys.stderr)
     return code
 
 
@@ -84,7 +86,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         if args.if_missing:
             existing = snapshots.list_snapshots(db.cursor(), month)
             if existing:
-                print(f"{month} 已发布第 {existing[0]['version']} 版，跳过 (already published; skipped)")
+                echo(f"{month} 已发布第 {existing[0]['version']} 版，跳过 (already published; skipped)")
                 return _write_out(db, existing[0]["snapshot_id"], args.out)
         try:
             result = snapshots.publish(db, month, by=audit.cli_actor(args.user), note=args.note, town=args.town)
@@ -92,28 +94,36 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
             return _fail(exc.message_zh, exc.message_en)
         except (snapshots.SnapshotError, PdfUnavailable) as exc:
             return _fail(exc.message_zh, exc.message_en)
-        print(
+        echo(
             f"已发布 {month} 第 {result.version} 版快照（#{result.snapshot_id}）(published {month} version {result.version})"
         )
         for change in (result.changes or {}).get("kpis", []):
-            print(f"  变化 changed: {change['id']}: {change['before']} -> {change['after']}")
+            echo(f"  变化 changed: {change['id']}: {change['before']} -> {change['after']}")
         return _write_out(db, result.snapshot_id, args.out)
     finally:
         db.close()
 
 
 def _write_out(db: Database, snapshot_id: int, out: str | None) -> int:
+    """The snapshot's files into ``out``: each a plain name inside it, never written through a link there."""
     if not out:
         return 0
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
     cur = db.cursor()
     snap = snapshots.get_snapshot(cur, snapshot_id)
-    assert snap is not None
-    for f in snap["files"]:
-        path = folder / f["file_name"]
-        path.write_bytes(snapshots.file_bytes(cur, snapshot_id, f["file_name"]))
-        print(f"  {path}  {f['size']:,} bytes")
+    if snap is None:
+        return _fail(f"找不到快照 #{snapshot_id}", f"no snapshot #{snapshot_id}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for f in snap["files"]:
+            path = names.path_in(folder, f["file_name"], what_zh="快照文件名", what_en="the snapshot file name")
+            names.write_file(path, snapshots.file_bytes(cur, snapshot_id, f["file_name"]))
+            echo(f"  {folder / path.name}  {f['size']:,} bytes")
+    except (names.NameRefused, snapshots.SnapshotError) as exc:
+        return _fail(exc.message_zh, exc.message_en)
+    except OSError as exc:
+        why = exc.strerror or "write failed"
+        return _fail(f"无法把快照文件写入 {folder}：{why}", f"cannot write the snapshot's files to {folder}: {why}")
     return 0
 
 
@@ -122,10 +132,10 @@ def _list(args: argparse.Namespace) -> int:
     try:
         rows = snapshots.list_snapshots(db.cursor(), args.month)
         if not rows:
-            print("尚未发布任何快照 (no snapshots yet)")
+            echo("尚未发布任何快照 (no snapshots yet)")
         for r in rows:
             changed = len((r["changes"] or {}).get("kpis", [])) if r["changes"] else 0
-            print(
+            echo(
                 f"#{r['snapshot_id']:<4} {r['month']} v{r['version']}  {r['published_at']:%Y-%m-%d %H:%M}  "
                 f"by {r['published_by'] or '-'}  数据版本 data version {r['data_version']}"
                 + (f"  变化指标 changed KPIs {changed}" if r["version"] > 1 else "")

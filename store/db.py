@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+import names
 import settings
 from store import schema
 
@@ -72,6 +73,64 @@ def _is_storage_failure(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.IOException) or any(w in str(exc).lower() for w in _STORAGE_WORDS)
 
 
+def _process_start(pid: int) -> int | None:
+    """When process ``pid`` started, in clock ticks since boot (``/proc/PID/stat`` field 22).
+
+    None where there is no ``/proc`` (not Linux); raises ProcessLookupError when there is and the
+    process is not in it.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        if Path("/proc/self/stat").exists():
+            raise ProcessLookupError(pid) from None
+        return None
+    except OSError:
+        return None
+    try:  # the command name (field 2) is in parentheses and may hold spaces: count from its end
+        return int(stat[stat.rindex(")") + 2 :].split()[19])
+    except (ValueError, IndexError):
+        return None
+
+
+def _boot_time() -> float | None:
+    with suppress(OSError, ValueError, StopIteration), open("/proc/stat") as fh:
+        return float(next(line for line in fh if line.startswith("btime")).split()[1])
+    return None
+
+
+def _marker_is_live(text: str) -> bool:
+    """Whether a waiting marker (``PID TIME START``, or the older ``PID TIME``) names the live job that wrote it."""
+    parts = text.split()
+    try:
+        pid = int(parts[0])
+        written = float(parts[1]) if len(parts) > 1 else None
+    except (ValueError, IndexError):
+        return False
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, another user's: the start time says whether it is the job
+    except OSError:
+        return False
+    try:
+        start = _process_start(pid)
+    except ProcessLookupError:
+        return False
+    if start is None:  # no /proc: as before, a live process id is taken for the job
+        return True
+    if len(parts) > 2 and parts[2] != "-":
+        return parts[2] == str(start)  # the same id, started at another time: another process
+    boot = _boot_time()  # an older marker without the start time: a process started after it cannot have written it
+    if written is None or boot is None:
+        return True
+    return boot + start / os.sysconf("SC_CLK_TCK") <= written + 5
+
+
 def _rollback_quietly(cur: duckdb.DuckDBPyConnection) -> None:
     """Roll back; if even that fails (the disk is gone), DuckDB discards the open transaction itself."""
     with suppress(duckdb.Error):
@@ -122,8 +181,18 @@ class Database:
 
     @property
     def _waiting_marker(self) -> Path:
-        """A job that waits for the file leaves this beside it; the app then opens nothing new until it is gone."""
+        """A job that waits for the file leaves this beside it; the app then opens nothing new until it is gone.
+
+        It reads ``PID TIME START``: the job's process id, when it was written (epoch seconds) and the
+        process's start time (``/proc/PID/stat`` field 22, ``-`` where unknown), so that a marker left by
+        a killed job is not taken for a live one when another process is given the same id.
+        """
         return self.path.with_name(self.path.name + ".wanted")
+
+    def _announce_waiting(self) -> None:
+        start = _process_start(os.getpid())
+        text = f"{os.getpid()} {time.time():.0f} {'-' if start is None else start}\n"
+        names.write_file(self._waiting_marker, text.encode())  # whole or not at all; never through a link
 
     def _yield_to_waiting_job(self) -> None:
         """The app gives way to a command-line job that waits for the file (else busy readers would starve it)."""
@@ -131,9 +200,10 @@ class Database:
         started = time.monotonic()
         while marker.exists() and time.monotonic() - started < self.lock_timeout:
             try:
-                pid = int(marker.read_text().split()[0])
-                os.kill(pid, 0)  # the job is still alive
-            except (ValueError, IndexError, ProcessLookupError, PermissionError, OSError):
+                live = _marker_is_live(marker.read_text())
+            except OSError:  # gone meanwhile
+                return
+            if not live:
                 marker.unlink(missing_ok=True)  # left behind by a job that died
                 return
             time.sleep(0.1)
@@ -159,7 +229,7 @@ class Database:
                         raise DatabaseBusy(self.path, waited) from exc
                     if not self.shared and not announced:
                         with suppress(OSError):
-                            self._waiting_marker.write_text(f"{os.getpid()} {time.time():.0f}\n")
+                            self._announce_waiting()
                             announced = True
                     time.sleep(min(delay, max(0.0, self.lock_timeout - waited)))
                     delay = min(delay * 2, 1.0)
