@@ -14,6 +14,8 @@ from charts.theme import (
     empty_figure,
     number_text,
     percent_text,
+    plot_text,
+    plot_texts,
     rate_text_positions,
     target_line,
 )
@@ -58,7 +60,7 @@ def online_rate_bars(
     fig = go.Figure(
         go.Bar(
             x=clean_values(data["online_rate"]),
-            y=data[key],
+            y=plot_texts(data[key]),
             orientation="h",
             marker_color=[(colors or {}).get(u, PRIMARY) for u in data[key]],
             customdata=data[["cases", "online_cases"]].to_numpy(),
@@ -103,7 +105,7 @@ def channel_mix_area(
         fig.add_bar(
             x=months,
             y=clean_values(wide[channel]),
-            name=labels.get(channel, channel),
+            name=plot_text(labels.get(channel, channel)),
             marker_color=channel_color(channel),
             hovertemplate="%{y:.1%}",
         )

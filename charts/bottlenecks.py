@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections import defaultdict, deque
 
 import pandas as pd
@@ -18,6 +17,8 @@ from charts.theme import (
     empty_figure,
     number_text,
     percent_text,
+    plot_text,
+    plot_texts,
     rate_text_positions,
 )
 
@@ -191,16 +192,13 @@ def _wait_scale() -> list[list]:
     return [[s, c] for s, c in zip(stops, colours, strict=True)]
 
 
-def label(value: object) -> str:
-    """Data text as Plotly shows it literally (its HTML-like tags escaped); a missing name reads 未注明."""
-    if value is None or (isinstance(value, float) and value != value):
-        return "未注明"
-    return html.escape(str(value), quote=False)
-
-
 def _node_label(step: str, count: float) -> str:
     """ "<b>name</b><br>count"; a long name on two lines (cut after 12 characters)."""
-    name = label(step) if len(step) <= 6 else f"{label(step[:6])}<br>{label(step[6:12])}{'…' if len(step) > 12 else ''}"
+    name = (
+        plot_text(step)
+        if len(step) <= 6
+        else f"{plot_text(step[:6])}<br>{plot_text(step[6:12])}{'…' if len(step) > 12 else ''}"
+    )
     return f"<b>{name}</b><br>{number_text(count)}"
 
 
@@ -292,7 +290,7 @@ def process_map(
         drawn.extend(samples)
         label_at = _label_point(control, t_start, t_end, list(zip(mid_x, mid_y, strict=True)), list(pos.values()))
         edge_hover = (
-            f"{label(row.source)} → {label(row.target)}<br>{text['count']} {number_text(row.count)}<br>"
+            f"{plot_text(row.source)} → {plot_text(row.target)}<br>{text['count']} {number_text(row.count)}<br>"
             f"{text['wait']} {number_text(wait, 1)} {text['hours']}"
         )
         fig.add_annotation(
@@ -347,7 +345,7 @@ def process_map(
         showlegend=False,
         hoverinfo="text",
         hovertext=[
-            f"{label(s)}<br>{number_text(c)} {text['count']}" for s, c in zip(steps, nodes["count"], strict=True)
+            f"{plot_text(s)}<br>{number_text(c)} {text['count']}" for s, c in zip(steps, nodes["count"], strict=True)
         ],
         marker={"size": 40, "opacity": 0, "symbol": "square"},
     )
@@ -408,7 +406,7 @@ def department_ranking(
     fig = go.Figure(
         go.Bar(
             x=clean_values(data[col], 4 if share else 1),
-            y=data["department"],
+            y=plot_texts(data["department"]),
             orientation="h",
             marker_color=[(colors or {}).get(d, PRIMARY) for d in data["department"]],
             customdata=list(zip(data["count"], data["share_of_case_time"], median, strict=True)),
@@ -471,8 +469,8 @@ def handover_heatmap(
     delays = data.pivot_table(
         index="from_unit", columns="to_unit", values="median_delay_hours", aggfunc="first"
     ).reindex(index=units, columns=units)
-    names = [label(u) for u in units]
-    ticks = [label(_short(str(u))) for u in units]
+    names = [plot_text(u) for u in units]
+    ticks = [plot_text(_short(str(u))) for u in units]
     fig = go.Figure(
         go.Heatmap(
             z=counts.to_numpy(),
@@ -541,7 +539,7 @@ def wip_lines(
             x=pd.to_datetime(part["day"]),
             y=clean_values(part["open_cases"]),
             mode="lines",
-            name=label(dept),
+            name=plot_text(dept),
             line={"color": colour, "width": 2, "dash": dash},
             hovertemplate="%{y:,.0f}",
         )
@@ -571,7 +569,7 @@ def rework_bars(rework: pd.DataFrame, lang: str = "zh", title: str | None = None
     fig = go.Figure(
         go.Bar(
             x=clean_values(data["rework_rate"]),
-            y=[label(s) for s in data["step"]],
+            y=[plot_text(s) for s in data["step"]],
             orientation="h",
             marker_color=REWORK_COLOR,
             customdata=data[["cases_repeated", "cases"]].to_numpy(),

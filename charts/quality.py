@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts.theme import ACCENT, PALETTE, PRIMARY, base_layout
+from charts.theme import ACCENT, PALETTE, PRIMARY, base_layout, plot_text
 
 _REASON_COLOURS = PALETTE  # colour-blind safe
 
@@ -20,7 +20,7 @@ def rejects_over_time(frame: pd.DataFrame, lang: str = "zh", title: str | None =
         fig.add_bar(
             x=part["month"],
             y=part["rows"],
-            name=str(reason),
+            name=plot_text(reason),
             marker_color=_REASON_COLOURS[i % len(_REASON_COLOURS)],
             hovertemplate="%{x}：%{y:,.0f}",
         )

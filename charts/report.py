@@ -1,14 +1,12 @@
 """Figures of the monthly report, built from a snapshot's frozen content (lists of dicts), never from the database.
 
-Every label that comes from the data passes through :func:`label`: Plotly reads a few HTML-like
+Every label that comes from the data passes through :func:`charts.theme.plot_text`: Plotly reads a few HTML-like
 tags in text (``<b>``, ``<a href>``), so data text is entity-escaped and shows literally, inert.
 ``print_mode`` fixes the width to an A4 column and uses the report's print fonts (TrueType, so
 that Chromium embeds them in the PDF instead of drawing Type 3 outlines).
 """
 
 from __future__ import annotations
-
-import html
 
 import plotly.graph_objects as go
 
@@ -23,6 +21,7 @@ from charts.theme import (
     department_colors,
     number_text,
     percent_text,
+    plot_text,
     rate_text_positions,
     target_line,
 )
@@ -31,13 +30,6 @@ from charts.theme import (
 PRINT_FONT_FAMILY = "Liberation Sans, Arial, WenQuanYi Zen Hei, sans-serif"
 #: An A4 page is 210 mm wide; with 15 mm margins the column is 180 mm = 680 CSS pixels.
 PRINT_WIDTH = 680
-
-
-def label(value: object, empty: str = "未注明") -> str:
-    """Data text as Plotly shows it literally (tags and entities escaped)."""
-    if value is None or value == "":
-        return empty
-    return html.escape(str(value), quote=False)
 
 
 def _finish(fig: go.Figure, title: str | None, height: int, print_mode: bool) -> go.Figure:
@@ -102,7 +94,7 @@ def department_online_rate(
         return _empty("没有渠道数据", title, print_mode)
     rows = list(reversed(rows))  # Plotly draws the first category at the bottom
     colors = colors if colors is not None else department_colors(r.get("department") for r in rows)
-    names = [label(r.get("department")) for r in rows]
+    names = [plot_text(r.get("department")) for r in rows]
     values = clean_values(r["online_rate"] for r in rows)
     texts = [
         f"{percent_text(v)}（{number_text(r.get('online_cases') or 0)}/{number_text(r.get('channel_known') or 0)}）"
@@ -123,7 +115,7 @@ def department_processing_days(rows: list[dict], title: str | None = None, *, pr
     if not rows:
         return _empty("没有已办结的办件", title, print_mode)
     rows = list(reversed(rows))
-    names = [label(r.get("department")) for r in rows]
+    names = [plot_text(r.get("department")) for r in rows]
     fig = go.Figure()
     fig.add_bar(y=names, x=clean_values(r.get("median_working_days") for r in rows), orientation="h", name="中位数",
                 marker_color=PRIMARY, hovertemplate="%{y}：中位 %{x:,.1f} 个工作日<extra></extra>")  # fmt: skip
@@ -148,7 +140,7 @@ def bottleneck_share(
         return _empty("没有可分析的环节或办理时长", title, print_mode)
     rows = list(reversed(rows))
     colors = colors if colors is not None else department_colors(r.get("department") for r in rows)
-    names = [label(r.get("department")) for r in rows]
+    names = [plot_text(r.get("department")) for r in rows]
     values = clean_values(r["share_of_case_time"] for r in rows)
     top_value = max(v or 0.0 for v in values)
     fig = go.Figure()
@@ -167,7 +159,7 @@ def channel_mix(rows: list[dict], labels: dict, title: str | None = None, *, pri
         return _empty("没有渠道数据", title, print_mode)
     fig = go.Figure(
         go.Pie(
-            labels=[label(labels.get(r.get("channel"), r.get("channel"))) for r in rows],
+            labels=[plot_text(labels.get(r.get("channel"), r.get("channel"))) for r in rows],
             values=[r.get("cases") for r in rows],
             hole=0.5, sort=False, textinfo="label+percent", texttemplate="%{label} %{percent:.1%}",
             textposition="outside", direction="clockwise",

@@ -8,6 +8,7 @@ XLSX workbook: all colours are ``#rrggbb`` strings, so xlsxwriter can take them 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
 from collections.abc import Iterable
 
@@ -92,6 +93,25 @@ def _unit_names(units: Iterable[object]) -> list[str]:
             continue
         names.add(str(unit))
     return sorted(names)
+
+
+def plot_text(value: object, empty: str = "未注明") -> str:
+    """Data text (a department, a step, an item, a channel) as Plotly shows it: literally, inert.
+
+    Plotly reads HTML-like tags in every text it draws (labels, tick text, hover text, annotations, legend
+    names: ``<a href>`` becomes a link, ``<b>``/``<br>``/``<span style>`` markup) and a text between ``$`` signs
+    as LaTeX when MathJax is on the page; so ``&``, ``<``, ``>`` and ``$`` become entities, which Plotly
+    draws as the characters themselves. Every chart passes data text through here; a missing name reads
+    ``empty`` (未注明).
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or str(value) == "":
+        return empty
+    return html.escape(str(value), quote=False).replace("$", "&#36;")
+
+
+def plot_texts(values: Iterable[object], empty: str = "未注明") -> list[str]:
+    """:func:`plot_text` of each value (a trace's labels, in order)."""
+    return [plot_text(v, empty) for v in values]
 
 
 def department_colors(all_units: Iterable[object]) -> dict[str, str]:

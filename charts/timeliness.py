@@ -13,6 +13,8 @@ from charts.theme import (
     empty_figure,
     number_text,
     percent_text,
+    plot_text,
+    plot_texts,
     rate_text_positions,
     target_line,
 )
@@ -46,7 +48,7 @@ def processing_vs_promise(items: pd.DataFrame, lang: str = "zh", title: str | No
     data = data.sort_values("completed", ascending=False).head(top).iloc[::-1]
     fig = go.Figure()
     labels = [
-        f"{s}（{number_text(n)}）" if lang == "zh" else f"{s} ({number_text(n)})"
+        f"{plot_text(s)}（{number_text(n)}）" if lang == "zh" else f"{plot_text(s)} ({number_text(n)})"
         for s, n in zip(data["service_item"], data["completed"], strict=True)
     ]
     fig.add_trace(
@@ -93,7 +95,7 @@ def on_time_by_department(
     fig = go.Figure(
         go.Bar(
             x=clean_values(data["on_time_rate"]),
-            y=data["department"],
+            y=plot_texts(data["department"]),
             orientation="h",
             marker_color=[(colors or {}).get(d, PRIMARY) for d in data["department"]],
             customdata=data[["with_due", "overdue_completed"]].to_numpy(),

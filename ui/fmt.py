@@ -33,10 +33,23 @@ def days(value: float | None, lang: str = "zh", unit: str = "working") -> str:
     return f"{value:.1f} {'working days' if unit == 'working' else 'days'}"
 
 
+#: Characters Markdown, GitHub's extensions, KaTeX and Streamlit's directives read as markup: each is escaped.
+_MD_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:@=^\"'])")
+#: Streamlit and GitHub's Markdown turn some plain text into markup *after* escapes are read: ``:material/…:``,
+#: ``:streamlit:`` and emoji shortcodes become icons and images, bare ``https://…``, ``www.…`` and ``a@b.c`` become
+#: links. An invisible word joiner after each ``:`` and ``@`` (and inside ``www.``) breaks those patterns.
+_JOINER = "\u2060"
+_JOIN_AFTER = re.compile(r"(?<=[:@])(?=\S)|(?i:(?<=www)(?=\\\.))")
+
+
 def md_text(text: object) -> str:
-    """Text from the data (a department, an item) shown in Markdown as the text it is, never as markup."""
+    """Text from the data (a department, an item, a file or column name, a note) shown in Markdown as the text it
+    is, never as markup: no link, image, emphasis, heading, table, HTML tag, ``:color[…]`` / ``:material/…:``
+    directive, emoji, LaTeX ``$…$`` or autolinked address. Use it for every data string that reaches
+    st.markdown / caption / info / warning / error / success / toast / title / subheader, a widget label or a
+    ``help`` text (Streamlit reads all of those as Markdown)."""
     text = str(text).replace("&", "&amp;").replace("\r", " ").replace("\n", " ")
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
+    return _JOIN_AFTER.sub(_JOINER, _MD_MARKUP.sub(r"\\\1", text))
 
 
 def signed(value: float, digits: int = 1, thousands: bool = False) -> str:

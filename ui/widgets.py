@@ -6,6 +6,7 @@ import io
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
 import numfmt
 import settings
@@ -230,7 +231,7 @@ def show_table(
     Formats go through a Styler, so sorting by a column still sorts its numbers.
     """
     decimals = decimals or {}
-    shown = labelled(readable_text(frame), columns)
+    shown = labelled(readable_text(inert(frame)), columns)
     formats: dict[str, object] = {}
     for field in columns:
         label = column_label(field)
@@ -245,6 +246,38 @@ def show_table(
             formats[label] = lambda v, d=digits: "—" if v is None or pd.isna(v) else numfmt.fixed(v, d)
     styler = shown.style.format(formats, na_rep="—")  # type: ignore[arg-type]
     st.dataframe(styler, hide_index=True, width="stretch", key=key, height=height)
+
+
+def inert(frame: pd.DataFrame | Styler) -> pd.DataFrame | Styler:
+    """The frame as a spreadsheet may safely open it: text that would start a formula (``=`` ``+`` ``-`` ``@``, tab,
+    carriage return) gets a leading ``'`` (:func:`ingest.upload_support.neutralise`, as in the Excel downloads),
+    in the cells, the headings and the index; numbers stay numbers.
+
+    Every table goes through here (:func:`show_table`, :func:`show_frame`): Streamlit's own "download as CSV" in a
+    table's toolbar then writes what the table shows, and no cell of it runs in Excel or WPS. A Styler keeps its
+    formats (they apply by position) over its data made inert.
+    """
+    if isinstance(frame, Styler):
+        safe = inert(frame.data)
+        frame.data, frame.index, frame.columns = safe, safe.index, safe.columns
+        return frame
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)
+        if pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
+            out[column] = pd.Series([neutralise(v) for v in values], index=values.index, dtype=values.dtype)
+    out.columns = pd.Index([neutralise(c) for c in out.columns]) if len(out.columns) else out.columns
+    if pd.api.types.is_object_dtype(out.index) or pd.api.types.is_string_dtype(out.index):
+        out.index = out.index.map(neutralise)
+    return out
+
+
+def show_frame(frame: pd.DataFrame | Styler, **options) -> None:
+    """A table of prepared columns (headings and text already as shown), through :func:`inert`; ``options`` go to
+    st.dataframe (hide_index, width, height, key, column_config). Tables of fields use :func:`show_table`."""
+    st.dataframe(inert(frame), **options)
 
 
 def _numbers(series: pd.Series) -> bool:

@@ -16,6 +16,7 @@ from ui import fmt
 from ui.auth import require_role
 from ui.i18n import lang, t
 from ui.state import get_db
+from ui.widgets import show_frame
 
 require_role("viewer")
 language = lang()
@@ -61,7 +62,7 @@ table = pd.DataFrame(
         ],
     }
 )
-st.dataframe(
+show_frame(
     table,
     hide_index=True,
     width="stretch",
@@ -86,7 +87,7 @@ else:
         index="reason_zh" if zh else "reason_en", columns="month", values="rows", aggfunc="sum", fill_value=0
     )
     pivot.index.name = t("up_reason")
-    st.dataframe(pivot, width="stretch")
+    show_frame(pivot, width="stretch")
     st.caption(t("dq_rejects_help"))
 
 # 3. Months and departments with suspiciously few cases
@@ -107,13 +108,13 @@ else:
         }
     )
     st.warning(t("dq_thin_found").format(n=len(flagged), share=f"{quality.THIN_SHARE:.0%}"))
-    st.dataframe(shown, hide_index=True)
+    show_frame(shown, hide_index=True)
 departments = data["departments"]
 st.markdown(f"**{t('dq_thin_departments')}**")
 if departments.empty:
     st.caption(t("dq_thin_departments_none"))
 else:
-    st.dataframe(
+    show_frame(
         pd.DataFrame(
             {
                 t("dq_department"): departments["department"],
@@ -151,9 +152,9 @@ if missing["no_department"] or missing["no_item"]:
             "no_item": t("dq_no_item"),
         }
     )
-    st.dataframe(by_upload, hide_index=True)
+    show_frame(by_upload, hide_index=True)
     with st.expander(t("dq_missing_sample").format(n=len(data["missing_sample"]))):
-        st.dataframe(
+        show_frame(
             data["missing_sample"].rename(
                 columns={
                     "case_id": t("dq_case_id"),

@@ -18,6 +18,7 @@ from ui.auth import require_role
 from ui.i18n import lang, t
 from ui.messages import failure
 from ui.state import get_db
+from ui.widgets import show_frame
 
 user = require_role("analyst")
 language = lang()
@@ -81,7 +82,7 @@ table = pd.DataFrame(
         for kpi in catalog.KPIS
     ]
 )
-st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(table) + 1) + 3)
+show_frame(table, hide_index=True, width="stretch", height=35 * (len(table) + 1) + 3)
 
 st.subheader(t("settings_edit"))
 left, right = st.columns(2)
@@ -133,7 +134,7 @@ if st.button(t("settings_reset"), key="settings_reset", disabled=own is None):
     try:
         targets.set_target(db, kpi_id, None, department=department, by=acting.name)
     except Exception as exc:
-        st.error(failure(exc, f"clearing target {kpi_id}"))
+        st.error(fmt.md_text(failure(exc, f"clearing target {kpi_id}")))
     else:
         st.session_state["settings_flash"] = t("settings_cleared").format(kpi=kpi.name(language))
         st.rerun()
@@ -142,19 +143,21 @@ if save:
     try:
         targets.set_target(db, kpi_id, value / factor, department=department, by=acting.name)
     except TargetError as exc:
-        st.error(exc.message(language))
+        st.error(fmt.md_text(exc.message(language)))
     except Exception as exc:
-        st.error(failure(exc, f"setting target {kpi_id}"))
+        st.error(fmt.md_text(failure(exc, f"setting target {kpi_id}")))
     else:
         st.session_state["settings_flash"] = t("settings_saved").format(
-            kpi=kpi.name(language), scope=department or t("settings_town"), value=shown(kpi, value / factor)
+            kpi=kpi.name(language),
+            scope=fmt.md_text(department or t("settings_town")),
+            value=shown(kpi, value / factor),
         )
         st.rerun()
 
 dept_rows = [r for r in set_rows if r["department"] is not None]
 if dept_rows:
     st.subheader(t("settings_dept_targets"))
-    st.dataframe(
+    show_frame(
         pd.DataFrame(
             [
                 {

@@ -23,6 +23,7 @@ from ui import fmt as ui_fmt
 from ui.fmt import md_text
 from ui.i18n import lang, t
 from ui.state import get_db
+from ui.widgets import show_frame
 
 log = logging.getLogger(__name__)
 FILE_ICONS = {
@@ -56,15 +57,26 @@ def value_text(kpi_id: str, result: dict | None, language: str) -> str:
 
 
 def change_text(kpi_id: str, now: object, before: object, language: str) -> str:
+    """The change in words ("上升 1.2 个百分点", "减少 12", "持平"): a table cell never starts with a sign, which a
+    spreadsheet opening the table's CSV would read as a formula."""
     if now is None or before is None:
         return "—"
     kpi = KPI_BY_ID[kpi_id]
     d = float(now) - float(before)
+    zh = language == "zh"
     if kpi.unit == "rate":
-        return f"{d * 100:+.1f} {'个百分点' if language == 'zh' else 'pp'}"
-    if kpi.unit == "days":
-        return f"{d:+.1f}"
-    return f"{int(round(d)):+,}"
+        size, unit, words = round(abs(d) * 100, 1), " 个百分点" if zh else " pp", ("上升", "下降")
+        shown = f"{size:.1f}"
+    elif kpi.unit == "days":
+        size, unit, words = round(abs(d), 1), "", ("增加", "减少")
+        shown = f"{size:.1f}"
+    else:
+        size, unit, words = round(abs(d)), "", ("增加", "减少")
+        shown = f"{int(size):,}"
+    if size == 0:
+        return "持平" if zh else "no change"
+    word = (words[0] if d > 0 else words[1]) if zh else ("up" if d > 0 else "down")
+    return f"{word} {shown}{unit}"
 
 
 def _when(value: object) -> str:
@@ -133,10 +145,10 @@ def _publish_form(db, months: list[dict], latest: dict[str, dict], language: str
         try:
             result = snapshots.publish(db, month, by=user.name, note=note, town=town)
         except frozen.NoDataForMonth as exc:
-            st.error(exc.message(language))
+            st.error(md_text(exc.message(language)))
             return
         except (snapshots.SnapshotError, PdfUnavailable) as exc:
-            st.error(exc.message(language))
+            st.error(md_text(exc.message(language)))
             return
         except Exception:  # no traceback for the user; the log has it
             log.exception("publishing the snapshot of %s failed", month)
@@ -185,7 +197,7 @@ def _downloads(db, snaps: list[dict], language: str) -> None:
                     if frame.empty:
                         st.write(t("snap_no_changes"))
                     else:
-                        st.dataframe(frame, hide_index=True, width="stretch")
+                        show_frame(frame, hide_index=True, width="stretch")
             cols = st.columns(4)
             for n, f in enumerate(snap["files"]):
                 sid, name = snap["snapshot_id"], f["file_name"]
@@ -197,7 +209,7 @@ def _downloads(db, snaps: list[dict], language: str) -> None:
                     key=f"dl_{sid}_{f['kind']}",
                     on_click="ignore",
                     icon=FILE_ICONS.get(f["kind"]),
-                    help=f"{name} · {_size(f['size'])} · SHA-256 {f['sha256'][:16]}…",
+                    help=f"{md_text(name)} · {_size(f['size'])} · SHA-256 {f['sha256'][:16]}…",
                     width="stretch",
                 )
 
@@ -251,7 +263,7 @@ def _comparison(db, snaps: list[dict], language: str) -> None:
                 + (ui_fmt.percent(target, 0) if kpi.unit == "rate" else f"{target:g}"),
             }
         )
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="snap_compare_table")
+    show_frame(pd.DataFrame(rows), hide_index=True, width="stretch", key="snap_compare_table")
 
 
 language = lang()
@@ -288,7 +300,7 @@ else:
     st.caption(t("snap_viewer_note"))
 
 st.subheader(t("snap_months"))
-st.dataframe(
+show_frame(
     _status_table(months, latest, counts, language), hide_index=True, width="stretch", height=320, key="snap_status"
 )
 

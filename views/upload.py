@@ -25,7 +25,7 @@ from ingest.mapping import (
     REQUIRED,
     apply_overrides,
     auto_map,
-    load_saved,
+    load_saved_name,
     save_mapping,
     saved_mapping_names,
 )
@@ -49,6 +49,7 @@ from ui.history import KIND_LABELS, uploads_table
 from ui.i18n import lang, t
 from ui.messages import failure
 from ui.state import get_db
+from ui.widgets import show_frame
 
 log = logging.getLogger(__name__)
 
@@ -117,9 +118,9 @@ def apply_saved(fid: str, sheet_key: str, kind_key: str, saved_key: str, default
     if not name:
         return
     try:
-        kind, overrides = load_saved(name)
+        kind, overrides = load_saved_name(name)  # a name, never a path (names.py)
     except IngestRefused as exc:
-        state[f"up_flash_{fid}"] = refusal_message(exc, language)
+        state[f"up_flash_{fid}"] = md_text(refusal_message(exc, language))
         return
     kind = kind if kind in KIND_CHOICES else "auto"
     state[kind_key] = kind
@@ -162,7 +163,7 @@ def mapping_form(fid: str, mkey: tuple, columns: list[str], kind: str, current: 
             save_mapping(save_as.strip(), mapped, columns)
             state[f"up_flash_{fid}"] = t("up_mapping_saved").format(name=md_text(save_as.strip()))
         except IngestRefused as exc:
-            state[f"up_flash_{fid}"] = refusal_message(exc, language)
+            state[f"up_flash_{fid}"] = md_text(refusal_message(exc, language))
     st.rerun()
 
 
@@ -191,10 +192,10 @@ def validation_report(preview: Preview, name: str) -> None:
                 for r, n in sorted(v.by_reason.items(), key=lambda kv: -kv[1])
             ]
         )
-        st.dataframe(reasons, hide_index=True)
+        show_frame(reasons, hide_index=True)
     if not preview.rejects.empty:
         with st.expander(t("up_rejects_first").format(n=min(len(preview.rejects), 200))):
-            st.dataframe(rejects_table(preview.rejects.head(200), language), hide_index=True)
+            show_frame(rejects_table(preview.rejects.head(200), language), hide_index=True)
         st.download_button(
             t("up_download_rejects"),
             data=rejects_xlsx(preview.rejects, language),
@@ -204,7 +205,7 @@ def validation_report(preview: Preview, name: str) -> None:
             icon=":material/download:",
         )
     for warning in preview.info.warnings:
-        st.warning(warning)
+        st.warning(md_text(warning))
 
 
 def import_file(fid: str, data: bytes, name: str, sheet: str | None, preview: Preview, overrides: dict | None) -> None:
@@ -237,11 +238,11 @@ def import_file(fid: str, data: bytes, name: str, sheet: str | None, preview: Pr
         )
     except IngestRefused as exc:
         bar.empty()
-        st.error(refusal_message(exc, language))
+        st.error(md_text(refusal_message(exc, language)))
         return
     except Exception as exc:
         bar.empty()
-        st.error(failure(exc, f"upload of {name!r}"))
+        st.error(md_text(failure(exc, f"upload of {name!r}")))
         return
     if result.duplicate_of is None:
         try:
@@ -286,7 +287,7 @@ def show_result(result: dict) -> None:
         icon=":material/check_circle:",
     )
     for warning in result.get("warnings") or []:
-        st.warning(warning)
+        st.warning(md_text(warning))
 
 
 def handle_file(uploaded) -> None:
@@ -328,10 +329,10 @@ def handle_file(uploaded) -> None:
     overrides = mappings.get(mkey)
     preview = get_preview(fid, data, name, sheet, kind_choice, overrides)
     if isinstance(preview, str):
-        st.error(preview, icon=":material/block:")
+        st.error(md_text(preview), icon=":material/block:")
         return
     if isinstance(preview, IngestRefused):
-        st.error(refusal_message(preview, language), icon=":material/block:")
+        st.error(md_text(refusal_message(preview, language)), icon=":material/block:")
         if preview.code not in MAPPABLE:
             return
         try:
@@ -354,7 +355,7 @@ def handle_file(uploaded) -> None:
     ]
     st.markdown(" · ".join(f"{label}: {md_text(value)}" for label, value in details))
     with st.expander(t("up_sample").format(n=len(preview.sample)), expanded=True):
-        st.dataframe(preview.sample.astype("string").fillna(""), hide_index=True)
+        show_frame(preview.sample.astype("string").fillna(""), hide_index=True)
         if preview.mapping.pii:
             st.caption(
                 t("up_pii_note").format(
@@ -372,7 +373,7 @@ def handle_file(uploaded) -> None:
     validation_report(preview, name)
     blocked = False
     if preview.refusal is not None:
-        st.error(refusal_message(preview.refusal, language), icon=":material/block:")
+        st.error(md_text(refusal_message(preview.refusal, language)), icon=":material/block:")
         blocked = True
     if preview.duplicate_of is not None:
         st.info(t("up_duplicate").format(id=preview.duplicate_of))
@@ -408,7 +409,7 @@ if not files:
 st.markdown(f"#### {t('up_recent')}")
 rows = list_uploads(get_db().cursor())
 if rows:
-    st.dataframe(uploads_table(rows[-5:][::-1], language), hide_index=True, width="stretch")
+    show_frame(uploads_table(rows[-5:][::-1], language), hide_index=True, width="stretch")
     st.page_link("views/uploads.py", label=t("up_all_history"), icon=":material/history:")
 else:
     st.caption(t("uploads_empty"))

@@ -20,6 +20,7 @@ from ui.history import KIND_LABELS, uploads_table
 from ui.i18n import lang, t
 from ui.messages import failure
 from ui.state import get_db
+from ui.widgets import show_frame
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -34,7 +35,7 @@ rows = list_uploads(db.cursor())
 if not rows:
     st.info(t("uploads_empty"))
     st.stop()
-st.dataframe(uploads_table(rows, language), hide_index=True, width="stretch")
+show_frame(uploads_table(rows, language), hide_index=True, width="stretch")
 
 if not has_role("analyst"):
     st.stop()
@@ -97,9 +98,9 @@ with right, st.container(border=True):
                 removed = remove_upload(db, target, removed_by=acting.name)
                 audit.record_now(db, acting.name, "remove_upload", target, {"file_name": r["file_name"], **removed})
             except IngestRefused as exc:
-                st.error(refusal_message(exc, language))
+                st.error(md_text(refusal_message(exc, language)))
             except Exception as exc:
-                st.error(failure(exc, f"removal of upload {target}"))
+                st.error(md_text(failure(exc, f"removal of upload {target}")))
             else:
                 kept.refresh_soon(db)  # the pages compute live until it is done
                 st.session_state["uploads_flash"] = t("uploads_removed").format(id=target, file=md_text(r["file_name"]))
