@@ -577,16 +577,26 @@ class _Context:
     day_ymd: np.ndarray  # YYYYMMDD as int per workday
     month_days: list[np.ndarray]  # usable workday indices per month
     month_fraction: list[float]  # usable share of the month's workdays (partial current month)
-    cutoff_ws: int
+    cutoff_ws: int  # working-clock second of "now": nothing is submitted or done after it
+    today_index: int = -1  # today's workday index when today's office day is under way, else -1
+
+
+def _office_seconds_by(moment: dt.time) -> int:
+    """Office seconds of a day gone by ``moment`` (to the minute: it is part of a cache key)."""
+    t = moment.hour * 3600 + moment.minute * 60
+    return min(max(t - AM_OPEN, 0), AM_SECONDS) + min(max(t - PM_OPEN, 0), DAY_SECONDS - AM_SECONDS)
 
 
 def _context(end_month: str | None, months: int) -> _Context:
-    """The window for ``end_month`` (None: this month, cut at today — today is part of the cache key)."""
-    return _window(end_month, months, clock.today() if end_month is None else None)
+    """The window for ``end_month`` (None: this month, cut at now — a loaded demo holds no future time)."""
+    if end_month is not None:
+        return _window(end_month, months, None, 0)
+    now = clock.now()
+    return _window(None, months, now.date(), _office_seconds_by(now.time()))
 
 
 @lru_cache(maxsize=8)
-def _window(end_month: str | None, months: int, today: dt.date | None) -> _Context:
+def _window(end_month: str | None, months: int, today: dt.date | None, today_elapsed: int) -> _Context:
     if end_month is None:
         assert today is not None
         year, month, cutoff = today.year, today.month, today
@@ -601,7 +611,9 @@ def _window(end_month: str | None, months: int, today: dt.date | None) -> _Conte
     last = dt.date(year, month, _calendar.monthrange(year, month)[1])
     days = [first + dt.timedelta(d) for d in range((last - first).days + 1)]
     workdays = [d for d in days if _is_workday(d)]
-    usable = np.array([d <= cutoff for d in workdays])
+    # Today counts once its office day has begun; its data stops at now (today_elapsed office seconds).
+    usable = np.array([d < cutoff or (d == cutoff and (end_month is not None or today_elapsed > 0)) for d in workdays])
+    today_index = workdays.index(cutoff) if end_month is None and cutoff in workdays and today_elapsed > 0 else -1
     month_of = np.array([d.year * 12 + d.month - 1 for d in workdays])
     month_days, fraction = [], []
     for y, m in window:
@@ -611,7 +623,10 @@ def _window(end_month: str | None, months: int, today: dt.date | None) -> _Conte
     text = "".join(d.isoformat() + " " for d in workdays).encode()
     day_bytes = np.frombuffer(text, dtype=np.uint8).reshape(len(workdays), 11)
     ymd = np.array([d.year * 10000 + d.month * 100 + d.day for d in workdays], dtype=np.int64)
-    return _Context(window, cutoff, day_bytes, ymd, month_days, fraction, int(usable.sum()) * DAY_SECONDS)
+    cutoff_ws = int(usable.sum()) * DAY_SECONDS
+    if today_index >= 0:
+        cutoff_ws = today_index * DAY_SECONDS + today_elapsed
+    return _Context(window, cutoff, day_bytes, ymd, month_days, fraction, cutoff_ws, today_index)
 
 
 @lru_cache(maxsize=1)
@@ -740,7 +755,12 @@ def _simulate_month(ctx: _Context, i: int, seed: int, scale: float, part: tuple[
 
     # Submission in office time of a working day of the month; ids are numbered in submission order.
     day = days[rng.integers(0, max(len(days), 1), n)] if n else np.zeros(0, dtype=np.int64)
-    submit = day * DAY_SECONDS + rng.integers(0, DAY_SECONDS, n)
+    offset = rng.integers(0, DAY_SECONDS, n)
+    if ctx.today_index >= 0:  # today's cases arrived before now
+        offset = np.where(
+            day == ctx.today_index, offset % max(ctx.cutoff_ws - ctx.today_index * DAY_SECONDS, 1), offset
+        )
+    submit = day * DAY_SECONDS + offset
     order = np.argsort(submit, kind="stable")
     item, channel, outcome, resub, applicant_type, submit, day = (
         a[order] for a in (item, channel, outcome, resub, applicant_type, submit, day)

@@ -2,7 +2,9 @@
 
 - ``due_at`` when the file gives none: from acceptance (else submission) plus the promised time —
   N working days on the working-day calendar (the day of acceptance does not count; the deadline is
-  the end of the N-th working day after it), or N natural days.
+  the end of the N-th working day after it), or N natural days (the end of the N-th day after it). A
+  natural limit that is not a whole number of days — one given in hours (5小时 is 5/24 of a day) —
+  runs on the clock instead: the deadline is acceptance plus exactly that time.
 - ``processing_days_natural`` and ``processing_days_working`` for completed cases: natural days,
   and working days by the calendar's working clock (holidays and weekends do not count, 调休
   make-up days do).
@@ -20,14 +22,18 @@ from store.calendar import working_clock
 END_OF_DAY = "INTERVAL 86399 SECOND"
 
 #: The computed due time of case ``{r}`` with calendar rows ``{c}`` (its start day) and ``{c2}``.
-_DUE_SQL = """CASE WHEN {r}.promised_unit = 'natural'
+#: (The loader bounds the promised days; TRY_CAST keeps any other value from aborting a load: no due date.)
+_DUE_SQL = """CASE WHEN {r}.promised_unit = 'natural' AND {r}.promised_days <> floor({r}.promised_days)
+                   THEN coalesce({r}.accepted_at, {r}.submitted_at)
+                        + to_seconds(TRY_CAST(round({r}.promised_days * 86400) AS BIGINT))
+                   WHEN {r}.promised_unit = 'natural'
                    THEN (coalesce({r}.accepted_at, {r}.submitted_at)::DATE
-                         + CAST(ceil({r}.promised_days) AS INTEGER))::TIMESTAMP + {eod}
+                         + TRY_CAST(ceil({r}.promised_days) AS INTEGER))::TIMESTAMP + {eod}
                    ELSE {c2}.day::TIMESTAMP + {eod}
               END"""
 _DUE_JOINS = """JOIN calendar {c} ON {c}.day = coalesce({r}.accepted_at, {r}.submitted_at)::DATE
             LEFT JOIN calendar {c2}
-                   ON {c2}.is_workday AND {c2}.workday_index = {c}.workday_index + CAST(ceil({r}.promised_days) AS INTEGER)"""
+                   ON {c2}.is_workday AND {c2}.workday_index = {c}.workday_index + TRY_CAST(ceil({r}.promised_days) AS INTEGER)"""
 _NATURAL_SQL = "epoch({r}.completed_at - {r}.submitted_at) / 86400.0"
 
 
@@ -49,7 +55,7 @@ def with_derived(select_sql: str) -> str:
         FROM ({select_sql}) x
         LEFT JOIN calendar c ON c.day = coalesce(x.accepted_at, x.submitted_at)::DATE
         LEFT JOIN calendar c2
-               ON c2.is_workday AND c2.workday_index = c.workday_index + CAST(ceil(x.promised_days) AS INTEGER)
+               ON c2.is_workday AND c2.workday_index = c.workday_index + TRY_CAST(ceil(x.promised_days) AS INTEGER)
         LEFT JOIN calendar cs ON cs.day = x.submitted_at::DATE
         LEFT JOIN calendar ce ON ce.day = x.completed_at::DATE
     """

@@ -1,9 +1,11 @@
 """Load one file as one upload: stage, map, normalise, validate and write in a single transaction.
 
 Rows that fail validation are kept in ``rejected_rows`` with their row number, reason and column;
-the good rows load. A file with no usable rows, or where more than half the rows fail, is refused
-whole and nothing changes. Loading the same bytes again is recognised by SHA-256 and skipped;
-an overlapping export adds new versions of the cases it repeats, and only the newest counts.
+the good rows load. A bad optional field (a time limit, visits, satisfaction) does not cost its row:
+the field is left empty and a warning kept in ``field_warnings``. A file with no usable rows, or where
+more than half the rows fail, is refused whole and nothing changes. Loading the same bytes again is
+recognised by SHA-256 and skipped; an overlapping export adds new versions of the cases it repeats,
+and the version with the later known state counts, whatever the load order (:data:`CASE_VERSION_ORDER`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -25,10 +27,11 @@ import pandas as pd
 
 import clock
 import settings
-from ingest import normalize
+from ingest import isolation, normalize
 from ingest.channels import channel_sql
 from ingest.derive import fill_derived, with_derived
 from ingest.errors import IngestRefused
+from ingest.limits import Limits
 from ingest.mapping import (
     FIELD_LABELS_ZH,
     Mapping,
@@ -38,7 +41,7 @@ from ingest.mapping import (
     detect_kind,
     load_saved,
 )
-from ingest.readers import Source, SourceInfo, open_source
+from ingest.readers import Source, SourceInfo, csv_source, file_format
 from store import facets
 from store.db import Database
 
@@ -53,12 +56,49 @@ REASONS: dict[str, tuple[str, str]] = {
     "missing_item": ("事项名称为空", "missing item name"),
     "missing_time": ("缺少时间", "missing time"),
     "bad_time": ("时间无法识别", "unparseable time"),
-    "time_out_of_range": ("时间超出合理范围（2000 年前或未来）", "time out of range (before 2000 or in the future)"),
+    "bad_offset": (
+        "时区偏移无效（须在 ±14:00 以内、分钟小于 60）",
+        "invalid time-zone offset (must lie within ±14:00, minutes under 60)",
+    ),
+    "time_out_of_range": ("时间早于 2000 年", "time before 2000"),
+    "future_time": (
+        f"时间晚于当前时间（未来时间，允许误差 {settings.FUTURE_TOLERANCE_MINUTES} 分钟）",
+        f"time in the future (later than now, {settings.FUTURE_TOLERANCE_MINUTES} minutes' tolerance)",
+    ),
     "completed_before_submitted": ("办结时间早于申请时间", "completed before submitted"),
     "accepted_before_submitted": ("受理时间早于申请时间", "accepted before submitted"),
     "started_after_completed": ("开始时间晚于完成时间", "started after completed"),
     "duplicate_in_file": ("文件内重复", "duplicate within the file"),
+    # Warnings: a bad optional field is left empty and its row loads; the row number, column and value are
+    # kept in ``field_warnings`` (README "数值规则 / Value rules").
+    "bad_promised_limit": (
+        f"承诺时限无法识别或超出范围（0–{settings.MAX_LIMIT_WORKING_DAYS} 个工作日 / "
+        f"{settings.MAX_LIMIT_NATURAL_DAYS} 个自然日），已置空，该行照常载入",
+        f"promised time limit unreadable or out of range (0–{settings.MAX_LIMIT_WORKING_DAYS} working / "
+        f"{settings.MAX_LIMIT_NATURAL_DAYS} natural days); left empty, the row loaded",
+    ),
+    "bad_statutory_limit": (
+        f"法定时限无法识别或超出范围（0–{settings.MAX_LIMIT_WORKING_DAYS} 个工作日 / "
+        f"{settings.MAX_LIMIT_NATURAL_DAYS} 个自然日），已置空，该行照常载入",
+        f"statutory time limit unreadable or out of range (0–{settings.MAX_LIMIT_WORKING_DAYS} working / "
+        f"{settings.MAX_LIMIT_NATURAL_DAYS} natural days); left empty, the row loaded",
+    ),
+    "bad_visits": (
+        f"跑动次数无法识别或不在 0–{settings.MAX_VISITS} 之间，已置空，该行照常载入",
+        f"visits unreadable or not within 0–{settings.MAX_VISITS}; left empty, the row loaded",
+    ),
+    "bad_resubmissions": (
+        f"补正次数无法识别或不在 0–{settings.MAX_RESUBMISSIONS} 之间，已置空，该行照常载入",
+        f"resubmissions unreadable or not within 0–{settings.MAX_RESUBMISSIONS}; left empty, the row loaded",
+    ),
+    "bad_satisfaction": (
+        "满意度无法识别或不在 1–5 分之间，已置空，该行照常载入",
+        "satisfaction unreadable or not within 1–5; left empty, the row loaded",
+    ),
 }
+
+#: The codes of REASONS that are warnings (the row loads, the field is left empty), not rejections.
+WARNING_REASONS = ("bad_promised_limit", "bad_statutory_limit", "bad_visits", "bad_resubmissions", "bad_satisfaction")
 
 #: Step names that mark a finished case; in an event file that uses them, cases without one are open.
 COMPLETION_STEPS = r"办结|结案|归档|发证|出证|办理完成|不予受理|不予许可|撤回|撤件|^close|closed|^end$"
@@ -83,6 +123,12 @@ class IngestResult:
     header_row: int | None = None
     mapping: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: Loaded rows with a field left empty (a warning, ``field_warnings``), and how many per reason.
+    rows_warned: int = 0
+    warned_by_reason: dict[str, int] = field(default_factory=dict)
+    #: Loaded rows older than what the database already holds for their case: kept, but not current
+    #: (the conflict rule of :func:`refresh_current_cases`). Rows of a case file, events of a step file.
+    rows_superseded: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -138,11 +184,11 @@ def ingest_file(
             return IngestResult(None, name, kind, duplicate_of=int(previous[0]))
         normalize.install_macros(cur)
         report("read", 0.1)
-        source = _open(cur, path, name, sheet, holds_replacement)
-        try:
-            mapped = _resolve_mapping(source.info, kind, mapping)
-            report("validate", 0.4)
-            with _bounded_memory(cur, db):
+        with _bounded_memory(db), _memory_refusal():
+            source = _open(cur, path, name, sheet, holds_replacement, max_rows)
+            try:
+                mapped = _resolve_mapping(source.info, kind, mapping)
+                report("validate", 0.4)
                 result = _load_staged(
                     cur,
                     db,
@@ -155,9 +201,9 @@ def ingest_file(
                     source=source,
                     max_rows=max_rows,
                 )
-            _drop_temp(cur)
-        finally:
-            source.close()
+                _drop_temp(cur)
+            finally:
+                source.close()
     report("done", 1.0)
     logging.getLogger("egov.ingest").info(
         "upload #%s %s kind=%s loaded=%s rejected=%s skipped=%s by=%s",
@@ -172,11 +218,44 @@ def ingest_file(
     return result
 
 
-def _open(cur: duckdb.DuckDBPyConnection, path: Path, name: str, sheet: str | None, holds_replacement: bool) -> Source:
-    source = open_source(cur, path, name, sheet=sheet)
-    if not source.numbered and source._temp_file is None:  # a UTF-8 CSV read as it is: its bytes were scanned
+def _open(
+    cur: duckdb.DuckDBPyConnection,
+    path: Path,
+    name: str,
+    sheet: str | None,
+    holds_replacement: bool,
+    max_rows: int | None = None,
+) -> Source:
+    """The file's rows: a CSV read in place by DuckDB here, any other format parsed in a child process."""
+    if file_format(path, name) != "csv":
+        return Source(isolation.stage(cur, path, name, sheet=sheet, max_rows=max_rows))
+    limits = Limits.current(max_rows)
+    source = csv_source(path, limits)
+    try:
+        _check_csv_rows(cur, path, source, limits)
+    except BaseException:
+        source.close()
+        raise
+    if source._temp_file is None:  # a UTF-8 CSV read as it is: its bytes were scanned
         source.may_hold_replacement = holds_replacement
     return source
+
+
+def _check_csv_rows(cur: duckdb.DuckDBPyConnection, path: Path, source: Source, limits: Limits) -> None:
+    """Refuse a CSV with more data rows than the bound before it is loaded: its line breaks are counted
+    first (fast); only when there are more of them than the bound allows are the records counted, and
+    that count stops one past the bound."""
+    newlines = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(16 << 20):
+            newlines += chunk.count(b"\n")
+    if newlines - source.first_row + 2 <= limits.max_rows:
+        return
+    count = cur.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {source.relation} LIMIT {limits.max_rows + 1})", source.params
+    ).fetchone()[0]
+    cur.execute("DROP TABLE IF EXISTS _rej_errors; DROP TABLE IF EXISTS _rej_scans")
+    limits.check_rows(int(count))
 
 
 #: DuckDB's memory limit while a file loads into a database file: larger intermediate results spill to
@@ -185,17 +264,43 @@ INGEST_MEMORY_LIMIT = "640MB"
 
 
 @contextmanager
-def _bounded_memory(cur: duckdb.DuckDBPyConnection, db: Database) -> Iterator[None]:
-    """Lower DuckDB's memory limit for the load (file databases only: memory ones cannot spill)."""
+def _bounded_memory(db: Database) -> Iterator[None]:
+    """Lower DuckDB's memory limit for the load (file databases only: memory ones cannot spill).
+
+    The limit belongs to the database, not to one cursor: it is set and put back on a cursor of its own,
+    outside the load's transaction, so that a load that failed (its transaction aborted) still restores it
+    and the person reads the load's own error, not "current transaction is aborted".
+    """
     if str(db.path) == ":memory:":
         yield
         return
-    before = cur.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    cur.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+    side = db.cursor()
+    try:
+        before = side.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        side.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+        try:
+            yield
+        finally:
+            with suppress(duckdb.Error):
+                side.execute("RESET memory_limit")  # the default, exactly (its text form is rounded)
+                if side.execute("SELECT current_setting('memory_limit')").fetchone()[0] != before:
+                    side.execute(f"SET memory_limit = '{before}'")
+    finally:
+        side.close()
+
+
+@contextmanager
+def _memory_refusal() -> Iterator[None]:
+    """DuckDB running out of memory on a file is the file's size, said in words; nothing was written."""
     try:
         yield
-    finally:
-        cur.execute(f"SET memory_limit = '{before}'")
+    except duckdb.OutOfMemoryException as exc:
+        raise IngestRefused(
+            "out_of_memory",
+            f"文件过大：读取时超出内存上限（{INGEST_MEMORY_LIMIT}），未写入任何数据；请按月份或部门拆分后分别上传",
+            f"file too large: reading it went past the memory limit ({INGEST_MEMORY_LIMIT}); nothing was written. "
+            "Split it by month or department and upload the parts",
+        ) from exc
 
 
 def _resolve_mapping(info: SourceInfo, kind: str, mapping: str | dict | None) -> Mapping:
@@ -252,12 +357,12 @@ def _case_fields(mapped: Mapping, tz_param: str = "$tz") -> list[tuple[str, str]
         ("accepted_at", f"egov_ts({c('accepted_at')}, {tz_param})"),
         ("due_at", f"egov_ts({c('due_at')}, {tz_param})"),
         ("status_raw", f"egov_text({c('status')})"),
-        ("promised_days", f"egov_days({c('promised')})"),
+        ("promised_days", f"egov_limit_days({c('promised')}, {promised_hint})"),
         ("promised_unit", f"egov_day_unit({c('promised')}, {promised_hint})"),
-        ("statutory_days", f"egov_days({c('statutory')})"),
+        ("statutory_days", f"egov_limit_days({c('statutory')}, {statutory_hint})"),
         ("statutory_unit", f"egov_day_unit({c('statutory')}, {statutory_hint})"),
-        ("visits", f"egov_int({c('visits')})"),
-        ("resubmissions", f"egov_int({c('resubmissions')})"),
+        ("visits", f"egov_count({c('visits')}, {int(settings.MAX_VISITS)})"),
+        ("resubmissions", f"egov_count({c('resubmissions')}, {int(settings.MAX_RESUBMISSIONS)})"),
         ("satisfaction", f"egov_satisfaction({c('satisfaction')})"),
         ("delivery", f"egov_text({c('delivery')})"),
         ("applicant_key", _pii_key_sql(mapped)),
@@ -288,8 +393,54 @@ def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _in_range(expr: str) -> str:
-    return f"({expr} IS NOT NULL AND ({expr} < TIMESTAMP '2000-01-01' OR {expr} > $latest))"
+def _too_early(expr: str) -> str:
+    return f"({expr} < TIMESTAMP '2000-01-01')"
+
+
+def _in_future(expr: str) -> str:
+    """Later than ``$latest``: now (:func:`clock.now`) plus ``settings.FUTURE_TOLERANCE_MINUTES``."""
+    return f"({expr} > $latest)"
+
+
+def _bad_offset(mapped: Mapping, canonical: str, parsed: str) -> str:
+    """The raw time was not read because its time-zone offset is impossible (beyond ±14:00, minutes ≥ 60)."""
+    raw = _col(mapped, canonical)
+    return (
+        f"(CASE WHEN {parsed} IS NOT NULL THEN false WHEN egov_is_blank({raw}) THEN false "
+        f"ELSE coalesce(egov_offset_bad(egov_time_text({raw})), false) END)"
+    )
+
+
+def _time_checks(mapped: Mapping, times: list[tuple[str, str]]) -> list[tuple[str, str | None, str]]:
+    """Checks on the mapped timestamp columns ``times`` (column, parsed field), in order:
+    an impossible offset, unreadable, before 2000, in the future."""
+    times = [(col, parsed) for col, parsed in times if col in mapped.fields]
+    return (
+        [("bad_offset", col, _bad_offset(mapped, col, parsed)) for col, parsed in times]
+        + [("time_out_of_range", col, _too_early(parsed)) for col, parsed in times]
+        + [("future_time", col, _in_future(parsed)) for col, parsed in times]
+    )
+
+
+def _field_warnings(mapped: Mapping, fields: list[tuple[str, str, str]]) -> list[tuple[str, str, str, str]]:
+    """Warnings for the mapped optional ``fields`` (code, column, parsed field): (code, column, parsed field,
+    the macro telling an empty value). A warning holds where the column has something — not blank, not a
+    placeholder such as - / 无 (for satisfaction, not 未评价 either) — that did not become a value."""
+    return [
+        (code, col, parsed, "egov_unrated" if col == "satisfaction" else "egov_placeholder")
+        for code, col, parsed in fields
+        if col in mapped.fields
+    ]
+
+
+#: The optional fields of a case (in a case file, or as an event file's case attributes) read with a warning.
+_CASE_WARNINGS = [
+    ("bad_promised_limit", "promised", "promised_days"),
+    ("bad_statutory_limit", "statutory", "statutory_days"),
+    ("bad_visits", "visits", "visits"),
+    ("bad_resubmissions", "resubmissions", "resubmissions"),
+    ("bad_satisfaction", "satisfaction", "satisfaction"),
+]
 
 
 def _raw_labels(mapped: Mapping, columns: list[str]) -> list[str]:
@@ -340,6 +491,9 @@ class Validation:
     rejected: int
     skipped: int
     by_reason: dict[str, int]
+    #: Loading rows with a field left empty, and the warnings per reason (a row may have several).
+    warned: int = 0
+    warned_by_reason: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -357,7 +511,7 @@ def _normalise_and_count(
     params = {
         "tz": settings.timezone(),
         "salt": db.secret_salt(),
-        "latest": clock.now() + dt.timedelta(days=366),
+        "latest": clock.now() + dt.timedelta(minutes=settings.FUTURE_TOLERANCE_MINUTES),
     }
     normaliser = {"catalog": _normalise_catalog, "events": _normalise_events, "cases": _normalise_cases}
     normaliser[mapped.kind](cur, mapped, info, params, source)
@@ -371,7 +525,16 @@ def _normalise_and_count(
     by_reason = dict(counts)
     if info.malformed:
         by_reason["malformed_line"] = by_reason.get("malformed_line", 0) + len(info.malformed)
-    return Validation(loaded, sum(by_reason.values()), skipped, by_reason)
+    warned = cur.execute(f"SELECT count(*) FROM _norm_t WHERE _warn IS NOT NULL AND {_VALID}").fetchone()[0]
+    warned_by_reason = dict(
+        cur.execute(
+            f"""SELECT w.code, count(*) FROM (SELECT unnest(_warn) AS w FROM _norm_t WHERE _warn IS NOT NULL AND {_VALID})
+                GROUP BY ALL ORDER BY 2 DESC, 1"""
+        ).fetchall()
+        if warned
+        else []
+    )
+    return Validation(loaded, sum(by_reason.values()), skipped, by_reason, int(warned), warned_by_reason)
 
 
 def _load_staged(
@@ -416,6 +579,8 @@ def _load_staged(
         header_row=info.header_row,
         mapping=source_names,
         warnings=warnings,
+        rows_warned=checked.warned,
+        warned_by_reason=checked.warned_by_reason,
     )
     if kind == "catalog":
         _write_catalog(cur, upload_id)
@@ -423,10 +588,13 @@ def _load_staged(
         result.events_loaded, result.cases_loaded = _write_events(cur, upload_id, mapped)
     else:
         result.cases_loaded = _write_cases(cur, upload_id)
+    result.rows_superseded = _superseded(cur, upload_id, kind)
     report("finish", 0.9)
     if kind != "catalog":
         facets.refresh(cur)
     _write_rejects(cur, upload_id, info)
+    _write_field_warnings(cur, upload_id)
+    warnings += result_messages(result)
     cur.execute(
         """
         INSERT INTO uploads (upload_id, file_name, sha256, kind, file_format, encoding, sheet, header_row, mapping,
@@ -456,6 +624,39 @@ def _load_staged(
         ],
     )
     return result
+
+
+def _superseded(cur: duckdb.DuckDBPyConnection, upload_id: int, kind: str) -> int:
+    """Rows of this upload that lost to a version already held (see :func:`refresh_current_cases`)."""
+    if kind == "catalog":
+        return 0
+    table = "event_rows" if kind == "events" else "case_rows"
+    return int(
+        cur.execute(f"SELECT count(*) FROM {table} WHERE upload_id = ? AND NOT is_current", [upload_id]).fetchone()[0]
+    )
+
+
+def result_messages(result: IngestResult) -> list[str]:
+    """What the upload's report says beyond its counts: fields left empty, rows older than the data held.
+
+    Each is one line, Chinese then English, as the other upload warnings; they are stored with the upload,
+    shown on the upload page and printed by the CLI.
+    """
+    out = []
+    if result.warned_by_reason:
+        zh = "；".join(f"{REASONS[r][0].split('，')[0]} {n} 行" for r, n in result.warned_by_reason.items())
+        en = "; ".join(f"{REASONS[r][1].split(';')[0]}: {n}" for r, n in result.warned_by_reason.items())
+        out.append(
+            f"{result.rows_warned} 行有字段无法识别，该字段已置空，该行照常载入（行号与原值随本次上传保存）：{zh} "
+            f"({result.rows_warned} rows had a field that could not be read; it was left empty and the rows loaded; row numbers and values are kept with the upload: {en})"
+        )
+    if result.rows_superseded:
+        n = result.rows_superseded
+        out.append(
+            f"{n} 行比库中已有的记录旧（已有记录的状态更新，如已办结），已保存但不覆盖现有数据 "
+            f"({n} rows were older than the data already held (e.g. held as completed); kept, but they do not replace it)"
+        )
+    return out
 
 
 def _refuse_if_unusable(checked: Validation, max_rows: int | None = None) -> None:
@@ -519,6 +720,7 @@ def _build_norm(
     duplicate_key: str,
     params: dict,
     candidate_key: str | None = None,
+    warnings: list[tuple[str, str, str, str]] | None = None,
 ) -> None:
     """Normalise, check and number the source rows in one pass: ``_norm_t``, read through the view ``_norm``.
 
@@ -532,6 +734,9 @@ def _build_norm(
     ``candidate_key`` (a prefix of ``duplicate_key``; events: case and step) groups the rows whose
     repeats are looked at: duplicates and, for events, a step's later occurrences in a case
     (``_occ``, NULL for a first occurrence).
+
+    ``warnings`` (see :func:`_field_warnings`) do not reject a row: a valid row whose conditions hold gets
+    their codes, columns and raw values in ``_warn`` (NULL on every other row), its field left empty.
     """
     params = dict(params, **source.params, raw_labels=_raw_labels(mapped, info.columns))
     occurrences = candidate_key is not None
@@ -565,7 +770,8 @@ def _build_norm(
                    {"NULL::INTEGER AS _occ," if occurrences else ""}
                    CASE WHEN reason0 IS NOT NULL AND NOT is_skip
                         THEN json_object('at', {_located_sql(checks, mapped)}, 'raw', {_raw_json_sql(mapped)})
-                   END AS _reject
+                   END AS _reject,
+                   {_warn_sql(warnings or [], mapped)} AS _warn
             FROM (SELECT *, {reason} AS reason0 FROM ({inner}))
             """,
             params,
@@ -588,6 +794,34 @@ def _build_norm(
             WHERE _norm_t.rowid = o._rid + {int(base)} AND o.occ > 1
             """
         )
+
+
+_WARN_TYPE = "STRUCT(code VARCHAR, col VARCHAR, val VARCHAR)[]"
+
+
+def _warn_sql(warnings: list[tuple[str, str, str, str]], mapped: Mapping) -> str:
+    """A valid row's failing warnings as a list of {code, col, val} (NULL when none): see :func:`_build_norm`.
+
+    Cheap for the usual row: a raw value that became a value (or is NULL) is all it looks at. The raw value's
+    other tests run in a lambda, where they cannot be hoisted and computed for every row.
+    """
+    if not warnings:
+        return f"NULL::{_WARN_TYPE}"
+    maybe = [
+        (code, col, f"({parsed} IS NULL AND {_col(mapped, col)} IS NOT NULL)", empty)
+        for code, col, parsed, empty in warnings
+    ]
+    items = ", ".join(
+        f"CASE WHEN {guard} THEN list_transform([{_col(mapped, col)}], lambda r: CASE WHEN egov_is_blank(r) OR {empty}(r) "
+        f"THEN NULL ELSE {{'code': {_sql_literal(code)}, 'col': {_sql_literal(col)}, 'val': egov_text_plain(r)}} END)[1] END"
+        for code, col, guard, empty in maybe
+    )
+    any_maybe = " OR ".join(guard for _, _, guard, _ in maybe)
+    return (
+        f"CASE WHEN reason0 IS NOT NULL OR is_skip THEN NULL WHEN {any_maybe} THEN list_transform("
+        f"[list_filter([{items}], lambda w: w IS NOT NULL)], lambda l: CASE WHEN len(l) > 0 THEN l END)[1] "
+        f"END::{_WARN_TYPE}"
+    )
 
 
 def _constant_nulls(
@@ -700,16 +934,31 @@ def _normalise_cases(
         ("bad_time", "completed_at", _bad_time(mapped, "completed_at", "completed_at")),
         ("bad_time", "due_at", _bad_time(mapped, "due_at", "due_at")),
         ("missing_time", "submitted_at", "submitted_at IS NULL"),
-        ("time_out_of_range", "submitted_at", _in_range("submitted_at")),
-        ("time_out_of_range", "completed_at", _in_range("completed_at")),
+        *_time_checks(
+            mapped,
+            [("submitted_at", "submitted_raw_ts"), ("accepted_at", "accepted_at"), ("completed_at", "completed_at")],
+        ),
         ("completed_before_submitted", "completed_at", "completed_at < submitted_at"),
         ("accepted_before_submitted", "accepted_at", "accepted_at < submitted_at"),
     ]
+    # An impossible offset is named as such, not as an unreadable time: it comes before that column's bad_time.
+    offsets = [c for c in checks if c[0] == "bad_offset"]
+    checks = [c for c in checks if c[0] != "bad_offset"]
+    first_bad_time = next(i for i, c in enumerate(checks) if c[0] == "bad_time")
+    checks[first_bad_time:first_bad_time] = offsets + [_due_offset(mapped)]
     layers = [
         _case_fields(mapped),
         [("submitted_at", "coalesce(submitted_raw_ts, accepted_at)"), ("completed_at", completed)],
     ]
-    _build_norm(cur, mapped, info, source, layers, _footer_sql(mapped, info), checks, "case_id", params)
+    warnings = _field_warnings(mapped, _CASE_WARNINGS)
+    _build_norm(
+        cur, mapped, info, source, layers, _footer_sql(mapped, info), checks, "case_id", params, warnings=warnings
+    )
+
+
+def _due_offset(mapped: Mapping) -> tuple[str, str | None, str]:
+    """A given due date with an impossible offset (due dates lie ahead by nature: never ``future_time``)."""
+    return ("bad_offset", "due_at", _bad_offset(mapped, "due_at", "due_at") if "due_at" in mapped.fields else "false")
 
 
 def _normalise_events(
@@ -720,14 +969,29 @@ def _normalise_events(
     not_complete = (
         f"(NOT egov_is_blank({lifecycle}) AND lower(trim({lifecycle})) NOT IN {tuple(COMPLETE_LIFECYCLES)!r})"
     )
+    times = _time_checks(
+        mapped,
+        [
+            ("event_time", "event_time"),
+            ("started_at", "started_at"),
+            ("submitted_at", "submitted_raw_ts"),
+            ("accepted_at", "accepted_at"),
+            ("completed_at", "case_completed_at"),
+        ],
+    )
+    # Before 2000 stays a check on the event's own time only, as it always was; the future is checked on all.
+    early = [t for t in times if t[0] == "time_out_of_range" and t[1] == "event_time"]
     checks = [
         ("bad_encoding", None, _encoding_check(mapped, source.may_hold_replacement)),
         ("missing_id", "case_id", "case_id IS NULL"),
         ("missing_step", "step", "step IS NULL"),
         ("missing_time", "event_time", f"egov_is_blank({c('event_time')})"),
+        *[t for t in times if t[0] == "bad_offset"],
+        _due_offset(mapped),
         ("bad_time", "event_time", _bad_time(mapped, "event_time", "event_time")),
         ("bad_time", "started_at", _bad_time(mapped, "started_at", "started_at")),
-        ("time_out_of_range", "event_time", _in_range("event_time")),
+        *early,
+        *[t for t in times if t[0] == "future_time"],
         ("started_after_completed", "started_at", "started_at > event_time"),
     ]
     fields = _case_fields(mapped) + [
@@ -745,7 +1009,20 @@ def _normalise_events(
     ]
     is_skip = f"({_footer_sql(mapped, info)} OR {not_complete})"
     key = "case_id, step, event_time, started_at, step_department, handler"
-    _build_norm(cur, mapped, info, source, [fields], is_skip, checks, key, params, candidate_key="case_id, step")
+    warnings = _field_warnings(mapped, _CASE_WARNINGS)
+    _build_norm(
+        cur,
+        mapped,
+        info,
+        source,
+        [fields],
+        is_skip,
+        checks,
+        key,
+        params,
+        candidate_key="case_id, step",
+        warnings=warnings,
+    )
 
 
 def _normalise_catalog(
@@ -762,14 +1039,28 @@ def _normalise_catalog(
         ("department", f"egov_text({c('department')})"),
         ("online_capable", f"egov_bool({c('online_capable')})"),
         ("fully_online_capable", f"egov_bool({c('fully_online_capable')})"),
-        ("promised_days", f"egov_days({c('promised')})"),
-        ("promised_unit", f"egov_day_unit({c('promised')}, NULL)"),
-        ("statutory_days", f"egov_days({c('statutory')})"),
-        ("statutory_unit", f"egov_day_unit({c('statutory')}, NULL)"),
-        ("max_visits", f"egov_int({c('max_visits')})"),
+        ("promised_days", f"egov_limit_days({c('promised')}, {_hint(mapped, 'promised')})"),
+        ("promised_unit", f"egov_day_unit({c('promised')}, {_hint(mapped, 'promised')})"),
+        ("statutory_days", f"egov_limit_days({c('statutory')}, {_hint(mapped, 'statutory')})"),
+        ("statutory_unit", f"egov_day_unit({c('statutory')}, {_hint(mapped, 'statutory')})"),
+        ("max_visits", f"egov_count({c('max_visits')}, {int(settings.MAX_VISITS)})"),
     ]
     key = "coalesce(item_code, item_name)"
-    _build_norm(cur, mapped, info, source, [fields], _footer_sql(mapped, info), checks, key, params)
+    warnings = _field_warnings(
+        mapped,
+        [
+            ("bad_promised_limit", "promised", "promised_days"),
+            ("bad_statutory_limit", "statutory", "statutory_days"),
+            ("bad_visits", "max_visits", "max_visits"),
+        ],
+    )
+    _build_norm(cur, mapped, info, source, [fields], _footer_sql(mapped, info), checks, key, params, warnings=warnings)
+
+
+def _hint(mapped: Mapping, canonical: str) -> str:
+    """The unit the column's header names (承诺时限（工作日）) as a SQL literal, or NULL."""
+    hint = mapped.unit_hints.get(canonical)
+    return _sql_literal(hint) if hint in ("working", "natural") else "NULL"
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -1072,18 +1363,46 @@ def _write_rejects(cur: duckdb.DuckDBPyConnection, upload_id: int, info: SourceI
         )
 
 
-def refresh_current_cases(cur: duckdb.DuckDBPyConnection, touched: str = "_touched") -> None:
-    """Mark the version that counts for each case in ``_touched``: case file over events, then newest.
+def _write_field_warnings(cur: duckdb.DuckDBPyConnection, upload_id: int) -> None:
+    """Each warning of a loaded row: its row number, code, column and raw value (masked like rejected values)."""
+    cur.execute(
+        f"""
+        INSERT INTO field_warnings
+        SELECT ?, _row, w.code, w.col, w.val
+        FROM (SELECT _row, unnest(_warn) AS w FROM _norm WHERE _warn IS NOT NULL AND {_VALID})
+        """,
+        [upload_id],
+    )
 
-    ``touched`` names another table of case ids to use instead (a fixed name from this module).
+
+#: The order in which versions of one case win (first wins), whatever order the uploads came in:
+#: a case-level record over one derived from events; then the later last-known state — a finished case
+#: (completed / rejected / withdrawn) over an open one, a later completion over an earlier one, more of
+#: the file's own timestamps filled over fewer; ties go to the later load.
+CASE_VERSION_ORDER = """CASE source WHEN 'case_file' THEN 2 ELSE 1 END DESC,
+                       CASE WHEN status IN ('completed', 'rejected', 'withdrawn') THEN 1 ELSE 0 END DESC,
+                       completed_at DESC NULLS LAST,
+                       (submitted_at IS NOT NULL)::INTEGER + (accepted_at IS NOT NULL)::INTEGER
+                           + (completed_at IS NOT NULL)::INTEGER + (due_at_source = 'given')::INTEGER DESC,
+                       upload_id DESC"""
+
+#: The same for the events of a case, which count per upload (all of one upload's events or none): the upload
+#: whose events reach later wins, then the one with more events; ties go to the later load.
+EVENT_VERSION_ORDER = "last_at DESC, events DESC, upload_id DESC"
+
+
+def refresh_current_cases(cur: duckdb.DuckDBPyConnection, touched: str = "_touched") -> None:
+    """Mark the version that counts for each case in ``_touched``, by :data:`CASE_VERSION_ORDER`.
+
+    The data decides, not the load order: loading an older export after a newer one (or removing an upload)
+    gives the same current cases as loading them in order. ``touched`` names another table of case ids to
+    use instead (a fixed name from this module).
     """
     cur.execute(
         f"""
         UPDATE case_rows SET is_current = w.is_winner
         FROM (
-            SELECT rowid AS rid, row_number() OVER (
-                       PARTITION BY case_id
-                       ORDER BY CASE source WHEN 'case_file' THEN 2 ELSE 1 END DESC, upload_id DESC) = 1 AS is_winner
+            SELECT rowid AS rid, row_number() OVER (PARTITION BY case_id ORDER BY {CASE_VERSION_ORDER}) = 1 AS is_winner
             FROM case_rows WHERE case_id IN (SELECT case_id FROM {touched})
         ) w
         WHERE case_rows.rowid = w.rid AND case_rows.is_current <> w.is_winner
@@ -1092,21 +1411,25 @@ def refresh_current_cases(cur: duckdb.DuckDBPyConnection, touched: str = "_touch
 
 
 def refresh_current_events(cur: duckdb.DuckDBPyConnection, touched: str = "_touched") -> None:
-    """For each case in ``_touched`` (or the table ``touched``) only the events of its newest event upload count."""
+    """For each case in ``_touched`` (or the table ``touched``) only the events of one upload count: the
+    first by :data:`EVENT_VERSION_ORDER`, read from ``case_spans`` (one row per upload and case)."""
+    winners = f"""(SELECT case_id, arg_min(upload_id, rank) AS winner
+                   FROM (SELECT case_id, upload_id, row_number() OVER (PARTITION BY case_id ORDER BY {EVENT_VERSION_ORDER})
+                                AS rank
+                         FROM case_spans WHERE case_id IN (SELECT case_id FROM {touched}))
+                   GROUP BY case_id) m"""
     cur.execute(
         f"""
-        UPDATE event_rows SET is_current = (event_rows.upload_id = m.newest)
-        FROM (SELECT case_id, max(upload_id) AS newest FROM event_rows
-              WHERE case_id IN (SELECT case_id FROM {touched}) GROUP BY case_id) m
-        WHERE event_rows.case_id = m.case_id AND event_rows.is_current <> (event_rows.upload_id = m.newest)
+        UPDATE event_rows SET is_current = (event_rows.upload_id = m.winner)
+        FROM {winners}
+        WHERE event_rows.case_id = m.case_id AND event_rows.is_current <> (event_rows.upload_id = m.winner)
         """
     )
     cur.execute(
         f"""
-        UPDATE case_spans SET is_current = (case_spans.upload_id = m.newest)
-        FROM (SELECT case_id, max(upload_id) AS newest FROM case_spans
-              WHERE case_id IN (SELECT case_id FROM {touched}) GROUP BY case_id) m
-        WHERE case_spans.case_id = m.case_id AND case_spans.is_current <> (case_spans.upload_id = m.newest)
+        UPDATE case_spans SET is_current = (case_spans.upload_id = m.winner)
+        FROM {winners}
+        WHERE case_spans.case_id = m.case_id AND case_spans.is_current <> (case_spans.upload_id = m.winner)
         """
     )
 
@@ -1154,6 +1477,7 @@ def remove_upload(db: Database, upload_id: int, removed_by: str | None = None) -
         for table in ("case_rows", "event_rows", "service_item_rows", "rejected_rows"):
             removed[table] = cur.execute(f"DELETE FROM {table} WHERE upload_id = ?", [upload_id]).fetchone()[0]
         cur.execute("DELETE FROM case_spans WHERE upload_id = ?", [upload_id])
+        cur.execute("DELETE FROM field_warnings WHERE upload_id = ?", [upload_id])
         refresh_current_events(cur)
         refresh_current_cases(cur)
         facets.refresh(cur)
@@ -1195,6 +1519,8 @@ class Preview:
     rejects: pd.DataFrame  # row, reason (zh, en), column, value, the row's mapped fields
     refusal: IngestRefused | None = None  # set when loading would refuse the file
     duplicate_of: int | None = None
+    #: Loaded rows' fields left empty (row, reason (zh, en), column, value), as ``rejects`` without ``fields``.
+    warnings: pd.DataFrame | None = None
 
     @property
     def columns(self) -> list[str]:
@@ -1230,7 +1556,8 @@ def preview_file(
             "SELECT upload_id FROM uploads WHERE sha256 = ? AND status = 'loaded' ORDER BY upload_id LIMIT 1", [sha]
         ).fetchone()
         normalize.install_macros(cur)
-        source = _open(cur, path, name, sheet, holds_replacement)
+        with _memory_refusal():
+            source = _open(cur, path, name, sheet, holds_replacement, max_rows)
         info = source.info
         mapped = _resolve_mapping(info, kind, mapping)
         checked = _normalise_and_count(cur, db, info, mapped, source)
@@ -1249,6 +1576,7 @@ def preview_file(
             _rejects_frame(cur, info),
             refusal,
             int(previous[0]) if previous else None,
+            _warnings_frame(cur),
         )
     finally:
         _drop_temp(cur)
@@ -1271,6 +1599,30 @@ def _sample(
     for index in mapped.pii.values():
         frame.iloc[:, index] = frame.iloc[:, index].map(lambda v: None if v is None else "***")
     return frame
+
+
+def _warnings_frame(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The loaded rows' field warnings, in the shape of :func:`_rejects_frame` (``fields`` empty)."""
+    rows = cur.execute(
+        f"""SELECT _row, w.code, w.col, w.val
+            FROM (SELECT _row, unnest(_warn) AS w FROM _norm WHERE _warn IS NOT NULL AND {_VALID})
+            ORDER BY _row, w.code LIMIT {MAX_REJECTS_SHOWN}"""
+    ).fetchall()
+    return pd.DataFrame(
+        [
+            {
+                "row": row,
+                "reason": code,
+                "reason_zh": REASONS[code][0],
+                "reason_en": REASONS[code][1],
+                "column": column,
+                "value": value,
+                "fields": None,
+            }
+            for row, code, column, value in rows
+        ],
+        columns=["row", "reason", "reason_zh", "reason_en", "column", "value", "fields"],
+    )
 
 
 def _rejects_frame(cur: duckdb.DuckDBPyConnection, info: SourceInfo) -> pd.DataFrame:

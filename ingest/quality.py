@@ -216,3 +216,31 @@ def missing_keys_sample(cur: duckdb.DuckDBPyConnection, limit: int = 200) -> pd.
         """,
         [int(limit)],
     ).df()
+
+
+def field_warnings_by_reason(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Fields left empty on loaded rows (of the uploads still loaded), by reason and column.
+
+    A time limit of 99999天 or 跑动次数 -3 does not cost the case; it costs the field, which the coverage
+    figures then count as missing. This says why.
+    """
+    frame = cur.execute(
+        """
+        SELECT w.reason, w.column_name, count(*) AS rows, count(DISTINCT w.upload_id) AS uploads
+        FROM field_warnings w JOIN uploads u USING (upload_id)
+        WHERE u.status = 'loaded'
+        GROUP BY ALL ORDER BY rows DESC, w.reason
+        """
+    ).df()
+    frame["reason_zh"] = [REASONS.get(r, (r, r))[0] for r in frame["reason"]]
+    frame["reason_en"] = [REASONS.get(r, (r, r))[1] for r in frame["reason"]]
+    return frame
+
+
+def field_warnings_of_upload(cur: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFrame:
+    """An upload's field warnings, row by row, in the shape ``ingest.upload_support.rejects_table`` takes."""
+    return cur.execute(
+        """SELECT row_number AS row, reason, column_name AS "column", value, NULL::JSON AS fields
+           FROM field_warnings WHERE upload_id = ? ORDER BY row_number, reason""",
+        [int(upload_id)],
+    ).df()

@@ -19,7 +19,7 @@ import datetime as dt
 import gzip
 import io
 import os
-import tempfile
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +27,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+import scratch
 from ingest.errors import IngestRefused
+from ingest.limits import BoundedReader, Limits, XmlPacer, cell_too_large, line_too_long, unpacked_too_large
 from ingest.mapping import header_score
 
 #: How many leading rows may hold titles before the header.
@@ -73,13 +75,22 @@ def detect_format(name: str, head: bytes) -> str:
     return "csv"
 
 
-def read_into_stage(cur: duckdb.DuckDBPyConnection, path: Path, name: str, *, sheet: str | None = None) -> SourceInfo:
-    """Stage ``path`` (shown to users as ``name``) into ``_stage``; raise IngestRefused when unreadable."""
+def file_format(path: Path, name: str) -> str:
+    """The reader a file needs, from its name and first bytes; refuses an empty file."""
     with open(path, "rb") as fh:
         head = fh.read(4096)
     if not head:
         raise IngestRefused("empty_file", "文件为空", "the file is empty")
-    fmt = detect_format(name, head)
+    return detect_format(name, head)
+
+
+def read_into_stage(
+    cur: duckdb.DuckDBPyConnection, path: Path, name: str, *, sheet: str | None = None, limits: Limits | None = None
+) -> SourceInfo:
+    """Stage ``path`` (shown to users as ``name``) into ``_stage`` in this process; raise IngestRefused when
+    unreadable or past a limit. The app calls it through :mod:`ingest.isolation` for all but CSV."""
+    fmt = file_format(path, name)
+    limits = limits or Limits.current()
     reader = {
         "csv": _read_csv,
         "xlsx": _read_xlsx,
@@ -88,7 +99,7 @@ def read_into_stage(cur: duckdb.DuckDBPyConnection, path: Path, name: str, *, sh
         "jsonl": _read_jsonl,
         "xes": _read_xes,
     }[fmt]
-    info = reader(cur, path, sheet) if fmt in ("xlsx", "xls") else reader(cur, path)
+    info = reader(cur, path, sheet, limits) if fmt in ("xlsx", "xls") else reader(cur, path, limits)
     info.rows_read = cur.execute("SELECT count(*) FROM _stage").fetchone()[0]
     return info
 
@@ -139,7 +150,7 @@ def _transcode_to_utf8(path: Path, encoding: str) -> Path:
 
 def _transcode(path: Path, encoding: str) -> tuple[Path, bool]:
     """:func:`_transcode_to_utf8`, also telling whether the text holds any U+FFFD (undecodable bytes)."""
-    fd, out_name = tempfile.mkstemp(suffix=".csv", prefix="egov-stage-")
+    fd, out_name = scratch.mkstemp(suffix=".csv", prefix="egov-stage-")
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     replaced = False
     try:
@@ -189,17 +200,30 @@ class Source:
             self._temp_file = None
 
 
-def open_source(cur: duckdb.DuckDBPyConnection, path: Path, name: str, *, sheet: str | None = None) -> Source:
-    """Like :func:`read_into_stage`, except that a CSV file is described, not staged (the fast path)."""
+def csv_source(path: Path, limits: Limits | None = None) -> Source:
+    """A CSV file described, not staged (the fast path): the loader reads it in place with DuckDB."""
+    return _csv_source(path, limits or Limits.current())
+
+
+#: Bytes read to find a CSV file's title rows, header and delimiter: a header line longer than this is refused.
+CSV_HEAD_BYTES = 1 << 20
+
+
+def _head_lines(path: Path, limit: int) -> list[str]:
+    """The first lines of a UTF-8 text file within ``limit`` bytes (a cut last line is left off)."""
     with open(path, "rb") as fh:
-        head = fh.read(4096)
-    if head and detect_format(name, head) == "csv":
-        return _csv_source(path)
-    info = read_into_stage(cur, path, name, sheet=sheet)
-    return Source(info)
+        head = fh.read(limit + 1)
+    whole = len(head) <= limit
+    text = head[:limit].decode("utf-8", errors="replace").removeprefix("\ufeff")
+    lines = re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", text)
+    if not whole and lines and not lines[-1].endswith(("\n", "\r")):
+        lines.pop()
+    if not lines:
+        raise line_too_long(limit)
+    return lines[:HEADER_SEARCH_ROWS]
 
 
-def _csv_source(path: Path) -> Source:
+def _csv_source(path: Path, limits: Limits) -> Source:
     """Encoding, delimiter and header of a CSV file, and the ``read_csv`` call that yields its data rows."""
     encoding = detect_encoding(path)
     if encoding in ("utf-8", "utf-8-sig"):
@@ -207,8 +231,7 @@ def _csv_source(path: Path) -> Source:
     else:
         utf8_path, replaced = _transcode(path, encoding)
     try:
-        with open(utf8_path, encoding="utf-8-sig", errors="replace", newline="") as fh:
-            head_lines = [line for _, line in zip(range(HEADER_SEARCH_ROWS), fh, strict=False)]
+        head_lines = _head_lines(utf8_path, CSV_HEAD_BYTES)
         delimiter = _sniff_delimiter(head_lines)
         rows = list(csv.reader(io.StringIO("".join(head_lines)), delimiter=delimiter))
         header_index = find_header_row(rows)
@@ -217,6 +240,7 @@ def _csv_source(path: Path) -> Source:
             columns.pop()  # trailing empty header cells from spreadsheet exports
         if not columns:
             raise IngestRefused("no_header", "找不到表头行", "no header row found")
+        limits.check_columns(len(columns))
         skip = _physical_lines_before(head_lines, header_index, delimiter) + 1
     except csv.Error as exc:
         if utf8_path != path:
@@ -230,7 +254,7 @@ def _csv_source(path: Path) -> Source:
     relation = f"""read_csv($csv_path, columns = {col_spec}, header = false, skip = $csv_skip, delim = $csv_delim,
                                quote = '"', escape = '"', auto_detect = false, ignore_errors = true,
                                store_rejects = true, rejects_table = '_rej_errors',
-                               rejects_scan = '_rej_scans', max_line_size = 10000000)"""
+                               rejects_scan = '_rej_scans', max_line_size = $csv_max_line)"""
     info = SourceInfo(
         "csv",
         columns,
@@ -240,7 +264,7 @@ def _csv_source(path: Path) -> Source:
     return Source(
         info,
         relation,
-        {"csv_path": str(utf8_path), "csv_skip": skip, "csv_delim": delimiter},
+        {"csv_path": str(utf8_path), "csv_skip": skip, "csv_delim": delimiter, "csv_max_line": limits.max_line_bytes},
         numbered=False,
         first_row=skip + 1,
         may_hold_replacement=True if replaced is None else replaced,
@@ -251,7 +275,8 @@ def _csv_source(path: Path) -> Source:
 def _malformed_lines(cur: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str]]:
     # DuckDB may report several errors for one line: keep the first of each.
     rows = cur.execute(
-        "SELECT line, arg_min(error_message, column_idx), arg_min(csv_line, column_idx) FROM _rej_errors "
+        "SELECT line, coalesce(arg_min(error_message, column_idx), any_value(error_message), 'malformed line'), "
+        "coalesce(arg_min(csv_line, column_idx), any_value(csv_line)) FROM _rej_errors "
         "GROUP BY line ORDER BY line"
     ).fetchall()
     return [(int(line), msg, text) for line, msg, text in rows]
@@ -267,8 +292,8 @@ def _rejected_slots(cur: duckdb.DuckDBPyConnection, first_data_line: int, reject
         )
 
 
-def _read_csv(cur: duckdb.DuckDBPyConnection, path: Path) -> SourceInfo:
-    source = _csv_source(path)
+def _read_csv(cur: duckdb.DuckDBPyConnection, path: Path, limits: Limits | None = None) -> SourceInfo:
+    source = _csv_source(path, limits or Limits.current())
     try:
         cur.execute("DROP TABLE IF EXISTS _rej_errors; DROP TABLE IF EXISTS _rej_scans")
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _stage_raw AS SELECT * FROM {source.relation}", source.params)
@@ -371,51 +396,127 @@ def _cell_text(value: object) -> str | None:
     return text if text.strip() else None
 
 
+#: Rows handed to DuckDB at a time by the readers that parse in Python: memory stays flat whatever the file's length.
+BATCH_ROWS = 20_000
+
+
+class _RowStager:
+    """Rows of a spreadsheet into ``_stage`` as they are read: the header is found among the first rows, then
+    the body streams in batches, counted against the limits (trailing empty rows are dropped)."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection, fmt: str, limits: Limits, **info: object) -> None:
+        self.cur, self.fmt, self.limits, self.info = cur, fmt, limits, info
+        self.head: list[list[str | None]] = []
+        self.columns: list[str] | None = None
+        self.header_row = 0
+        self.body_rows = 0  # rows after the header, empty ones included (they keep their numbers)
+        self.batch: list[list[str | None]] = []
+        self.pending_empty: list[list[str | None]] = []
+        self.created = False
+
+    def add(self, values) -> None:
+        row = [self._cell(v) for v in values]
+        if self.columns is None:
+            self.head.append(row)
+            if len(self.head) >= HEADER_SEARCH_ROWS:
+                self._find_header()
+            return
+        self._add_body(row)
+
+    def _cell(self, value: object) -> str | None:
+        text = _cell_text(value)
+        if text is not None and len(text) > self.limits.max_cell_chars:
+            raise cell_too_large(self.limits.max_cell_chars)
+        return text
+
+    def _find_header(self) -> None:
+        head, self.head = self.head, []
+        while head and not any(head[-1]):
+            head.pop()
+        if not head:
+            raise IngestRefused("empty_file", "表格为空", "the table is empty", **_where(self.info))
+        index = find_header_row(head)
+        columns = [(c or "").strip() for c in head[index]]
+        while columns and not columns[-1]:
+            columns.pop()
+        if not columns:
+            raise IngestRefused("no_header", "找不到表头行", "no header row found", **_where(self.info))
+        self.limits.check_columns(len(columns))
+        self.columns, self.header_row = columns, index + 1
+        for row in head[index + 1 :]:
+            self._add_body(row)
+
+    def _add_body(self, row: list[str | None]) -> None:
+        self.body_rows += 1
+        self.limits.check_rows(self.body_rows)
+        if not any(row):
+            self.pending_empty.append(row)
+            return
+        self.batch.extend(self.pending_empty)
+        self.pending_empty = []
+        self.batch.append(row)
+        if len(self.batch) >= BATCH_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        assert self.columns is not None
+        width = len(self.columns)
+        first = self.header_row + self.body_rows - len(self.pending_empty) - len(self.batch) + 1
+        frame = pd.DataFrame(
+            [(r[:width] + [None] * (width - len(r)))[:width] for r in self.batch],
+            columns=[f"c{i}" for i in range(width)],
+            dtype="object",
+        )
+        frame["_row"] = range(first, first + len(self.batch))
+        _frame_to_stage(self.cur, frame, append=self.created)
+        self.created = True
+        self.batch = []
+
+    def finish(self) -> SourceInfo:
+        if self.columns is None:
+            self._find_header()
+        self._flush()
+        return SourceInfo(self.fmt, self.columns or [], header_row=self.header_row, **self.info)
+
+
 def _stage_rows(
-    cur: duckdb.DuckDBPyConnection, rows: list[list[object]], first_row_number: int, fmt: str, **info: object
+    cur: duckdb.DuckDBPyConnection, rows, fmt: str, limits: Limits | None = None, **info: object
 ) -> SourceInfo:
-    """Header detection and staging for sources that arrive as a list of rows."""
-    rows = [[_cell_text(v) for v in row] for row in rows]
-    while rows and not any(rows[-1]):
-        rows.pop()
-    if not rows:
-        raise IngestRefused("empty_file", "表格为空", "the table is empty", **_where(info))
-    header_index = find_header_row(rows)
-    columns = [(c or "").strip() for c in rows[header_index]]
-    while columns and not columns[-1]:
-        columns.pop()
-    if not columns:
-        raise IngestRefused("no_header", "找不到表头行", "no header row found", **_where(info))
-    body = rows[header_index + 1 :]
-    width = len(columns)
-    frame = pd.DataFrame(
-        [(list(r[:width]) + [None] * (width - len(r)))[:width] for r in body],
-        columns=[f"c{i}" for i in range(width)],
-        dtype="object",
-    )
-    frame["_row"] = range(first_row_number + header_index + 1, first_row_number + header_index + 1 + len(body))
-    _frame_to_stage(cur, frame)
-    return SourceInfo(fmt, columns, header_row=first_row_number + header_index, **info)
+    """Header detection and staging for sources that arrive as rows (any iterable: it is read once)."""
+    stager = _RowStager(cur, fmt, limits or Limits.current(), **info)
+    for row in rows:
+        stager.add(row)
+    return stager.finish()
 
 
 def _where(info: dict) -> dict:
     return {"sheet": info["sheet"]} if info.get("sheet") else {}
 
 
-def _frame_to_stage(cur: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
+def _frame_to_stage(cur: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, append: bool = False) -> None:
+    """Write (or, with ``append``, add) a batch of text rows to ``_stage``; ``_stage`` may have more columns."""
     text_cols = [c for c in frame.columns if c != "_row"]
     frame = frame.astype({c: "string" for c in text_cols})
     cur.register("_stage_frame", frame)
     try:
         casts = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in text_cols)
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT {casts}, _row::INTEGER AS _row FROM _stage_frame")
+        if append:
+            names = ", ".join([*text_cols, "_row"])
+            cur.execute(f"INSERT INTO _stage ({names}) SELECT {casts}, _row::INTEGER FROM _stage_frame")
+        else:
+            cur.execute(
+                f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT {casts}, _row::INTEGER AS _row FROM _stage_frame"
+            )
     finally:
         cur.unregister("_stage_frame")
 
 
-def _read_xlsx(cur: duckdb.DuckDBPyConnection, path: Path, sheet: str | None) -> SourceInfo:
+def _read_xlsx(
+    cur: duckdb.DuckDBPyConnection, path: Path, sheet: str | None, limits: Limits | None = None
+) -> SourceInfo:
     import openpyxl
 
+    limits = limits or Limits.current()
     with open(path, "rb") as fh:
         magic = fh.read(8)
     if magic.startswith(OLE_MAGIC):
@@ -424,6 +525,7 @@ def _read_xlsx(cur: duckdb.DuckDBPyConnection, path: Path, sheet: str | None) ->
             "Excel 文件受密码保护，请先在 Excel 中取消密码再上传",
             "the workbook is password-protected; remove the password in Excel and upload again",
         )
+    check_workbook_size(path, limits)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -432,10 +534,23 @@ def _read_xlsx(cur: duckdb.DuckDBPyConnection, path: Path, sheet: str | None) ->
         ) from exc
     try:
         ws = _pick_sheet(book.sheetnames, sheet, lambda n: book[n])
-        rows = [list(r) for r in ws.iter_rows(values_only=True)]
-        return _stage_rows(cur, rows, 1, "xlsx", sheet=ws.title)
+        ws.reset_dimensions()  # the file's own <dimension> may claim a million columns: read the cells it has
+        return _stage_rows(cur, ws.iter_rows(values_only=True), "xlsx", limits, sheet=ws.title)
     finally:
         book.close()
+
+
+def check_workbook_size(path: Path, limits: Limits) -> None:
+    """Refuse a workbook whose parts unpack to more than the bound, before any XML in it is parsed."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise IngestRefused(
+            "unreadable_excel", "无法读取 Excel 文件（文件损坏或不是 xlsx）", f"cannot read the Excel file: {exc}"
+        ) from exc
+    if unpacked > limits.max_unpacked_bytes:
+        raise unpacked_too_large(limits.max_unpacked_bytes)
 
 
 def _pick_sheet(names: list[str], wanted: str | None, get):
@@ -451,11 +566,13 @@ def _pick_sheet(names: list[str], wanted: str | None, get):
     return get(wanted)
 
 
-def _read_xls(cur: duckdb.DuckDBPyConnection, path: Path, sheet: str | None) -> SourceInfo:
+def _read_xls(
+    cur: duckdb.DuckDBPyConnection, path: Path, sheet: str | None, limits: Limits | None = None
+) -> SourceInfo:
     import xlrd
 
     try:
-        book = xlrd.open_workbook(str(path))
+        book = xlrd.open_workbook(str(path), on_demand=True)
     except xlrd.biffh.XLRDError as exc:
         if "encrypt" in str(exc).lower():
             raise IngestRefused(
@@ -467,32 +584,58 @@ def _read_xls(cur: duckdb.DuckDBPyConnection, path: Path, sheet: str | None) -> 
             "unreadable_excel", "无法读取 xls 文件（文件损坏或格式不符）", f"cannot read the xls file: {exc}"
         ) from exc
     ws = _pick_sheet(book.sheet_names(), sheet, book.sheet_by_name)
-    rows: list[list[object]] = []
-    for r in range(ws.nrows):
-        row: list[object] = []
-        for c in range(ws.ncols):
-            cell = ws.cell(r, c)
-            if cell.ctype == xlrd.XL_CELL_DATE:
-                row.append(xlrd.xldate_as_datetime(cell.value, book.datemode))
-            elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
-                row.append(None)
-            else:
-                row.append(cell.value)
-        rows.append(row)
-    return _stage_rows(cur, rows, 1, "xls", sheet=ws.name)
+
+    def rows():
+        for r in range(ws.nrows):
+            row: list[object] = []
+            for c in range(ws.ncols):
+                cell = ws.cell(r, c)
+                if cell.ctype == xlrd.XL_CELL_DATE:
+                    row.append(xlrd.xldate_as_datetime(cell.value, book.datemode))
+                elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+                    row.append(None)
+                else:
+                    row.append(cell.value)
+            yield row
+
+    return _stage_rows(cur, rows(), "xls", limits, sheet=ws.name)
 
 
-def _read_parquet(cur: duckdb.DuckDBPyConnection, path: Path) -> SourceInfo:
+def _read_parquet(cur: duckdb.DuckDBPyConnection, path: Path, limits: Limits | None = None) -> SourceInfo:
+    """Parquet by DuckDB, after its footer's row count and unpacked size are checked against the limits."""
+    limits = limits or Limits.current()
     try:
+        rows, unpacked = cur.execute(
+            "SELECT (SELECT sum(num_rows) FROM parquet_file_metadata($p)), "
+            "(SELECT coalesce(sum(total_uncompressed_size), 0) FROM parquet_metadata($p))",
+            {"p": str(path)},
+        ).fetchone()
         names = [d[0] for d in cur.execute("SELECT * FROM read_parquet(?) LIMIT 0", [str(path)]).description]
+    except duckdb.Error as exc:
+        raise IngestRefused("unreadable_parquet", "无法读取 Parquet 文件", f"cannot read Parquet: {exc}") from exc
+    limits.check_columns(len(names))
+    limits.check_rows(int(rows or 0))
+    if int(unpacked or 0) > limits.max_unpacked_bytes:
+        raise unpacked_too_large(limits.max_unpacked_bytes)
+    try:
         casts = ", ".join(f'CAST("{_quote_ident(n)}" AS VARCHAR) AS c{i}' for i, n in enumerate(names))
         cur.execute(
             f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT {casts}, (row_number() OVER () + 1)::INTEGER AS _row "
             "FROM read_parquet(?)",
             [str(path)],
         )
+        widest = (
+            cur.execute(
+                "SELECT max(greatest(" + ", ".join(f"coalesce(length(c{i}), 0)" for i in range(len(names))) + "))"
+                " FROM _stage"
+            ).fetchone()[0]
+            if names
+            else 0
+        )
     except duckdb.Error as exc:
         raise IngestRefused("unreadable_parquet", "无法读取 Parquet 文件", f"cannot read Parquet: {exc}") from exc
+    if (widest or 0) > limits.max_cell_chars:
+        raise cell_too_large(limits.max_cell_chars)
     return SourceInfo("parquet", names, header_row=1)
 
 
@@ -501,34 +644,97 @@ def _quote_ident(name: str) -> str:
     return name.replace('"', '""')
 
 
-def _read_jsonl(cur: duckdb.DuckDBPyConnection, path: Path) -> SourceInfo:
+class _KeyedStager:
+    """Records whose keys are the columns (JSON Lines, XES) into ``_stage`` in batches, keys counted as they appear."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection, limits: Limits) -> None:
+        self.cur, self.limits = cur, limits
+        self.columns: dict[str, int] = {}
+        self.batch: list[tuple[int, dict[str, str | None]]] = []
+        self.staged_columns = 0
+        self.rows = 0
+
+    def add(self, row_number: int, record: dict[str, str | None]) -> None:
+        for key, value in record.items():
+            if key not in self.columns:
+                self.columns[key] = len(self.columns)
+                self.limits.check_columns(len(self.columns))
+            if value is not None and len(value) > self.limits.max_cell_chars:
+                raise cell_too_large(self.limits.max_cell_chars)
+        self.rows += 1
+        self.limits.check_rows(self.rows)
+        self.batch.append((row_number, record))
+        if len(self.batch) >= BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        width = len(self.columns)
+        if not width:
+            return
+        for i in range(self.staged_columns, width):  # a key first seen in this batch: earlier rows hold NULL
+            if self.staged_columns:
+                self.cur.execute(f"ALTER TABLE _stage ADD COLUMN c{i} VARCHAR")
+        keys = list(self.columns)
+        frame = pd.DataFrame(
+            [[record.get(k) for k in keys] for _, record in self.batch],
+            columns=[f"c{i}" for i in range(width)],
+            dtype="object",
+        )
+        frame["_row"] = [row for row, _ in self.batch]
+        _frame_to_stage(self.cur, frame, append=bool(self.staged_columns))
+        self.staged_columns = width
+        self.batch = []
+
+
+def _read_jsonl(cur: duckdb.DuckDBPyConnection, path: Path, limits: Limits | None = None) -> SourceInfo:
+    """One JSON object per line, streamed; an unreadable, too deep or too long line is a rejected row."""
     import json
 
-    records: list[dict] = []
+    limits = limits or Limits.current()
+    stager = _KeyedStager(cur, limits)
     malformed: list[tuple[int, str, str]] = []
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
-        for line_no, line in enumerate(fh, start=1):
+    with open(path, "rb") as fh:
+        for line_no, raw in enumerate(_bounded_lines(fh, limits.max_line_bytes), start=1):
+            if raw is None:
+                malformed.append((line_no, f"line longer than {limits.max_line_bytes:,} bytes", ""))
+                continue
+            line = raw.decode("utf-8", errors="replace").lstrip("\ufeff")
             if not line.strip():
                 continue
             try:
                 obj = json.loads(line)
                 if not isinstance(obj, dict):
                     raise ValueError("not an object")
-                obj["_row"] = line_no
-                records.append(obj)
+            except RecursionError:
+                malformed.append((line_no, "invalid JSON: nested too deeply", line[:500]))
+                continue
             except ValueError as exc:
                 malformed.append((line_no, f"invalid JSON: {exc}", line[:500]))
-    columns: list[str] = []
-    for rec in records:
-        columns.extend(k for k in rec if k != "_row" and k not in columns)
-    if not columns:
+                continue
+            try:
+                record = {str(k): _json_cell(v) for k, v in obj.items()}
+            except (RecursionError, ValueError):
+                malformed.append((line_no, "invalid JSON: nested too deeply", line[:500]))
+                continue
+            stager.add(line_no, record)
+    stager.flush()
+    if not stager.columns:
         raise IngestRefused("empty_file", "JSON Lines 文件中没有记录", "no records in the JSON Lines file")
-    frame = pd.DataFrame(
-        [[_json_cell(rec.get(k)) for k in columns] + [rec["_row"]] for rec in records],
-        columns=[f"c{i}" for i in range(len(columns))] + ["_row"],
-    )
-    _frame_to_stage(cur, frame)
-    return SourceInfo("jsonl", columns, encoding="UTF-8", header_row=None, malformed=malformed)
+    return SourceInfo("jsonl", list(stager.columns), encoding="UTF-8", header_row=None, malformed=malformed)
+
+
+def _bounded_lines(fh, limit: int):
+    """The file's lines as bytes, reading at most ``limit`` bytes of any one; a longer line comes as None."""
+    while True:
+        line = fh.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while (rest := fh.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass  # skip the rest of the overlong line without holding it
+            yield None
+            continue
+        yield line
 
 
 def _json_cell(value: object) -> str | None:
@@ -544,39 +750,50 @@ def _json_cell(value: object) -> str | None:
 # --- XES ---------------------------------------------------------------------------------------
 
 
-def _read_xes(cur: duckdb.DuckDBPyConnection, path: Path) -> SourceInfo:
-    """IEEE 1849 XES (also gzipped) with a hardened parser: DTDs and entities are refused."""
+def _read_xes(cur: duckdb.DuckDBPyConnection, path: Path, limits: Limits | None = None) -> SourceInfo:
+    """IEEE 1849 XES (also gzipped) with a hardened parser: DTDs and entities are refused, unpacking is bounded."""
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import iterparse
 
-    opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
-    rows: list[dict[str, str]] = []
-    case_attrs: dict[str, str] = {}
-    event: dict[str, str] | None = None
+    limits = limits or Limits.current()
+    with open(path, "rb") as fh:
+        gzipped = fh.read(2) == b"\x1f\x8b"
+    stager = _KeyedStager(cur, limits)
+    case_attrs: dict[str, str | None] = {}
+    event: dict[str, str | None] | None = None
     depth_in_trace = False
+    root = trace = event_elem = None
+    events = 0
     try:
-        with opener(path, "rb") as fh:
-            for action, elem in iterparse(fh, events=("start", "end"), forbid_dtd=True):
+        with open(path, "rb") as raw:
+            unpacked = BoundedReader(gzip.GzipFile(fileobj=raw), limits.max_unpacked_bytes) if gzipped else raw
+            stream = io.BufferedReader(XmlPacer(unpacked), 1 << 16)
+            for action, elem in iterparse(stream, events=("start", "end"), forbid_dtd=True):
                 tag = elem.tag.rsplit("}", 1)[-1]
                 if action == "start":
+                    if root is None:
+                        root = elem
                     if tag == "trace":
-                        case_attrs, depth_in_trace = {}, True
+                        case_attrs, depth_in_trace, trace = {}, True, elem
                     elif tag == "event":
-                        event = {}
+                        event, event_elem = {}, elem
                     continue
                 if tag in ("string", "date", "int", "float", "boolean", "id") and "key" in elem.attrib:
                     key, value = elem.attrib["key"], elem.attrib.get("value")
                     if event is not None:
                         event.setdefault(key, value)
+                        event_elem.clear()
                     elif depth_in_trace:
                         case_attrs.setdefault(f"case:{key}", value)
+                        trace.clear()  # read: a trace with a million attributes must not hold them all
                 elif tag == "event" and event is not None:
-                    rows.append({**case_attrs, **event})
+                    events += 1
+                    stager.add(events, {**case_attrs, **event})  # the n-th event of the file
                     event = None
-                    elem.clear()
+                    (trace if depth_in_trace else root).clear()  # read events go, however many a trace has
                 elif tag == "trace":
                     depth_in_trace = False
-                    elem.clear()
+                    root.clear()  # read traces go too
     except DefusedXmlException as exc:
         raise IngestRefused(
             "unsafe_xml",
@@ -587,14 +804,7 @@ def _read_xes(cur: duckdb.DuckDBPyConnection, path: Path) -> SourceInfo:
         raise IngestRefused(
             "broken_xml", f"XES 文件不是有效的 XML：{exc}", f"the XES file is not valid XML: {exc}"
         ) from exc
-    if not rows:
+    stager.flush()
+    if not events:
         raise IngestRefused("empty_file", "XES 文件中没有事件", "no events in the XES file")
-    columns: list[str] = []
-    for row in rows:
-        columns.extend(k for k in row if k not in columns)
-    frame = pd.DataFrame(
-        [[row.get(k) for k in columns] for row in rows], columns=[f"c{i}" for i in range(len(columns))], dtype="object"
-    )
-    frame["_row"] = range(1, len(rows) + 1)  # the n-th event of the file
-    _frame_to_stage(cur, frame)
-    return SourceInfo("xes", columns, encoding="UTF-8")
+    return SourceInfo("xes", list(stager.columns), encoding="UTF-8")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,10 +20,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+import scratch
+from ingest import isolation
 from ingest.errors import IngestRefused
 from ingest.load import REASONS, Preview, preview_file
 from ingest.mapping import Mapping, auto_map, detect_kind
-from ingest.readers import OLE_MAGIC, SourceInfo, detect_format, read_into_stage
+from ingest.readers import SourceInfo, file_format, read_into_stage
 from store.db import Database
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -41,7 +42,7 @@ def safe_suffix(name: str) -> str:
 @contextmanager
 def temp_copy(data: bytes, name: str) -> Iterator[Path]:
     """The bytes in a private temp file (``upload<suffix>``), removed afterwards."""
-    tmp_dir = Path(tempfile.mkdtemp(prefix="egov-preview-"))
+    tmp_dir = Path(scratch.mkdtemp(prefix="egov-preview-"))
     try:
         path = tmp_dir / f"upload{safe_suffix(name)}"
         path.write_bytes(data)
@@ -58,23 +59,11 @@ def preview_bytes(db: Database, data: bytes, name: str, **kwargs) -> Preview:
 
 def sheet_names(data: bytes, name: str) -> list[str]:
     """The workbook's sheets in order (empty for files that are not Excel, or unreadable ones)."""
-    fmt = detect_format(name, data[:4096])
     try:
-        if fmt == "xlsx" and not data.startswith(OLE_MAGIC):
-            import openpyxl
-
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
-            try:
-                return list(book.sheetnames)
-            finally:
-                book.close()
-        if fmt == "xls":
-            import xlrd
-
-            return list(xlrd.open_workbook(file_contents=data, on_demand=True).sheet_names())
-    except Exception:  # an unreadable workbook: preview_file says why, in words
+        with temp_copy(data, name) as path:
+            return isolation.sheet_names(path, name)
+    except IngestRefused:  # an unreadable workbook: preview_file says why, in words
         return []
-    return []
 
 
 def file_columns(db: Database, data: bytes, name: str, sheet: str | None = None) -> tuple[SourceInfo, Mapping]:
@@ -85,7 +74,10 @@ def file_columns(db: Database, data: bytes, name: str, sheet: str | None = None)
     cur = db.cursor()
     try:
         with temp_copy(data, name) as path:
-            info = read_into_stage(cur, path, name, sheet=sheet)
+            if file_format(path, name) == "csv":
+                info = read_into_stage(cur, path, name, sheet=sheet)
+            else:
+                info = isolation.stage(cur, path, name, sheet=sheet)
         return info, auto_map(info.columns, detect_kind(info.columns))
     finally:
         cur.execute("DROP TABLE IF EXISTS _stage")

@@ -2,7 +2,8 @@
 
 Every loaded row keeps the upload it came from. Cases and events are versioned: each upload adds
 its rows, and ``is_current`` marks the version that counts (a case-level record beats one derived
-from events; among equals the newer upload wins). Reloading or overlapping exports therefore never
+from events; among equals the later known state wins — finished over open, a later completion, more
+timestamps — then the newer upload: ``ingest.load.CASE_VERSION_ORDER``). Reloading or overlapping exports therefore never
 double-count, and removing an upload brings the previous version back. Metrics read the views
 ``cases`` and ``events``, which show current rows only.
 

@@ -161,8 +161,10 @@ def test_next_years_schedule_can_be_added_without_code(tmp_db, tmp_path):
     assert idx[dt.date(2027, 1, 4)] - idx[dt.date(2026, 12, 31)] == 1  # 1/1, 1/2 off; 1/3 Sunday
 
 
-def test_data_outside_the_calendar_is_flagged(tmp_db, tmp_path):
+def test_data_outside_the_calendar_is_flagged(tmp_db, tmp_path, monkeypatch):
     from ingest.load import ingest_file
+
+    monkeypatch.setenv("EGOV_TODAY", "2027-06-01")  # times after now are rejected as future_time
 
     src = tmp_path / "y2028.csv"
     src.write_text(
@@ -172,10 +174,12 @@ def test_data_outside_the_calendar_is_flagged(tmp_db, tmp_path):
     assert result.rows_loaded == 3 and any("2027" in w for w in result.warnings)
 
 
-def test_a_new_holiday_schedule_moves_the_loaded_cases_working_days(tmp_path):
+def test_a_new_holiday_schedule_moves_the_loaded_cases_working_days(tmp_path, monkeypatch):
     """A case of 2027 loaded on the weekend rule follows the schedule imported after it (by hand: Tue a holiday)."""
     import cli
     from ingest.load import ingest_file
+
+    monkeypatch.setenv("EGOV_TODAY", "2027-06-01")  # times after now are rejected as future_time
 
     path = tmp_path / "cal.duckdb"
     src = tmp_path / "cases.csv"
