@@ -62,3 +62,11 @@ def signed(value: float, digits: int = 1, thousands: bool = False) -> str:
 
 def is_zero_change(value: float, digits: int = 1) -> bool:
     return round(value, digits) == 0
+
+
+def one_language(text: str, lang: str = "zh") -> str:
+    """One language of a stored bilingual line, "中文 (English)" as the loader writes its warnings."""
+    zh, sep, en = str(text).partition(" (")
+    if not sep or not en.endswith(")"):
+        return str(text)
+    return zh if lang == "zh" else en[:-1]

@@ -153,6 +153,11 @@ TEXT: dict[str, dict[str, str]] = {
     "up_rows_rejected": {"zh": "拒收", "en": "Rejected"},
     "up_rows_skipped": {"zh": "跳过", "en": "Skipped"},
     "up_rows_skipped_help": {"zh": "合计/总计行和空行。", "en": "Total (合计) rows and blank rows."},
+    "up_rows_warned": {
+        "zh": "{n:,} 行有字段无法识别（{reasons}）：该字段将置空，这些行照常导入，行号与原值随上传保存。",
+        "en": "{n:,} rows have a field that cannot be read ({reasons}): it will be left empty and the rows load; "
+        "row numbers and values are kept with the upload.",
+    },
     "up_reason": {"zh": "拒收原因", "en": "Reason"},
     "up_count": {"zh": "行数", "en": "Rows"},
     "up_rejects_first": {"zh": "查看拒收行（前 {n} 行）", "en": "Rejected rows (first {n})"},

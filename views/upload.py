@@ -44,7 +44,7 @@ from ingest.upload_support import (
 from metrics import kept
 from store import audit
 from ui.auth import require_role
-from ui.fmt import md_text
+from ui.fmt import md_text, one_language
 from ui.history import KIND_LABELS, uploads_table
 from ui.i18n import lang, t
 from ui.messages import failure
@@ -193,6 +193,11 @@ def validation_report(preview: Preview, name: str) -> None:
             ]
         )
         show_frame(reasons, hide_index=True)
+    if v.warned:
+        reasons = ("；" if zh else "; ").join(
+            f"{REASONS.get(r, (r, r))[0 if zh else 1]} {n:,}" for r, n in sorted(v.warned_by_reason.items())
+        )
+        st.info(md_text(t("up_rows_warned").format(n=v.warned, reasons=reasons)), icon=":material/info:")
     if not preview.rejects.empty:
         with st.expander(t("up_rejects_first").format(n=min(len(preview.rejects), 200))):
             show_frame(rejects_table(preview.rejects.head(200), language), hide_index=True)
@@ -205,7 +210,7 @@ def validation_report(preview: Preview, name: str) -> None:
             icon=":material/download:",
         )
     for warning in preview.info.warnings:
-        st.warning(md_text(warning))
+        st.warning(md_text(one_language(warning, language)))
 
 
 def import_file(fid: str, data: bytes, name: str, sheet: str | None, preview: Preview, overrides: dict | None) -> None:
@@ -287,7 +292,7 @@ def show_result(result: dict) -> None:
         icon=":material/check_circle:",
     )
     for warning in result.get("warnings") or []:
-        st.warning(md_text(warning))
+        st.warning(md_text(one_language(warning, language)))
 
 
 def handle_file(uploaded) -> None:
