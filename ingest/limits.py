@@ -65,9 +65,10 @@ def too_many_columns(count: int, limit: int) -> IngestRefused:
 def unpacked_too_large(limit_bytes: int) -> IngestRefused:
     return IngestRefused(
         "unpacked_too_large",
-        f"文件过大：解压后超过 {limit_bytes >> 20:,} MB（可能是压缩炸弹），已停止读取",
+        f"文件过大：解压后超过 {limit_bytes >> 20:,} MB（可能是压缩炸弹），已停止读取，未写入任何数据；"
+        "请确认文件是政务服务平台的原始导出",
         f"file too large: it unpacks to more than {limit_bytes >> 20:,} MB (possibly a compression bomb); "
-        "reading stopped",
+        "reading stopped and nothing was written. Check that this is the platform's own export",
     )
 
 

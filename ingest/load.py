@@ -636,6 +636,12 @@ def _superseded(cur: duckdb.DuckDBPyConnection, upload_id: int, kind: str) -> in
     )
 
 
+def short_reason(code: str, lang: str = "zh") -> str:
+    """A reason's first clause ("满意度无法识别或不在 1–5 分之间"), for lists that say the rest once."""
+    zh, en = REASONS.get(code, (code, code))
+    return zh.split("，")[0] if lang == "zh" else en.split(";")[0]
+
+
 def result_messages(result: IngestResult) -> list[str]:
     """What the upload's report says beyond its counts: fields left empty, rows older than the data held.
 
@@ -644,8 +650,8 @@ def result_messages(result: IngestResult) -> list[str]:
     """
     out = []
     if result.warned_by_reason:
-        zh = "；".join(f"{REASONS[r][0].split('，')[0]} {n} 行" for r, n in result.warned_by_reason.items())
-        en = "; ".join(f"{REASONS[r][1].split(';')[0]}: {n}" for r, n in result.warned_by_reason.items())
+        zh = "；".join(f"{short_reason(r, 'zh')} {n} 行" for r, n in result.warned_by_reason.items())
+        en = "; ".join(f"{short_reason(r, 'en')}: {n}" for r, n in result.warned_by_reason.items())
         out.append(
             f"{result.rows_warned} 行有字段无法识别，该字段已置空，该行照常载入（行号与原值随本次上传保存）：{zh} "
             f"({result.rows_warned} rows had a field that could not be read; it was left empty and the rows loaded; row numbers and values are kept with the upload: {en})"

@@ -32,16 +32,17 @@ def streamlit_db_path(small_demo_db: Path, tmp_path_factory: pytest.TempPathFact
     folder = tmp_path_factory.mktemp("browser-hostile")
     shutil.copy(small_demo_db, folder / "egov.duckdb")
     shutil.copy(small_demo_db.parent / "secret.key", folder / "secret.key")
-    proc = subprocess.run(
-        [sys.executable, "cli.py", "users", "add", "ana", "--role", ROLES["ana"], "--password-stdin"]
-        + ["--db", str(folder / "egov.duckdb")],
-        cwd=ROOT,
-        input=PASSWORDS["ana"] + "\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
+    for name in ("zhang", "ana"):  # the first user must be an admin
+        proc = subprocess.run(
+            [sys.executable, "cli.py", "users", "add", name, "--role", ROLES[name], "--password-stdin"]
+            + ["--db", str(folder / "egov.duckdb")],
+            cwd=ROOT,
+            input=PASSWORDS[name] + "\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
     return folder / "egov.duckdb"
 
 
@@ -54,8 +55,8 @@ def drop(page, path: Path) -> None:
 
 
 def clear_files(page) -> None:
-    for button in page.locator('[data-testid="stFileUploaderDeleteBtn"] button').all()[::-1]:
-        button.click()
+    while (remove := page.locator('[data-testid="stFileUploader"] button[aria-label^="Remove "]')).count():
+        remove.first.click()
         idle(page)
 
 

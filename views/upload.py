@@ -18,7 +18,7 @@ import streamlit as st
 
 import settings
 from ingest.errors import IngestRefused
-from ingest.load import REASONS, IngestResult, Preview, ingest_bytes, list_uploads
+from ingest.load import REASONS, IngestResult, Preview, ingest_bytes, list_uploads, short_reason
 from ingest.mapping import (
     FIELD_LABELS_ZH,
     FIELDS_BY_KIND,
@@ -195,7 +195,7 @@ def validation_report(preview: Preview, name: str) -> None:
         show_frame(reasons, hide_index=True)
     if v.warned:
         reasons = ("；" if zh else "; ").join(
-            f"{REASONS.get(r, (r, r))[0 if zh else 1]} {n:,}" for r, n in sorted(v.warned_by_reason.items())
+            f"{short_reason(r, language)} {n:,}" for r, n in sorted(v.warned_by_reason.items())
         )
         st.info(md_text(t("up_rows_warned").format(n=v.warned, reasons=reasons)), icon=":material/info:")
     if not preview.rejects.empty:
