@@ -1562,11 +1562,11 @@ def preview_file(
             "SELECT upload_id FROM uploads WHERE sha256 = ? AND status = 'loaded' ORDER BY upload_id LIMIT 1", [sha]
         ).fetchone()
         normalize.install_macros(cur)
-        with _memory_refusal():
+        with _bounded_memory(db), _memory_refusal():
             source = _open(cur, path, name, sheet, holds_replacement, max_rows)
-        info = source.info
-        mapped = _resolve_mapping(info, kind, mapping)
-        checked = _normalise_and_count(cur, db, info, mapped, source)
+            info = source.info
+            mapped = _resolve_mapping(info, kind, mapping)
+            checked = _normalise_and_count(cur, db, info, mapped, source)
         refusal = None
         try:
             _refuse_if_unusable(checked, max_rows)

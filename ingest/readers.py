@@ -21,7 +21,7 @@ import io
 import os
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -36,6 +36,8 @@ from ingest.mapping import header_score
 HEADER_SEARCH_ROWS = 30
 #: Bytes looked at to detect the encoding; the whole file is still decoded strictly.
 ENCODING_SAMPLE = 1 << 20
+#: Excel's own most rows in a sheet (the header included): a workbook claiming more was not made by Excel.
+XLSX_MAX_ROWS = 1_048_575
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 REPLACEMENT = "\ufffd"
@@ -526,6 +528,7 @@ def _read_xlsx(
             "the workbook is password-protected; remove the password in Excel and upload again",
         )
     check_workbook_size(path, limits)
+    limits = replace(limits, max_rows=min(limits.max_rows, XLSX_MAX_ROWS))
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+import scratch
 import settings
 from store.db import Database
 
@@ -15,6 +16,7 @@ def database(path: str) -> Database:
     Shared: the file is released between page runs, so command-line jobs (ingest, backup, the
     monthly snapshot) can run while the app serves.
     """
+    scratch.folder()  # this server's temp folder; sweeps the copies a killed process left behind
     return Database(path, shared=True, lock_timeout=settings.APP_DB_LOCK_TIMEOUT)
 
 
