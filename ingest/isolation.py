@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -84,15 +85,19 @@ def _run(command: str, path: Path, name: str, sheet: str | None, max_rows: int |
         shutil.rmtree(out, ignore_errors=True)
         raise _too_slow() from exc
     refused = out / "refused.json"
-    if refused.exists():
-        return out, json.loads(refused.read_text())
-    if done.returncode == 0:
+    if done.returncode == 0 and refused.exists():
+        try:
+            return out, json.loads(refused.read_text())
+        except ValueError:
+            pass  # cut short: said as a failure below
+    elif done.returncode == 0 and ((out / "info.json").exists() or (out / "sheets.json").exists()):
         return out, None
     shutil.rmtree(out, ignore_errors=True)
     stderr = done.stderr.decode("utf-8", "replace").lower()
     if done.returncode in (-signal.SIGXCPU, 128 + signal.SIGXCPU):  # the CPU time cap
         raise _too_slow()
-    if done.returncode == 3 or "memory" in stderr or "bad_alloc" in stderr or done.returncode == -signal.SIGKILL:
+    out_of_memory = ("out of memory", "memoryerror", "bad_alloc", "cannot allocate")
+    if done.returncode in (3, -signal.SIGKILL) or any(words in stderr for words in out_of_memory):
         raise _too_big()  # MemoryError, DuckDB's or glibc's "out of memory", or killed by the kernel for it
     raise _failed()
 
@@ -101,24 +106,52 @@ def _raise(refused: dict) -> None:
     raise IngestRefused(refused["code"], refused["zh"], refused["en"], sheet=refused.get("sheet"))
 
 
-def stage(
-    cur: duckdb.DuckDBPyConnection, path: Path, name: str, *, sheet: str | None = None, max_rows: int | None = None
-) -> SourceInfo:
-    """Stage a non-CSV file into ``_stage`` on ``cur`` by way of the child; raises IngestRefused as the readers do."""
+@dataclass
+class Parsed:
+    """A file parsed by the child: its description and the folder holding its rows (``stage.parquet``)."""
+
+    info: SourceInfo
+    folder: Path
+
+    def load_into(self, cur: duckdb.DuckDBPyConnection) -> SourceInfo:
+        """Read the parsed rows into ``_stage`` on ``cur``."""
+        cur.execute(
+            "CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM read_parquet($p) ORDER BY _row",
+            {"p": str(self.folder / "stage.parquet")},
+        )
+        return self.info
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def parse(path: Path, name: str, *, sheet: str | None = None, max_rows: int | None = None) -> Parsed:
+    """Parse a non-CSV file in the child, holding no lock of the database; raises IngestRefused as the readers do.
+
+    The import parses first and only then takes the database's write lock, so a long parse keeps no one
+    else (a sign-in, another upload) waiting.
+    """
     out, refused = _run("stage", path, name, sheet, max_rows)
     try:
         if refused:
             _raise(refused)
         fields = json.loads((out / "info.json").read_text())
         fields["malformed"] = [tuple(m) for m in fields.get("malformed", [])]
-        info = SourceInfo(**fields)
-        cur.execute(
-            "CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM read_parquet($p) ORDER BY _row",
-            {"p": str(out / "stage.parquet")},
-        )
-        return info
-    finally:
+        return Parsed(SourceInfo(**fields), out)
+    except BaseException:
         shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def stage(
+    cur: duckdb.DuckDBPyConnection, path: Path, name: str, *, sheet: str | None = None, max_rows: int | None = None
+) -> SourceInfo:
+    """Stage a non-CSV file into ``_stage`` on ``cur`` by way of the child; raises IngestRefused as the readers do."""
+    parsed = parse(path, name, sheet=sheet, max_rows=max_rows)
+    try:
+        return parsed.load_into(cur)
+    finally:
+        parsed.close()
 
 
 def sheet_names(path: Path, name: str) -> list[str]:

@@ -176,6 +176,61 @@ def ingest_file(
     report = progress or (lambda stage, fraction: None)
     report("hash", 0.0)
     sha, holds_replacement = _fingerprint(path)
+    known = _loaded_before(db, sha)
+    if known is not None:
+        return IngestResult(None, name, kind, duplicate_of=known)
+    report("read", 0.1)
+    # A file other than CSV is parsed before the write lock is taken: a long parse blocks no other writer.
+    parsed = None if file_format(path, name) == "csv" else isolation.parse(path, name, sheet=sheet, max_rows=max_rows)
+    try:
+        result = _ingest_locked(
+            db, path, name, sha, holds_replacement, parsed, kind, mapping, sheet, loaded_by, report, max_rows
+        )
+    finally:
+        if parsed is not None:
+            parsed.close()
+    if result.duplicate_of is not None:
+        return result
+    report("done", 1.0)
+    logging.getLogger("egov.ingest").info(
+        "upload #%s %s kind=%s loaded=%s rejected=%s skipped=%s by=%s",
+        result.upload_id,
+        result.file_name,
+        result.kind,
+        result.rows_loaded,
+        result.rows_rejected,
+        result.rows_skipped,
+        loaded_by,
+    )
+    return result
+
+
+def _loaded_before(db: Database, sha: str) -> int | None:
+    cur = db.cursor()
+    try:
+        row = cur.execute(
+            "SELECT upload_id FROM uploads WHERE sha256 = ? AND status = 'loaded' ORDER BY upload_id LIMIT 1", [sha]
+        ).fetchone()
+        return int(row[0]) if row else None
+    finally:
+        cur.close()
+
+
+def _ingest_locked(
+    db: Database,
+    path: Path,
+    name: str,
+    sha: str,
+    holds_replacement: bool,
+    parsed: isolation.Parsed | None,
+    kind: str,
+    mapping: str | dict[str, str | None] | None,
+    sheet: str | None,
+    loaded_by: str | None,
+    report: Progress,
+    max_rows: int | None,
+) -> IngestResult:
+    """The write itself, under the single writer's lock and in one transaction."""
     with db.write() as cur:
         previous = cur.execute(
             "SELECT upload_id FROM uploads WHERE sha256 = ? AND status = 'loaded' ORDER BY upload_id LIMIT 1", [sha]
@@ -183,9 +238,10 @@ def ingest_file(
         if previous:
             return IngestResult(None, name, kind, duplicate_of=int(previous[0]))
         normalize.install_macros(cur)
-        report("read", 0.1)
         with _bounded_memory(db), _memory_refusal():
-            source = _open(cur, path, name, sheet, holds_replacement, max_rows)
+            source = (
+                Source(parsed.load_into(cur)) if parsed else _open(cur, path, name, sheet, holds_replacement, max_rows)
+            )
             try:
                 mapped = _resolve_mapping(source.info, kind, mapping)
                 report("validate", 0.4)
@@ -204,17 +260,6 @@ def ingest_file(
                 _drop_temp(cur)
             finally:
                 source.close()
-    report("done", 1.0)
-    logging.getLogger("egov.ingest").info(
-        "upload #%s %s kind=%s loaded=%s rejected=%s skipped=%s by=%s",
-        result.upload_id,
-        result.file_name,
-        result.kind,
-        result.rows_loaded,
-        result.rows_rejected,
-        result.rows_skipped,
-        loaded_by,
-    )
     return result
 
 

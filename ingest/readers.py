@@ -103,6 +103,7 @@ def read_into_stage(
     }[fmt]
     info = reader(cur, path, sheet, limits) if fmt in ("xlsx", "xls") else reader(cur, path, limits)
     info.rows_read = cur.execute("SELECT count(*) FROM _stage").fetchone()[0]
+    limits.check_rows(info.rows_read)  # what was staged, whatever a file's footer claimed
     return info
 
 
@@ -188,12 +189,13 @@ class Source:
     first_row: int = 0
     may_hold_replacement: bool = True  # False: no value holds U+FFFD (the bad_encoding check cannot fail)
     _temp_file: Path | None = None
+    limits: Limits | None = None  # the bounds the rejected lines count against (CSV)
 
     def finish(self, cur: duckdb.DuckDBPyConnection) -> None:
         """Collect the lines the CSV reader rejected while the relation was scanned (CSV only)."""
         if self.numbered:
             return
-        self.info.malformed = _malformed_lines(cur)
+        self.info.malformed = _malformed_lines(cur, self.limits)
         _rejected_slots(cur, self.first_row, [line for line, _, _ in self.info.malformed])
 
     def close(self) -> None:
@@ -271,14 +273,18 @@ def _csv_source(path: Path, limits: Limits) -> Source:
         first_row=skip + 1,
         may_hold_replacement=True if replaced is None else replaced,
         _temp_file=utf8_path if utf8_path != path else None,
+        limits=limits,
     )
 
 
-def _malformed_lines(cur: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str]]:
+def _malformed_lines(cur: duckdb.DuckDBPyConnection, limits: Limits | None = None) -> list[tuple[int, str, str]]:
+    """The lines DuckDB's CSV reader rejected, at most the row bound of them, each cut to 500 characters."""
+    limits = limits or Limits.current()
+    limits.check_rows(cur.execute("SELECT count(DISTINCT line) FROM _rej_errors").fetchone()[0])
     # DuckDB may report several errors for one line: keep the first of each.
     rows = cur.execute(
         "SELECT line, coalesce(arg_min(error_message, column_idx), any_value(error_message), 'malformed line'), "
-        "coalesce(arg_min(csv_line, column_idx), any_value(csv_line)) FROM _rej_errors "
+        "left(coalesce(arg_min(csv_line, column_idx), any_value(csv_line)), 500) FROM _rej_errors "
         "GROUP BY line ORDER BY line"
     ).fetchall()
     return [(int(line), msg, text) for line, msg, text in rows]
@@ -299,7 +305,7 @@ def _read_csv(cur: duckdb.DuckDBPyConnection, path: Path, limits: Limits | None 
     try:
         cur.execute("DROP TABLE IF EXISTS _rej_errors; DROP TABLE IF EXISTS _rej_scans")
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _stage_raw AS SELECT * FROM {source.relation}", source.params)
-        source.info.malformed = _malformed_lines(cur)
+        source.info.malformed = _malformed_lines(cur, source.limits)
         _number_rows(cur, source.first_row, [line for line, _, _ in source.info.malformed])
         return source.info
     except duckdb.Error as exc:
@@ -433,11 +439,12 @@ class _RowStager:
 
     def _find_header(self) -> None:
         head, self.head = self.head, []
-        while head and not any(head[-1]):
-            head.pop()
-        if not head:
+        filled = len(head)
+        while filled and not any(head[filled - 1]):
+            filled -= 1  # blank rows at the end of the head are left out of the header search, not out of the body
+        if not filled:
             raise IngestRefused("empty_file", "表格为空", "the table is empty", **_where(self.info))
-        index = find_header_row(head)
+        index = find_header_row(head[:filled])
         columns = [(c or "").strip() for c in head[index]]
         while columns and not columns[-1]:
             columns.pop()
@@ -698,6 +705,7 @@ def _read_jsonl(cur: duckdb.DuckDBPyConnection, path: Path, limits: Limits | Non
     malformed: list[tuple[int, str, str]] = []
     with open(path, "rb") as fh:
         for line_no, raw in enumerate(_bounded_lines(fh, limits.max_line_bytes), start=1):
+            limits.check_rows(stager.rows + len(malformed))  # bad lines count too: they are kept, one each
             if raw is None:
                 malformed.append((line_no, f"line longer than {limits.max_line_bytes:,} bytes", ""))
                 continue

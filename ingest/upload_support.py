@@ -21,11 +21,13 @@ import duckdb
 import pandas as pd
 
 import scratch
+import settings
 from ingest import isolation
 from ingest.errors import IngestRefused
+from ingest.limits import Limits
 from ingest.load import REASONS, Preview, preview_file
 from ingest.mapping import Mapping, auto_map, detect_kind
-from ingest.readers import SourceInfo, file_format, read_into_stage
+from ingest.readers import SourceInfo, csv_source, file_format
 from store.db import Database
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -69,19 +71,22 @@ def sheet_names(data: bytes, name: str) -> list[str]:
 def file_columns(db: Database, data: bytes, name: str, sheet: str | None = None) -> tuple[SourceInfo, Mapping]:
     """The file's columns and the automatic mapping, for the mapping form when the preview cannot map.
 
-    Raises :class:`IngestRefused` when the file cannot be read at all.
+    A CSV's columns come from its head alone (nothing else of it is read); other formats are parsed in
+    the child, within the upload page's row bound. Raises :class:`IngestRefused` when the file cannot be read.
     """
-    cur = db.cursor()
-    try:
-        with temp_copy(data, name) as path:
-            if file_format(path, name) == "csv":
-                info = read_into_stage(cur, path, name, sheet=sheet)
-            else:
-                info = isolation.stage(cur, path, name, sheet=sheet)
-        return info, auto_map(info.columns, detect_kind(info.columns))
-    finally:
-        cur.execute("DROP TABLE IF EXISTS _stage")
-        cur.close()
+    with temp_copy(data, name) as path:
+        if file_format(path, name) == "csv":
+            source = csv_source(path, Limits.current(settings.MAX_UPLOAD_ROWS))
+            source.close()
+            info = source.info
+        else:
+            cur = db.cursor()
+            try:
+                info = isolation.stage(cur, path, name, sheet=sheet, max_rows=settings.MAX_UPLOAD_ROWS)
+            finally:
+                cur.execute("DROP TABLE IF EXISTS _stage")
+                cur.close()
+    return info, auto_map(info.columns, detect_kind(info.columns))
 
 
 def neutralise(value: object) -> object:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -88,6 +89,17 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
             if existing:
                 echo(f"{month} 已发布第 {existing[0]['version']} 版，跳过 (already published; skipped)")
                 return _write_out(db, existing[0]["snapshot_id"], args.out)
+        if args.out:  # the output folder is checked before publishing: a refused --out publishes nothing
+            try:
+                Path(args.out).mkdir(parents=True, exist_ok=True)
+                if not os.access(args.out, os.W_OK):
+                    raise PermissionError(13, "not writable")
+            except OSError as exc:
+                why = exc.strerror or "not writable"
+                return _fail(
+                    f"无法写入输出文件夹 {args.out}：{why}；未发布",
+                    f"cannot write to {args.out}: {why}; nothing published",
+                )
         try:
             result = snapshots.publish(db, month, by=audit.cli_actor(args.user), note=args.note, town=args.town)
         except frozen.NoDataForMonth as exc:

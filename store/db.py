@@ -261,8 +261,12 @@ class Database:
             held.close()
 
     @contextmanager
-    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The single writer: one lock, one transaction, the data version bumped on commit."""
+    def write(self, *, bump: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The single writer: one lock, one transaction, the data version bumped on commit.
+
+        ``bump=False`` for writes no page shows (sign-in attempts): the pages' caches, keyed on the data
+        version, stay warm however many people sign in.
+        """
         if self.read_only:
             raise PermissionError("database opened read-only")
         with self._write_lock:
@@ -270,7 +274,8 @@ class Database:
             cur.execute("BEGIN TRANSACTION")
             try:
                 yield cur
-                cur.execute("UPDATE data_version SET version = version + 1")
+                if bump:
+                    cur.execute("UPDATE data_version SET version = version + 1")
                 _failpoint("before_commit")
                 cur.execute("COMMIT")
             except duckdb.Error as exc:

@@ -187,7 +187,7 @@ def login(
     window = settings.LOGIN_LOCKOUT_MINUTES * 60 if window_seconds is None else window_seconds
     key = (name or "").strip()[:_ATTEMPT_NAME_CHARS]
     now = time.time()
-    with db.write() as cur:
+    with db.write(bump=False) as cur:  # an attempt changes nothing a page shows
         cur.execute("DELETE FROM login_failures WHERE attempted_at < ?", [now - window])
         recent = cur.execute("SELECT count(*) FROM login_failures WHERE name = ?", [key]).fetchone()[0]
         if recent >= limit:
@@ -199,7 +199,7 @@ def login(
     finally:
         cur.close()
     if user is not None:
-        with db.write() as cur:
+        with db.write(bump=False) as cur:
             cur.execute("DELETE FROM login_failures WHERE name = ?", [key])
     return user
 

@@ -2,7 +2,7 @@
 
 At the product's own limits (nothing lowered): a 1 MB workbook whose shared string unpacks past 1 GB, a
 workbook claiming every cell of its sheet, a JSON Lines file with thousands of keys, a gzipped XES whose one
-tag never ends, a CSV line of 11 MB. Each gets one sentence in Chinese, the server lives on, and a file with
+tag never ends. Each gets one sentence in Chinese, the server lives on, and a file with
 unreadable optional fields, then an older export of cases already held, load with their warnings said in
 Chinese only. Screenshots land in ``test-artefacts/hostile-upload-*.png``.
 """

@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest_support import ROOT, button, demo_copy_with_users, errors, login, start_app
+from ui.fmt import md_text
 
 RESTRICTED = {"views/upload.py": "analyst", "views/settings.py": "analyst", "views/users.py": "admin"}
 
@@ -249,7 +250,8 @@ def test_single_sign_on_button_only_when_configured_and_mapped_by_email(db_path,
     at.secrets["auth"] = auth
     at.user = {"is_logged_in": True, "email": "stranger@example.com", "email_verified": True}
     at.run()
-    assert any("stranger@example.com" in e and "尚未在本看板中授权" in e for e in errors(at))
+    shown = md_text("stranger@example.com")  # escaped: the identity's claim never becomes a link
+    assert any(shown in e and "尚未在本看板中授权" in e for e in errors(at))
 
 
 def test_analyst_sets_targets_on_the_settings_page(db_path, monkeypatch):

@@ -15,6 +15,7 @@ from store import schema, users
 from store.db import Database
 from store.users import UserError
 from tests.apptest_support import ROOT, button, demo_copy_with_users, errors, login, start_app
+from ui.fmt import md_text
 
 CHANGED = "账号信息已变更（密码、角色或单点登录邮箱），请重新登录。"
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "id"}
@@ -266,7 +267,8 @@ def test_single_sign_on_refuses_an_unverified_email(db_path, monkeypatch, verifi
     at = _sso_app(db_path, monkeypatch, claims)
     assert on_login_screen(at)
     assert "auth" not in at.session_state
-    assert any("未确认邮箱 zhang@shayan.gov.cn 属于您" in e for e in errors(at)), errors(at)
+    shown = md_text("zhang@shayan.gov.cn")  # escaped: the claim is the person's own text, never a link
+    assert any(f"未确认邮箱 {shown} 属于您" in e for e in errors(at)), errors(at)
     at.switch_page("views/users.py").run()
     assert on_login_screen(at) and not at.dataframe
 

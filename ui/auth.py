@@ -29,6 +29,7 @@ import settings
 from store import users
 from store.db import DatabaseBusy
 from store.users import User, role_label, role_rank
+from ui.fmt import md_text
 from ui.i18n import lang, t
 from ui.state import get_db
 
@@ -254,9 +255,9 @@ def login_screen() -> None:
     email, verified = _sso_claims()
     if email and sso_configured():  # signed in at the identity provider, but not let in here
         if verified:  # not a user here
-            st.error(t("sso_not_authorised").format(email=email))
+            st.error(t("sso_not_authorised").format(email=md_text(email)))
         else:  # the provider does not vouch for the e-mail: it maps to nobody
-            st.error(_say("sso_unverified").format(email=email))
+            st.error(_say("sso_unverified").format(email=md_text(email)))
         if st.button(t("sso_logout"), key="sso_logout"):
             _sso_logout()
         st.stop()
@@ -273,8 +274,9 @@ def login_screen() -> None:
             if st.button(t("sso_login"), key="sso_login", icon=":material/badge:"):
                 try:
                     st.login(sso_provider())
-                except Exception as exc:  # Authlib missing or [auth] incomplete: say so, no traceback
-                    st.error(t("sso_broken").format(error=str(exc) or "—"))
+                except Exception:  # Authlib missing or [auth] incomplete: say so, the details go to the log
+                    logging.getLogger(__name__).exception("single sign-on could not start")
+                    st.error(t("sso_broken"))
     st.caption(t("login_help"))
     st.stop()
 

@@ -94,8 +94,9 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "The single-sign-on account {email} has no access here. Ask the admin to add a user with this e-mail.",
     },
     "sso_broken": {
-        "zh": "单点登录配置不完整或缺少组件（需安装 Authlib）：{error}",
-        "en": "Single sign-on is not set up completely (Authlib is needed): {error}",
+        "zh": "单点登录配置不完整或缺少组件（需安装 Authlib），详情已记录在服务器日志中；请联系管理员。",
+        "en": "Single sign-on is not set up completely (Authlib is needed); the details are in the server log. "
+        "Please tell the administrator.",
     },
     # --- upload page ---
     "upload_title": {"zh": "数据上传", "en": "Upload data"},

@@ -19,7 +19,7 @@ from ui.history import KIND_LABELS
 from ui.i18n import lang, t
 from ui.messages import failure
 from ui.state import get_db
-from ui.widgets import format_value
+from ui.widgets import format_value, show_frame
 
 me = require_role("admin")
 language = lang()
@@ -52,7 +52,7 @@ if flash:
 rows = users.list_users(db.cursor())
 if rows:
     frame = pd.DataFrame(rows)
-    st.dataframe(
+    show_frame(
         pd.DataFrame(
             {
                 t("users_name"): frame["name"],
@@ -220,7 +220,7 @@ action_filter = st.selectbox(
 )
 entries = audit.list_audit(db.cursor(), limit=500, action=action_filter or None)
 if entries:
-    st.dataframe(
+    show_frame(
         pd.DataFrame(
             {
                 t("audit_when"): [f"{e['logged_at']:%Y-%m-%d %H:%M:%S}" for e in entries],
