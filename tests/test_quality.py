@@ -131,3 +131,27 @@ def test_data_quality_page_draws_on_demo_and_on_crafted_data(small_demo_db, qual
     at.switch_page("views/data_quality.py").run()
     assert not at.exception, at.exception
     assert len(at.get("plotly_chart")) == 1  # the demo has no rejects: only the months chart
+
+
+def test_the_page_lists_fields_left_empty_on_loaded_rows(tmp_path, monkeypatch):
+    """跑动次数 -3 and 满意度 6 cost the field, not the case: the page says which field, why, and how often."""
+    from ingest.load import ingest_file
+    from store.db import Database
+
+    path = tmp_path / "cases.csv"
+    path.write_text(
+        "办件编号,事项名称,实施部门,申请渠道,申请时间,办结时间,跑动次数,满意度\n"
+        "W1,临时救助申请,民政办,窗口,2026-11-02 09:00,2026-11-04 10:00,-3,5\n"
+        "W2,临时救助申请,民政办,窗口,2026-11-02 09:30,2026-11-03 10:00,1,6\n"
+        "W3,临时救助申请,民政办,窗口,2026-11-02 10:30,2026-11-03 10:00,-1,5\n",
+        encoding="utf-8",
+    )
+    db = Database(tmp_path / "egov.duckdb")
+    assert ingest_file(db, path).rows_loaded == 3
+    db.close()
+    at = start_app(tmp_path / "egov.duckdb", monkeypatch)
+    at.switch_page("views/data_quality.py").run()
+    assert not at.exception, at.exception
+    assert "已载入但字段置空的行" in [s.value for s in at.main.subheader]
+    table = next(d.value for d in at.dataframe if "字段" in d.value.columns and "涉及上传" in d.value.columns)
+    assert sorted(zip(table["字段"], table["行数"], strict=True)) == [("满意度", 1), ("跑动次数", 2)]

@@ -242,6 +242,15 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "dq_rejects": {"zh": "拒收行（按上传月份与原因）", "en": "Rejected rows by upload month and reason"},
     "dq_rejects_none": {"zh": "现有上传没有拒收行。", "en": "No rejected rows in the current uploads."},
+    "dq_warnings": {"zh": "已载入但字段置空的行", "en": "Loaded rows with a field left empty"},
+    "dq_warnings_field": {"zh": "字段", "en": "Field"},
+    "dq_warnings_reason": {"zh": "原因", "en": "Reason"},
+    "dq_warnings_uploads": {"zh": "涉及上传", "en": "Uploads"},
+    "dq_warnings_help": {
+        "zh": "这些行照常计入各项指标，只有所列字段无法识别而置空（覆盖率因此计为缺失）；行号与原值随各次上传保存。",
+        "en": "These rows count in every figure; only the listed field could not be read and was left empty (so the "
+        "coverage counts it as missing). Row numbers and values are kept with each upload.",
+    },
     "dq_rejects_help": {
         "zh": "拒收行的明细可在“上传记录”页下载。",
         "en": "Download the rejected rows themselves on the Uploads page.",

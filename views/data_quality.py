@@ -12,6 +12,9 @@ import streamlit as st
 
 from charts.quality import cases_per_month, rejects_over_time
 from ingest import quality
+from ingest.load import short_reason
+from ingest.mapping import FIELD_LABELS_ZH
+from ingest.upload_support import FIELD_LABELS_EN
 from ui import fmt
 from ui.auth import require_role
 from ui.i18n import lang, t
@@ -33,6 +36,7 @@ def load(db_path: str, data_version: int) -> dict:
         "cases": quality.case_count(cur),
         "coverage": quality.field_coverage(cur),
         "rejects": quality.rejects_by_month(cur),
+        "warnings": quality.field_warnings_by_reason(cur),
         "months": quality.thin_months(cur),
         "departments": quality.thin_department_months(cur),
         "missing": quality.missing_keys(cur),
@@ -89,6 +93,22 @@ else:
     pivot.index.name = t("up_reason")
     show_frame(pivot, width="stretch")
     st.caption(t("dq_rejects_help"))
+
+# 2b. Fields left empty on rows that loaded (承诺时限 99999天, 跑动次数 -3, 满意度 6): why the coverage misses them
+warnings = data["warnings"]
+if not warnings.empty:
+    st.subheader(t("dq_warnings"))
+    labels = FIELD_LABELS_ZH if zh else FIELD_LABELS_EN
+    shown = pd.DataFrame(
+        {
+            t("dq_warnings_reason"): [short_reason(r, language) for r in warnings["reason"]],
+            t("dq_warnings_field"): [labels.get(c, c) for c in warnings["column_name"]],
+            t("up_count"): warnings["rows"].astype("int64"),
+            t("dq_warnings_uploads"): warnings["uploads"].astype("int64"),
+        }
+    )
+    show_frame(shown, hide_index=True)
+    st.caption(t("dq_warnings_help"))
 
 # 3. Months and departments with suspiciously few cases
 st.subheader(t("dq_thin"))
