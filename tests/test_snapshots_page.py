@@ -143,3 +143,32 @@ def test_english_through_the_url(small_demo_db, tmp_path, monkeypatch):
     assert list(frame.columns)[:3] == ["Month", "Cases now", "Status"]
     assert set(frame["Status"]) == {"not published"}
     assert at.button(key="snap_publish").label.startswith("Publish the ")
+
+
+def test_publishing_again_and_again_works_and_a_double_click_makes_one_version(small_demo_db, tmp_path, monkeypatch):
+    """From the second publication on, 发布 ended in an error (the month picker's state was set after the picker
+    existed) although the snapshot was stored, so the analyst clicked again and the county got a spurious version."""
+    shutil.copy(small_demo_db, tmp_path / "egov.duckdb")
+    shutil.copy(small_demo_db.parent / "secret.key", tmp_path / "secret.key")
+    at = open_page(start_app(tmp_path / "egov.duckdb", monkeypatch))
+
+    def publish(month: str, note: str) -> None:
+        at.selectbox(key="snap_publish_month").set_value(month).run()
+        at.text_input(key="snap_note").input(note)
+        at.button(key="snap_publish").click().run()
+        assert not at.exception, at.exception
+        assert not at.error, [e.value for e in at.error]
+
+    publish("2026-10", "十月月报")
+    assert at.success[0].value == "已发布 2026年10月 第 1 版快照。"
+    at.button(key="snap_publish").click().run()  # the same click again, at once: no second version
+    assert not at.exception and at.success[0].value == "已发布 2026年10月 第 1 版快照。"
+    assert status(at)["2026年10月"] == "已发布（第 1 版）"
+
+    publish("2026-10", "十月月报（更正）")  # a re-issue: the second publication
+    assert at.success[0].value == "已发布 2026年10月 第 2 版快照。"
+    assert at.selectbox(key="snap_month").value == "2026-10"
+    publish("2026-09", "九月月报")  # another month: the third
+    assert at.success[0].value == "已发布 2026年9月 第 1 版快照。"
+    assert at.selectbox(key="snap_month").value == "2026-09"
+    assert status(at)["2026年10月"] == "已发布（第 2 版）" and status(at)["2026年9月"] == "已发布（第 1 版）"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 
 import pandas as pd
 import streamlit as st
@@ -32,6 +33,11 @@ FILE_ICONS = {
     "zip": ":material/folder_zip:",
 }  # fmt: skip
 _DONE = "snap_done"  # session_state: the message to show after a publish and its rerun
+_SHOW_MONTH = (
+    "snap_show_month"  # session_state: the month the downloads open on after a publish (set before the widget)
+)
+_LAST_PUBLISH = "snap_last_publish"  # session_state: (month, data version, note, town, snapshot id) just published
+DOUBLE_CLICK_SECONDS = 30
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -141,6 +147,13 @@ def _publish_form(db, months: list[dict], latest: dict[str, dict], language: str
     if not st.button(label, type="primary", key="snap_publish", icon=":material/publish:"):
         return
     user = auth.require_role("analyst")  # checked again at the moment of acting
+    request = (month, db.data_version(), (note or "").strip(), (town or "").strip())
+    last = st.session_state.get(_LAST_PUBLISH)
+    if last and last[0] == request and time.monotonic() - last[1] < DOUBLE_CLICK_SECONDS:
+        # The same click again (a double click, or a click while the first was running): one version, not two.
+        st.session_state[_DONE] = t("snap_published").format(month=month_label(month, language), version=last[2])
+        st.session_state[_SHOW_MONTH] = month
+        st.rerun()
     with st.spinner(t("snap_publishing")):
         try:
             result = snapshots.publish(db, month, by=user.name, note=note, town=town)
@@ -155,7 +168,9 @@ def _publish_form(db, months: list[dict], latest: dict[str, dict], language: str
             st.error(t("snap_unexpected"))
             return
     st.session_state[_DONE] = t("snap_published").format(month=month_label(month, language), version=result.version)
-    st.session_state["snap_month"] = month
+    after = (month, db.data_version(), request[2], request[3])  # publishing wrote: the version it left behind
+    st.session_state[_LAST_PUBLISH] = (after, time.monotonic(), result.version)
+    st.session_state[_SHOW_MONTH] = month  # the downloads' month picker may already exist in this run: set it next run
     st.rerun()
 
 
@@ -175,9 +190,21 @@ def _changes_table(changes: dict, language: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _file_bytes(db, snapshot_id: int, name: str) -> bytes:
+    """A frozen file's bytes, fetched when the download is asked for, on a cursor closed at once (in shared mode a
+    cursor is a connection: one left open holds the file against the CLI jobs)."""
+    cur = db.cursor()
+    try:
+        return snapshots.file_bytes(cur, snapshot_id, name)
+    finally:
+        cur.close()
+
+
 def _downloads(db, snaps: list[dict], language: str) -> None:
     st.subheader(t("snap_downloads"))
     months = sorted({s["month"] for s in snaps}, reverse=True)
+    if st.session_state.get(_SHOW_MONTH) in months:  # just published: open on it (before the widget exists)
+        st.session_state["snap_month"] = st.session_state.pop(_SHOW_MONTH)
     month = st.selectbox(t("snap_pick_month"), months, format_func=lambda m: month_label(m, language), key="snap_month")
     versions = [s for s in snaps if s["month"] == month]
     for i, snap in enumerate(versions):
@@ -203,7 +230,7 @@ def _downloads(db, snaps: list[dict], language: str) -> None:
                 sid, name = snap["snapshot_id"], f["file_name"]
                 cols[n % 4].download_button(
                     t("snap_file_" + f["kind"]),
-                    data=lambda sid=sid, name=name: snapshots.file_bytes(db.cursor(), sid, name),
+                    data=lambda sid=sid, name=name: _file_bytes(db, sid, name),
                     file_name=name,
                     mime=f["media_type"].split(";")[0],
                     key=f"dl_{sid}_{f['kind']}",
