@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import pandas as pd
@@ -135,21 +136,38 @@ class IngestResult:
 
 
 def file_sha256(path: Path) -> str:
-    return _fingerprint(path)[0]
+    return _scan(path).sha256
 
 
-def _fingerprint(path: Path) -> tuple[str, bool]:
-    """SHA-256 of the file, and whether its bytes hold U+FFFD (EF BF BD), in one read."""
+class FileScan(NamedTuple):
+    """What one read of a file tells before it is parsed."""
+
+    sha256: str
+    holds_replacement: bool  # its bytes hold U+FFFD (EF BF BD)
+    newlines: int  # line breaks: an upper bound of a CSV's records, for the row bound
+
+
+def _scan(path: Path) -> FileScan:
+    """SHA-256, whether U+FFFD is there and how many line breaks, in one read."""
     digest = hashlib.sha256()
     marker = "\ufffd".encode()
-    found, tail = False, b""
+    found, tail, newlines = False, b"", 0
     with open(path, "rb") as fh:
         while chunk := fh.read(4 << 20):
             digest.update(chunk)
+            newlines += chunk.count(b"\n")
             if not found:
                 found = marker in chunk or marker in tail + chunk[:2]
                 tail = chunk[-2:]
-    return digest.hexdigest(), found
+    return FileScan(digest.hexdigest(), found, newlines)
+
+
+def _loaded_before(cur: duckdb.DuckDBPyConnection, sha: str) -> int | None:
+    """The upload that already holds these bytes, if one does."""
+    row = cur.execute(
+        "SELECT upload_id FROM uploads WHERE sha256 = ? AND status = 'loaded' ORDER BY upload_id LIMIT 1", [sha]
+    ).fetchone()
+    return int(row[0]) if row else None
 
 
 def ingest_file(
@@ -175,17 +193,19 @@ def ingest_file(
     name = Path(name or path.name).name
     report = progress or (lambda stage, fraction: None)
     report("hash", 0.0)
-    sha, holds_replacement = _fingerprint(path)
-    known = _loaded_before(db, sha)
+    scan = _scan(path)
+    cur = db.cursor()
+    try:
+        known = _loaded_before(cur, scan.sha256)
+    finally:
+        cur.close()
     if known is not None:
         return IngestResult(None, name, kind, duplicate_of=known)
     report("read", 0.1)
     # A file other than CSV is parsed before the write lock is taken: a long parse blocks no other writer.
     parsed = None if file_format(path, name) == "csv" else isolation.parse(path, name, sheet=sheet, max_rows=max_rows)
     try:
-        result = _ingest_locked(
-            db, path, name, sha, holds_replacement, parsed, kind, mapping, sheet, loaded_by, report, max_rows
-        )
+        result = _ingest_locked(db, path, name, scan, parsed, kind, mapping, sheet, loaded_by, report, max_rows)
     finally:
         if parsed is not None:
             parsed.close()
@@ -205,23 +225,11 @@ def ingest_file(
     return result
 
 
-def _loaded_before(db: Database, sha: str) -> int | None:
-    cur = db.cursor()
-    try:
-        row = cur.execute(
-            "SELECT upload_id FROM uploads WHERE sha256 = ? AND status = 'loaded' ORDER BY upload_id LIMIT 1", [sha]
-        ).fetchone()
-        return int(row[0]) if row else None
-    finally:
-        cur.close()
-
-
 def _ingest_locked(
     db: Database,
     path: Path,
     name: str,
-    sha: str,
-    holds_replacement: bool,
+    scan: FileScan,
     parsed: isolation.Parsed | None,
     kind: str,
     mapping: str | dict[str, str | None] | None,
@@ -232,16 +240,12 @@ def _ingest_locked(
 ) -> IngestResult:
     """The write itself, under the single writer's lock and in one transaction."""
     with db.write() as cur:
-        previous = cur.execute(
-            "SELECT upload_id FROM uploads WHERE sha256 = ? AND status = 'loaded' ORDER BY upload_id LIMIT 1", [sha]
-        ).fetchone()
-        if previous:
-            return IngestResult(None, name, kind, duplicate_of=int(previous[0]))
+        previous = _loaded_before(cur, scan.sha256)  # again, under the lock: another load may have just taken it
+        if previous is not None:
+            return IngestResult(None, name, kind, duplicate_of=previous)
         normalize.install_macros(cur)
         with _bounded_memory(db), _memory_refusal():
-            source = (
-                Source(parsed.load_into(cur)) if parsed else _open(cur, path, name, sheet, holds_replacement, max_rows)
-            )
+            source = Source(parsed.load_into(cur)) if parsed else _open(cur, path, name, sheet, scan, max_rows)
             try:
                 mapped = _resolve_mapping(source.info, kind, mapping)
                 report("validate", 0.4)
@@ -251,7 +255,7 @@ def _ingest_locked(
                     source.info,
                     mapped,
                     name=name,
-                    sha=sha,
+                    sha=scan.sha256,
                     loaded_by=loaded_by,
                     report=report,
                     source=source,
@@ -268,7 +272,7 @@ def _open(
     path: Path,
     name: str,
     sheet: str | None,
-    holds_replacement: bool,
+    scan: FileScan,
     max_rows: int | None = None,
 ) -> Source:
     """The file's rows: a CSV read in place by DuckDB here, any other format parsed in a child process."""
@@ -277,23 +281,19 @@ def _open(
     limits = Limits.current(max_rows)
     source = csv_source(path, limits)
     try:
-        _check_csv_rows(cur, path, source, limits)
+        _check_csv_rows(cur, source, limits, scan.newlines)
     except BaseException:
         source.close()
         raise
     if source._temp_file is None:  # a UTF-8 CSV read as it is: its bytes were scanned
-        source.may_hold_replacement = holds_replacement
+        source.may_hold_replacement = scan.holds_replacement
     return source
 
 
-def _check_csv_rows(cur: duckdb.DuckDBPyConnection, path: Path, source: Source, limits: Limits) -> None:
-    """Refuse a CSV with more data rows than the bound before it is loaded: its line breaks are counted
-    first (fast); only when there are more of them than the bound allows are the records counted, and
-    that count stops one past the bound."""
-    newlines = 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(16 << 20):
-            newlines += chunk.count(b"\n")
+def _check_csv_rows(cur: duckdb.DuckDBPyConnection, source: Source, limits: Limits, newlines: int) -> None:
+    """Refuse a CSV with more data rows than the bound before it is loaded: its line breaks (counted when it
+    was hashed) bound its records; only when there are more of them than the bound allows are the records
+    counted, and that count stops one past the bound."""
     if newlines - source.first_row + 2 <= limits.max_rows:
         return
     count = cur.execute(
@@ -1599,16 +1599,14 @@ def preview_file(
     """
     path = Path(path)
     name = Path(name or path.name).name
-    sha, holds_replacement = _fingerprint(path)
+    scan = _scan(path)
     cur = db.cursor()
     source: Source | None = None
     try:
-        previous = cur.execute(
-            "SELECT upload_id FROM uploads WHERE sha256 = ? AND status = 'loaded' ORDER BY upload_id LIMIT 1", [sha]
-        ).fetchone()
+        previous = _loaded_before(cur, scan.sha256)
         normalize.install_macros(cur)
         with _bounded_memory(db), _memory_refusal():
-            source = _open(cur, path, name, sheet, holds_replacement, max_rows)
+            source = _open(cur, path, name, sheet, scan, max_rows)
             info = source.info
             mapped = _resolve_mapping(info, kind, mapping)
             checked = _normalise_and_count(cur, db, info, mapped, source)
@@ -1619,14 +1617,14 @@ def preview_file(
             refusal = exc
         return Preview(
             name,
-            sha,
+            scan.sha256,
             info,
             mapped,
             checked,
             _sample(cur, info, mapped, source),
             _rejects_frame(cur, info),
             refusal,
-            int(previous[0]) if previous else None,
+            previous,
             _warnings_frame(cur),
         )
     finally:
@@ -1655,25 +1653,11 @@ def _sample(
 def _warnings_frame(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The loaded rows' field warnings, in the shape of :func:`_rejects_frame` (``fields`` empty)."""
     rows = cur.execute(
-        f"""SELECT _row, w.code, w.col, w.val
+        f"""SELECT _row, w.code, w.col, w.val, NULL
             FROM (SELECT _row, unnest(_warn) AS w FROM _norm WHERE _warn IS NOT NULL AND {_VALID})
             ORDER BY _row, w.code LIMIT {MAX_REJECTS_SHOWN}"""
     ).fetchall()
-    return pd.DataFrame(
-        [
-            {
-                "row": row,
-                "reason": code,
-                "reason_zh": REASONS[code][0],
-                "reason_en": REASONS[code][1],
-                "column": column,
-                "value": value,
-                "fields": None,
-            }
-            for row, code, column, value in rows
-        ],
-        columns=["row", "reason", "reason_zh", "reason_en", "column", "value", "fields"],
-    )
+    return _reasons_frame(rows)
 
 
 def _rejects_frame(cur: duckdb.DuckDBPyConnection, info: SourceInfo) -> pd.DataFrame:
@@ -1682,6 +1666,11 @@ def _rejects_frame(cur: duckdb.DuckDBPyConnection, info: SourceInfo) -> pd.DataF
         f"ORDER BY _row LIMIT {MAX_REJECTS_SHOWN}"
     ).fetchall()
     rows += [(row, "malformed_line", None, message, None) for row, message, _ in info.malformed]
+    return _reasons_frame(sorted(rows, key=lambda r: r[0]))
+
+
+def _reasons_frame(rows: list[tuple]) -> pd.DataFrame:
+    """(row, reason, column, value, fields) tuples as the table the page and the rejects download read."""
     return pd.DataFrame(
         [
             {
@@ -1691,9 +1680,9 @@ def _rejects_frame(cur: duckdb.DuckDBPyConnection, info: SourceInfo) -> pd.DataF
                 "reason_en": REASONS[reason][1],
                 "column": column,
                 "value": value,
-                "fields": raw,
+                "fields": fields,
             }
-            for row, reason, column, value, raw in sorted(rows, key=lambda r: r[0])
+            for row, reason, column, value, fields in rows
         ],
         columns=["row", "reason", "reason_zh", "reason_en", "column", "value", "fields"],
     )

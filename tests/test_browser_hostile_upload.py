@@ -10,40 +10,17 @@ Chinese only. Screenshots land in ``test-artefacts/hostile-upload-*.png``.
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests import bad_inputs as bad
-from tests.apptest_support import PASSWORDS, ROLES
 from tests.browser_support import idle
-from tests.test_browser_upload import no_traceback, shot, sign_in
+from tests.test_browser_upload import no_traceback, shot, sign_in, streamlit_db_path  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = "办件编号,事项名称,实施部门,申请渠道,申请时间,办结时间,承诺时限,跑动次数,满意度"
-
-
-@pytest.fixture(scope="module")
-def streamlit_db_path(small_demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("browser-hostile")
-    shutil.copy(small_demo_db, folder / "egov.duckdb")
-    shutil.copy(small_demo_db.parent / "secret.key", folder / "secret.key")
-    for name in ("zhang", "ana"):  # the first user must be an admin
-        proc = subprocess.run(
-            [sys.executable, "cli.py", "users", "add", name, "--role", ROLES[name], "--password-stdin"]
-            + ["--db", str(folder / "egov.duckdb")],
-            cwd=ROOT,
-            input=PASSWORDS[name] + "\n",
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert proc.returncode == 0, proc.stderr
-    return folder / "egov.duckdb"
 
 
 def errors(page) -> list[str]:

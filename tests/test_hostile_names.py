@@ -29,21 +29,11 @@ import pytest
 import settings
 from ingest.errors import IngestRefused
 from ingest.mapping import apply_overrides, auto_map, load_saved, load_saved_name, save_mapping, saved_mapping_names
+from tests.cli_support import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
 HAS_PROC = Path("/proc/self/stat").exists()
-
-
-def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "cli.py", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def sha(path: Path) -> str:
