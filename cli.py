@@ -16,7 +16,15 @@ from pathlib import Path
 import settings
 from errors import BilingualError
 from ingest.errors import IngestRefused
-from ingest.load import REASONS, IngestResult, ingest_file, list_uploads, remove_upload
+from ingest.load import (
+    REASONS,
+    IngestResult,
+    Validation,
+    ingest_file,
+    list_uploads,
+    remove_upload,
+    short_reason,
+)
 from metrics.cli_commands import add_parsers as add_metric_parsers
 from reports.cli_commands import add_parsers as add_snapshot_parsers
 from store import audit, logs
@@ -53,14 +61,21 @@ def _print_result(result: IngestResult, lang: str = "zh") -> None:
         f"(loaded {result.rows_loaded}, rejected {result.rows_rejected}, skipped {result.rows_skipped}; "
         f"cases {result.cases_loaded}, events {result.events_loaded})"
     )
-    for reason, count in sorted(result.rejected_by_reason.items(), key=lambda kv: -kv[1]):
+    _print_reasons(result.rejected_by_reason, result.warnings)
+
+
+def _print_reasons(by_reason: dict[str, int], warnings: list[str]) -> None:
+    """A load's (or a dry run's) rejected rows by reason, most first, then its warnings."""
+    for reason, count in sorted(by_reason.items(), key=lambda kv: -kv[1]):
         zh, en = REASONS.get(reason, (reason, reason))
         echo(f"  - {zh} ({en}): {count}")
-    for warning in result.warnings:
+    for warning in warnings:
         echo(f"  ! {warning}")
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    if args.dry_run:
+        return _dry_run(args)
     with _database(args) as db:
         status, changed = 0, False
         progress = _progress_bar() if sys.stderr.isatty() else None
@@ -93,6 +108,70 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if changed and not args.no_refresh:
             _refresh_kept(db)
         return status
+
+
+def _dry_run(args: argparse.Namespace) -> int:
+    """``ingest --dry-run``: each file read, checked and compared with the database as it is; nothing written
+    (no upload, no audit entry, no data version, no kept figures). Exit 1 when a file would be refused."""
+    from ingest.impact import report_lines
+    from ingest.load import preview_file
+
+    path = settings.resolve_db_path(args.db)
+    if not path.is_file():  # a read-only open would fail less clearly (and a dry run creates nothing)
+        echo(f"数据库文件不存在：{path} (no database at {path})", file=sys.stderr)
+        return 1
+    db = Database(path, read_only=True)  # read-only: nothing can be written
+    try:
+        status = 0
+        for file in args.files:
+            path = Path(file)
+            if not path.is_file():
+                echo(f"{file}: 文件不存在 (no such file)", file=sys.stderr)
+                status = 1
+                continue
+            try:
+                preview = preview_file(
+                    db, path, kind=args.kind, mapping=args.mapping, sheet=args.sheet, max_rows=args.max_rows
+                )
+            except IngestRefused as exc:
+                echo(f"{path.name}: 已拒绝 (refused): {exc}", file=sys.stderr)
+                status = 1
+                continue
+            if preview.refusal is not None:
+                echo(f"{path.name}: 已拒绝 (refused): {preview.refusal}", file=sys.stderr)
+                status = 1
+                continue
+            if preview.duplicate_of is not None:
+                echo(
+                    f"{preview.file_name}: 与上传 #{preview.duplicate_of} 内容相同，导入时将跳过 "
+                    f"(identical to upload #{preview.duplicate_of}; a load would skip it)"
+                )
+                continue
+            v = preview.validation
+            echo(
+                f"{preview.file_name}: 预检，未写入 [{preview.mapping.kind}] 可导入 {v.loaded} 行，拒绝 {v.rejected} 行，"
+                f"跳过 {v.skipped} 行（合计/空行） (dry run, nothing written: {v.loaded} rows would load, "
+                f"{v.rejected} rejected, {v.skipped} skipped)"
+            )
+            note = [preview.personal_note] if preview.personal_note else []
+            _print_reasons(v.by_reason, [*note, *preview.info.warnings, *_warned_line(v)])
+            for line in report_lines(preview.impact):
+                echo(f"  {line}")
+        return status
+    finally:
+        db.close()
+
+
+def _warned_line(v: Validation) -> list[str]:
+    """The dry run's line about rows that would load with a field left empty (a load says it in the past tense)."""
+    if not v.warned:
+        return []
+    zh = "；".join(f"{short_reason(r, 'zh')} {n} 行" for r, n in v.warned_by_reason.items())
+    en = "; ".join(f"{short_reason(r, 'en')}: {n}" for r, n in v.warned_by_reason.items())
+    return [
+        f"{v.warned} 行有字段无法识别，导入时该字段置空、该行照常导入：{zh} "
+        f"({v.warned} rows have a field that cannot be read; a load leaves it empty and loads the rows: {en})"
+    ]
 
 
 def _refresh_kept(db) -> None:
@@ -292,6 +371,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", parents=[common], help="load export files (CSV, XLSX, XLS, Parquet, JSONL, XES)")
     p.add_argument("files", nargs="+")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check each file and print what loading it would change (period, new and updated cases, cases per "
+        "month before -> after, departments and items not in the catalogue, months already loaded); writes "
+        "nothing. Each file is compared with the database as it is, not as the files before it would leave it. "
+        "Exit 1 if a file would be refused",
+    )
     p.add_argument("--mapping", help="saved mapping name or TOML file")
     p.add_argument("--kind", choices=["auto", "cases", "events", "catalog"], default="auto")
     p.add_argument("--sheet", help="Excel sheet name (default: the first)")

@@ -28,10 +28,12 @@ import pandas as pd
 
 import clock
 import settings
-from ingest import isolation, normalize
+from ingest import isolation, normalize, personal
 from ingest.channels import channel_sql
 from ingest.derive import fill_derived, with_derived
 from ingest.errors import IngestRefused
+from ingest.impact import Impact
+from ingest.impact import compute as compute_impact
 from ingest.limits import Limits
 from ingest.mapping import (
     FIELD_LABELS_ZH,
@@ -130,6 +132,10 @@ class IngestResult:
     #: Loaded rows older than what the database already holds for their case: kept, but not current
     #: (the conflict rule of :func:`refresh_current_cases`). Rows of a case file, events of a step file.
     rows_superseded: int = 0
+    #: The personal-data columns (found by header or by value): masked, never stored raw; and those of
+    #: them found by their values (:mod:`ingest.personal`).
+    personal_columns: list[str] = field(default_factory=list)
+    personal_by_value: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -248,6 +254,7 @@ def _ingest_locked(
             source = Source(parsed.load_into(cur)) if parsed else _open(cur, path, name, sheet, scan, max_rows)
             try:
                 mapped = _resolve_mapping(source.info, kind, mapping)
+                _mark_personal(cur, source.info, mapped, source)
                 report("validate", 0.4)
                 result = _load_staged(
                     cur,
@@ -363,6 +370,90 @@ def _resolve_mapping(info: SourceInfo, kind: str, mapping: str | dict | None) ->
     mapped = apply_overrides(auto_map(info.columns, kind), info.columns, overrides)
     check_required(mapped, info.columns)
     return mapped
+
+
+def _mark_personal(cur: duckdb.DuckDBPyConnection, info: SourceInfo, mapped: Mapping, source: Source) -> None:
+    """Add the columns found personal by their values (:mod:`ingest.personal`) to the header-found ones.
+
+    A bounded sample (the first rows of the file) is judged, whatever the headers say. Every personal column
+    is masked in the preview and never stored raw: one that a stored field was mapped to (经办人 holding mobile
+    numbers) is taken out of that field. The case id is left alone: it is how a case is matched across uploads
+    and files, so it is kept as the platform wrote it (its values are told from ID numbers by their check
+    character); a case-id column that does hold ID numbers is named in a warning instead. The first ID or
+    credit-code column found by value whose header names nobody else (:func:`personal.names_someone_else`)
+    keys the applicant, when no header gave an ID column; a mobile-number column found by value keys nobody
+    (it may be anyone's contact number).
+    """
+    try:
+        found = personal.scan(cur, source.relation, source.params, len(info.columns))
+    except duckdb.Error as exc:
+        if source.numbered or isinstance(exc, duckdb.OutOfMemoryException):
+            raise
+        raise IngestRefused("unreadable_csv", f"CSV 无法解析：{_first_line(exc)}", f"cannot parse CSV: {exc}") from exc
+    if not source.numbered:
+        cur.execute("DROP TABLE IF EXISTS _rej_errors; DROP TABLE IF EXISTS _rej_scans")  # the full read collects them
+    case_column = mapped.fields.get("case_id")
+    for index, kind in found.items():
+        if index == case_column:
+            zh, en = personal.KIND_LABELS[kind]
+            column = _shown(info.columns[index])
+            info.warnings.append(
+                f"办件编号列“{column}”的值多为{zh}：办件编号按原样保存（用于匹配同一办件），请确认列映射无误 "
+                f"(the case-id column “{column}” mostly holds {en}; case ids are kept as written, "
+                "to match a case across uploads: check the column mapping)"
+            )
+            continue
+        if index in mapped.personal_indices():
+            continue
+        mapped.pii_by_value.add(index)
+        applicant = (
+            kind in (personal.ID_NUMBER, personal.CREDIT_CODE)
+            and mapped.kind != "catalog"
+            and "id_number" not in mapped.pii
+            and not personal.names_someone_else(info.columns[index])
+        )
+        if applicant:
+            mapped.pii["id_number"] = index
+        else:
+            mapped.more_pii[index] = kind
+    _take_out_personal(info, mapped)
+
+
+def _shown(name: str) -> str:
+    """A column name inside a stored "中文 (English)" line: its own " (" closed up (the page splits at it)."""
+    return str(name).replace(" (", "(")
+
+
+def _take_out_personal(info: SourceInfo, mapped: Mapping) -> None:
+    """Personal columns feed no stored field but the case id (see :func:`_mark_personal`); each one taken
+    out is said in a warning, and a required field left without a column refuses the file, in words."""
+    kinds = {index: kind for kind, index in mapped.pii.items()} | mapped.more_pii
+    taken: dict[int, list[str]] = {}
+    for canonical, index in list(mapped.fields.items()):
+        if canonical != "case_id" and index in kinds:
+            del mapped.fields[canonical]
+            mapped.unit_hints.pop(canonical, None)
+            taken.setdefault(index, []).append(canonical)
+    for index, canonicals in taken.items():
+        zh, en = personal.KIND_LABELS.get(kinds[index], (kinds[index], kinds[index]))
+        column = _shown(info.columns[index])
+        labels_zh = "、".join(FIELD_LABELS_ZH.get(c, c) for c in canonicals)
+        info.warnings.append(
+            f"列“{column}”的内容是个人信息（{zh}），已遮盖，不作为“{labels_zh}”导入 "
+            f"(column “{column}” holds personal data ({en}); masked, and not loaded as {', '.join(canonicals)})"
+        )
+    try:
+        check_required(mapped, info.columns)
+    except IngestRefused as exc:
+        columns_zh = "、".join(f"“{info.columns[i]}”" for i in taken)
+        columns_en = ", ".join(f"“{info.columns[i]}”" for i in taken)
+        raise IngestRefused(
+            "missing_columns",
+            f"{columns_zh}的内容是个人信息，不能作为必需的字段导入；请在列映射中改选其他列。{exc.message('zh')}",
+            f"{columns_en} hold personal data and cannot feed a required field; pick another column in the "
+            f"mapping. {exc.message('en')}",
+            column=exc.column,
+        ) from exc
 
 
 # --- SQL building ------------------------------------------------------------------------------
@@ -626,6 +717,8 @@ def _load_staged(
         warnings=warnings,
         rows_warned=checked.warned,
         warned_by_reason=checked.warned_by_reason,
+        personal_columns=[info.columns[i] for i in mapped.personal_indices()],
+        personal_by_value=[info.columns[i] for i in sorted(mapped.pii_by_value)],
     )
     if kind == "catalog":
         _write_catalog(cur, upload_id)
@@ -688,12 +781,15 @@ def short_reason(code: str, lang: str = "zh") -> str:
 
 
 def result_messages(result: IngestResult) -> list[str]:
-    """What the upload's report says beyond its counts: fields left empty, rows older than the data held.
+    """What the upload's report says beyond its counts: the personal data masked, fields left empty, rows
+    older than the data held.
 
     Each is one line, Chinese then English, as the other upload warnings; they are stored with the upload,
     shown on the upload page and printed by the CLI.
     """
     out = []
+    if note := personal.found_message(result.personal_columns):
+        out.append(note)
     if result.warned_by_reason:
         zh = "；".join(f"{short_reason(r, 'zh')} {n} 行" for r, n in result.warned_by_reason.items())
         en = "; ".join(f"{short_reason(r, 'en')}: {n}" for r, n in result.warned_by_reason.items())
@@ -1213,7 +1309,12 @@ _EVENT_ROW_COLUMNS = """case_id, step, department, handler, started_at, complete
                         prev_known_department, prev_known_completed_at"""
 
 
-def _write_events(cur: duckdb.DuckDBPyConnection, upload_id: int, mapped: Mapping | None = None) -> tuple[int, int]:
+def _aggregate_event_cases(cur: duckdb.DuckDBPyConnection, mapped: Mapping | None = None) -> None:
+    """``_case_agg``: one case per case id of an event file's valid rows in ``_norm`` (temp tables only).
+
+    Apart from :func:`_write_events` so that the upload preview (ingest/impact.py) derives exactly the cases
+    a load would, without writing.
+    """
     # What the step names say, worked out once per distinct step rather than per event.
     cur.execute(
         f"""
@@ -1274,6 +1375,10 @@ def _write_events(cur: duckdb.DuckDBPyConnection, upload_id: int, mapped: Mappin
         """,
         {"uses": uses_completion_steps},
     )
+
+
+def _write_events(cur: duckdb.DuckDBPyConnection, upload_id: int, mapped: Mapping | None = None) -> tuple[int, int]:
+    _aggregate_event_cases(cur, mapped)
     _assign_case_keys(cur, "_case_agg")
     cases = _insert_cases(
         cur,
@@ -1572,10 +1677,22 @@ class Preview:
     duplicate_of: int | None = None
     #: Loaded rows' fields left empty (row, reason (zh, en), column, value), as ``rejects`` without ``fields``.
     warnings: pd.DataFrame | None = None
+    #: What loading the file would change (ingest/impact.py); None when the load would refuse or skip it.
+    impact: Impact | None = None
 
     @property
     def columns(self) -> list[str]:
         return self.info.columns
+
+    @property
+    def personal_columns(self) -> list[str]:
+        """The personal-data columns, by header or by value: masked in ``sample``, never stored raw."""
+        return [self.info.columns[i] for i in self.mapping.personal_indices()]
+
+    @property
+    def personal_note(self) -> str | None:
+        """The report's line naming them ("已识别并遮盖：…" / "Personal data found and masked: …"), or None."""
+        return personal.found_message(self.personal_columns)
 
 
 PREVIEW_ROWS = 20
@@ -1609,12 +1726,15 @@ def preview_file(
             source = _open(cur, path, name, sheet, scan, max_rows)
             info = source.info
             mapped = _resolve_mapping(info, kind, mapping)
+            _mark_personal(cur, info, mapped, source)
             checked = _normalise_and_count(cur, db, info, mapped, source)
         refusal = None
         try:
             _refuse_if_unusable(checked, max_rows)
         except IngestRefused as exc:
             refusal = exc
+        with _bounded_memory(db), _memory_refusal():
+            impact = None if refusal or previous is not None else compute_impact(cur, mapped.kind, mapped)
         return Preview(
             name,
             scan.sha256,
@@ -1626,6 +1746,7 @@ def preview_file(
             refusal,
             previous,
             _warnings_frame(cur),
+            impact=impact,
         )
     finally:
         _drop_temp(cur)
@@ -1645,8 +1766,13 @@ def _sample(
         info.columns[int(c[1:])] if c[1:].isdigit() and int(c[1:]) < len(info.columns) else c for c in frame.columns
     ]
     frame = frame.iloc[:, : len(info.columns)]
-    for index in mapped.pii.values():
+    masked = set(mapped.personal_indices())
+    for index in masked:
         frame.iloc[:, index] = frame.iloc[:, index].map(lambda v: None if v is None else "***")
+    # Below a column's threshold, a single valid ID or mobile number is still not shown (the case id excepted:
+    # it is stored as written, see _mark_personal).
+    for index in set(range(frame.shape[1])) - masked - {mapped.fields.get("case_id")}:
+        frame.iloc[:, index] = frame.iloc[:, index].map(lambda v: "***" if personal.value_kind(v) else v)
     return frame
 
 

@@ -19,6 +19,7 @@ import tomli_w
 import names
 import settings
 from ingest.errors import IngestRefused
+from ingest.personal import OTHER_PERSONS, names_someone_else
 
 KINDS = ("cases", "events", "catalog")
 
@@ -216,19 +217,41 @@ _CATALOG_FIELDS: dict[str, list[str]] = {
 }
 
 #: Columns that carry personal data: never stored; the strongest identifier keys repeat applicants.
+#: A header may also put 申请人 / 申请单位 / 申请企业 before an ID or phone alias (申请人身份证号, 申请人手机),
+#: or a word naming someone else (经办人手机, 代理人证件号码: :data:`ingest.personal.OTHER_PERSONS`): that
+#: column is masked too, but keys nobody (``Mapping.more_pii``). Columns are also found by their values
+#: (:mod:`ingest.personal`).
 PII_ALIASES: dict[str, list[str]] = {
     "id_number": [
         "证件号码",
         "身份证号",
         "身份证号码",
+        "身份证",
+        "身份证件号码",
+        "公民身份号码",
         "证件号",
         "申请人证件号码",
         "统一社会信用代码",
+        "社会信用代码",
+        "信用代码",
         "idnumber",
         "id_number",
         "idcard",
     ],
-    "phone": ["手机号", "手机号码", "联系电话", "电话", "联系方式", "申请人电话", "phone", "mobile", "telephone"],
+    "phone": [
+        "手机号",
+        "手机号码",
+        "手机",
+        "移动电话",
+        "联系手机",
+        "联系电话",
+        "电话",
+        "联系方式",
+        "申请人电话",
+        "phone",
+        "mobile",
+        "telephone",
+    ],
     "name": [
         "申请人姓名",
         "申请人",
@@ -320,10 +343,42 @@ class Mapping:
     kind: str
     fields: dict[str, int] = field(default_factory=dict)  # canonical field -> source column index
     pii: dict[str, int] = field(default_factory=dict)  # pii kind -> source column index
+    #: Further personal columns (index -> kind): a second one of a kind, someone else's (经办人手机), or one
+    #: found by its values. Masked and never stored like ``pii``, but keying nobody.
+    more_pii: dict[int, str] = field(default_factory=dict)
+    #: The personal columns found by their values rather than their header (:mod:`ingest.personal`).
+    pii_by_value: set[int] = field(default_factory=set)
     unit_hints: dict[str, str] = field(default_factory=dict)  # field -> 'working' | 'natural' from the header
 
     def source_names(self, columns: list[str]) -> dict[str, str]:
         return {f: columns[i] for f, i in self.fields.items()}
+
+    def personal_indices(self) -> list[int]:
+        """Every personal-data column, in file order: masked in the preview, never stored raw."""
+        return sorted(set(self.pii.values()) | set(self.more_pii))
+
+
+#: Header prefixes that say whose the ID or phone number is: the applicant's, or (OTHER_PERSONS) someone else's.
+_PERSON_PREFIXES = ("申请人", "申请单位", "申请企业", *OTHER_PERSONS)
+
+
+def personal_header(name: str) -> tuple[str, bool] | None:
+    """(personal kind, whether it is the applicant's) for a header naming personal data, else None.
+
+    An ID or phone header naming someone else (经办人手机, 证件号码（代理人）) is not the applicant's;
+    names and addresses keep the plain rule (the first of a kind is ``pii``).
+    """
+    key = fold(name)
+    kind = _PII_INDEX.get(key)
+    if kind is None:
+        for prefix in _PERSON_PREFIXES:
+            rest = key[len(prefix) :] if key.startswith(prefix) else ""
+            if _PII_INDEX.get(rest) in ("id_number", "phone"):
+                kind = _PII_INDEX[rest]
+                break
+    if kind is None:
+        return None
+    return kind, kind not in ("id_number", "phone") or not names_someone_else(name)
 
 
 def detect_kind(columns: list[str]) -> str:
@@ -350,8 +405,12 @@ def auto_map(columns: list[str], kind: str) -> Mapping:
                 mapping.unit_hints[canonical] = "working"
             elif "自然日" in name:
                 mapping.unit_hints[canonical] = "natural"
-        elif canonical is None and key in _PII_INDEX and _PII_INDEX[key] not in mapping.pii:
-            mapping.pii[_PII_INDEX[key]] = i
+        elif canonical is None and (personal := personal_header(name)) is not None:
+            pii_kind, applicants = personal
+            if applicants and pii_kind not in mapping.pii:
+                mapping.pii[pii_kind] = i
+            else:
+                mapping.more_pii[i] = pii_kind
     # An event file with one department column: it is both the step's and the case's department.
     if kind == "events" and "step_department" not in mapping.fields and "department" in mapping.fields:
         mapping.fields["step_department"] = mapping.fields["department"]

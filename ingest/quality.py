@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 
 from ingest.load import REASONS
+from ingest.normalize import PLACEHOLDERS
 
 #: A month (or a department's month) with fewer cases than this share of its median month is flagged.
 THIN_SHARE = 0.5
@@ -20,15 +21,29 @@ MIN_MONTHS_FOR_DEPARTMENT = 3
 #: ... and a median month of at least this many cases: 0 cases in a month of an office that sees 1 is no news.
 MIN_MEDIAN_FOR_DEPARTMENT = 5
 
+#: At most this many unknown items (and departments) are listed; the counts above the table are complete.
+CATALOG_GAP_LIMIT = 20
+
+
+def _absent(column: str) -> str:
+    """SQL: ``column`` holds nothing — NULL, or a word an export writes for "none" ("—", "/", "无", …).
+
+    Department and item load as written (a "—" is kept as text), so without this a case whose department
+    is "—" would count as having one, and the page would say that every case has a department.
+    """
+    words = ", ".join("'" + w.replace("'", "''") + "'" for w in PLACEHOLDERS)
+    return f"({column} IS NULL OR lower(trim({column})) IN ({words}))"
+
+
 #: field -> (label zh, label en, basis zh, basis en, filled expression, base expression)
 COVERAGE: dict[str, tuple[str, str, str, str, str, str]] = {
-    "department": ("实施部门", "department", "全部办件", "all cases", "department IS NOT NULL", "true"),
+    "department": ("实施部门", "department", "全部办件", "all cases", f"NOT {_absent('department')}", "true"),
     "service_item": (
         "事项（名称或编码）",
         "service item (name or code)",
         "全部办件",
         "all cases",
-        "coalesce(service_item, item_code) IS NOT NULL",
+        f"NOT ({_absent('service_item')} AND {_absent('item_code')})",
         "true",
     ),
     "channel": ("申请渠道", "channel", "全部办件", "all cases", "channel IS NOT NULL", "true"),
@@ -175,13 +190,14 @@ def thin_department_months(
 
 
 def missing_keys(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """How many current cases lack a department, an item (name and code), or both."""
+    """How many current cases lack a department, an item (name and code), or both ("—", "无" count as lacking)."""
+    no_department, no_item = _absent("department"), f"({_absent('service_item')} AND {_absent('item_code')})"
     row = cur.execute(
-        """
+        f"""
         SELECT count(*),
-               count(*) FILTER (WHERE department IS NULL),
-               count(*) FILTER (WHERE coalesce(service_item, item_code) IS NULL),
-               count(*) FILTER (WHERE department IS NULL AND coalesce(service_item, item_code) IS NULL)
+               count(*) FILTER (WHERE {no_department}),
+               count(*) FILTER (WHERE {no_item}),
+               count(*) FILTER (WHERE {no_department} AND {no_item})
         FROM cases
         """
     ).fetchone()
@@ -190,14 +206,15 @@ def missing_keys(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 def missing_keys_by_upload(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Which uploads brought the cases without department or item, so the analyst knows which export to fix."""
+    no_department, no_item = _absent("c.department"), f"({_absent('c.service_item')} AND {_absent('c.item_code')})"
     return cur.execute(
-        """
+        f"""
         SELECT c.upload_id, u.file_name, count(*) AS cases,
-               count(*) FILTER (WHERE c.department IS NULL) AS no_department,
-               count(*) FILTER (WHERE coalesce(c.service_item, c.item_code) IS NULL) AS no_item
+               count(*) FILTER (WHERE {no_department}) AS no_department,
+               count(*) FILTER (WHERE {no_item}) AS no_item
         FROM cases c JOIN uploads u USING (upload_id)
         GROUP BY ALL
-        HAVING count(*) FILTER (WHERE c.department IS NULL OR coalesce(c.service_item, c.item_code) IS NULL) > 0
+        HAVING count(*) FILTER (WHERE {no_department} OR {no_item}) > 0
         ORDER BY c.upload_id
         """
     ).df()
@@ -205,13 +222,120 @@ def missing_keys_by_upload(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def missing_keys_sample(cur: duckdb.DuckDBPyConnection, limit: int = 200) -> pd.DataFrame:
     """A few such cases to look up in the platform (ids and dates only: no personal data is stored)."""
+    no_department, no_item = _absent("c.department"), f"({_absent('c.service_item')} AND {_absent('c.item_code')})"
     return cur.execute(
-        """
+        f"""
         SELECT c.case_id, c.submitted_at, c.department, coalesce(c.service_item, c.item_code) AS service_item,
                u.file_name, c.source_row
         FROM cases c JOIN uploads u USING (upload_id)
-        WHERE c.department IS NULL OR coalesce(c.service_item, c.item_code) IS NULL
+        WHERE {no_department} OR {no_item}
         ORDER BY c.submitted_at DESC NULLS LAST, c.case_id
+        LIMIT ?
+        """,
+        [int(limit)],
+    ).df()
+
+
+def _catalog_keyed() -> str:
+    """The WITH clause ``k``: each current case's item and department, and whether the catalogue knows them.
+
+    A case's item is in the catalogue when its item code is a catalogue code or its item (name, else code) a
+    catalogue name — the rule by which the KPIs find a case's catalogue row (metrics.base.item_stats). Its
+    department is in the catalogue when some catalogue item names it as its department. Placeholders ("—",
+    "无") are no item or department here: :func:`missing_keys` counts those cases, this does not count them twice.
+    """
+    return f"""
+        WITH cat AS (SELECT item_code, item_name, department FROM service_items),
+        c AS (
+            SELECT CASE WHEN NOT {_absent("service_item")} THEN service_item END AS name,
+                   CASE WHEN NOT {_absent("item_code")} THEN item_code END AS code,
+                   CASE WHEN NOT {_absent("department")} THEN department END AS department,
+                   submitted_at
+            FROM cases
+        ),
+        k AS (
+            SELECT coalesce(name, code) AS item, code, department, submitted_at,
+                   coalesce(code IN (SELECT item_code FROM cat WHERE item_code IS NOT NULL), false)
+                       OR coalesce(coalesce(name, code) IN (SELECT item_name FROM cat), false) AS item_known,
+                   coalesce(department IN (SELECT department FROM cat WHERE NOT {_absent("department")}), false)
+                       AS department_known
+            FROM c
+        )
+    """
+
+
+def catalog_gaps(cur: duckdb.DuckDBPyConnection) -> dict[str, int | None]:
+    """How many current cases have an item, or a department, the service catalogue does not know.
+
+    An item outside the catalogue has no 网上可办 flag or catalogue time limit, so the KPIs that need them
+    cannot judge its cases; often the item is spelt differently or the catalogue is out of date. Keys:
+    ``catalog_items`` and ``catalog_departments`` (the catalogue's size; 0 items = no catalogue, and then
+    nothing else is counted: every item would be "unknown"), ``cases_with_item``, ``items`` (distinct
+    unknown items), ``item_cases``; ``cases_with_department``, ``departments``, ``department_cases`` —
+    these three ``None`` when the catalogue names no department, as it cannot be checked.
+    """
+    catalog_items, catalog_departments = cur.execute(
+        f"SELECT count(*), count(DISTINCT department) FILTER (WHERE NOT {_absent('department')}) FROM service_items"
+    ).fetchone()
+    gaps: dict[str, int | None] = {
+        "catalog_items": int(catalog_items),
+        "catalog_departments": int(catalog_departments),
+        **dict.fromkeys(("cases_with_item", "items", "item_cases")),
+        **dict.fromkeys(("cases_with_department", "departments", "department_cases")),
+    }
+    if not catalog_items:
+        return gaps
+    row = cur.execute(
+        _catalog_keyed()
+        + """
+        SELECT count(item),
+               count(DISTINCT item) FILTER (WHERE NOT item_known),
+               count(item) FILTER (WHERE NOT item_known),
+               count(department),
+               count(DISTINCT department) FILTER (WHERE NOT department_known),
+               count(department) FILTER (WHERE NOT department_known)
+        FROM k
+        """
+    ).fetchone()
+    gaps.update(cases_with_item=int(row[0]), items=int(row[1]), item_cases=int(row[2]))
+    if catalog_departments:
+        gaps.update(cases_with_department=int(row[3]), departments=int(row[4]), department_cases=int(row[5]))
+    return gaps
+
+
+def catalog_gap_items(cur: duckdb.DuckDBPyConnection, limit: int = CATALOG_GAP_LIMIT) -> pd.DataFrame:
+    """The unknown items with the most cases: item, code, its usual department, cases, first and last month.
+
+    Empty without a catalogue (every item would be listed). Bounded by ``limit``; see :func:`catalog_gaps`.
+    """
+    return cur.execute(
+        _catalog_keyed()
+        + """
+        SELECT item AS service_item, min(code) AS item_code, mode(department) AS department, count(*) AS cases,
+               strftime(min(submitted_at), '%Y-%m') AS first_month, strftime(max(submitted_at), '%Y-%m') AS last_month
+        FROM k
+        WHERE item IS NOT NULL AND NOT item_known AND EXISTS (SELECT 1 FROM cat)
+        GROUP BY item ORDER BY cases DESC, item
+        LIMIT ?
+        """,
+        [int(limit)],
+    ).df()
+
+
+def catalog_gap_departments(cur: duckdb.DuckDBPyConnection, limit: int = CATALOG_GAP_LIMIT) -> pd.DataFrame:
+    """The departments no catalogue item names, with the most cases first: department, items, cases, months.
+
+    Empty when the catalogue names no department at all (nothing to check against).
+    """
+    return cur.execute(
+        _catalog_keyed()
+        + f"""
+        SELECT department, count(DISTINCT item) AS items, count(*) AS cases,
+               strftime(min(submitted_at), '%Y-%m') AS first_month, strftime(max(submitted_at), '%Y-%m') AS last_month
+        FROM k
+        WHERE department IS NOT NULL AND NOT department_known
+          AND EXISTS (SELECT 1 FROM cat WHERE NOT {_absent("department")})
+        GROUP BY department ORDER BY cases DESC, department
         LIMIT ?
         """,
         [int(limit)],

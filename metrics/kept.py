@@ -18,6 +18,7 @@ everything else as JSON with tags for the types JSON lacks (dates, timestamps, t
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import hashlib
 import json
@@ -257,6 +258,10 @@ def refresh(db: Database, months: int | None = None) -> dict:
                         calls.setdefault((query.name, call_key(args, {})), args)
         rows = []
         for (name, key), args in calls.items():
+            if db.job_waiting():  # a command-line job (the 06:00 snapshot, a backup) waits for the file
+                log.info("keeping the page figures gave way to a command-line job")
+                return {"months": chosen, "kept": 0, "stale": True, "gave_way": True,
+                        "seconds": time.perf_counter() - started}  # fmt: skip
             result = FUNCTIONS[name](cur, *args)
             try:
                 kind, payload = encode(result)
@@ -301,7 +306,11 @@ def refresh_soon(db: Database) -> threading.Thread | None:
     def work() -> None:
         while True:
             try:
-                refresh(db)
+                done = refresh(db)
+                while done.get("gave_way"):  # the job that waited is done: keep the figures then
+                    while db.job_waiting():
+                        time.sleep(1.0)
+                    done = refresh(db)
             except Exception:  # the pages go on computing live; the next change tries again
                 log.exception("keeping the page figures failed")
             with _background:
@@ -312,4 +321,16 @@ def refresh_soon(db: Database) -> threading.Thread | None:
 
     thread = threading.Thread(target=work, name="egov-kept-refresh", daemon=True)
     thread.start()
+    _running[:] = [t for t in _running if t.is_alive()] + [thread]
     return thread
+
+
+_running: list[threading.Thread] = []
+
+
+@atexit.register
+def _let_the_refresh_finish() -> None:
+    """At exit, wait (a little) for a background refresh: DuckDB torn down under a running query aborts the
+    process ("terminate called…") instead of letting it end."""
+    for thread in _running:
+        thread.join(timeout=30)

@@ -3,7 +3,11 @@
     python cli.py snapshot --month 2026-10 [--db PATH] [--out DIR] [--note TEXT] [--if-missing]
     python cli.py snapshot list [--db PATH]
 
-Without ``--month`` the previous calendar month is published (what a job on the 1st wants).
+Without ``--month`` the previous calendar month is published (what a job on the 1st wants). The
+scheduled form is ``--if-missing`` without ``--month``, run daily: it publishes last month unless it
+is published, and tries again any month whose earlier run failed (the database busy, a full disk).
+Every run's outcome, failures with their reason, is recorded in the run log (:mod:`reports.runs`),
+which the snapshots page shows.
 Exit codes: 0 done (or, with ``--if-missing``, already published), 1 the month has no data or the
 snapshot could not be made (one line on stderr says why), 2 bad arguments.
 """
@@ -12,19 +16,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import os
 import sys
 from pathlib import Path
-
-import duckdb
 
 import clock
 import names
 import settings
 from reports import content as frozen
-from reports import snapshots
+from reports import runs, snapshots
 from reports.pdf import PdfUnavailable
-from store.db import Database
+from store.db import Database, DatabaseBusy, StorageError
 from terminal import echo
 
 
@@ -52,19 +55,8 @@ def last_month(today: dt.date | None = None) -> str:
 
 
 def _open(path: str | None) -> Database:
-    try:
-        return Database(settings.resolve_db_path(path))
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise SystemExit(
-                _fail(
-                    "数据库正被另一个进程（通常是运行中的看板）占用，无法同时打开；请在看板的“月度快照”页发布，"
-                    "或在看板停止时运行此命令",
-                    "the database is held by another process (usually the running app); publish on the app's "
-                    "Snapshots page, or run this while the app is stopped",
-                )
-            ) from exc
-        raise
+    """The database, waited for up to ``EGOV_DB_LOCK_TIMEOUT`` while another process holds it (DatabaseBusy after)."""
+    return Database(settings.resolve_db_path(path))
 
 
 def _fail(zh: str, en: str, code: int = 1) -> int:
@@ -75,45 +67,71 @@ def _fail(zh: str, en: str, code: int = 1) -> int:
 def cmd_snapshot(args: argparse.Namespace) -> int:
     if args.action == "list":
         return _list(args)
-    month = args.month or last_month()
     try:
-        frozen.check_month(month)
+        for month in [args.month] if args.month else []:
+            frozen.check_month(month)
     except ValueError as exc:
         return _fail("参数错误", f"bad argument: {exc}", 2)
+    path = settings.resolve_db_path(args.db)
+    months = [args.month or last_month()]
+    if args.if_missing and not args.month:  # the scheduled form: also the months an earlier run failed to publish
+        months = sorted(set(months) | set(runs.months_to_retry(path)))
     from store import audit
 
-    db = _open(args.db)
+    by = audit.cli_actor(args.user)
     try:
-        if args.if_missing:
-            existing = snapshots.list_snapshots(db.cursor(), month)
-            if existing:
-                echo(f"{month} 已发布第 {existing[0]['version']} 版，跳过 (already published; skipped)")
-                return _write_out(db, existing[0]["snapshot_id"], args.out)
-        if args.out:  # the output folder is checked before publishing: a refused --out publishes nothing
-            try:
-                Path(args.out).mkdir(parents=True, exist_ok=True)
-                if not os.access(args.out, os.W_OK):
-                    raise PermissionError(13, "not writable")
-            except OSError as exc:
-                why = exc.strerror or "not writable"
-                return _fail(
-                    f"无法写入输出文件夹 {args.out}：{why}；未发布",
-                    f"cannot write to {args.out}: {why}; nothing published",
-                )
-        try:
-            result = snapshots.publish(db, month, by=audit.cli_actor(args.user), note=args.note, town=args.town)
-        except frozen.NoDataForMonth as exc:
-            return _fail(exc.message_zh, exc.message_en)
-        except (snapshots.SnapshotError, PdfUnavailable) as exc:
-            return _fail(exc.message_zh, exc.message_en)
-        echo(
-            f"已发布 {month} 第 {result.version} 版快照（#{result.snapshot_id}）(published {month} version {result.version})"
-        )
-        for change in (result.changes or {}).get("kpis", []):
-            echo(f"  变化 changed: {change['id']}: {change['before']} -> {change['after']}")
-        return _write_out(db, result.snapshot_id, args.out)
+        db = _open(args.db)
+    except (DatabaseBusy, StorageError) as exc:  # nothing published: recorded, and the next run tries again
+        for month in months:
+            runs.record(path, month, "failed", by=by, reason_zh=exc.message_zh, reason_en=exc.message_en)
+        return _fail(exc.message_zh, exc.message_en)
+    try:
+        codes = [_publish_month(db, path, month, args, by) for month in months]
     finally:
         db.close()
+    return max(codes)
+
+
+def _publish_month(db: Database, path: Path, month: str, args: argparse.Namespace, by: str) -> int:
+    """Publish one month (or skip it when published and ``--if-missing``); the outcome goes to the run log."""
+
+    def failed(zh: str, en: str, *, retry: bool = True) -> int:
+        runs.record(path, month, "failed", by=by, reason_zh=zh, reason_en=en, retry=retry)
+        return _fail(zh, en)
+
+    if args.if_missing:
+        with db.reading() as cur:
+            existing = snapshots.list_snapshots(cur, month)
+        if existing:
+            runs.record(path, month, "skipped", version=existing[0]["version"], by=by)
+            echo(f"{month} 已发布第 {existing[0]['version']} 版，跳过 (already published; skipped)")
+            return _write_out(db, existing[0]["snapshot_id"], args.out)
+    if args.out:  # the output folder is checked before publishing: a refused --out publishes nothing
+        try:
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            if not os.access(args.out, os.W_OK):
+                raise PermissionError(13, "not writable")
+        except OSError as exc:
+            why = exc.strerror or "not writable"
+            return failed(
+                f"无法写入输出文件夹 {args.out}：{why}；未发布", f"cannot write to {args.out}: {why}; nothing published"
+            )
+    try:
+        result = snapshots.publish(db, month, by=by, note=args.note, town=args.town)
+    except frozen.NoDataForMonth as exc:
+        return failed(exc.message_zh, exc.message_en, retry=False)  # trying again changes nothing
+    except (snapshots.SnapshotError, PdfUnavailable, DatabaseBusy, StorageError) as exc:
+        return failed(exc.message_zh, exc.message_en)
+    except Exception as exc:  # recorded with its reason; the traceback goes to the log
+        logging.getLogger("egov.snapshot").exception("publishing %s failed", month)
+        return failed("发布失败（详见日志）", f"publishing failed (see the log): {type(exc).__name__}")
+    runs.record(path, month, "published", version=result.version, by=by)
+    echo(
+        f"已发布 {month} 第 {result.version} 版快照（#{result.snapshot_id}）(published {month} version {result.version})"
+    )
+    for change in (result.changes or {}).get("kpis", []):
+        echo(f"  变化 changed: {change['id']}: {change['before']} -> {change['after']}")
+    return _write_out(db, result.snapshot_id, args.out)
 
 
 def _write_out(db: Database, snapshot_id: int, out: str | None) -> int:

@@ -166,6 +166,7 @@ class Database:
         self.shared = shared and not self.in_memory
         self.lock_timeout = settings.DB_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
         self._write_lock = threading.Lock()
+        self._run = threading.local()  # .opened: the connections a page run opened on this thread (see hold)
         con = self._connect()
         if not read_only:
             schema.migrate(con)
@@ -193,6 +194,18 @@ class Database:
         start = _process_start(os.getpid())
         text = f"{os.getpid()} {time.time():.0f} {'-' if start is None else start}\n"
         names.write_file(self._waiting_marker, text.encode())  # whole or not at all; never through a link
+
+    def job_waiting(self) -> bool:
+        """Whether a command-line job waits for the file of this shared database (its marker names a live job).
+
+        Long readers of the app (the kept figures' refresh) check it between queries and give way.
+        """
+        if not self.shared:
+            return False
+        try:
+            return _marker_is_live(self._waiting_marker.read_text())
+        except OSError:
+            return False
 
     def _yield_to_waiting_job(self) -> None:
         """The app gives way to a command-line job that waits for the file (else busy readers would starve it)."""
@@ -238,26 +251,52 @@ class Database:
                 self._waiting_marker.unlink(missing_ok=True)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A cursor of one's own: use it on one thread only (and close it, or let it go out of scope)."""
+        """A cursor of one's own: use it on one thread only, and close it (or take :meth:`reading`).
+
+        In a shared database a cursor is a connection, which holds the file until closed; one opened
+        inside :meth:`hold` is closed when the block ends, whatever its owner did with it.
+        """
         if self._con is None:
-            return self._connect()
+            con = self._connect()
+            opened = getattr(self._run, "opened", None)
+            if opened is not None:
+                opened.append(con)
+            return con
         return self._con.cursor()
 
     @contextmanager
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor closed when the block ends: the way for code that runs outside a page run (a download's
+        deferred bytes, a callback) to read without keeping the file from the command-line jobs."""
+        cur = self.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    @contextmanager
     def hold(self) -> Iterator[None]:
-        """Keep the file open for the block (one page run), so that its cursors are cheap.
+        """Keep the file open for the block (one page run), and release it, fully, when the block ends.
 
         A shared database opens a connection per cursor; when none is open, DuckDB opens the file
         again (50 ms at ten million events), while beside an open one a cursor costs about 1 ms.
-        The file is still released between page runs, for the command-line jobs.
+        Every cursor opened on this thread inside the block is closed at its end, even one a page
+        kept in a variable or a closure: no connection outlives the run, so the command-line jobs
+        (ingest, backup, the monthly snapshot) find the file free as soon as the run is over.
         """
         if not self.shared:
             yield
             return
+        outer = getattr(self._run, "opened", None)
+        self._run.opened = opened = []
         held = self._connect()
         try:
             yield
         finally:
+            self._run.opened = outer
+            for con in opened:
+                with suppress(duckdb.Error):
+                    con.close()
             held.close()
 
     @contextmanager

@@ -119,9 +119,11 @@ def test_data_quality_page_draws_on_demo_and_on_crafted_data(small_demo_db, qual
         "拒收行（按上传月份与原因）",
         "办件量异常偏少的月份与部门",
         "缺少部门或事项的办件",
+        "不在事项目录中的事项与部门",
     ]
     assert any("2026-05" in str(v) for v in at.dataframe[2].value.iloc[:, 0])
     assert {m.label: m.value for m in at.metric} == {"缺少部门": "1", "缺少事项": "1", "两者皆缺": "0"}
+    assert any(i.value.startswith("尚未导入事项目录，无法检查") for i in at.info)  # no catalogue: said, not listed
 
     demo = tmp_path / "demo"
     demo.mkdir()

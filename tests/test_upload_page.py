@@ -186,7 +186,8 @@ def test_removal_after_confirmation_restores_the_earlier_figures(analyst, db_pat
     assert not at.exception, at.exception
     assert any(f"已删除上传 #{upload_id}" in s.value for s in at.success)
     history = at.dataframe[0].value
-    assert history.loc[history["编号"] == upload_id, "状态"].item() == "已删除"
+    assert history["编号"].iloc[0] == upload_id  # the newest first
+    assert history.loc[history["编号"] == upload_id, "状态"].item().startswith("已删除 ")  # with when
     assert overview_figures(at, MONTH) == before
 
     con = duckdb.connect(str(db_path))

@@ -23,6 +23,7 @@ import logging
 import time
 from collections.abc import Mapping
 
+import duckdb
 import streamlit as st
 
 import settings
@@ -68,7 +69,8 @@ def _say(key: str) -> str:
 
 def local_mode() -> bool:
     """True while the database has no users: everyone is admin (this machine only)."""
-    return users.user_count(get_db().cursor()) == 0
+    with get_db().reading() as cur:
+        return users.user_count(cur) == 0
 
 
 def _secrets_auth() -> Mapping | None:
@@ -144,7 +146,11 @@ def current_user() -> User | None:
     """The signed-in user (local mode: the local admin), or None; checks expiry and the user's row."""
     if local_mode():
         return LOCAL_USER
-    cur = get_db().cursor()
+    with get_db().reading() as cur:
+        return _session_user(cur)
+
+
+def _session_user(cur: duckdb.DuckDBPyConnection) -> User | None:
     state = st.session_state.get(_STATE)
     if state is None:
         email = _sso_identity()

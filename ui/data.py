@@ -24,21 +24,15 @@ def _key() -> tuple[str, int]:
 @st.cache_data(show_spinner=False, max_entries=16)
 def _fingerprint(db_path: str, version: int) -> str:
     """What the data is, for the kept figures: read once per data version."""
-    cur = get_db().cursor()
-    try:
+    with get_db().reading() as cur:
         return kept.fingerprint(cur)
-    finally:
-        cur.close()
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def _call(db_path: str, version: int, today: str, fn_name: str, args: tuple, kwargs: tuple) -> object:
     seen = _fingerprint(db_path, version)
-    cur = get_db().cursor()
-    try:
+    with get_db().reading() as cur:
         return kept.call(cur, fn_name, args, dict(kwargs), seen=seen)
-    finally:
-        cur.close()
 
 
 def cached(fn_name: str, *args: object, **kwargs: object):

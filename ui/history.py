@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
+
+import clock
 
 #: list_uploads() column -> (Chinese, English) heading, in display order.
 COLUMNS: dict[str, tuple[str, str]] = {
@@ -27,23 +31,41 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
     "events": ("环节事件", "events"),
     "catalog": ("事项目录", "catalogue"),
 }
-STATUS_LABELS: dict[str, tuple[str, str]] = {"loaded": ("已导入", "loaded"), "removed": ("已删除", "removed")}
+STATUS_LABELS: dict[str, tuple[str, str]] = {"loaded": ("已导入", "imported"), "removed": ("已删除", "removed")}
 
 
-def uploads_frame(rows: list[dict], lang: str = "zh") -> pd.DataFrame:
-    """The rows of ``list_uploads`` with headings and kind/status words in the chosen language."""
+def status_text(status: str, removed_at: dt.datetime | None, lang: str = "zh", today: dt.date | None = None) -> str:
+    """已导入, or 已删除 with when ("已删除 11-03 14:20"): a removed upload's figures left the dashboard then.
+
+    The year is left out while it is the current one (``today``, default the town's date), as a person writes it.
+    """
+    words = STATUS_LABELS.get(status, (status, status))[0 if lang == "zh" else 1]
+    if status != "removed" or removed_at is None or pd.isna(removed_at):
+        return words
+    when = pd.Timestamp(removed_at)
+    shown = f"{when:%m-%d %H:%M}" if when.year == (today or clock.today()).year else f"{when:%Y-%m-%d %H:%M}"
+    return f"{words} {shown}"
+
+
+def uploads_frame(rows: list[dict], lang: str = "zh", limit: int | None = None) -> pd.DataFrame:
+    """The rows of ``list_uploads`` newest first (``limit``: only the newest so many), in the chosen language.
+
+    ``list_uploads`` keeps the order of the log (oldest first, as the CLI prints it); a person looking at a
+    history expects the latest upload on top, so the order is turned here, for every page that shows it.
+    """
     i = 0 if lang == "zh" else 1
-    frame = pd.DataFrame(rows, columns=list(COLUMNS)) if rows else pd.DataFrame(columns=list(COLUMNS))
+    newest = sorted(rows, key=lambda r: r["upload_id"], reverse=True)[:limit]
+    frame = pd.DataFrame(newest, columns=list(COLUMNS)) if newest else pd.DataFrame(columns=list(COLUMNS))
     frame["kind"] = [KIND_LABELS.get(k, (k, k))[i] for k in frame["kind"]]
-    frame["status"] = [STATUS_LABELS.get(s, (s, s))[i] for s in frame["status"]]
+    frame["status"] = [status_text(r["status"], r.get("removed_at"), lang) for r in newest]
     for column in ("encoding", "loaded_by"):
         frame[column] = frame[column].astype("string").fillna("—")
     return frame[list(COLUMNS)].rename(columns={k: v[i] for k, v in COLUMNS.items()})
 
 
-def uploads_table(rows: list[dict], lang: str = "zh") -> pd.io.formats.style.Styler:
+def uploads_table(rows: list[dict], lang: str = "zh", limit: int | None = None) -> pd.io.formats.style.Styler:
     """:func:`uploads_frame` with counts as "41,594" (the Styler keeps them numbers for sorting)."""
     i = 0 if lang == "zh" else 1
-    frame = uploads_frame(rows, lang)
+    frame = uploads_frame(rows, lang, limit)
     counts = {COLUMNS[c][i]: "{:,.0f}" for c in COUNT_COLUMNS}
     return frame.style.format(counts, na_rep="—")  # type: ignore[arg-type]

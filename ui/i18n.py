@@ -203,6 +203,79 @@ TEXT: dict[str, dict[str, str]] = {
     "up_recent": {"zh": "最近的上传", "en": "Recent uploads"},
     "up_all_history": {"zh": "全部上传记录（可删除上传）", "en": "All uploads (remove one there)"},
     "up_to_overview": {"zh": "查看总览", "en": "Go to the overview"},
+    # --- the upload's impact, before anything is written (ingest/impact.py, ui/impact.py) ---
+    "up_impact_title": {"zh": "导入后会有什么变化", "en": "What loading this file will change"},
+    "up_impact_period": {"zh": "本文件覆盖 {first} 至 {last}", "en": "The file covers {first} to {last}"},
+    "up_impact_new": {"zh": "新办件 {n:,}", "en": "{n:,} new cases"},
+    "up_impact_held": {"zh": "更新已有办件 {n:,}", "en": "{n:,} cases already held"},
+    "up_impact_older": {
+        "zh": "（其中 {n:,} 件比库中已有的记录旧，不计入）",
+        "en": " ({n:,} of them older than what is held: they will not count)",
+    },
+    "up_impact_events": {
+        "zh": "{n:,} 条环节（{cases:,} 件办件）比库中已有的环节旧，将保存但不计入。",
+        "en": "{n:,} events ({cases:,} cases) are older than the events held: kept, but they will not count.",
+    },
+    "up_impact_month": {"zh": "月份", "en": "Month"},
+    "up_impact_before": {"zh": "导入前", "en": "Before"},
+    "up_impact_after": {"zh": "导入后", "en": "After"},
+    "up_impact_change": {"zh": "变化", "en": "Change"},
+    "up_impact_no_month": {"zh": "无申请时间", "en": "no submission time"},
+    "up_impact_unchanged": {
+        "zh": "各月办件数不变（按申请月份）。",
+        "en": "The cases per month (of submission) stay as they are.",
+    },
+    "up_impact_months_caption": {
+        "zh": "按申请月份统计的办件数，即月度指标的口径。",
+        "en": "Cases by month of submission, the basis of the monthly figures.",
+    },
+    "up_impact_items": {
+        "zh": "事项目录中没有的事项：{n:,} 个（共 {cases:,} 件）：{names}",
+        "en": "Items not in the service catalogue: {n:,} ({cases:,} cases): {names}",
+    },
+    "up_impact_departments": {
+        "zh": "事项目录中没有的部门：{n:,} 个（共 {cases:,} 件）：{names}",
+        "en": "Departments not in the service catalogue: {n:,} ({cases:,} cases): {names}",
+    },
+    "up_impact_name": {"zh": "{name}（{n:,} 件）", "en": "{name} ({n:,})"},
+    "up_impact_more": {"zh": "等", "en": ", …"},
+    "up_impact_all_listed": {
+        "zh": "所有部门和事项都在事项目录中。",
+        "en": "Every department and item is in the service catalogue.",
+    },
+    "up_impact_no_catalog": {
+        "zh": "尚未导入事项目录，无法核对部门和事项。",
+        "en": "No service catalogue loaded yet: departments and items cannot be checked.",
+    },
+    "up_impact_overlap": {
+        "zh": "本文件与已导入的月份重叠：{months}。同一办件只计一次，不会重复计数。",
+        "en": "This file overlaps months already loaded: {months}. A case counts once; nothing is counted twice.",
+    },
+    "up_impact_overlap_month": {
+        "zh": "{month}已有 {before:,} 件，本文件将更新其中 {updated:,} 件",
+        "en": "{month} holds {before:,} cases, {updated:,} of which the file updates",
+    },
+    "up_impact_overlap_new": {"zh": "、新增 {n:,} 件", "en": " and it adds {n:,}"},
+    "up_impact_overlap_more": {"zh": "等 {n} 个月", "en": "and {n} more months"},
+    "up_impact_month_label": {"zh": "{year}年{month}月", "en": "{name} {year}"},
+    "up_impact_catalog": {
+        "zh": "本目录 {items:,} 个事项：新增 {new:,} · 有变动 {changed:,} · 未变 {unchanged:,}",
+        "en": "This catalogue has {items:,} items: {new:,} new · {changed:,} changed · {unchanged:,} unchanged",
+    },
+    "up_impact_catalog_new": {"zh": "新增：{names}", "en": "New: {names}"},
+    "up_impact_catalog_changed": {"zh": "有变动：{names}", "en": "Changed: {names}"},
+    "up_impact_catalog_dropped": {
+        "zh": "现有目录中的 {n:,} 个事项不在本文件中，导入后将不再列出：{names}",
+        "en": "{n:,} items of the catalogue in use are not in this file and will no longer be listed: {names}",
+    },
+    "up_impact_catalog_cases": {
+        "zh": "导入后，库中 {after:,} 件办件的事项不在目录中（导入前 {before:,} 件）。",
+        "en": "After the load, {after:,} cases have an item the catalogue does not list (now {before:,}).",
+    },
+    "up_impact_catalog_cases_first": {
+        "zh": "导入后，库中 {after:,} 件办件的事项不在目录中。",
+        "en": "After the load, {after:,} cases have an item the catalogue does not list.",
+    },
     # --- upload history ---
     "uploads_pick": {"zh": "选择上传", "en": "Upload"},
     "uploads_rejects_title": {"zh": "下载拒收行", "en": "Download rejected rows"},
@@ -285,9 +358,71 @@ TEXT: dict[str, dict[str, str]] = {
     "dq_no_item": {"zh": "缺少事项", "en": "No item"},
     "dq_neither": {"zh": "两者皆缺", "en": "Neither"},
     "dq_missing_none": {
-        "zh": "所有办件都有部门和事项。",
-        "en": "Every case has a department and an item.",
+        "zh": "所有办件都填写了部门和事项。",
+        "en": "Every case has a department and an item filled in.",
     },
+    "dq_catalog": {"zh": "不在事项目录中的事项与部门", "en": "Items and departments not in the service catalogue"},
+    "dq_catalog_none": {
+        "zh": "尚未导入事项目录，无法检查办件的事项和部门是否在目录中（网上可办率、承诺时限压缩率等指标也需要它）。"
+        "事项目录可在“数据上传”页上传，页面上有模板可下载。",
+        "en": "No service catalogue has been loaded, so whether the cases' items and departments are in it cannot be "
+        "checked (KPIs such as the online-capable rate need it too). Upload the catalogue on the Upload page, which "
+        "offers a template.",
+    },
+    "dq_catalog_upload_link": {"zh": "去上传事项目录", "en": "Upload the catalogue"},
+    "dq_catalog_unknown_items": {"zh": "不在目录的事项", "en": "Items not in catalogue"},
+    "dq_catalog_item_cases": {"zh": "事项不在目录的办件", "en": "Cases with such an item"},
+    "dq_catalog_unknown_departments": {"zh": "不在目录的部门", "en": "Departments not in catalogue"},
+    "dq_catalog_department_cases": {"zh": "部门不在目录的办件", "en": "Cases with such a department"},
+    "dq_catalog_items_found": {
+        "zh": "{items} 个事项不在事项目录中，涉及 {cases} 件办件（占有事项办件的 {share}）：这些办件的网上可办、"
+        "承诺时限等无法按目录核对。常见原因是事项名称或编码与目录写法不同，或目录需要更新。",
+        "en": "{items} item(s) are not in the service catalogue, with {cases} case(s) ({share} of the cases with an "
+        "item): their online capability and time limits cannot be checked against the catalogue. Usually the item is "
+        "named or coded differently from the catalogue, or the catalogue needs updating.",
+    },
+    "dq_catalog_departments_found": {
+        "zh": "{departments} 个部门不在事项目录中，涉及 {cases} 件办件（占有部门办件的 {share}），可能是部门名称写法与目录不同。",
+        "en": "{departments} department(s) are not in the service catalogue, with {cases} case(s) ({share} of the cases "
+        "with a department); perhaps the name is written differently from the catalogue.",
+    },
+    "dq_catalog_all_known": {
+        "zh": "所有办件的事项和部门都在事项目录中。",
+        "en": "Every case's item and department are in the service catalogue.",
+    },
+    "dq_catalog_items_known": {
+        "zh": "所有办件的事项都在事项目录中。",
+        "en": "Every case's item is in the service catalogue.",
+    },
+    "dq_catalog_departments_known": {
+        "zh": "所有办件的部门都在事项目录中。",
+        "en": "Every case's department is in the service catalogue.",
+    },
+    "dq_catalog_no_departments": {
+        "zh": "事项目录没有填写实施部门，因此只核对事项，不核对部门。",
+        "en": "The service catalogue names no department, so only items are checked, not departments.",
+    },
+    "dq_catalog_top_items": {
+        "zh": "办件最多的不在目录事项（列出 {shown} 项，共 {n} 项）",
+        "en": "Items not in the catalogue with the most cases ({shown} of {n} listed)",
+    },
+    "dq_catalog_top_departments": {
+        "zh": "不在目录的部门（列出 {shown} 个，共 {n} 个）",
+        "en": "Departments not in the catalogue ({shown} of {n} listed)",
+    },
+    "dq_catalog_help": {
+        "zh": "核对依据：当前事项目录（{items} 个事项、{departments} 个部门）。办件的事项编码与目录中的编码相同，或事项名称与"
+        "目录中的名称相同，即视为在目录中；部门以目录中各事项所列的实施部门为准。这些办件照常计入办件量等指标。"
+        "缺少部门或事项的办件见上一节，这里不重复计数。",
+        "en": "Checked against the current service catalogue ({items} items, {departments} departments). A case's item "
+        "is in the catalogue when its item code equals a catalogue code or its item name a catalogue name; a "
+        "department is in it when some catalogue item names it. These cases still count in every figure. Cases "
+        "without a department or item are in the section above and not counted again here.",
+    },
+    "dq_item_code": {"zh": "事项编码", "en": "Item code"},
+    "dq_items": {"zh": "事项数", "en": "Items"},
+    "dq_first_month": {"zh": "最早月份", "en": "First month"},
+    "dq_last_month": {"zh": "最近月份", "en": "Last month"},
     "dq_missing_sample": {"zh": "查看这些办件（最多 {n} 件）", "en": "Show these cases (up to {n})"},
     "dq_upload": {"zh": "上传编号", "en": "Upload"},
     "dq_file": {"zh": "文件", "en": "File"},
@@ -445,6 +580,23 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "发布快照需要“分析员”或“管理员”角色；所有人都可以下载已发布的快照。",
         "en": "Publishing needs the analyst or admin role; everyone may download published snapshots.",
     },
+    "snap_last_published": {
+        "zh": "上个月（{month}）已发布第 {version} 版：{by}，{at}（{zone}）。",
+        "en": "Last month ({month}) is published, version {version}: by {by}, {at} ({zone}).",
+    },
+    "snap_last_missing": {"zh": "上个月（{month}）尚未发布。", "en": "Last month ({month}) is not published yet."},
+    "snap_last_missing_analyst": {"zh": "可在下方“发布快照”中发布。", "en": "Publish it below."},
+    "snap_last_missing_viewer": {"zh": "请联系分析员发布。", "en": "Ask an analyst to publish it."},
+    "snap_run_title": {"zh": "定时发布上次运行", "en": "Last scheduled run"},
+    "snap_run_published": {"zh": "已发布 {month} 第 {version} 版", "en": "published {month}, version {version}"},
+    "snap_run_skipped": {
+        "zh": "{month} 已发布第 {version} 版，无需操作",
+        "en": "{month} was already published (version {version}); nothing to do",
+    },
+    "snap_run_failed": {"zh": "{month} 发布失败：{reason}", "en": "publishing {month} failed: {reason}"},
+    "snap_run_retry": {"zh": "下次运行会自动重试。", "en": "The next run tries again."},
+    "snap_run_no_retry": {"zh": "不会自动重试。", "en": "It is not retried by itself."},
+    "zone_beijing": {"zh": "北京时间", "en": "Beijing time"},
     "snap_downloads": {"zh": "下载", "en": "Downloads"},
     "snap_none_yet": {
         "zh": "还没有发布任何快照。",

@@ -24,7 +24,9 @@ def database(path: str) -> Database:
 def _demo_filled(path: str) -> bool:
     """The embedded default database is filled with the demo town on first start, once per server."""
     db = database(path)
-    if path == str(settings.DEFAULT_DB) and db.cursor().execute("SELECT count(*) FROM uploads").fetchone()[0] == 0:
+    with db.reading() as cur:
+        empty = cur.execute("SELECT count(*) FROM uploads").fetchone()[0] == 0
+    if path == str(settings.DEFAULT_DB) and empty:
         from ingest.demo_load import load_demo
         from metrics import kept
 

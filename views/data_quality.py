@@ -16,10 +16,10 @@ from ingest.load import short_reason
 from ingest.mapping import FIELD_LABELS_ZH
 from ingest.upload_support import FIELD_LABELS_EN
 from ui import fmt
-from ui.auth import require_role
+from ui.auth import has_role, require_role
 from ui.i18n import lang, t
 from ui.state import get_db
-from ui.widgets import show_frame
+from ui.widgets import readable_text, show_frame
 
 require_role("viewer")
 language = lang()
@@ -31,7 +31,11 @@ key = str(db.path)
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def load(db_path: str, data_version: int) -> dict:
-    cur = get_db().cursor()
+    with get_db().reading() as cur:
+        return _load(cur)
+
+
+def _load(cur) -> dict:
     return {
         "cases": quality.case_count(cur),
         "coverage": quality.field_coverage(cur),
@@ -42,6 +46,9 @@ def load(db_path: str, data_version: int) -> dict:
         "missing": quality.missing_keys(cur),
         "missing_by_upload": quality.missing_keys_by_upload(cur),
         "missing_sample": quality.missing_keys_sample(cur),
+        "catalog": quality.catalog_gaps(cur),
+        "catalog_items": quality.catalog_gap_items(cur),
+        "catalog_departments": quality.catalog_gap_departments(cur),
     }
 
 
@@ -189,3 +196,86 @@ if missing["no_department"] or missing["no_item"]:
         )
 else:
     st.success(t("dq_missing_none"), icon=":material/check_circle:")
+
+# 5. Items and departments the service catalogue does not know (only counted against a catalogue that exists)
+st.subheader(t("dq_catalog"))
+gaps = data["catalog"]
+if not gaps["catalog_items"]:
+    st.info(t("dq_catalog_none"), icon=":material/info:")
+    if has_role("analyst"):
+        st.page_link("views/upload.py", label=t("dq_catalog_upload_link"), icon=":material/upload_file:")
+else:
+    checks_departments = gaps["departments"] is not None
+    cols = st.columns(4 if checks_departments else 2)
+    cols[0].metric(t("dq_catalog_unknown_items"), fmt.count(gaps["items"], language))
+    cols[1].metric(t("dq_catalog_item_cases"), fmt.count(gaps["item_cases"], language))
+    if checks_departments:
+        cols[2].metric(t("dq_catalog_unknown_departments"), fmt.count(gaps["departments"], language))
+        cols[3].metric(t("dq_catalog_department_cases"), fmt.count(gaps["department_cases"], language))
+    else:
+        st.info(t("dq_catalog_no_departments"), icon=":material/info:")
+    item_gap = bool(gaps["item_cases"])
+    department_gap = checks_departments and bool(gaps["department_cases"])
+    if item_gap:
+        st.warning(
+            t("dq_catalog_items_found").format(
+                items=fmt.count(gaps["items"], language),
+                cases=fmt.count(gaps["item_cases"], language),
+                share=fmt.percent(gaps["item_cases"] / gaps["cases_with_item"]),
+            )
+        )
+    if department_gap:
+        st.warning(
+            t("dq_catalog_departments_found").format(
+                departments=fmt.count(gaps["departments"], language),
+                cases=fmt.count(gaps["department_cases"], language),
+                share=fmt.percent(gaps["department_cases"] / gaps["cases_with_department"]),
+            )
+        )
+    if not item_gap and not department_gap:
+        known = "dq_catalog_all_known" if checks_departments else "dq_catalog_items_known"
+        st.success(t(known), icon=":material/check_circle:")
+    elif not item_gap:
+        st.success(t("dq_catalog_items_known"), icon=":material/check_circle:")
+    elif checks_departments and not department_gap:
+        st.success(t("dq_catalog_departments_known"), icon=":material/check_circle:")
+    items = data["catalog_items"]
+    if not items.empty:
+        st.markdown(f"**{t('dq_catalog_top_items').format(shown=len(items), n=fmt.count(gaps['items'], language))}**")
+        shown = {
+            t("dq_item"): items["service_item"],
+            t("dq_item_code"): items["item_code"],
+            t("dq_department"): items["department"],
+            t("cases"): items["cases"].astype("int64"),
+            t("dq_first_month"): items["first_month"],
+            t("dq_last_month"): items["last_month"],
+        }
+        if items["item_code"].isna().all():
+            del shown[t("dq_item_code")]
+        show_frame(readable_text(pd.DataFrame(shown)), hide_index=True)
+    departments_out = data["catalog_departments"]
+    if not departments_out.empty:
+        title = t("dq_catalog_top_departments").format(
+            shown=len(departments_out), n=fmt.count(gaps["departments"], language)
+        )
+        st.markdown(f"**{title}**")
+        show_frame(
+            readable_text(
+                pd.DataFrame(
+                    {
+                        t("dq_department"): departments_out["department"],
+                        t("dq_items"): departments_out["items"].astype("int64"),
+                        t("cases"): departments_out["cases"].astype("int64"),
+                        t("dq_first_month"): departments_out["first_month"],
+                        t("dq_last_month"): departments_out["last_month"],
+                    }
+                )
+            ),
+            hide_index=True,
+        )
+    st.caption(
+        t("dq_catalog_help").format(
+            items=fmt.count(gaps["catalog_items"], language),
+            departments=fmt.count(gaps["catalog_departments"], language),
+        )
+    )

@@ -39,14 +39,11 @@ def shown(kpi: catalog.Kpi, value: float | None) -> str:
 
 
 def departments() -> list[str]:
-    rows = (
-        db.cursor()
-        .execute(
+    with db.reading() as cur:
+        rows = cur.execute(
             """SELECT department FROM cases WHERE department IS NOT NULL
-           UNION SELECT department FROM service_items WHERE department IS NOT NULL ORDER BY 1"""
-        )
-        .fetchall()
-    )
+               UNION SELECT department FROM service_items WHERE department IS NOT NULL ORDER BY 1"""
+        ).fetchall()
     return [r[0] for r in rows]
 
 
@@ -56,9 +53,9 @@ flash = st.session_state.pop("settings_flash", None)
 if flash:
     st.success(flash, icon=":material/check_circle:")
 
-cur = db.cursor()
-overall = targets.get_targets(cur)
-set_rows = targets.list_targets(cur)
+with db.reading() as cur:
+    overall = targets.get_targets(cur)
+    set_rows = targets.list_targets(cur)
 own_counts: dict[str, int] = {}
 for row in set_rows:
     if row["department"] is not None:
@@ -98,7 +95,8 @@ scope = right.selectbox(
 kpi = catalog.get(kpi_id)
 department = None if scope == TOWN else scope
 st.caption(kpi.definition(language))
-current = targets.target_for(cur, kpi_id, department)
+with db.reading() as cur:
+    current = targets.target_for(cur, kpi_id, department)
 own = next(
     (r for r in set_rows if r["kpi_id"] == kpi_id and r["department"] == department),
     None,

@@ -15,9 +15,10 @@ import pandas as pd
 import streamlit as st
 
 import clock
+import settings
 from metrics.catalog import KPI_BY_ID
 from reports import content as frozen
-from reports import snapshots
+from reports import runs, snapshots
 from reports.pdf import PdfUnavailable
 from ui import auth
 from ui import fmt as ui_fmt
@@ -37,12 +38,14 @@ _SHOW_MONTH = (
     "snap_show_month"  # session_state: the month the downloads open on after a publish (set before the widget)
 )
 _LAST_PUBLISH = "snap_last_publish"  # session_state: (month, data version, note, town, snapshot id) just published
+_PUBLISHING = "snap_publishing"  # session_state: set by the button's click, so the run draws it disabled
 DOUBLE_CLICK_SECONDS = 30
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def months_with_data(db_path: str, data_version: int) -> list[dict]:
-    return frozen.months_with_data(get_db().cursor())
+    with get_db().reading() as cur:
+        return frozen.months_with_data(cur)
 
 
 def month_label(month: str, language: str) -> str:
@@ -144,7 +147,12 @@ def _publish_form(db, months: list[dict], latest: dict[str, dict], language: str
         if existing
         else t("snap_publish_button").format(month=month_label(month, language))
     )
-    if not st.button(label, type="primary", key="snap_publish", icon=":material/publish:"):
+    publishing = st.session_state.pop(_PUBLISHING, False)  # taken at once: a run cut short never publishes later
+    st.button(
+        label, type="primary", key="snap_publish", icon=":material/publish:", disabled=publishing,
+        on_click=_clicked,
+    )  # fmt: skip
+    if not publishing:
         return
     user = auth.require_role("analyst")  # checked again at the moment of acting
     request = (month, db.data_version(), (note or "").strip(), (town or "").strip())
@@ -157,6 +165,13 @@ def _publish_form(db, months: list[dict], latest: dict[str, dict], language: str
     with st.spinner(t("snap_publishing")):
         try:
             result = snapshots.publish(db, month, by=user.name, note=note, town=town)
+            # Remembered before the next element is drawn (where a second click would cut this run short).
+            after = (month, db.data_version(), request[2], request[3])  # publishing wrote: the version it left
+            st.session_state[_LAST_PUBLISH] = (after, time.monotonic(), result.version)
+            st.session_state[_DONE] = t("snap_published").format(
+                month=month_label(month, language), version=result.version
+            )
+            st.session_state[_SHOW_MONTH] = month  # the downloads' month picker exists in this run: set it next run
         except frozen.NoDataForMonth as exc:
             st.error(md_text(exc.message(language)))
             return
@@ -167,11 +182,61 @@ def _publish_form(db, months: list[dict], latest: dict[str, dict], language: str
             log.exception("publishing the snapshot of %s failed", month)
             st.error(t("snap_unexpected"))
             return
-    st.session_state[_DONE] = t("snap_published").format(month=month_label(month, language), version=result.version)
-    after = (month, db.data_version(), request[2], request[3])  # publishing wrote: the version it left behind
-    st.session_state[_LAST_PUBLISH] = (after, time.monotonic(), result.version)
-    st.session_state[_SHOW_MONTH] = month  # the downloads' month picker may already exist in this run: set it next run
     st.rerun()
+
+
+def _clicked() -> None:
+    st.session_state[_PUBLISHING] = True
+
+
+def _zone(language: str) -> str:
+    zone = settings.timezone()
+    return t("zone_beijing") if zone in ("Asia/Shanghai", "PRC", "Asia/Chongqing") else zone
+
+
+def _last_month_status(db, latest: dict[str, dict], language: str) -> None:
+    """What a leader and the analyst ask first: is last month out, by whom and when; and what the cron job did."""
+    month = clock.last_complete_month()
+    shown = month_label(month, language)
+    snap = latest.get(month)
+    if snap:
+        st.success(
+            t("snap_last_published").format(
+                month=shown, version=snap["version"], by=md_text(snap["published_by"] or "—"),
+                at=_when(snap["published_at"]), zone=_zone(language),
+            ),
+            icon=":material/task_alt:",
+        )  # fmt: skip
+    else:
+        hint = t("snap_last_missing_analyst" if auth.has_role("analyst") else "snap_last_missing_viewer")
+        gap = "" if language == "zh" else " "
+        st.warning(f"{t('snap_last_missing').format(month=shown)}{gap}{hint}", icon=":material/schedule:")
+    run = runs.last_run(db.path)
+    if run is None:
+        return
+    try:
+        run_month = month_label(run["month"], language) if frozen.check_month(run["month"]) else "—"
+    except ValueError:  # the file beside the database is not ours to trust
+        run_month = "—"
+    if run["outcome"] == "failed":
+        reason = run.get("reason_zh" if language == "zh" else "reason_en") or "—"
+        text = t("snap_run_failed").format(month=run_month, reason=md_text(reason.rstrip("。.")))
+        text += "。" if language == "zh" else ". "
+        text += t("snap_run_retry" if run.get("retry", True) else "snap_run_no_retry")
+    else:
+        text = t(f"snap_run_{run['outcome']}").format(month=run_month, version=run.get("version") or "—")
+    at = _when(_parse_time(run.get("at")))
+    line = f"{t('snap_run_title')}：{at}（{_zone(language)}）· {text}" if language == "zh" else (
+        f"{t('snap_run_title')}: {at} ({_zone(language)}) · {text}"
+    )  # fmt: skip
+    (st.error if run["outcome"] == "failed" else st.caption)(line)
+
+
+def _parse_time(value: object) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 def _changes_table(changes: dict, language: str) -> pd.DataFrame:
@@ -193,11 +258,8 @@ def _changes_table(changes: dict, language: str) -> pd.DataFrame:
 def _file_bytes(db, snapshot_id: int, name: str) -> bytes:
     """A frozen file's bytes, fetched when the download is asked for, on a cursor closed at once (in shared mode a
     cursor is a connection: one left open holds the file against the CLI jobs)."""
-    cur = db.cursor()
-    try:
+    with db.reading() as cur:
         return snapshots.file_bytes(cur, snapshot_id, name)
-    finally:
-        cur.close()
 
 
 def _downloads(db, snaps: list[dict], language: str) -> None:
@@ -263,9 +325,9 @@ def _comparison(db, snaps: list[dict], language: str) -> None:
         t("snap_compare_other"), others, index=others.index(older[0]) if older else 0, format_func=label,
         key="snap_cmp_other",
     )  # fmt: skip
-    cur = db.cursor()
-    a = snapshots.get_snapshot(cur, latest[this]["snapshot_id"])
-    b = snapshots.get_snapshot(cur, latest[other]["snapshot_id"])
+    with db.reading() as cur:
+        a = snapshots.get_snapshot(cur, latest[this]["snapshot_id"])
+        b = snapshots.get_snapshot(cur, latest[other]["snapshot_id"])
     if a is None or b is None:
         return
     ka, kb = a["content"]["kpis"], b["content"]["kpis"]
@@ -303,13 +365,14 @@ if done:
     st.success(done, icon=":material/check_circle:")
 
 months = months_with_data(str(db.path), db.data_version())
-cur = db.cursor()
-snaps = snapshots.list_snapshots(cur)
+with db.reading() as cur:
+    snaps = snapshots.list_snapshots(cur)
+    latest = snapshots.latest_versions(cur)
 if not months and not snaps:
     st.info(t("snap_no_data"))
     st.stop()
 
-latest = snapshots.latest_versions(cur)
+_last_month_status(db, latest, language)
 counts: dict[str, int] = {}
 for s in snaps:
     counts[s["month"]] = counts.get(s["month"], 0) + 1

@@ -47,6 +47,7 @@ from ui.auth import require_role
 from ui.fmt import md_text, one_language
 from ui.history import KIND_LABELS, uploads_table
 from ui.i18n import lang, t
+from ui.impact import show_impact
 from ui.messages import failure
 from ui.state import get_db
 from ui.widgets import show_frame
@@ -96,7 +97,8 @@ def download_stem(name: str) -> str:
 
 def get_preview(fid: str, data: bytes, name: str, sheet: str | None, kind: str, overrides: dict | None):
     """The preview for these inputs, computed once per change (reruns reuse it)."""
-    key = json.dumps([sheet, kind, overrides], ensure_ascii=False, sort_keys=True)
+    # The data version too: after another load the impact (what this file would change) is worked out again.
+    key = json.dumps([sheet, kind, overrides, db.data_version()], ensure_ascii=False, sort_keys=True)
     cached = previews.get(fid)
     if cached and cached[0] == key:
         return cached[1]
@@ -185,6 +187,8 @@ def validation_report(preview: Preview, name: str) -> None:
     cols[1].metric(t("up_rows_ok"), f"{v.loaded:,}")
     cols[2].metric(t("up_rows_rejected"), f"{v.rejected:,}")
     cols[3].metric(t("up_rows_skipped"), f"{v.skipped:,}", help=t("up_rows_skipped_help"))
+    if preview.personal_note:  # the personal-data columns, found by header or by value (ingest/personal.py)
+        st.info(md_text(one_language(preview.personal_note, language)), icon=":material/visibility_off:")
     if v.by_reason:
         reasons = pd.DataFrame(
             [
@@ -361,12 +365,8 @@ def handle_file(uploaded) -> None:
     st.markdown(" · ".join(f"{label}: {md_text(value)}" for label, value in details))
     with st.expander(t("up_sample").format(n=len(preview.sample)), expanded=True):
         show_frame(preview.sample.astype("string").fillna(""), hide_index=True)
-        if preview.mapping.pii:
-            st.caption(
-                t("up_pii_note").format(
-                    columns=md_text("、".join(info.columns[i] for i in preview.mapping.pii.values()))
-                )
-            )
+        if preview.personal_columns:
+            st.caption(t("up_pii_note").format(columns=md_text("、".join(preview.personal_columns))))
 
     current = overrides if overrides is not None else mapping_overrides(preview.mapping, info.columns)
     mapped = [f"{field_label(f, preview.mapping.kind, False)} ← {c}" for f, c in current.items() if c]
@@ -376,6 +376,7 @@ def handle_file(uploaded) -> None:
 
     st.markdown(f"**{t('up_report')}**")
     validation_report(preview, name)
+    show_impact(preview.impact)  # what the load will change, before anything is written
     blocked = False
     if preview.refusal is not None:
         st.error(md_text(refusal_message(preview.refusal, language)), icon=":material/block:")
@@ -412,9 +413,10 @@ if not files:
     st.info(t("upload_none"))
 
 st.markdown(f"#### {t('up_recent')}")
-rows = list_uploads(get_db().cursor())
+with get_db().reading() as cur:
+    rows = list_uploads(cur)
 if rows:
-    show_frame(uploads_table(rows[-5:][::-1], language), hide_index=True, width="stretch")
+    show_frame(uploads_table(rows, language, limit=5), hide_index=True, width="stretch")  # newest first
     st.page_link("views/uploads.py", label=t("up_all_history"), icon=":material/history:")
 else:
     st.caption(t("uploads_empty"))

@@ -31,7 +31,8 @@ st.title(t("uploads_title"))
 flash = st.session_state.pop("uploads_flash", None)
 if flash:
     st.success(flash, icon=":material/check_circle:")
-rows = list_uploads(db.cursor())
+with db.reading() as cur:
+    rows = list_uploads(cur)
 if not rows:
     st.info(t("uploads_empty"))
     st.stop()
@@ -51,6 +52,11 @@ def describe(upload_id: int) -> str:
     return f"#{r['upload_id']} · {r['file_name']} · {kind} · {r['loaded_at']:%Y-%m-%d %H:%M}"
 
 
+def _rejects_bytes(upload_id: int) -> bytes:
+    with db.reading() as cur:
+        return rejects_xlsx(stored_rejects(cur, upload_id), language)
+
+
 ids = [r["upload_id"] for r in reversed(loaded)]
 left, right = st.columns(2)
 with left, st.container(border=True):
@@ -60,7 +66,7 @@ with left, st.container(border=True):
         chosen = st.selectbox(t("uploads_pick"), with_rejects, format_func=describe, key="uploads_rejects_pick")
         st.download_button(
             t("up_download_rejects"),
-            data=rejects_xlsx(stored_rejects(db.cursor(), chosen), language),
+            data=lambda chosen=chosen: _rejects_bytes(chosen),  # made when asked for, on a cursor of its own
             file_name=f"{t('up_rejects_file')}-{chosen}.xlsx",
             mime=XLSX_MIME,
             key="uploads_rejects_dl",

@@ -49,7 +49,8 @@ flash = st.session_state.pop("users_flash", None)
 if flash:
     st.success(flash, icon=":material/check_circle:")
 
-rows = users.list_users(db.cursor())
+with db.reading() as cur:
+    rows = users.list_users(cur)
 if rows:
     frame = pd.DataFrame(rows)
     show_frame(
@@ -218,7 +219,8 @@ action_filter = st.selectbox(
     format_func=lambda a: ALL_ACTIONS if not a else audit.ACTIONS[a][0 if zh else 1],
     key="audit_filter",
 )
-entries = audit.list_audit(db.cursor(), limit=500, action=action_filter or None)
+with db.reading() as cur:
+    entries = audit.list_audit(cur, limit=500, action=action_filter or None)
 if entries:
     show_frame(
         pd.DataFrame(
