@@ -271,13 +271,15 @@ _LISTED = """(coalesce({t}.item_code IN (SELECT item_code FROM {catalog} WHERE i
 
 
 def _unlisted(cur: duckdb.DuckDBPyConnection) -> tuple[tuple, tuple]:
-    """Departments and items of the file's cases that the service catalogue does not list, with their cases:
-    ((names, how many, their cases), …) for departments, then items. Cases are grouped first: the catalogue
-    is compared with the distinct values, not with every case."""
+    """Departments and items of the file's cases that will count (new, or newer than the version held) that the
+    service catalogue does not list, with their cases: ((names, how many, their cases), …) for departments, then
+    items — the numbers the data-quality page then shows for them. Cases are grouped first: the catalogue is
+    compared with the distinct values, not with every case."""
+    counting = "(NOT held OR case_id IN (SELECT case_id FROM _impact_held WHERE file_wins))"
     departments = _named(
         cur,
-        """SELECT department AS name, count(*) AS n FROM _impact_file
-           WHERE department IS NOT NULL
+        f"""SELECT department AS name, count(*) AS n FROM _impact_file
+           WHERE department IS NOT NULL AND {counting}
              AND NOT coalesce(department IN (SELECT department FROM service_items WHERE department IS NOT NULL), false)
            GROUP BY department""",
     )
@@ -285,7 +287,7 @@ def _unlisted(cur: duckdb.DuckDBPyConnection) -> tuple[tuple, tuple]:
         cur,
         f"""SELECT coalesce(p.service_item, p.item_code) AS name, sum(p.n) AS n
             FROM (SELECT service_item, item_code, count(*) AS n FROM _impact_file
-                  WHERE coalesce(service_item, item_code) IS NOT NULL GROUP BY ALL) p
+                  WHERE coalesce(service_item, item_code) IS NOT NULL AND {counting} GROUP BY ALL) p
             WHERE NOT {_LISTED.format(t="p", catalog="service_items")}
             GROUP BY 1""",
     )

@@ -130,7 +130,40 @@ def test_preview_predicts_the_hand_worked_impact_and_the_load_produces_it(tmp_pa
     ).fetchone()[0]
     assert current == impact.wins
     assert result.rows_superseded == impact.older
+    # The unlisted items and departments the check named are what the data-quality page then counts (the town
+    # held none before): the file's cases that count, not its rows older than what is held.
+    from ingest import quality
+
+    gaps = quality.catalog_gaps(cur)
+    assert (gaps["items"], gaps["item_cases"]) == (impact.unlisted_item_count, impact.unlisted_item_cases)
+    assert (gaps["departments"], gaps["department_cases"]) == (
+        impact.unlisted_department_count,
+        impact.unlisted_department_cases,
+    )
     cur.close()
+
+
+def test_an_older_version_with_an_item_not_in_the_catalogue_is_not_counted_as_one(tmp_path, tmp_db):
+    """B3 is held completed; the file's open B3 under an unlisted item is older and will not count: the check
+    names only N7's item, as the data-quality page does after the load."""
+    from ingest import quality
+
+    town(tmp_db, tmp_path)
+    third = write(
+        tmp_path / "third.csv",
+        [
+            "B3,未知事项Y,派出所户籍室,网上,2025-10-13 09:00,,1个工作日",  # older than the completed B3 held
+            "N7,未知事项Z,民政办,窗口,2025-10-20 09:00,,5个工作日",  # new
+        ],
+    )
+    impact = preview_file(tmp_db, third).impact
+    assert (impact.held_cases, impact.older) == (1, 1)
+    assert [(n.name, n.cases) for n in impact.unlisted_items] == [("未知事项Z", 1)]
+    ingest_file(tmp_db, third)
+    with tmp_db.reading() as cur:
+        assert [(r["service_item"], r["cases"]) for r in quality.catalog_gap_items(cur).to_dict("records")] == [
+            ("未知事项Z", 1)
+        ]
 
 
 def test_event_file_prediction_equals_the_load(tmp_path, tmp_db):
