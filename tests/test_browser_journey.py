@@ -68,7 +68,7 @@ def town(request, tmp_path_factory):
     day = request.param
     folder = tmp_path_factory.mktemp(f"journey-{day}")
     db_path = folder / "egov.duckdb"
-    env = {"EGOV_TODAY": day}
+    env = {"EGOV_TODAY": f"{day} 15:00"}  # the afternoon: at 00:30 on the 1st the running month has no cases yet
     proc = subprocess.run(
         [sys.executable, "cli.py", "demo", "--db", str(db_path)],
         cwd=ROOT,

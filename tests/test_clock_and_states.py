@@ -29,6 +29,20 @@ def test_today_is_the_towns_and_can_be_pinned(monkeypatch) -> None:
         clock.today()
 
 
+def test_a_moment_can_be_pinned_and_the_clock_runs_on_from_it(monkeypatch) -> None:
+    """At 00:30 on the 1st the running month has no cases yet; a test that needs the afternoon says so."""
+    monkeypatch.setenv("EGOV_TODAY", "2026-12-01 15:00")
+    monkeypatch.setattr(clock.time, "monotonic", lambda: clock._STARTED + 125.7)
+    assert clock.now() == dt.datetime(2026, 12, 1, 15, 2, 5)
+    assert clock.today() == dt.date(2026, 12, 1) and clock.running_month() == "2026-12"
+    monkeypatch.setenv("EGOV_TODAY", "2026-12-01T23:59")
+    assert clock.now() == dt.datetime(2026, 12, 2, 0, 1, 5)  # the clock runs on, past midnight
+    assert clock.today() == dt.date(2026, 12, 2)
+    monkeypatch.setenv("EGOV_TODAY", "2026-12-01 25:00")
+    with pytest.raises(ValueError, match="YYYY-MM-DD HH:MM"):
+        clock.now()
+
+
 def test_stored_times_are_the_towns_local_time(tmp_db, tmp_path, monkeypatch) -> None:
     """An upload's time is written from the one clock: the town's, not the server's zone (UTC here)."""
     from ingest.load import ingest_file
