@@ -18,18 +18,8 @@ import pandas as pd
 
 from metrics import adoption, bottlenecks, kpis, timeliness
 from metrics.filters import Filters, default_month, where_clause
-
-
-def _filter_options(cur) -> dict:
-    from store.facets import filter_options
-
-    return filter_options(cur)
-
-
-def _targets(cur, department: str | None = None) -> dict:
-    from store.targets import get_targets
-
-    return get_targets(cur, department)
+from metrics.targets import get_targets
+from store.facets import filter_options
 
 
 def _previous(cur, filters: Filters, ids: tuple[str, ...]) -> dict:
@@ -81,8 +71,8 @@ FUNCTIONS: dict[str, Callable] = {
     "rework_by_step": bottlenecks.rework_by_step,
     "rework_summary": bottlenecks.rework_summary,
     "rank_bottlenecks": bottlenecks.rank_bottlenecks,
-    "filter_options": _filter_options,
-    "targets": _targets,
+    "filter_options": filter_options,
+    "targets": get_targets,
     "cases_of": _cases_of,
 }
 

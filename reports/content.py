@@ -174,7 +174,7 @@ def _catalogue() -> list[dict[str, object]]:
 def _targets(cur: duckdb.DuckDBPyConnection) -> dict[str, float | None]:
     """The town's effective targets (set on the targets page, else the catalogue defaults)."""
     try:
-        from store.targets import get_targets
+        from metrics.targets import get_targets
     except ImportError:  # an older checkout without the targets table
         return {k.id: k.default_target for k in KPIS}
     try:

@@ -17,9 +17,9 @@ from ingest.load import ingest_file, remove_upload
 from metrics import kept
 from metrics.filters import Filters
 from metrics.page_queries import FUNCTIONS, PAGES, default_context
+from metrics.targets import set_target
 from store.calendar import load_schedule
 from store.db import Database
-from store.targets import set_target
 from tests.test_ingest_load import good_rows, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
