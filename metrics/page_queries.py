@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from metrics import adoption, bottlenecks, kpis, timeliness
+from metrics import adoption, bottlenecks, findings, kpis, timeliness
 from metrics.filters import Filters, default_month, where_clause
 from metrics.targets import get_targets
 from store.facets import filter_options
@@ -70,7 +70,7 @@ FUNCTIONS: dict[str, Callable] = {
     "work_in_progress": bottlenecks.work_in_progress,
     "rework_by_step": bottlenecks.rework_by_step,
     "rework_summary": bottlenecks.rework_summary,
-    "rank_bottlenecks": bottlenecks.rank_bottlenecks,
+    "rank_bottlenecks": findings.rank_bottlenecks,
     "filter_options": filter_options,
     "targets": get_targets,
     "cases_of": _cases_of,

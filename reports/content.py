@@ -23,7 +23,7 @@ from contextlib import contextmanager
 import duckdb
 import pandas as pd
 
-from metrics import adoption, bottlenecks, timeliness
+from metrics import adoption, bottlenecks, findings, timeliness
 from metrics.catalog import AT_RISK_WORKDAYS, KPIS, NAME_ONLY_MIN_CASES, NAME_ONLY_THRESHOLD
 from metrics.filters import Filters
 from metrics.kpis import compute_kpis, kpi_series, to_wide
@@ -247,7 +247,7 @@ def _bottlenecks(cur: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, object
     source = str(table["source"].iloc[0]) if not table.empty else None
     return {
         "source": source,
-        "findings": plain(bottlenecks.rank_bottlenecks(cur, f, top=5)),
+        "findings": plain(findings.rank_bottlenecks(cur, f, top=5)),
         "departments": records(
             table,
             [

@@ -29,6 +29,7 @@ from metrics import bottlenecks as bn
 from metrics import fast
 from metrics.base import field_presence
 from metrics.filters import Filters
+from metrics.findings import rank_bottlenecks
 from store import schema
 from store.db import Database
 
@@ -119,7 +120,7 @@ ANALYSES = {
     "work_in_progress": lambda cur, f: bn.work_in_progress(cur, f),
     "overall_median_wait_hours": lambda cur, f: bn.overall_median_wait_hours(cur, f),
     "bottleneck_table": lambda cur, f: bn.bottleneck_table(cur, f, "department"),
-    "rank_bottlenecks": lambda cur, f: bn.rank_bottlenecks(cur, f, 5),
+    "rank_bottlenecks": lambda cur, f: rank_bottlenecks(cur, f, 5),
 }
 
 
