@@ -20,7 +20,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from metrics import base, fast, timeliness
+from metrics import base, precomputed_columns, timeliness
 from metrics.filters import Filters, Params, where_clause
 from store.calendar import working_clock
 
@@ -114,7 +114,7 @@ def _event_ctes(
     the filtered cases select their events by ``case_key``, which also skips the other months' blocks.
     ``w`` has no ``prev_department`` here (nothing reads it), and ``ev.case_id`` is the case's key.
     """
-    if not fast.ready(cur):
+    if not precomputed_columns.ready(cur):
         return event_ctes(filters, params, backlog=backlog)
     keys = _case_keys(filters, params, backlog=backlog)
     events_scope = f"e.case_key IN ({keys})" if keys else "true"
@@ -419,7 +419,7 @@ def work_in_progress(cur: duckdb.DuckDBPyConnection, filters: Filters, source: s
         return pd.DataFrame(columns=["day", "department", "open_cases"])
     if source == "auto":
         source = "events" if has_events(cur, filters) else "cases"
-    if source == "events" and fast.ready(cur):
+    if source == "events" and precomputed_columns.ready(cur):
         return _work_in_progress_kept(cur, filters, span)
     params = Params()
     first, last = params.add(span[0], "d0"), params.add(span[1], "d1")

@@ -2,7 +2,7 @@
 
 Pages call ``ui.data.cached(name, *args)``; :data:`FUNCTIONS` maps each name to its metrics function.
 :data:`PAGES` lists, per page, the calls it makes for its default view (the month chosen, nothing
-else: what a leader sees first). ``metrics.kept`` computes those calls after each load and keeps
+else: what a leader sees first). ``metrics.precomputed_views`` computes those calls after each load and keeps
 them; ``bench`` times them. ``tests/test_bench.py`` checks that every ``cached(...)`` call of the
 pages is listed here.
 """

@@ -291,7 +291,7 @@ MIGRATIONS: list[str] = [
     CREATE TABLE event_units (department VARCHAR NOT NULL);
     """
     + FACETS_SQL,
-    # 5 -> 6: the pages' figures for the latest months, computed after each change of the data (metrics/kept.py).
+    # 5 -> 6: the pages' figures for the latest months, computed after each change of the data (metrics/precomputed_views.py).
     """
     CREATE TABLE kept_figures (
         code         VARCHAR NOT NULL,   -- digest of the metrics code and DuckDB version that computed it

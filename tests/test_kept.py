@@ -1,4 +1,4 @@
-"""The pages' figures kept after each load (metrics.kept): the same figures as computed, and never stale."""
+"""The pages' precomputed default views (metrics.precomputed_views): the figures as computed, never stale."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from ingest.load import ingest_file, remove_upload
-from metrics import kept
+from metrics import precomputed_views as kept
 from metrics.filters import Filters
 from metrics.page_queries import FUNCTIONS, PAGES, default_context
 from metrics.targets import set_target
@@ -221,7 +221,7 @@ def test_the_app_refreshes_in_the_background_once_at_a_time(tmp_path: Path, tmp_
 def test_the_pages_cache_turns_over_with_the_day(monkeypatch, tmp_path: Path) -> None:
     """The running month counts as of today: a server running overnight computes its figures again."""
     from metrics import page_queries
-    from ui import data
+    from ui import metrics_cache
 
     monkeypatch.setenv("EGOV_DB", str(tmp_path / "cache.duckdb"))
     calls: list[tuple] = []
@@ -232,7 +232,9 @@ def test_the_pages_cache_turns_over_with_the_day(monkeypatch, tmp_path: Path) ->
         def as_of(self) -> dt.date:
             return day["today"]
 
-    monkeypatch.setattr(data, "Filters", Today)
-    assert data.cached("probe", "x") == 1 and data.cached("probe", "x") == 1  # the second from the cache
+    monkeypatch.setattr(metrics_cache, "Filters", Today)
+    assert (
+        metrics_cache.cached("probe", "x") == 1 and metrics_cache.cached("probe", "x") == 1
+    )  # the second from the cache
     day["today"] = dt.date(2026, 11, 28)
-    assert data.cached("probe", "x") == 2
+    assert metrics_cache.cached("probe", "x") == 2

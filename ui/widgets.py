@@ -312,7 +312,7 @@ def column_label(field: str) -> str:
 def page_header(title_key: str, *, check_cases: bool = True) -> Filters:
     """Title, the period line and the empty states every dashboard page starts with; stops when there is nothing."""
     from ui import filters as ui_filters
-    from ui.data import cached
+    from ui.metrics_cache import cached
 
     st.title(t(title_key))
     filters = ui_filters.current()

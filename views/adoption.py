@@ -10,8 +10,8 @@ from charts.adoption import channel_mix_area, online_rate_bars
 from charts.theme import department_colors
 from metrics.page_queries import twelve_months
 from ui import filters as ui_filters
-from ui.data import cached, filter_options
 from ui.i18n import lang, t
+from ui.metrics_cache import cached, filter_options
 from ui.widgets import download_excel, labelled, page_header, show_table
 
 language = lang()

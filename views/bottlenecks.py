@@ -13,9 +13,9 @@ from charts.bottlenecks import (
     wip_lines,
 )
 from charts.theme import department_colors
-from ui.data import cached, filter_options
 from ui.fmt import md_text
 from ui.i18n import lang, t
+from ui.metrics_cache import cached, filter_options
 from ui.widgets import page_header, show_table
 
 language = lang()

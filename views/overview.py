@@ -12,9 +12,9 @@ import streamlit as st
 from charts.trend import cases_and_online_rate
 from metrics.page_queries import OVERVIEW_TILES, twelve_months
 from ui import filters as ui_filters
-from ui.data import cached
 from ui.fmt import md_text
 from ui.i18n import lang, t
+from ui.metrics_cache import cached
 from ui.widgets import comparable, department_board, kpi_tiles, page_header, show_table
 
 #: The tiles, in reading order: adoption on the first row, timeliness and the cases to chase on the second.

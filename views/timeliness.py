@@ -8,8 +8,8 @@ from charts.theme import department_colors
 from charts.timeliness import on_time_by_department, processing_vs_promise
 from metrics.page_queries import TIMELINESS_IDS
 from ui import filters as ui_filters
-from ui.data import cached, filter_options
 from ui.i18n import lang, t
+from ui.metrics_cache import cached, filter_options
 from ui.widgets import comparable, download_excel, kpi_tiles, labelled, page_header, show_table
 
 language = lang()

@@ -1,17 +1,17 @@
-"""Cached reads for the pages: every call is keyed by the database file and its data version.
+"""The pages' cache of metrics calls: every call is keyed by the database file and its data version.
 
 Every committed write bumps the data version, so a new upload shows on the next page run without a
 restart, while repeated views of the same filters cost nothing. The day is part of the key too: the
 running month counts as of today, so a server left running overnight does not show yesterday's
 open-overdue and at-risk figures. A call the database keeps figures
-for (``metrics.kept``: recent months' default views) is read from there instead of computed.
+for (``metrics.precomputed_views``: recent months' default views) is read from there instead of computed.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from metrics import kept
+from metrics import precomputed_views
 from metrics.filters import Filters
 from ui.state import get_db
 
@@ -25,14 +25,14 @@ def _key() -> tuple[str, int]:
 def _fingerprint(db_path: str, version: int) -> str:
     """What the data is, for the kept figures: read once per data version."""
     with get_db().reading() as cur:
-        return kept.fingerprint(cur)
+        return precomputed_views.fingerprint(cur)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def _call(db_path: str, version: int, today: str, fn_name: str, args: tuple, kwargs: tuple) -> object:
     seen = _fingerprint(db_path, version)
     with get_db().reading() as cur:
-        return kept.call(cur, fn_name, args, dict(kwargs), seen=seen)
+        return precomputed_views.call(cur, fn_name, args, dict(kwargs), seen=seen)
 
 
 def cached(fn_name: str, *args: object, **kwargs: object):

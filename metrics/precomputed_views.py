@@ -1,4 +1,5 @@
-"""The pages' figures for the latest months, computed once after each change of the data and kept.
+"""The pages' default views, precomputed: their figures for the latest months, computed once after each
+change of the data and kept in the ``kept_figures`` table (this module writes, through the single writer).
 
 At county scale a page's queries take seconds (ten million events: the overview about 1.5 s, the
 bottleneck page over 2 s), and what leaders open most is one view: a recent month, nothing else
