@@ -112,11 +112,11 @@ def catalog(db: str, path: str) -> dict:
 def pages(db: str, repeat: int = 5, fast: bool = True, kept: bool = True) -> dict:
     """Every page's queries for the default view, uncached: per page, the first run and the median of the rest.
 
-    ``kept=True`` calls them as the pages do (``metrics.precomputed_views.call``: the figures kept after the load
-    where there are some); ``kept=False`` computes every call, as for any other filter.
+    ``kept=True`` calls them as the pages do (``metrics.precomputed_views.call``: the figures kept after
+    the load where there are some); ``kept=False`` computes every call, as for any other filter.
     """
     from metrics import precomputed_columns, precomputed_views
-    from metrics.page_queries import FUNCTIONS, PAGES, default_context
+    from metrics.page_queries import PAGES, default_context
     from store.db import Database
 
     database = Database(db, read_only=True)
@@ -137,13 +137,13 @@ def pages(db: str, repeat: int = 5, fast: bool = True, kept: bool = True) -> dic
                     cur = database.cursor()
                     started = time.perf_counter()
                     if kept:
-                        precomputed_views.call(cur, query.name, query.args(context), seen=seen)
+                        precomputed_views.call(cur, query.fn, query.args(context), seen=seen)
                     else:
-                        FUNCTIONS[query.name](cur, *query.args(context))
+                        query.fn(cur, *query.args(context))
                     took = time.perf_counter() - started
                     cur.close()
                     total += took
-                    per_query.setdefault(f"{i:02d} {query.name}", []).append(took)
+                    per_query.setdefault(f"{i:02d} {query.fn.__name__}", []).append(took)
                 runs.append(total)
             first, rest = runs[0], runs[1:]
             out[page] = {
@@ -165,7 +165,7 @@ class _null:
 
 @step
 def refresh(db: str) -> dict:
-    """The pages' figures for the latest months computed and kept, as after every load (metrics.precomputed_views)."""
+    """The pages' figures for the latest months computed and kept, as after every load (precomputed_views)."""
     from metrics import precomputed_views
     from store.db import Database
 
