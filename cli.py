@@ -175,10 +175,10 @@ def _warned_line(v: Validation) -> list[str]:
 
 
 def _refresh_kept(db) -> None:
-    """After a change of the data: the pages' figures for the latest months, computed and kept (metrics.kept)."""
-    from metrics import kept
+    """After a change of the data: the pages' figures for the latest months, computed and kept (metrics.precomputed_views)."""
+    from metrics import precomputed_views
 
-    done = kept.refresh(db)
+    done = precomputed_views.refresh(db)
     months = ", ".join(done["months"]) or "—"
     echo(
         f"看板数字已更新：{months}，{done['kept']} 项，用时 {done['seconds']:.1f} 秒 "
@@ -187,10 +187,10 @@ def _refresh_kept(db) -> None:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    from metrics import kept
+    from metrics import precomputed_views
 
     with _database(args) as db:
-        if args.if_stale and kept.is_fresh(db.cursor()):
+        if args.if_stale and precomputed_views.is_fresh(db.cursor()):
             echo("看板数字已是最新 (the kept page figures are up to date)")
             return 0
         _refresh_kept(db)

@@ -52,7 +52,7 @@ PARSE_TIMEOUT_SECONDS = int(os.environ.get("EGOV_PARSE_TIMEOUT_SECONDS", 900))
 #: Fewest events or cases a finding, a ranked row or a department's bar is built on; below it the row is
 #: listed as "样本太少" (too few) instead of ranked: one slow event is no bottleneck.
 MIN_SAMPLE = int(os.environ.get("EGOV_MIN_SAMPLE", 10))
-#: How many of the latest months have their pages' figures computed after each load (metrics/kept.py).
+#: How many of the latest months have their pages' figures computed after each load (metrics/precomputed_views.py).
 KEPT_MONTHS = int(os.environ.get("EGOV_KEPT_MONTHS", 3))
 
 #: A signed-in session ends after this long without any interaction, and in any case after SESSION_MAX_HOURS.

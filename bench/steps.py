@@ -112,12 +112,11 @@ def catalog(db: str, path: str) -> dict:
 def pages(db: str, repeat: int = 5, fast: bool = True, kept: bool = True) -> dict:
     """Every page's queries for the default view, uncached: per page, the first run and the median of the rest.
 
-    ``kept=True`` calls them as the pages do (``metrics.kept.call``: the figures kept after the load
-    where there are some); ``kept=False`` computes every call, as for any other filter.
+    ``kept=True`` calls them as the pages do (``metrics.precomputed_views.call``: the figures kept after
+    the load where there are some); ``kept=False`` computes every call, as for any other filter.
     """
-    from metrics import fast as fast_paths
-    from metrics import kept as kept_figures
-    from metrics.page_queries import FUNCTIONS, PAGES, default_context
+    from metrics import precomputed_columns, precomputed_views
+    from metrics.page_queries import PAGES, default_context
     from store.db import Database
 
     database = Database(db, read_only=True)
@@ -125,26 +124,26 @@ def pages(db: str, repeat: int = 5, fast: bool = True, kept: bool = True) -> dic
     cur = database.cursor()
     context = default_context(cur)
     out: dict[str, dict] = {}
-    switch = fast_paths.disabled() if not fast else _null()
+    switch = precomputed_columns.disabled() if not fast else _null()
     with switch:
         for page, queries in PAGES.items():
             runs: list[float] = []
             per_query: dict[str, list[float]] = {}
             for _ in range(max(repeat, 1) + 1):
                 started = time.perf_counter()  # the pages read the data's fingerprint once per data version
-                seen = kept_figures.fingerprint(database.cursor()) if kept else None
+                seen = precomputed_views.fingerprint(database.cursor()) if kept else None
                 total = time.perf_counter() - started
                 for i, query in enumerate(queries):
                     cur = database.cursor()
                     started = time.perf_counter()
                     if kept:
-                        kept_figures.call(cur, query.name, query.args(context), seen=seen)
+                        precomputed_views.call(cur, query.fn, query.args(context), seen=seen)
                     else:
-                        FUNCTIONS[query.name](cur, *query.args(context))
+                        query.fn(cur, *query.args(context))
                     took = time.perf_counter() - started
                     cur.close()
                     total += took
-                    per_query.setdefault(f"{i:02d} {query.name}", []).append(took)
+                    per_query.setdefault(f"{i:02d} {query.fn.__name__}", []).append(took)
                 runs.append(total)
             first, rest = runs[0], runs[1:]
             out[page] = {
@@ -166,12 +165,12 @@ class _null:
 
 @step
 def refresh(db: str) -> dict:
-    """The pages' figures for the latest months computed and kept, as after every load (metrics.kept)."""
-    from metrics import kept
+    """The pages' figures for the latest months computed and kept, as after every load (precomputed_views)."""
+    from metrics import precomputed_views
     from store.db import Database
 
     database = Database(db)
-    done = kept.refresh(database)
+    done = precomputed_views.refresh(database)
     database.close()
     return {"seconds": done["seconds"], "months": done["months"], "kept": done["kept"]}
 

@@ -17,6 +17,7 @@ import settings
 from metrics import bottlenecks
 from metrics.catalog import KPI_BY_ID
 from metrics.filters import Filters
+from metrics.findings import rank_bottlenecks
 from metrics.kpis import compute_kpis
 from metrics.page_queries import default_month_of
 from store.db import Database
@@ -245,7 +246,7 @@ def cmd_bottlenecks(args: argparse.Namespace) -> int:
         if source == "cases":
             echo("（无环节数据：按办件的部门办理时长统计 — no events: department processing time from cases）")
         echo(_table(table))
-        findings = bottlenecks.rank_bottlenecks(cur, filters, top=args.top, min_count=args.min_sample)
+        findings = rank_bottlenecks(cur, filters, top=args.top, min_count=args.min_sample)
         if findings:
             echo("\n主要瓶颈 Top bottlenecks:")
             for n, f in enumerate(findings, start=1):

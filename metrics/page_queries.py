@@ -1,10 +1,12 @@
-"""The queries behind every dashboard page: one table of them by name, and the calls each page makes.
+"""The calls that make each page's default view, declared once, and the two queries only pages ask for.
 
-Pages call ``ui.data.cached(name, *args)``; :data:`FUNCTIONS` maps each name to its metrics function.
-:data:`PAGES` lists, per page, the calls it makes for its default view (the month chosen, nothing
-else: what a leader sees first). ``metrics.kept`` computes those calls after each load and keeps
-them; ``bench`` times them. ``tests/test_bench.py`` checks that every ``cached(...)`` call of the
-pages is listed here.
+A page asks for every figure by reference, through the pages' cache:
+``cached(kpis.compute_kpis, filters, ids)`` (:mod:`ui.metrics_cache`). :data:`PAGES` declares, per
+page, the calls its default view makes (the month chosen, nothing else: what a leader sees first),
+as the function and its arguments for a :class:`Context`. Three readers take them from here:
+:mod:`metrics.precomputed_views` computes them after each change of the data and keeps them,
+``bench`` times them, and ``tests/test_page_queries.py`` opens each page's default view and checks
+that it makes exactly these calls, every one of them kept.
 """
 
 from __future__ import annotations
@@ -16,27 +18,18 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from metrics import adoption, bottlenecks, kpis, timeliness
+from metrics import adoption, bottlenecks, findings, kpis, timeliness
 from metrics.filters import Filters, default_month, where_clause
+from metrics.targets import get_targets
+from store.facets import filter_options
 
 
-def _filter_options(cur) -> dict:
-    from store.facets import filter_options
-
-    return filter_options(cur)
-
-
-def _targets(cur, department: str | None = None) -> dict:
-    from store.targets import get_targets
-
-    return get_targets(cur, department)
-
-
-def _previous(cur, filters: Filters, ids: tuple[str, ...]) -> dict:
+def previous_kpis(cur, filters: Filters, ids: tuple[str, ...]) -> dict:
+    """The KPIs ``ids`` for the period before ``filters``' (the tiles' change), same dimensions."""
     return kpis.compute_kpis(cur, filters.previous_period(), list(ids))
 
 
-def _cases_of(cur, filters: Filters, department: str | None, item: str | None, limit: int = 5000) -> pd.DataFrame:
+def cases_of(cur, filters: Filters, department: str | None, item: str | None, limit: int = 5000) -> pd.DataFrame:
     """The PII-free case list behind a drill-down (department → item → cases)."""
     narrowed = Filters(
         filters.start,
@@ -55,38 +48,6 @@ def _cases_of(cur, filters: Filters, department: str | None, item: str | None, l
     ).df()
 
 
-FUNCTIONS: dict[str, Callable] = {
-    "compute_kpis": kpis.compute_kpis,
-    "previous_kpis": _previous,
-    "kpi_series": kpis.kpi_series,
-    "kpis_by": kpis.kpis_by,
-    "weakest_departments": kpis.weakest_departments,
-    "online_rate_by": adoption.online_rate_by,
-    "channel_mix": adoption.channel_mix,
-    "name_only_items": adoption.name_only_items,
-    "processing_time_by_item": timeliness.processing_time_by_item,
-    "processing_time_histogram": timeliness.processing_time_histogram,
-    "department_processing": timeliness.department_processing,
-    "open_overdue_cases": timeliness.open_overdue_cases,
-    "at_risk_cases": timeliness.at_risk_cases,
-    "calendar_warning": timeliness.calendar_warning,
-    "has_events": bottlenecks.has_events,
-    "waiting_time": bottlenecks.waiting_time,
-    "bottleneck_table": bottlenecks.bottleneck_table,
-    "handover_matrix": bottlenecks.handover_matrix,
-    "handovers": bottlenecks.handovers,
-    "directly_follows": bottlenecks.directly_follows,
-    "process_nodes": bottlenecks.process_nodes,
-    "work_in_progress": bottlenecks.work_in_progress,
-    "rework_by_step": bottlenecks.rework_by_step,
-    "rework_summary": bottlenecks.rework_summary,
-    "rank_bottlenecks": bottlenecks.rank_bottlenecks,
-    "filter_options": _filter_options,
-    "targets": _targets,
-    "cases_of": _cases_of,
-}
-
-
 #: views/overview.py TILE_ROWS and the figure beside them; views/timeliness.py ids (with 办件量, which says
 #: whether last month has data to compare with).
 OVERVIEW_TILES = [
@@ -99,15 +60,31 @@ TIMELINESS_IDS = [
     "at_risk_cases", "cases",
 ]  # fmt: skip
 
+#: How many findings the overview and the bottleneck page list.
+TOP_FINDINGS = 5
+
 
 @dataclass(frozen=True)
 class Query:
-    name: str  # the ui.data function name
+    """One call of a page: the metrics function, and its arguments (after the cursor) for a view."""
+
+    fn: Callable
     args: Callable[[Context], tuple]
+
+    @property
+    def name(self) -> str:
+        return call_name(self.fn)
+
+
+def call_name(fn: Callable) -> str:
+    """What the pages' cache and the kept figures know a call's function by: its qualified name."""
+    return f"{fn.__module__}.{fn.__qualname__}"
 
 
 @dataclass(frozen=True)
 class Context:
+    """A page's view: the filters, and the department the adoption page's drill-down opens on."""
+
     filters: Filters
     top_department: str | None
 
@@ -120,58 +97,54 @@ def twelve_months(filters: Filters) -> Filters:
 
 
 #: Every page's first metrics call (page_header: does the selection have cases?).
-CASE_COUNT = Query("compute_kpis", lambda c: (c.filters, ["cases"]))
+CASE_COUNT = Query(kpis.compute_kpis, lambda c: (c.filters, ["cases"]))
 
-_COMMON = [Query("filter_options", lambda c: ()), CASE_COUNT]
+_COMMON = [Query(filter_options, lambda c: ()), CASE_COUNT]
 
 PAGES: dict[str, list[Query]] = {
     "overview": _COMMON
     + [
-        Query("compute_kpis", lambda c: (c.filters, OVERVIEW_TILES)),
-        Query("previous_kpis", lambda c: (c.filters, tuple(OVERVIEW_TILES))),
-        Query("targets", lambda c: (None,)),
-        Query("calendar_warning", lambda c: (c.filters,)),
-        Query("kpi_series", lambda c: (twelve_months(c.filters), "month", ["cases", "online_rate"])),
-        Query("weakest_departments", lambda c: (c.filters,)),
-        Query("rank_bottlenecks", lambda c: (c.filters, 5)),
-        Query("name_only_items", lambda c: (c.filters,)),
-        Query("at_risk_cases", lambda c: (c.filters,)),
+        Query(kpis.compute_kpis, lambda c: (c.filters, OVERVIEW_TILES)),
+        Query(previous_kpis, lambda c: (c.filters, tuple(OVERVIEW_TILES))),
+        Query(get_targets, lambda c: (None,)),
+        Query(timeliness.calendar_warning, lambda c: (c.filters,)),
+        Query(kpis.kpi_series, lambda c: (twelve_months(c.filters), "month", ["cases", "online_rate"])),
+        Query(kpis.weakest_departments, lambda c: (c.filters,)),
+        Query(findings.rank_bottlenecks, lambda c: (c.filters, TOP_FINDINGS)),
+        Query(adoption.name_only_items, lambda c: (c.filters,)),
+        Query(timeliness.at_risk_cases, lambda c: (c.filters,)),
     ],
     "adoption": _COMMON
     + [
-        Query("targets", lambda c: (None,)),
-        Query("online_rate_by", lambda c: (c.filters, "department")),
-        Query("online_rate_by", lambda c: (c.filters, "service_item")),
-        Query("channel_mix", lambda c: (twelve_months(c.filters), "month")),
-        Query("cases_of", lambda c: (c.filters, c.top_department, None)),
+        Query(get_targets, lambda c: (None,)),
+        Query(adoption.online_rate_by, lambda c: (c.filters, "department")),
+        Query(adoption.online_rate_by, lambda c: (c.filters, "service_item")),
+        Query(adoption.channel_mix, lambda c: (twelve_months(c.filters), "month")),
+        Query(cases_of, lambda c: (c.filters, c.top_department, None)),
     ],
     "timeliness": _COMMON
     + [
-        Query("compute_kpis", lambda c: (c.filters, TIMELINESS_IDS)),
-        Query("targets", lambda c: (None,)),
-        Query("previous_kpis", lambda c: (c.filters, tuple(TIMELINESS_IDS))),
-        Query("processing_time_by_item", lambda c: (c.filters,)),
-        Query("department_processing", lambda c: (c.filters,)),
-        Query("open_overdue_cases", lambda c: (c.filters,)),
-        Query("at_risk_cases", lambda c: (c.filters,)),
+        Query(kpis.compute_kpis, lambda c: (c.filters, TIMELINESS_IDS)),
+        Query(get_targets, lambda c: (None,)),
+        Query(previous_kpis, lambda c: (c.filters, tuple(TIMELINESS_IDS))),
+        Query(timeliness.processing_time_by_item, lambda c: (c.filters,)),
+        Query(timeliness.department_processing, lambda c: (c.filters,)),
+        Query(timeliness.open_overdue_cases, lambda c: (c.filters,)),
+        Query(timeliness.at_risk_cases, lambda c: (c.filters,)),
     ],
     "bottlenecks": _COMMON
     + [
-        Query("rank_bottlenecks", lambda c: (c.filters, 5)),
-        Query("has_events", lambda c: (c.filters,)),
-        Query("process_nodes", lambda c: (c.filters,)),
-        Query("directly_follows", lambda c: (c.filters,)),
-        Query("waiting_time", lambda c: (c.filters, "department")),
-        Query("handovers", lambda c: (c.filters, "department")),
-        Query("handover_matrix", lambda c: (c.filters, "department")),
-        Query("work_in_progress", lambda c: (c.filters,)),
-        Query("rework_by_step", lambda c: (c.filters,)),
+        Query(findings.rank_bottlenecks, lambda c: (c.filters, TOP_FINDINGS)),
+        Query(bottlenecks.has_events, lambda c: (c.filters,)),
+        Query(bottlenecks.process_nodes, lambda c: (c.filters,)),
+        Query(bottlenecks.directly_follows, lambda c: (c.filters,)),
+        Query(bottlenecks.waiting_time, lambda c: (c.filters, "department")),
+        Query(bottlenecks.handovers, lambda c: (c.filters, "department")),
+        Query(bottlenecks.handover_matrix, lambda c: (c.filters, "department")),
+        Query(bottlenecks.work_in_progress, lambda c: (c.filters,)),
+        Query(bottlenecks.rework_by_step, lambda c: (c.filters,)),
     ],
 }
-
-
-#: Calls a page makes only in another situation than the default view (here: a log without events).
-NOT_IN_DEFAULT_VIEW = {"bottlenecks": {"bottleneck_table"}}
 
 
 def default_month_of(cur: duckdb.DuckDBPyConnection) -> str | None:

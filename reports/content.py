@@ -23,7 +23,7 @@ from contextlib import contextmanager
 import duckdb
 import pandas as pd
 
-from metrics import adoption, bottlenecks, timeliness
+from metrics import adoption, bottlenecks, findings, timeliness
 from metrics.catalog import AT_RISK_WORKDAYS, KPIS, NAME_ONLY_MIN_CASES, NAME_ONLY_THRESHOLD
 from metrics.filters import Filters
 from metrics.kpis import compute_kpis, kpi_series, to_wide
@@ -174,7 +174,7 @@ def _catalogue() -> list[dict[str, object]]:
 def _targets(cur: duckdb.DuckDBPyConnection) -> dict[str, float | None]:
     """The town's effective targets (set on the targets page, else the catalogue defaults)."""
     try:
-        from store.targets import get_targets
+        from metrics.targets import get_targets
     except ImportError:  # an older checkout without the targets table
         return {k.id: k.default_target for k in KPIS}
     try:
@@ -247,7 +247,7 @@ def _bottlenecks(cur: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, object
     source = str(table["source"].iloc[0]) if not table.empty else None
     return {
         "source": source,
-        "findings": plain(bottlenecks.rank_bottlenecks(cur, f, top=5)),
+        "findings": plain(findings.rank_bottlenecks(cur, f, top=5)),
         "departments": records(
             table,
             [

@@ -291,12 +291,13 @@ MIGRATIONS: list[str] = [
     CREATE TABLE event_units (department VARCHAR NOT NULL);
     """
     + FACETS_SQL,
-    # 5 -> 6: the pages' figures for the latest months, computed after each change of the data (metrics/kept.py).
+    # 5 -> 6: the pages' figures for the latest months, computed after each change of the data
+    # (metrics/precomputed_views.py).
     """
     CREATE TABLE kept_figures (
         code         VARCHAR NOT NULL,   -- digest of the metrics code and DuckDB version that computed it
         fingerprint  VARCHAR NOT NULL,   -- the data it was computed from (uploads, removals, calendar)
-        name         VARCHAR NOT NULL,   -- metrics.page_queries.FUNCTIONS name
+        name         VARCHAR NOT NULL,   -- the metrics function's qualified name (page_queries.call_name)
         call         VARCHAR NOT NULL,   -- the call's arguments, and the day when it counts as of today
         kind         VARCHAR NOT NULL,   -- 'frame' (Arrow IPC) or 'json' (tagged JSON)
         payload      BLOB NOT NULL,

@@ -22,6 +22,7 @@ from conftest_metrics import insert_cases, insert_events, new_db
 
 from metrics import bottlenecks as bn
 from metrics.filters import Filters
+from metrics.findings import rank_bottlenecks
 
 W, N, M = "便民服务中心综合窗口", "自然资源所", "民政办"
 EVENTS = [
@@ -186,7 +187,7 @@ def test_filters_select_events_through_their_cases(cur) -> None:
 
 
 def test_rank_bottlenecks_names_the_slow_step(cur) -> None:
-    findings = bn.rank_bottlenecks(cur, F, min_count=1)
+    findings = rank_bottlenecks(cur, F, min_count=1)
     top = findings[0]
     # 自然资源所 审核: 48 + 42 + 96 = 186 h of 221.5 h = 84%; median 48 h. The list has durations under a day
     # (the town's median, 6 h), so every duration of the list is written in hours.
@@ -215,7 +216,7 @@ def test_rank_bottlenecks_names_the_slow_step(cur) -> None:
 def test_town_in_a_department_finding_is_the_whole_town(cur) -> None:
     """With one department chosen, "全镇中位" is the town's median wait, not the selection's own."""
     chosen = Filters(F.start, F.end, departments=[N])
-    findings = bn.rank_bottlenecks(cur, chosen, min_count=1)
+    findings = rank_bottlenecks(cur, chosen, min_count=1)
     dept = next(f for f in findings if f["kind"] == "department_wait")
     # The town's waits (all departments) sorted 0.5 1 2 2 6 6 18 42 48 96: median 6 h. 自然资源所's own: 48 h.
     town = cur.execute(
@@ -231,10 +232,10 @@ def test_town_in_a_department_finding_is_the_whole_town(cur) -> None:
 
 def test_findings_need_a_minimum_sample(cur) -> None:
     """One slow step is no bottleneck: below the minimum, nothing of it is ranked."""
-    few = bn.rank_bottlenecks(cur, F, min_count=4)
+    few = rank_bottlenecks(cur, F, min_count=4)
     # 自然资源所 审核 has 3 waits: not enough for 4.
     assert not [f for f in few if f["kind"] == "wait" and f["evidence"]["step"] == "审核"]
-    assert bn.rank_bottlenecks(cur, F, min_count=1)[0]["evidence"]["step"] == "审核"
+    assert rank_bottlenecks(cur, F, min_count=1)[0]["evidence"]["step"] == "审核"
 
 
 def test_wait_and_service_split_with_start_times() -> None:
@@ -278,7 +279,7 @@ def test_case_level_log_falls_back_to_department_processing() -> None:
     assert t.loc["自然资源所", "share_of_case_time"] == pytest.approx((10.25 + 5 + 1 / 24) / (3.25 + 15 + 7 / 24))
     assert t.loc["自然资源所", "median_wait_workdays"] == pytest.approx((8.25 + 3 + 1 / 24) / 2)
     assert bn.bottleneck_table(cur, OCTOBER, "step").empty
-    findings = bn.rank_bottlenecks(cur, OCTOBER, min_count=1)
+    findings = rank_bottlenecks(cur, OCTOBER, min_count=1)
     texts = [f["text_zh"] for f in findings]
     # B finished both completed cases late; A has C5 and B has C7 open past due as of 10-31.
     assert "自然资源所 办结 2 件中超期 2 件（超期率 100.0%）" in texts

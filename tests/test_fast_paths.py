@@ -1,6 +1,6 @@
 """The fast paths give the straightforward SQL's results, on the same data.
 
-- the metrics read figures kept at load time (``metrics.fast``); every bottleneck analysis, for
+- the metrics read figures kept at load time (``metrics.precomputed_columns``); every bottleneck analysis, for
   several filters, equals the same analysis with the fast paths switched off;
 - the figures themselves: derived at load time, two ways (a case-ordered file read in sequence, any
   other file sorted by case), they equal the window functions over the loaded events, and the
@@ -26,9 +26,10 @@ from ingest import load as load_module
 from ingest.demo_load import load_demo
 from ingest.load import ingest_file, remove_upload
 from metrics import bottlenecks as bn
-from metrics import fast
+from metrics import precomputed_columns
 from metrics.base import field_presence
 from metrics.filters import Filters
+from metrics.findings import rank_bottlenecks
 from store import schema
 from store.db import Database
 
@@ -65,7 +66,7 @@ def _filters(cur) -> list[Filters]:
 
 def _compare(cur, name: str, filters: Filters) -> None:
     quick = ANALYSES[name](cur, filters)
-    with fast.disabled():
+    with precomputed_columns.disabled():
         plain = ANALYSES[name](cur, filters)
     try:
         _same(quick, plain)
@@ -119,18 +120,18 @@ ANALYSES = {
     "work_in_progress": lambda cur, f: bn.work_in_progress(cur, f),
     "overall_median_wait_hours": lambda cur, f: bn.overall_median_wait_hours(cur, f),
     "bottleneck_table": lambda cur, f: bn.bottleneck_table(cur, f, "department"),
-    "rank_bottlenecks": lambda cur, f: bn.rank_bottlenecks(cur, f, 5),
+    "rank_bottlenecks": lambda cur, f: rank_bottlenecks(cur, f, 5),
 }
 
 
 @pytest.mark.parametrize("name", list(ANALYSES))
 def test_bottleneck_analyses_equal_the_straightforward_sql(demo_db, name) -> None:
     cur = demo_db.cursor()
-    assert fast.ready(cur), "the loader keeps the figures: the fast paths must be taken"
+    assert precomputed_columns.ready(cur), "the loader keeps the figures: the fast paths must be taken"
     for filters in _filters(cur):
         _compare(cur, name, filters)
-    with fast.disabled():
-        assert not fast.ready(cur)
+    with precomputed_columns.disabled():
+        assert not precomputed_columns.ready(cur)
 
 
 def test_work_in_progress_window_beyond_the_data(demo_db) -> None:
@@ -139,7 +140,7 @@ def test_work_in_progress_window_beyond_the_data(demo_db) -> None:
     months = _months(cur)
     for filters in (Filters.between(f"{months[0]}-01", f"{months[2]}-15"), Filters.month(months[-1])):
         quick = bn.work_in_progress(cur, filters, source="events")
-        with fast.disabled():
+        with precomputed_columns.disabled():
             plain = bn.work_in_progress(cur, filters, source="events")
         _same(quick, plain)
         assert len(plain) > 0
@@ -167,7 +168,7 @@ def test_raw_rows_without_kept_figures_fall_back(demo_db, tmp_path) -> None:
                 "INSERT INTO event_rows (case_id, step, completed_at, seq, upload_id) "
                 "VALUES ('X1', '收件', TIMESTAMP '2026-10-12 09:00', 1, 1)"
             )
-        assert not fast.ready(db.cursor())
+        assert not precomputed_columns.ready(db.cursor())
         assert bn.case_durations(db.cursor(), Filters())["events"].tolist() == [1]
     finally:
         db.close()
@@ -271,7 +272,7 @@ def test_both_ways_of_deriving_the_figures(tmp_path, order) -> None:
             remove_upload(db, second.upload_id)
             assert_kept_figures_right(db.cursor())
             cur = db.cursor()
-            assert fast.ready(cur)
+            assert precomputed_columns.ready(cur)
             for name in ANALYSES:
                 for filters in (Filters(), Filters.month("2026-09")):
                     _compare(cur, name, filters)
@@ -317,7 +318,7 @@ def test_migration_fills_the_figures_of_rows_loaded_before_it(tmp_path) -> None:
         cur = db.cursor()
         assert cur.execute("SELECT max(version) FROM schema_version").fetchone()[0] == schema.SCHEMA_VERSION
         assert_kept_figures_right(cur)
-        assert fast.ready(cur)
+        assert precomputed_columns.ready(cur)
         for name in ANALYSES:
             _compare(cur, name, Filters())
     finally:

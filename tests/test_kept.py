@@ -1,4 +1,4 @@
-"""The pages' figures kept after each load (metrics.kept): the same figures as computed, and never stale."""
+"""The pages' precomputed default views (metrics.precomputed_views): the figures as computed, never stale."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ import pandas as pd
 import pytest
 
 from ingest.load import ingest_file, remove_upload
-from metrics import kept
+from metrics import precomputed_views as kept
 from metrics.filters import Filters
-from metrics.page_queries import FUNCTIONS, PAGES, default_context
+from metrics.kpis import compute_kpis
+from metrics.page_queries import PAGES, default_context
+from metrics.targets import set_target
 from store.calendar import load_schedule
 from store.db import Database
-from store.targets import set_target
 from tests.test_ingest_load import good_rows, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +63,7 @@ def default_calls(cur, months: list[str]):
         context = default_context(cur, month)
         for queries in PAGES.values():
             for query in queries:
-                yield month, query.name, query.args(context)
+                yield month, query.fn, query.args(context)
 
 
 def test_every_default_page_call_is_kept_and_equals_the_computed_figure(demo_copy: Database) -> None:
@@ -70,25 +71,25 @@ def test_every_default_page_call_is_kept_and_equals_the_computed_figure(demo_cop
     months = kept.latest_months(cur, 3)
     assert len(months) == 3
     checked = 0
-    for month, name, args in default_calls(cur, months):
-        found = kept.lookup(cur, name, args)
-        if name not in kept.KEPT_NAMES:
+    for month, fn, args in default_calls(cur, months):
+        found = kept.lookup(cur, fn, args)
+        if fn not in kept.KEPT_FUNCTIONS:
             assert found is kept.MISSING  # targets and the filter options are always read live
             continue
-        assert found is not kept.MISSING, (month, name)
-        live = FUNCTIONS[name](cur, *args)
+        assert found is not kept.MISSING, (month, fn.__name__)
+        live = fn(cur, *args)
         exactly(kept.decode(*kept.encode(live)), live)
-        assert same(found, live), (month, name)
+        assert same(found, live), (month, fn.__name__)
         checked += 1
     assert checked >= 3 * 20
     # an older month, or another filter, is computed as before
     older = kept.latest_months(cur, 4)[-1]
-    assert kept.lookup(cur, "compute_kpis", (Filters.month(older), ["cases"])) is kept.MISSING
+    assert kept.lookup(cur, compute_kpis, (Filters.month(older), ["cases"])) is kept.MISSING
     department = cur.execute("SELECT min(department) FROM cases").fetchone()[0]
     narrowed = Filters.month(months[0], departments=[department])
-    assert kept.lookup(cur, "compute_kpis", (narrowed, ["cases"])) is kept.MISSING
+    assert kept.lookup(cur, compute_kpis, (narrowed, ["cases"])) is kept.MISSING
     assert (
-        kept.call(cur, "compute_kpis", (narrowed, ["cases"]))["cases"]["value"]
+        kept.call(cur, compute_kpis, (narrowed, ["cases"]))["cases"]["value"]
         == cur.execute(
             "SELECT count(*) FROM cases WHERE department = ? AND strftime(submitted_at, '%Y-%m') = ?",
             [department, months[0]],
@@ -133,7 +134,7 @@ def _load(db: Database, tmp_path: Path, name: str, prefix: str, n: int) -> int:
 
 
 def _cases(db: Database) -> object:
-    return kept.call(db.cursor(), "compute_kpis", (Filters.month("2026-10"), ["cases"]))["cases"]["value"]
+    return kept.call(db.cursor(), compute_kpis, (Filters.month("2026-10"), ["cases"]))["cases"]["value"]
 
 
 def test_a_change_of_the_data_is_never_hidden_by_kept_figures(tmp_path: Path, tmp_db: Database) -> None:
@@ -141,33 +142,33 @@ def test_a_change_of_the_data_is_never_hidden_by_kept_figures(tmp_path: Path, tm
     assert kept.refresh(tmp_db)["months"] == ["2026-10"]
     cur = tmp_db.cursor()
     args = (Filters.month("2026-10"), ["cases"])
-    assert kept.lookup(cur, "compute_kpis", args)["cases"]["value"] == 5
-    assert kept.lookup(cur, "compute_kpis", args, seen=kept.fingerprint(cur))["cases"]["value"] == 5
-    assert kept.lookup(cur, "compute_kpis", args, seen="other data") is kept.MISSING
+    assert kept.lookup(cur, compute_kpis, args)["cases"]["value"] == 5
+    assert kept.lookup(cur, compute_kpis, args, seen=kept.fingerprint(cur))["cases"]["value"] == 5
+    assert kept.lookup(cur, compute_kpis, args, seen="other data") is kept.MISSING
 
     second = _load(tmp_db, tmp_path, "b.csv", "B", 3)  # a new upload: the kept figures no longer count
-    assert kept.lookup(tmp_db.cursor(), "compute_kpis", args) is kept.MISSING
+    assert kept.lookup(tmp_db.cursor(), compute_kpis, args) is kept.MISSING
     assert _cases(tmp_db) == 8
     kept.refresh(tmp_db)
-    assert kept.lookup(tmp_db.cursor(), "compute_kpis", args)["cases"]["value"] == 8
+    assert kept.lookup(tmp_db.cursor(), compute_kpis, args)["cases"]["value"] == 8
 
     remove_upload(tmp_db, second)  # a removal
-    assert kept.lookup(tmp_db.cursor(), "compute_kpis", args) is kept.MISSING
+    assert kept.lookup(tmp_db.cursor(), compute_kpis, args) is kept.MISSING
     assert _cases(tmp_db) == 5
     assert not kept.is_fresh(tmp_db.cursor())
     kept.refresh(tmp_db)
     assert kept.is_fresh(tmp_db.cursor())
 
     set_target(tmp_db, "online_rate", 0.6)  # targets are read live: the kept figures stay
-    assert kept.lookup(tmp_db.cursor(), "compute_kpis", args)["cases"]["value"] == 5
+    assert kept.lookup(tmp_db.cursor(), compute_kpis, args)["cases"]["value"] == 5
 
     with tmp_db.write() as w:  # a new holiday schedule changes working days
         load_schedule(w, "date,type\n2026-10-12,holiday\n")
-    assert kept.lookup(tmp_db.cursor(), "compute_kpis", args) is kept.MISSING
+    assert kept.lookup(tmp_db.cursor(), compute_kpis, args) is kept.MISSING
     kept.refresh(tmp_db)
     with tmp_db.write() as w:  # figures computed by other code are not used
         w.execute("UPDATE kept_figures SET code = 'older code'")
-    assert kept.lookup(tmp_db.cursor(), "compute_kpis", args) is kept.MISSING
+    assert kept.lookup(tmp_db.cursor(), compute_kpis, args) is kept.MISSING
 
 
 def test_nothing_is_kept_when_the_data_changes_during_the_refresh(tmp_path: Path, tmp_db: Database, monkeypatch):
@@ -201,7 +202,7 @@ def test_the_command_line_keeps_the_figures_after_a_load(tmp_path: Path) -> None
     assert again.returncode == 0 and "已是最新" in again.stdout, again.stderr
     db = Database(db_path, read_only=True)
     try:
-        found = kept.lookup(db.cursor(), "compute_kpis", (Filters.month("2026-10"), ["cases"]))
+        found = kept.lookup(db.cursor(), compute_kpis, (Filters.month("2026-10"), ["cases"]))
         assert found["cases"]["value"] == 4
     finally:
         db.close()
@@ -215,24 +216,27 @@ def test_the_app_refreshes_in_the_background_once_at_a_time(tmp_path: Path, tmp_
     first.join(timeout=120)
     if second is not None:  # the first had already finished
         second.join(timeout=120)
-    assert kept.lookup(tmp_db.cursor(), "compute_kpis", (Filters.month("2026-10"), ["cases"]))["cases"]["value"] == 7
+    assert kept.lookup(tmp_db.cursor(), compute_kpis, (Filters.month("2026-10"), ["cases"]))["cases"]["value"] == 7
 
 
 def test_the_pages_cache_turns_over_with_the_day(monkeypatch, tmp_path: Path) -> None:
     """The running month counts as of today: a server running overnight computes its figures again."""
-    from metrics import page_queries
-    from ui import data
+    from ui import metrics_cache
 
     monkeypatch.setenv("EGOV_DB", str(tmp_path / "cache.duckdb"))
     calls: list[tuple] = []
-    monkeypatch.setitem(page_queries.FUNCTIONS, "probe", lambda cur, *args: calls.append(args) or len(calls))
+
+    def probe(cur, *args) -> int:
+        calls.append(args)
+        return len(calls)
+
     day = {"today": dt.date(2026, 11, 27)}
 
     class Today:
         def as_of(self) -> dt.date:
             return day["today"]
 
-    monkeypatch.setattr(data, "Filters", Today)
-    assert data.cached("probe", "x") == 1 and data.cached("probe", "x") == 1  # the second from the cache
+    monkeypatch.setattr(metrics_cache, "Filters", Today)
+    assert metrics_cache.cached(probe, "x") == 1 and metrics_cache.cached(probe, "x") == 1  # the second from the cache
     day["today"] = dt.date(2026, 11, 28)
-    assert data.cached("probe", "x") == 2
+    assert metrics_cache.cached(probe, "x") == 2

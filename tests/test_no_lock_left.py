@@ -98,7 +98,7 @@ def test_after_every_page_as_every_role_the_file_is_free(with_users, tmp_path, m
 def test_the_kept_figures_refresh_gives_way_to_a_waiting_job(small_demo_db, tmp_path):
     """After an upload the app keeps the pages' figures in the background, reading for seconds: a command-line
     job that waits for the file (its marker beside it) gets it at the next query, not at the end."""
-    from metrics import kept
+    from metrics import precomputed_views
     from store.db import Database
 
     shutil.copy(small_demo_db, tmp_path / "egov.duckdb")
@@ -107,11 +107,11 @@ def test_the_kept_figures_refresh_gives_way_to_a_waiting_job(small_demo_db, tmp_
     db._announce_waiting()  # what a waiting job writes: this live process's id and start time
     try:
         assert db.job_waiting()
-        done = kept.refresh(db)
+        done = precomputed_views.refresh(db)
         assert done["gave_way"] and done["kept"] == 0
         assert _free(tmp_path / "egov.duckdb") == ""
     finally:
         db._waiting_marker.unlink()
     assert not db.job_waiting()
-    done = kept.refresh(db)
+    done = precomputed_views.refresh(db)
     assert not done.get("gave_way") and done["kept"] > 0

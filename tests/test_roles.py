@@ -274,7 +274,7 @@ def test_analyst_sets_targets_on_the_settings_page(db_path, monkeypatch):
     button(at, "恢复默认").click().run()
     assert "“网办率”已恢复默认目标。" in [s.value for s in at.success]
 
-    from store import targets
+    from metrics import targets
     from store.db import Database
 
     with Database(db_path) as db:

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from metrics import catalog
-from store import audit, targets, users
-from store.targets import TargetError
+from metrics import catalog, targets
+from metrics.targets import TargetError
+from store import audit, users
+from store.targets import list_targets
 from store.users import UserError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,7 +111,7 @@ def test_targets_default_overall_and_per_department(tmp_db):
     assert targets.get_targets(cur, "社保所")["online_rate"] == 0.7  # no own target: the town's
     assert targets.target_for(cur, "median_processing_days") == 3.5
     targets.set_target(tmp_db, "online_rate", 0.75, by="zhang")  # replaces, never duplicates
-    assert [r["value"] for r in targets.list_targets(cur) if r["kpi_id"] == "online_rate"] == [0.75, 0.4]
+    assert [r["value"] for r in list_targets(cur) if r["kpi_id"] == "online_rate"] == [0.75, 0.4]
     targets.set_target(tmp_db, "online_rate", None, department="民政办", by="zhang")
     assert targets.get_targets(cur, "民政办")["online_rate"] == 0.75
     last = audit.list_audit(cur, limit=1)[0]
@@ -124,7 +125,7 @@ def test_targets_default_overall_and_per_department(tmp_db):
 def test_impossible_targets_are_refused(tmp_db, kpi_id, value):
     with pytest.raises(TargetError):
         targets.set_target(tmp_db, kpi_id, value)
-    assert targets.list_targets(tmp_db.cursor()) == []
+    assert list_targets(tmp_db.cursor()) == []
 
 
 def test_cli_users_commands_and_audit(tmp_path):

@@ -74,8 +74,8 @@ def statements(spy: duckdb.DuckDBPyConnection) -> list[str]:
 def test_marked_values_never_appear_in_any_statement(logged, monkeypatch, tmp_path):
     import settings
     from ingest.load import ingest_bytes, remove_upload
+    from metrics import targets
     from reports.snapshots import publish
-    from store import targets
     from store.db import Database
 
     path, spy = logged

@@ -14,9 +14,9 @@ import streamlit as st
 
 import clock
 from metrics.filters import Filters, default_month
-from ui.data import filter_options
 from ui.fmt import md_text
 from ui.i18n import lang, t
+from ui.metrics_cache import filter_options
 
 CHANNEL_LABELS = {
     "online": ("网上办理", "Online"),

@@ -28,10 +28,10 @@ def _demo_filled(path: str) -> bool:
         empty = cur.execute("SELECT count(*) FROM uploads").fetchone()[0] == 0
     if path == str(settings.DEFAULT_DB) and empty:
         from ingest.demo_load import load_demo
-        from metrics import kept
+        from metrics import precomputed_views
 
         load_demo(db)
-        kept.refresh(db)
+        precomputed_views.refresh(db)
     return True
 
 

@@ -13,6 +13,7 @@ import settings
 from ingest.upload_support import neutralise
 from metrics.catalog import get as kpi_def
 from metrics.filters import Filters
+from metrics.kpis import compute_kpis
 from metrics.status import gap_text, target_state
 from ui import fmt
 from ui.i18n import lang, t
@@ -312,7 +313,7 @@ def column_label(field: str) -> str:
 def page_header(title_key: str, *, check_cases: bool = True) -> Filters:
     """Title, the period line and the empty states every dashboard page starts with; stops when there is nothing."""
     from ui import filters as ui_filters
-    from ui.data import cached
+    from ui.metrics_cache import cached
 
     st.title(t(title_key))
     filters = ui_filters.current()
@@ -320,7 +321,7 @@ def page_header(title_key: str, *, check_cases: bool = True) -> Filters:
         empty_state("no_data")
         st.stop()
     ui_filters.scope_line(filters)
-    if check_cases and not cached("compute_kpis", filters, ["cases"])["cases"]["value"]:
+    if check_cases and not cached(compute_kpis, filters, ["cases"])["cases"]["value"]:
         empty_state("no_cases_selection")
         st.stop()
     return filters

@@ -13,9 +13,22 @@ from charts.bottlenecks import (
     wip_lines,
 )
 from charts.theme import department_colors
-from ui.data import cached, filter_options
+from metrics.bottlenecks import (
+    bottleneck_table,
+    directly_follows,
+    handover_matrix,
+    handovers,
+    has_events,
+    process_nodes,
+    rework_by_step,
+    waiting_time,
+    work_in_progress,
+)
+from metrics.findings import rank_bottlenecks
+from metrics.page_queries import TOP_FINDINGS
 from ui.fmt import md_text
 from ui.i18n import lang, t
+from ui.metrics_cache import cached, filter_options
 from ui.widgets import page_header, show_table
 
 language = lang()
@@ -34,12 +47,12 @@ stat = (
 )
 
 st.subheader(t("top_bottlenecks"))
-for i, finding in enumerate(cached("rank_bottlenecks", filters, 5), start=1):
+for i, finding in enumerate(cached(rank_bottlenecks, filters, TOP_FINDINGS), start=1):
     st.markdown(f"**{i}.** {md_text(finding['text_zh'] if language == 'zh' else finding['text_en'])}")
 
-if not cached("has_events", filters):
+if not cached(has_events, filters):
     st.info(t("no_events"))
-    table = cached("bottleneck_table", filters, "department")
+    table = cached(bottleneck_table, filters, "department")
     show_table(
         table,
         ["department", "count", "median_wait_hours", "p90_wait_hours", "share_of_case_time"],
@@ -49,8 +62,8 @@ if not cached("has_events", filters):
     )
     st.stop()
 
-nodes = cached("process_nodes", filters)
-edges = cached("directly_follows", filters)
+nodes = cached(process_nodes, filters)
+edges = cached(directly_follows, filters)
 min_count = st.slider(
     t("min_volume"),
     1,
@@ -62,7 +75,7 @@ st.plotly_chart(
     process_map(nodes, edges, stat, language, t("process_map"), min_count=min_count), width="stretch", key="process_map"
 )
 
-waits = cached("waiting_time", filters, "department")
+waits = cached(waiting_time, filters, "department")
 # The ranking uses the list's own measure (share of all case time) and only departments with enough events.
 enough = waits["waits"].fillna(0) >= settings.MIN_SAMPLE  # the waits a figure is built on, as in the findings
 ranked = waits[enough]
@@ -78,7 +91,7 @@ with left:
         names = "、".join(too_few[:6]) + ("…" if len(too_few) > 6 else "")
         st.caption(md_text(t("too_few_note").format(n=settings.MIN_SAMPLE, names=names)))
 with right:
-    summary = cached("handovers", filters, "department")
+    summary = cached(handovers, filters, "department")
     if summary and summary.get("handovers"):
         st.caption(
             t("handovers_summary").format(
@@ -88,7 +101,7 @@ with right:
             )
         )
     st.plotly_chart(
-        handover_heatmap(cached("handover_matrix", filters, "department"), language, t("handover_matrix")),
+        handover_heatmap(cached(handover_matrix, filters, "department"), language, t("handover_matrix")),
         width="stretch",
         key="handover_matrix",
     )
@@ -96,14 +109,12 @@ with right:
 left, right = st.columns(2)
 with left:
     st.plotly_chart(
-        wip_lines(cached("work_in_progress", filters), language, t("wip"), colors=colors, as_of=filters.as_of()),
+        wip_lines(cached(work_in_progress, filters), language, t("wip"), colors=colors, as_of=filters.as_of()),
         width="stretch",
         key="wip",
     )
 with right:
-    st.plotly_chart(
-        rework_bars(cached("rework_by_step", filters), language, t("rework")), width="stretch", key="rework"
-    )
+    st.plotly_chart(rework_bars(cached(rework_by_step, filters), language, t("rework")), width="stretch", key="rework")
 
 show_table(
     waits,

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from metrics import catalog
-from store import targets
-from store.targets import TargetError
+from metrics import catalog, targets
+from metrics.targets import TargetError
+from store.targets import list_targets
 from ui import fmt
 from ui.auth import require_role
 from ui.i18n import lang, t
@@ -55,7 +55,7 @@ if flash:
 
 with db.reading() as cur:
     overall = targets.get_targets(cur)
-    set_rows = targets.list_targets(cur)
+    set_rows = list_targets(cur)
 own_counts: dict[str, int] = {}
 for row in set_rows:
     if row["department"] is not None:

@@ -41,7 +41,7 @@ from ingest.upload_support import (
     rejects_xlsx,
     sheet_names,
 )
-from metrics import kept
+from metrics import precomputed_views
 from store import audit
 from ui.auth import require_role
 from ui.fmt import md_text, one_language
@@ -274,7 +274,7 @@ def import_file(fid: str, data: bytes, name: str, sheet: str | None, preview: Pr
             )
         except Exception:  # the upload stands (its history row names who and when); say the log failed
             log.exception("audit of upload %s failed", result.upload_id)
-        kept.refresh_soon(db)  # the pages compute live until it is done
+        precomputed_views.refresh_soon(db)  # the pages compute live until it is done
     done[fid] = result.as_dict()
     previews.pop(fid, None)
     st.rerun()

@@ -12,7 +12,7 @@ import streamlit as st
 from ingest.errors import IngestRefused
 from ingest.load import list_uploads, remove_upload
 from ingest.upload_support import refusal_message, rejects_xlsx, stored_rejects
-from metrics import kept
+from metrics import precomputed_views
 from store import audit
 from ui.auth import has_role, require_role
 from ui.fmt import md_text
@@ -108,7 +108,7 @@ with right, st.container(border=True):
             except Exception as exc:
                 st.error(md_text(failure(exc, f"removal of upload {target}")))
             else:
-                kept.refresh_soon(db)  # the pages compute live until it is done
+                precomputed_views.refresh_soon(db)  # the pages compute live until it is done
                 st.session_state["uploads_flash"] = t("uploads_removed").format(id=target, file=md_text(r["file_name"]))
                 st.rerun()
         if no.button(t("uploads_remove_no"), key="uploads_remove_no"):

@@ -1,10 +1,12 @@
-"""The pages' figures for the latest months, computed once after each change of the data and kept.
+"""The pages' default views, precomputed: their figures for the latest months, computed once after each
+change of the data and kept in the ``kept_figures`` table (this module writes, through the single writer).
 
 At county scale a page's queries take seconds (ten million events: the overview about 1.5 s, the
 bottleneck page over 2 s), and what leaders open most is one view: a recent month, nothing else
 chosen. After every load, removal or calendar change, :func:`refresh` runs every page's calls for
-that view of the latest ``settings.KEPT_MONTHS`` months and stores the results; :func:`call` hands a
-kept result back (the very result the call computes) and computes anything else live.
+that view of the latest ``settings.KEPT_MONTHS`` months (as ``metrics.page_queries.PAGES`` declares
+them) and stores the results; :func:`call` hands a kept result back (the very result the call
+computes) and computes anything else live.
 
 A kept result counts only for the data and the code it came from. Its row holds a fingerprint of
 the data (the last upload, the removals, the calendar) and a digest of the metrics code and DuckDB
@@ -37,14 +39,19 @@ import pyarrow as pa
 import clock
 import settings
 from metrics.filters import Filters
-from metrics.page_queries import CASE_COUNT, FUNCTIONS, PAGES, default_context
+from metrics.page_queries import CASE_COUNT, PAGES, call_name, default_context
+from metrics.targets import get_targets
 from store.db import Database
+from store.facets import filter_options
 
 log = logging.getLogger("egov.kept")
 
-#: Calls whose results are kept: every page call that reads only the loaded data (targets are edited
-#: on their own page, and the filter options are already read from small tables).
-KEPT_NAMES = frozenset(FUNCTIONS) - {"targets", "filter_options"}
+#: Page calls always read live: targets are edited on their own page, and the filter options are
+#: already read from small tables.
+READ_LIVE = frozenset({get_targets, filter_options})
+
+#: Functions whose results are kept: every other call of a page's default view (it reads only the loaded data).
+KEPT_FUNCTIONS = frozenset(query.fn for queries in PAGES.values() for query in queries) - READ_LIVE
 
 #: Returned by :func:`lookup` when nothing is kept for the call.
 MISSING = object()
@@ -190,14 +197,14 @@ def decode(kind: str, payload: bytes) -> object:
 
 
 def lookup(
-    cur: duckdb.DuckDBPyConnection, name: str, args: tuple, kwargs: dict | None = None, *, seen: str | None = None
+    cur: duckdb.DuckDBPyConnection, fn: Callable, args: tuple, kwargs: dict | None = None, *, seen: str | None = None
 ) -> object:
-    """The kept result of a page call for the current data and code, or :data:`MISSING`.
+    """The kept result of a page call ``fn(cur, *args, **kwargs)`` for the current data and code, or :data:`MISSING`.
 
     ``seen``: the data's :func:`fingerprint` when the caller has read it for this data version
     (the pages read it once per version); else it is read in the same statement.
     """
-    if name not in KEPT_NAMES:
+    if fn not in KEPT_FUNCTIONS:
         return MISSING
     try:
         key = call_key(args, kwargs or {})
@@ -206,19 +213,19 @@ def lookup(
     current = "?" if seen is not None else f"({FINGERPRINT_SQL})"
     row = cur.execute(
         f"SELECT kind, payload FROM kept_figures WHERE code = ? AND name = ? AND call = ? AND fingerprint = {current}",
-        [CODE, name, key] + ([seen] if seen is not None else []),
+        [CODE, call_name(fn), key] + ([seen] if seen is not None else []),
     ).fetchone()
     return MISSING if row is None else decode(row[0], row[1])
 
 
 def call(
-    cur: duckdb.DuckDBPyConnection, name: str, args: tuple, kwargs: dict | None = None, *, seen: str | None = None
+    cur: duckdb.DuckDBPyConnection, fn: Callable, args: tuple, kwargs: dict | None = None, *, seen: str | None = None
 ) -> object:
-    """A page's call by name: the kept result where there is one, else computed now."""
-    found = lookup(cur, name, args, kwargs, seen=seen)
+    """A page's call ``fn(cur, *args, **kwargs)``: the kept result where there is one, else computed now."""
+    found = lookup(cur, fn, args, kwargs, seen=seen)
     if found is not MISSING:
         return found
-    return FUNCTIONS[name](cur, *args, **(kwargs or {}))
+    return fn(cur, *args, **(kwargs or {}))
 
 
 def is_fresh(cur: duckdb.DuckDBPyConnection) -> bool:
@@ -226,7 +233,7 @@ def is_fresh(cur: duckdb.DuckDBPyConnection) -> bool:
     months = latest_months(cur, 1)
     if not months:
         return True
-    return lookup(cur, CASE_COUNT.name, CASE_COUNT.args(default_context(cur, months[0]))) is not MISSING
+    return lookup(cur, CASE_COUNT.fn, CASE_COUNT.args(default_context(cur, months[0]))) is not MISSING
 
 
 def latest_months(cur: duckdb.DuckDBPyConnection, count: int) -> list[str]:
@@ -248,21 +255,21 @@ def refresh(db: Database, months: int | None = None) -> dict:
     try:
         seen = fingerprint(cur)
         chosen = latest_months(cur, settings.KEPT_MONTHS if months is None else months)
-        calls: dict[tuple[str, str], tuple] = {}  # (name, key) → args: a call shared by pages runs once
+        calls: dict[tuple[str, str], tuple[Callable, tuple]] = {}  # (name, key) → call: one run when pages share it
         for month in chosen:
             context = default_context(cur, month)
             for queries in PAGES.values():
                 for query in queries:
-                    if query.name in KEPT_NAMES:
+                    if query.fn in KEPT_FUNCTIONS:
                         args = query.args(context)
-                        calls.setdefault((query.name, call_key(args, {})), args)
+                        calls.setdefault((query.name, call_key(args, {})), (query.fn, args))
         rows = []
-        for (name, key), args in calls.items():
+        for (name, key), (fn, args) in calls.items():
             if db.job_waiting():  # a command-line job (the 06:00 snapshot, a backup) waits for the file
                 log.info("keeping the page figures gave way to a command-line job")
                 return {"months": chosen, "kept": 0, "stale": True, "gave_way": True,
                         "seconds": time.perf_counter() - started}  # fmt: skip
-            result = FUNCTIONS[name](cur, *args)
+            result = fn(cur, *args)
             try:
                 kind, payload = encode(result)
             except TypeError as exc:  # computed live instead; a test keeps every page call keepable

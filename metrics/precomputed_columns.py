@@ -1,4 +1,4 @@
-"""Fast paths: read the figures kept at load time instead of deriving them again for every view.
+"""Precomputed columns: whether the metrics may read the per-row figures the loader keeps (the fast paths).
 
 At county scale (ten million events) a page cannot re-derive each event's predecessor and position
 per view: ``ingest.load`` keeps them on the rows as it loads (see migration 3 -> 4 in

@@ -1,0 +1,54 @@
+"""The pages' cache of metrics calls: every call is keyed by the database file and its data version.
+
+Every committed write bumps the data version, so a new upload shows on the next page run without a
+restart, while repeated views of the same filters cost nothing. The day is part of the key too: the
+running month counts as of today, so a server left running overnight does not show yesterday's
+open-overdue and at-risk figures. A call the database keeps figures
+for (``metrics.precomputed_views``: recent months' default views) is read from there instead of computed.
+
+Pages pass the metrics function itself (``cached(kpis.compute_kpis, filters, ids)``); the cache
+keys it by its qualified name (``metrics.page_queries.call_name``), as the kept figures do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from metrics import precomputed_views
+from metrics.filters import Filters
+from metrics.page_queries import call_name
+from store.facets import filter_options as _filter_options
+from ui.state import get_db
+
+
+def _key() -> tuple[str, int]:
+    db = get_db()
+    return str(db.path), db.data_version()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _fingerprint(db_path: str, version: int) -> str:
+    """What the data is, for the kept figures: read once per data version."""
+    with get_db().reading() as cur:
+        return precomputed_views.fingerprint(cur)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _call(db_path: str, version: int, today: str, name: str, args: tuple, kwargs: tuple, _fn: Callable) -> object:
+    """``_fn`` (not hashed: a leading underscore) is the function ``name`` names."""
+    seen = _fingerprint(db_path, version)
+    with get_db().reading() as cur:
+        return precomputed_views.call(cur, _fn, args, dict(kwargs), seen=seen)
+
+
+def cached(fn: Callable, *args: object, **kwargs: object):
+    """``fn(cursor, *args, **kwargs)`` on a fresh cursor, cached on (database, data version, day, fn, args)."""
+    path, version = _key()
+    today = Filters().as_of().isoformat()  # today in the town's time zone
+    return _call(path, version, today, call_name(fn), args, tuple(sorted(kwargs.items())), _fn=fn)
+
+
+def filter_options() -> dict:
+    return cached(_filter_options)
