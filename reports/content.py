@@ -164,8 +164,8 @@ def _catalogue() -> list[dict[str, object]]:
     """The KPI definitions in force at publication (口径说明 travels with the figures it explains)."""
     return [
         {
-            "id": k.id, "name_zh": k.name_zh, "name_en": k.name_en, "definition_zh": k.definition_zh,
-            "definition_en": k.definition_en, "unit": k.unit, "higher_is_better": k.higher_is_better,
+            "id": k.id, "name_zh": k.name.zh, "name_en": k.name.en, "definition_zh": k.definition.zh,
+            "definition_en": k.definition.en, "unit": k.unit, "higher_is_better": k.higher_is_better,
             "default_target": k.default_target,
         }
         for k in KPIS
