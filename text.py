@@ -22,9 +22,19 @@ class Text:
     en: str
 
     @classmethod
-    def same(cls, words: object) -> Text:
+    def same(cls, words: str) -> Text:
         """Words that read the same in both languages: a code without a label, a name from the data."""
-        return cls(str(words), str(words))
+        return cls(words, words)
+
+    @classmethod
+    def of(cls, record: Any, name: str) -> Text:
+        """A record's (a dict's, a row's) ``NAME_zh`` and ``NAME_en`` as one Text: ``Text.of(finding, "text")``."""
+        return cls(record[f"{name}_zh"], record[f"{name}_en"])
+
+    @classmethod
+    def fields(cls, name: str) -> Text:
+        """The names of a record's two fields of ``name``, to pick a column: ``Text.fields("reason")(lang)``."""
+        return cls(f"{name}_zh", f"{name}_en")
 
     def get(self, lang: str = "zh") -> str:
         """The words in ``lang``: Chinese for "zh", English otherwise."""
