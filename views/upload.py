@@ -43,6 +43,7 @@ from ingest.upload_support import (
 )
 from metrics import kept
 from store import audit
+from text import Text
 from ui.auth import require_role
 from ui.fmt import md_text, one_language
 from ui.history import KIND_LABELS, uploads_table
@@ -87,7 +88,7 @@ AUTO_LABEL, NOT_USED_LABEL, EXAMPLE_LABEL, NO_SAVED_LABEL = (
 def kind_label(kind: str) -> str:
     if kind == "auto":
         return AUTO_LABEL
-    return KIND_LABELS.get(kind, (kind, kind))[0 if zh else 1]
+    return KIND_LABELS.get(kind, Text.same(kind))(language)
 
 
 def download_stem(name: str) -> str:

@@ -14,6 +14,7 @@ from metrics.catalog import KPI_BY_ID
 from metrics.catalog import get as kpi_def
 from store import audit, users
 from store.users import ROLES, UserError, role_label
+from text import Text
 from ui.auth import LOCAL_USER, require_role
 from ui.history import KIND_LABELS
 from ui.i18n import lang, t
@@ -177,7 +178,7 @@ def _value(key: str, value: object, action: str, kpi_id: str = "") -> str:
     if key == "role" or (action == "role_change" and key in ("from", "to")):
         return role_label(str(value), language)
     if key == "kind":
-        return KIND_LABELS.get(str(value), (str(value),) * 2)[0 if zh else 1]
+        return KIND_LABELS.get(str(value), Text.same(str(value)))(language)
     if key == "via":
         return VIA.get(str(value), (str(value),) * 2)[0 if zh else 1]
     if isinstance(value, dict):  # a column mapping: 源列 → 字段
