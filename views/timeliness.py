@@ -7,6 +7,7 @@ import streamlit as st
 from charts.theme import department_colors
 from charts.timeliness import on_time_by_department, processing_vs_promise
 from metrics.page_queries import TIMELINESS_IDS
+from text import NOTE
 from ui import filters as ui_filters
 from ui.data import cached, filter_options
 from ui.i18n import lang, t
@@ -63,8 +64,7 @@ case_lists = [
     ("at_risk_title", "at_risk_none", at_risk, "workdays_left", "at_risk"),
 ]
 tabs = st.tabs(
-    [f"{t(title)}（{len(frame):,}）" if language == "zh" else f"{t(title)} ({len(frame):,})"
-     for title, _, frame, _, _ in case_lists]
+    [NOTE(language).format(t(title), f"{len(frame):,}") for title, _, frame, _, _ in case_lists]
 )  # fmt: skip
 for tab, (title, none, frame, measure, key) in zip(tabs, case_lists, strict=True):
     with tab:
