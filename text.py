@@ -57,3 +57,6 @@ COMMA = Text("，", ", ")
 COLON = Text("：", ": ")
 #: A thing with a note in brackets: 办件量（320） / Cases (320).
 NOTE = Text("{}（{}）", "{} ({})")
+#: The end of a sentence that another follows, and the gap before a sentence that follows one ended already.
+FULL_STOP = Text("。", ". ")
+SENTENCE_GAP = Text("", " ")
