@@ -10,6 +10,7 @@ A leaf: it imports nothing of the project, so any layer may use it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,11 @@ class Text:
     def format(self, *args: Any, **kwargs: Any) -> Text:
         """Both templates filled with the same values."""
         return Text(self.zh.format(*args, **kwargs), self.en.format(*args, **kwargs))
+
+
+def in_language(texts: Mapping[str, Text], lang: str = "zh") -> dict[str, str]:
+    """A table of Texts read in one language (a figure's words by key)."""
+    return {key: text(lang) for key, text in texts.items()}
 
 
 #: Between the items of a list: 甲、乙 / A, B.
