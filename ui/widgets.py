@@ -23,6 +23,8 @@ from ui.i18n import lang, t
 _BADGE = {"met": "green", "close": "orange", "far": "red", "none": "gray"}
 #: A department of the 红黑榜: rank, name, rate and its basis.
 _BOARD_ROW = Text("{rank}. {name}　{value}（{share}）", "{rank}. {name}  {value} ({share})")
+#: The unit of a change in days on a tile.
+_DAYS_CHANGE = Text("工作日", "days")
 
 
 def format_value(kpi_id: str, value: float | None, *, tile: bool = False) -> str:
@@ -46,7 +48,7 @@ def change_text(kpi_id: str, value: float | None, previous: float | None) -> str
     if unit == "rate":
         return f"{fmt.signed(diff * 100)} {t('points')}"
     if unit == "days":
-        return f"{fmt.signed(diff)} {'工作日' if lang() == 'zh' else 'days'}"
+        return f"{fmt.signed(diff)} {_DAYS_CHANGE(lang())}"
     if previous and not fmt.is_zero_change(diff, 0):
         return f"{fmt.signed(diff, 0, thousands=True)} ({fmt.signed(diff / previous * 100, 0)}%)"
     return fmt.signed(diff, 0, thousands=True)
