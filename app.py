@@ -113,7 +113,7 @@ def _busy(busy: DatabaseBusy) -> None:
     tries = st.session_state.get("_busy_tries", 0) + 1
     st.session_state["_busy_tries"] = tries
     retrying = tries <= settings.BUSY_RETRIES
-    message = busy.message_zh if lang() == "zh" else busy.message_en
+    message = busy.message(lang())
     st.warning(f"{message}。{t('busy_retrying' if retrying else 'busy_gave_up')}", icon=":material/hourglass_top:")
     if retrying:
         if not _chosen:  # stopped before navigation: register the pages, so the retry stays on the one asked for

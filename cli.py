@@ -27,9 +27,10 @@ from ingest.load import (
 )
 from metrics.cli_commands import add_parsers as add_metric_parsers
 from reports.cli_commands import add_parsers as add_snapshot_parsers
+from reports.content import NoDataForMonth
 from store import audit, logs
 from store.cli_commands import add_parsers as add_store_parsers
-from store.db import Database
+from store.db import Database, DatabaseBusy, StorageError
 from store.users import UserError
 from terminal import clean, echo
 
@@ -443,14 +444,14 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
+    except (StorageError, DatabaseBusy, NoDataForMonth) as exc:  # not a refusal: what failed and what to do
+        echo(f"错误 (error): {exc.message_zh} ({exc.message_en})", file=sys.stderr)
+        return 1
     except BilingualError as exc:  # a refusal (a file, a user change …): what and why, in one line
         echo(f"已拒绝 (refused): {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # the last line of defence: one line, no traceback
-        if hasattr(exc, "message_zh"):  # our own errors (storage, busy database …) say what to do
-            echo(f"错误 (error): {exc.message_zh} ({exc.message_en})", file=sys.stderr)
-        else:
-            echo(f"错误 (error): 操作未能完成：{exc} (the command failed: {exc})", file=sys.stderr)
+        echo(f"错误 (error): 操作未能完成：{exc} (the command failed: {exc})", file=sys.stderr)
         return 1
 
 

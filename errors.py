@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from text import Text
+
 
 class BilingualError(Exception):
-    """An error with a message in Chinese (shown by default) and one in English."""
+    """An error with a message in Chinese (shown by default) and one in English.
 
-    def __init__(self, message_zh: str, message_en: str) -> None:
-        self.message_zh = message_zh
-        self.message_en = message_en
-        super().__init__(f"{message_zh} ({message_en})")
+    ``str()`` is "中文 (English)" followed by ``detail`` (for the log: a path, the underlying error), verbatim.
+    """
+
+    def __init__(self, message_zh: str, message_en: str, *, detail: str = "") -> None:
+        self.text = Text(message_zh, message_en)
+        super().__init__(f"{message_zh} ({message_en}){detail}")
+
+    @property
+    def message_zh(self) -> str:
+        return self.text.zh
+
+    @property
+    def message_en(self) -> str:
+        return self.text.en
 
     def message(self, lang: str = "zh") -> str:
-        return self.message_zh if lang == "zh" else self.message_en
+        return self.text(lang)

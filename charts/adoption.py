@@ -19,26 +19,17 @@ from charts.theme import (
     rate_text_positions,
     target_line,
 )
+from text import Text, in_language
 
 #: The canonical channel colours (kept as a name for old imports; the source is charts.theme.channel_colors).
 CHANNEL_COLORS = channel_colors()
 TEXT = {
-    "zh": {
-        "online_rate": "网办率",
-        "cases": "办件量",
-        "target": "目标",
-        "empty": "所选范围内没有办件",
-        "share": "占比",
-        "month": "月份",
-    },
-    "en": {
-        "online_rate": "Online rate",
-        "cases": "Cases",
-        "target": "Target",
-        "empty": "No cases in this selection",
-        "share": "Share",
-        "month": "Month",
-    },
+    "online_rate": Text("网办率", "Online rate"),
+    "cases": Text("办件量", "Cases"),
+    "target": Text("目标", "Target"),
+    "empty": Text("所选范围内没有办件", "No cases in this selection"),
+    "share": Text("占比", "Share"),
+    "month": Text("月份", "Month"),
 }
 
 
@@ -52,7 +43,7 @@ def online_rate_bars(
     top: int = 25,
 ) -> go.Figure:
     """Horizontal bars of online rate per department or item, with volumes in the hover and the target."""
-    text = TEXT.get(lang, TEXT["zh"])
+    text = in_language(TEXT, lang)
     data = frame.dropna(subset=["online_rate"]) if not frame.empty else frame
     if data.empty:
         return empty_figure(text["empty"], title)
@@ -92,7 +83,7 @@ def channel_mix_area(
     online_target: float | None = None,
 ) -> go.Figure:
     """Monthly channel shares stacked to 100%, with the online-rate target as a line."""
-    text = TEXT.get(lang, TEXT["zh"])
+    text = in_language(TEXT, lang)
     if mix.empty:
         return empty_figure(text["empty"], title)
     wide = mix.pivot_table(index="period_start", columns="channel", values="share", aggfunc="sum").fillna(0.0)

@@ -21,6 +21,7 @@ from charts.theme import (
     plot_texts,
     rate_text_positions,
 )
+from text import NOTE, Text, in_language
 
 REWORK_COLOR = "#d55e00"  # Okabe–Ito vermillion
 LINE_DASHES = ("solid", "dash", "dot", "dashdot")
@@ -31,39 +32,25 @@ STAT_COLUMNS = {  # the median / p90 / mean switch: waiting_time columns and dir
     "mean": ("mean_wait_hours", "mean_hours"),
 }
 TEXT = {
-    "zh": {
-        "empty_events": "没有环节数据（只导入了办件表），无法绘制流程图",
-        "hours": "小时",
-        "count": "次数",
-        "wait": "等待",
-        "cases": "件",
-        "from": "移出部门",
-        "to": "接收部门",
-        "open": "在办件数",
-        "day": "日期",
-        "rework": "返工率",
-        "empty": "所选范围内没有数据",
-        "share": "占全部办理时间",
-        "share_axis": "占全部办理时间的比例",
-        "median_wait": "中位等待",
-    },
-    "en": {
-        "empty_events": "No step data (only a case file was loaded): no process map",
-        "hours": "hours",
-        "count": "Count",
-        "wait": "wait",
-        "cases": "cases",
-        "from": "From",
-        "to": "To",
-        "open": "Open cases",
-        "day": "Day",
-        "rework": "Rework rate",
-        "empty": "No data in this selection",
-        "share": "of all case time",
-        "share_axis": "Share of all case time",
-        "median_wait": "median wait",
-    },
+    "empty_events": Text(
+        "没有环节数据（只导入了办件表），无法绘制流程图", "No step data (only a case file was loaded): no process map"
+    ),
+    "hours": Text("小时", "hours"),
+    "count": Text("次数", "Count"),
+    "wait": Text("等待", "wait"),
+    "cases": Text("件", "cases"),
+    "from": Text("移出部门", "From"),
+    "to": Text("接收部门", "To"),
+    "open": Text("在办件数", "Open cases"),
+    "day": Text("日期", "Day"),
+    "rework": Text("返工率", "Rework rate"),
+    "empty": Text("所选范围内没有数据", "No data in this selection"),
+    "share": Text("占全部办理时间", "of all case time"),
+    "share_axis": Text("占全部办理时间的比例", "Share of all case time"),
+    "median_wait": Text("中位等待", "median wait"),
 }
+#: The handover matrix shows the busiest departments only: it says so.
+_TOP_OF = Text("前 {shown} 个部门（按移交次数，共 {total} 个）", "Top {shown} of {total} departments by handovers")
 
 
 def _layers(nodes: pd.DataFrame, edges: pd.DataFrame) -> dict[str, int]:
@@ -215,7 +202,7 @@ def process_map(
     Arrows run from box edge to box edge (never through a box), each carries its count on a white
     label, and the colour scale (Viridis) reads for colour-blind viewers.
     """
-    text = TEXT.get(lang, TEXT["zh"])
+    text = in_language(TEXT, lang)
     if nodes.empty or edges.empty:
         return empty_figure(text["empty_events"], title, height=420)
     edge_col = STAT_COLUMNS[stat][1]
@@ -362,11 +349,7 @@ def process_map(
             "color": [lo],
             "showscale": True,
             "colorbar": {
-                "title": {
-                    "text": f"{text['wait']}（{text['hours']}）"
-                    if lang == "zh"
-                    else f"{text['wait']} ({text['hours']})"
-                },
+                "title": {"text": NOTE(lang).format(text["wait"], text["hours"])},
                 "thickness": 12,
             },
         },
@@ -394,7 +377,7 @@ def department_ranking(
 ) -> go.Figure:
     """Departments by their share of all case time (``stat="share"``, the measure of the ranked findings), or by
     a waiting statistic (median / p90 / mean hours); hover gives the other figures."""
-    text = TEXT.get(lang, TEXT["zh"])
+    text = in_language(TEXT, lang)
     share = stat == "share"
     col = "share_of_case_time" if share else STAT_COLUMNS[stat][0]
     if table.empty or col not in table:
@@ -428,7 +411,7 @@ def department_ranking(
         fig.update_xaxes(title=text["share_axis"], range=[0, 1], tickformat=".0%", automargin=True)
     else:
         fig.update_xaxes(
-            title=f"{text['wait']}（{text['hours']}）" if lang == "zh" else f"{text['wait']} ({text['hours']})",
+            title=NOTE(lang).format(text["wait"], text["hours"]),
             rangemode="tozero",
             tickformat=",",
             automargin=True,
@@ -454,7 +437,7 @@ def handover_heatmap(
     Only the ``top`` departments by handovers (sent + received) are shown, every one labelled on both
     axes (long names shortened, the full name in the hover); the title says so when some are left out.
     """
-    text = TEXT.get(lang, TEXT["zh"])
+    text = in_language(TEXT, lang)
     if matrix.empty:
         return empty_figure(text["empty"], title)
     volume = pd.concat([matrix.groupby("from_unit")["count"].sum(), matrix.groupby("to_unit")["count"].sum()])
@@ -498,11 +481,7 @@ def handover_heatmap(
     fig.update_yaxes(title=text["from"], autorange="reversed", **axis)
     fig.update_layout(xaxis_showgrid=False, yaxis_showgrid=False)
     if len(totals) > len(units):
-        note = (
-            f"前 {len(units)} 个部门（按移交次数，共 {len(totals)} 个）"
-            if lang == "zh"
-            else f"Top {len(units)} of {len(totals)} departments by handovers"
-        )
+        note = _TOP_OF(lang).format(shown=len(units), total=len(totals))
         title = f"{title}<br><sup>{note}</sup>" if title else note
     fig = base_layout(fig, title, height=max(440, 34 * len(units) + 200))
     fig.update_layout(hovermode="closest", margin={"t": 80 if title else 20, "r": 20})
@@ -519,7 +498,7 @@ def wip_lines(
     as_of: dt.date | None = None,
 ) -> go.Figure:
     """Cases open at each day's end for the busiest departments, up to ``as_of`` (never into the future)."""
-    text = TEXT.get(lang, TEXT["zh"])
+    text = in_language(TEXT, lang)
     if not wip.empty and as_of is not None:
         wip = wip[pd.to_datetime(wip["day"]) <= pd.Timestamp(as_of)]
     if wip.empty:
@@ -559,7 +538,7 @@ def rework_bars(rework: pd.DataFrame, lang: str = "zh", title: str | None = None
 
     The steps shown are the ``top`` with the most repeated cases, ordered by rate.
     """
-    text = TEXT.get(lang, TEXT["zh"])
+    text = in_language(TEXT, lang)
     data = rework[rework["cases_repeated"] > 0] if not rework.empty else rework
     if not data.empty:
         data = data.dropna(subset=["rework_rate"])

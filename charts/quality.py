@@ -6,14 +6,21 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from charts.theme import ACCENT, PALETTE, PRIMARY, base_layout, plot_text
+from text import Text, in_language
 
 _REASON_COLOURS = PALETTE  # colour-blind safe
+TEXT = {
+    "rows": Text("行", "rows"),
+    "cases": Text("办件量", "cases"),
+    "median": Text("月度中位数", "median month"),
+    "share_of_median": Text("中位数的{share:.0%}", "{share:.0%} of the median"),
+}
 
 
 def rejects_over_time(frame: pd.DataFrame, lang: str = "zh", title: str | None = None) -> go.Figure:
     """Stacked bars: rejected rows per upload month, one colour per reason."""
     fig = go.Figure()
-    label = "reason_zh" if lang == "zh" else "reason_en"
+    label = Text.fields("reason")(lang)
     months = sorted(frame["month"].unique())
     # Colours follow the sorted reasons, so a reason keeps its colour whatever the order of the rows.
     for i, (reason, part) in enumerate(frame.groupby(label, sort=True)):
@@ -27,20 +34,20 @@ def rejects_over_time(frame: pd.DataFrame, lang: str = "zh", title: str | None =
     fig.update_layout(barmode="stack")
     # "YYYY-MM" categories: no English month names.
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=months)
-    fig.update_yaxes(title_text="行" if lang == "zh" else "rows", rangemode="tozero", tickformat=",d")
+    fig.update_yaxes(title_text=TEXT["rows"](lang), rangemode="tozero", tickformat=",d")
     return base_layout(fig, title, height=340)
 
 
 def cases_per_month(frame: pd.DataFrame, share: float, lang: str = "zh", title: str | None = None) -> go.Figure:
     """Bars of cases per month, flagged months in the accent colour; the median and the threshold as lines."""
-    zh = lang == "zh"
+    text = in_language(TEXT, lang)
     colours = [ACCENT if flagged else PRIMARY for flagged in frame["flagged"]]
     fig = go.Figure()
     fig.add_bar(
         x=frame["month"],
         y=frame["cases"],
         marker_color=colours,
-        name="办件量" if zh else "cases",
+        name=text["cases"],
         hovertemplate="%{x}：%{y:,.0f}",
     )
     if not frame.empty:
@@ -51,15 +58,15 @@ def cases_per_month(frame: pd.DataFrame, share: float, lang: str = "zh", title: 
             y=[median] * len(months),
             mode="lines",
             line={"dash": "dot", "color": "#555"},
-            name=f"{'月度中位数' if zh else 'median month'} {median:,.0f}",
+            name=f"{text['median']} {median:,.0f}",
         )
         fig.add_scatter(
             x=months,
             y=[median * share] * len(months),
             mode="lines",
             line={"dash": "dash", "color": ACCENT},
-            name=f"{'中位数的' if zh else ''}{share:.0%}{'' if zh else ' of the median'}",
+            name=text["share_of_median"].format(share=share),
         )
     fig.update_xaxes(type="category")
-    fig.update_yaxes(title_text="办件量" if zh else "cases", rangemode="tozero", tickformat=",d")
+    fig.update_yaxes(title_text=text["cases"], rangemode="tozero", tickformat=",d")
     return base_layout(fig, title, height=360)

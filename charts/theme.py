@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 import numfmt
+from text import Text
 
 #: Noto Sans CJK (Debian's fonts-noto-cjk) first, so Chinese labels never render as boxes.
 FONT_FAMILY = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
@@ -166,11 +167,14 @@ def rate_text_positions(values: Iterable[object], inside_from: float = 0.3) -> l
     return ["inside" if v is not None and not pd.isna(v) and float(v) >= inside_from else "outside" for v in values]
 
 
+_TARGET = Text("目标", "Target")
+
+
 def target_label(target: float, lang: str = "zh") -> str:
     """ "目标 60%" / "Target 60%" (one decimal only when the target has one: "目标 97.5%")."""
     pct = target * 100
     shown = f"{pct:.0f}%" if abs(pct - round(pct)) < 1e-9 else f"{pct:.1f}%"
-    return f"{'Target' if lang == 'en' else '目标'} {shown}"
+    return f"{_TARGET(lang)} {shown}"
 
 
 def target_line(fig: go.Figure, target: float | None, lang: str = "zh", *, axis: str = "x", yref: str = "y") -> None:

@@ -18,37 +18,31 @@ from charts.theme import (
     rate_text_positions,
     target_line,
 )
+from text import NOTE, Text, in_language
 
 TEXT = {
-    "zh": {
-        "empty": "所选范围内没有已办结的办件",
-        "promised": "承诺时限",
-        "days": "办理时长（承诺时限的单位：工作日/自然日）",
-        "on_time": "按时办结率",
-        "target": "目标",
-        "completed": "办结",
-    },
-    "en": {
-        "empty": "No completed cases in this selection",
-        "promised": "Promised limit",
-        "days": "Processing time (in the promise's unit: working / natural days)",
-        "on_time": "On-time rate",
-        "target": "Target",
-        "completed": "completed",
-    },
+    "empty": Text("所选范围内没有已办结的办件", "No completed cases in this selection"),
+    "promised": Text("承诺时限", "Promised limit"),
+    "days": Text(
+        "办理时长（承诺时限的单位：工作日/自然日）", "Processing time (in the promise's unit: working / natural days)"
+    ),
+    "on_time": Text("按时办结率", "On-time rate"),
+    "target": Text("目标", "Target"),
+    "completed": Text("办结", "completed"),
+    "overdue": Text("超期", "overdue"),
 }
 
 
 def processing_vs_promise(items: pd.DataFrame, lang: str = "zh", title: str | None = None, top: int = 20) -> go.Figure:
     """Per item, a box from the quartiles (whiskers min and p90) with the promised limit as a diamond."""
-    text = TEXT.get(lang, TEXT["zh"])
+    text = in_language(TEXT, lang)
     data = items[items["completed"].fillna(0) > 0].dropna(subset=["median_days"]) if not items.empty else items
     if data.empty:
         return empty_figure(text["empty"], title)
     data = data.sort_values("completed", ascending=False).head(top).iloc[::-1]
     fig = go.Figure()
     labels = [
-        f"{plot_text(s)}（{number_text(n)}）" if lang == "zh" else f"{plot_text(s)} ({number_text(n)})"
+        NOTE(lang).format(plot_text(s), number_text(n))
         for s, n in zip(data["service_item"], data["completed"], strict=True)
     ]
     fig.add_trace(
@@ -87,7 +81,7 @@ def on_time_by_department(
     colors: dict[str, str] | None = None,
 ) -> go.Figure:
     """On-time rate per department on a 0–100% axis (labels inside long bars), with the target line."""
-    text = TEXT.get(lang, TEXT["zh"])
+    text = in_language(TEXT, lang)
     data = frame.dropna(subset=["on_time_rate"]) if not frame.empty else frame
     if data.empty:
         return empty_figure(text["empty"], title)
@@ -107,7 +101,8 @@ def on_time_by_department(
             hovertemplate="%{y}<br>"
             + text["on_time"]
             + " %{x:.1%}<br>"
-            + ("超期 " if lang == "zh" else "overdue ")
+            + text["overdue"]
+            + " "
             + "%{customdata[1]:,.0f} / %{customdata[0]:,.0f}<extra></extra>",
         )
     )

@@ -8,29 +8,19 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from charts.theme import ACCENT, PRIMARY, base_layout, clean_values, empty_figure, short_date, target_line
+from text import Text, in_language
 
 #: The running month's bar: lighter and hatched.
 PARTIAL_OPACITY = 0.45
 
 LABELS = {
-    "zh": {
-        "cases": "办件量",
-        "online_rate": "网办率",
-        "month": "月份",
-        "empty": "所选期间没有数据",
-        "target": "网办率目标",
-        "to": "截至",
-        "running": "本月未完",
-    },
-    "en": {
-        "cases": "Cases",
-        "online_rate": "Online rate",
-        "month": "Month",
-        "empty": "No data in this period",
-        "target": "Online target",
-        "to": "to",
-        "running": "month to date",
-    },
+    "cases": Text("办件量", "Cases"),
+    "online_rate": Text("网办率", "Online rate"),
+    "month": Text("月份", "Month"),
+    "empty": Text("所选期间没有数据", "No data in this period"),
+    "target": Text("网办率目标", "Online target"),
+    "to": Text("截至", "to"),
+    "running": Text("本月未完", "month to date"),
 }
 
 
@@ -48,7 +38,7 @@ def cases_and_online_rate(
     ``partial_month`` ("YYYY-MM", the running month) is drawn lighter and hatched and annotated
     "截至 12-01" / "to 12-01" with ``as_of``: its cases are a part month, not a fall.
     """
-    labels = LABELS.get(lang, LABELS["zh"])
+    labels = in_language(LABELS, lang)
     fig = go.Figure()
     wide = series.pivot_table(index="period_start", columns="kpi_id", values="value", aggfunc="first")
     if wide.empty or "cases" not in wide:

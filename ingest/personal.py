@@ -29,6 +29,7 @@ import duckdb
 
 import clock
 from ingest.normalize import PLACEHOLDERS
+from text import LIST_SEP
 
 #: Rows read from the top of the file, and non-empty values kept per column, for the judgement.
 SAMPLE_ROWS = 5000
@@ -221,7 +222,7 @@ def names_someone_else(header: str) -> bool:
 
 def label_list(names: Sequence[str], lang: str = "zh") -> str:
     """Column names as a list in one language's way (、 or ,)."""
-    return ("、" if lang == "zh" else ", ").join(names)
+    return LIST_SEP(lang).join(names)
 
 
 def found_message(names: Sequence[str]) -> str | None:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ingest.load import REASONS
 from ingest.normalize import PLACEHOLDERS
+from text import Text
 
 #: A month (or a department's month) with fewer cases than this share of its median month is flagged.
 THIN_SHARE = 0.5
@@ -35,47 +36,35 @@ def _absent(column: str) -> str:
     return f"({column} IS NULL OR lower(trim({column})) IN ({words}))"
 
 
-#: field -> (label zh, label en, basis zh, basis en, filled expression, base expression)
-COVERAGE: dict[str, tuple[str, str, str, str, str, str]] = {
-    "department": ("实施部门", "department", "全部办件", "all cases", f"NOT {_absent('department')}", "true"),
+#: field -> (label, basis: the cases it is counted over, filled expression, base expression)
+_ALL, _COMPLETED = Text("全部办件", "all cases"), Text("已办结办件", "completed cases")
+COVERAGE: dict[str, tuple[Text, Text, str, str]] = {
+    "department": (Text("实施部门", "department"), _ALL, f"NOT {_absent('department')}", "true"),
     "service_item": (
-        "事项（名称或编码）",
-        "service item (name or code)",
-        "全部办件",
-        "all cases",
+        Text("事项（名称或编码）", "service item (name or code)"),
+        _ALL,
         f"NOT ({_absent('service_item')} AND {_absent('item_code')})",
         "true",
     ),
-    "channel": ("申请渠道", "channel", "全部办件", "all cases", "channel IS NOT NULL", "true"),
-    "submitted_at": ("申请时间", "submission time", "全部办件", "all cases", "submitted_at IS NOT NULL", "true"),
+    "channel": (Text("申请渠道", "channel"), _ALL, "channel IS NOT NULL", "true"),
+    "submitted_at": (Text("申请时间", "submission time"), _ALL, "submitted_at IS NOT NULL", "true"),
     "completed_at": (
-        "办结时间",
-        "completion time",
-        "已办结办件",
-        "completed cases",
+        Text("办结时间", "completion time"),
+        _COMPLETED,
         "completed_at IS NOT NULL",
         "status = 'completed'",
     ),
-    "due_at": ("办结时限（截止日期）", "due date", "全部办件", "all cases", "due_at IS NOT NULL", "true"),
-    "promised_days": ("承诺时限", "promised time limit", "全部办件", "all cases", "promised_days IS NOT NULL", "true"),
-    "visits": ("跑动次数", "visits", "全部办件", "all cases", "visits IS NOT NULL", "true"),
-    "resubmissions": ("补正次数", "resubmissions", "全部办件", "all cases", "resubmissions IS NOT NULL", "true"),
+    "due_at": (Text("办结时限（截止日期）", "due date"), _ALL, "due_at IS NOT NULL", "true"),
+    "promised_days": (Text("承诺时限", "promised time limit"), _ALL, "promised_days IS NOT NULL", "true"),
+    "visits": (Text("跑动次数", "visits"), _ALL, "visits IS NOT NULL", "true"),
+    "resubmissions": (Text("补正次数", "resubmissions"), _ALL, "resubmissions IS NOT NULL", "true"),
     "satisfaction": (
-        "满意度评价",
-        "satisfaction rating",
-        "已办结办件",
-        "completed cases",
+        Text("满意度评价", "satisfaction rating"),
+        _COMPLETED,
         "satisfaction IS NOT NULL",
         "status = 'completed'",
     ),
-    "events": (
-        "办理环节记录",
-        "step events",
-        "全部办件",
-        "all cases",
-        "c.case_id IN (SELECT case_id FROM events)",
-        "true",
-    ),
+    "events": (Text("办理环节记录", "step events"), _ALL, "c.case_id IN (SELECT case_id FROM events)", "true"),
 }
 
 
@@ -86,20 +75,20 @@ def case_count(cur: duckdb.DuckDBPyConnection) -> int:
 def field_coverage(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per field: how many cases (of its basis: all, or completed ones) carry a value, and the share."""
     parts = []
-    for key, (_, _, _, _, filled, base) in COVERAGE.items():
+    for key, (_, _, filled, base) in COVERAGE.items():
         parts.append(f"count(*) FILTER (WHERE ({base}) AND ({filled})) AS {key}_filled")
         parts.append(f"count(*) FILTER (WHERE {base}) AS {key}_total")
     row = cur.execute(f"SELECT {', '.join(parts)} FROM cases c").fetchone()
     records = []
-    for i, (key, (label_zh, label_en, basis_zh, basis_en, _, _)) in enumerate(COVERAGE.items()):
+    for i, (key, (label, basis, _, _)) in enumerate(COVERAGE.items()):
         filled, total = int(row[2 * i]), int(row[2 * i + 1])
         records.append(
             {
                 "field": key,
-                "label_zh": label_zh,
-                "label_en": label_en,
-                "basis_zh": basis_zh,
-                "basis_en": basis_en,
+                "label_zh": label.zh,
+                "label_en": label.en,
+                "basis_zh": basis.zh,
+                "basis_en": basis.en,
                 "filled": filled,
                 "total": total,
                 "share": filled / total if total else None,

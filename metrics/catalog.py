@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from text import Text
+
 UNITS = ("count", "rate", "days")
 
 
@@ -27,25 +29,26 @@ class Field:
     """A field a KPI needs; when the data has no value of it anywhere, the KPI is unknown."""
 
     key: str
-    label_zh: str
-    label_en: str
+    label: Text
 
 
 FIELDS: dict[str, Field] = {
     f.key: f
     for f in (
-        Field("submitted_at", "申请时间", "submission time"),
-        Field("channel", "申请渠道", "channel"),
-        Field("visits", "跑动次数", "number of visits"),
-        Field("completed_at", "办结时间", "completion time"),
-        Field("processing_days_working", "办理时长（工作日）", "processing time in working days"),
-        Field("due_at", "办结时限（截止日期）", "due date"),
-        Field("promised_days", "承诺时限", "promised time limit"),
-        Field("resubmissions", "补正次数", "number of resubmissions (补正)"),
-        Field("satisfaction", "满意度评价", "satisfaction rating"),
-        Field("catalog", "事项目录", "service catalogue"),
-        Field("catalog_online_capable", "事项目录中的“网上可办”", "the catalogue's online-capable flag"),
-        Field("catalog_limits", "事项目录中的承诺时限与法定时限", "promised and statutory limits in the catalogue"),
+        Field("submitted_at", Text("申请时间", "submission time")),
+        Field("channel", Text("申请渠道", "channel")),
+        Field("visits", Text("跑动次数", "number of visits")),
+        Field("completed_at", Text("办结时间", "completion time")),
+        Field("processing_days_working", Text("办理时长（工作日）", "processing time in working days")),
+        Field("due_at", Text("办结时限（截止日期）", "due date")),
+        Field("promised_days", Text("承诺时限", "promised time limit")),
+        Field("resubmissions", Text("补正次数", "number of resubmissions (补正)")),
+        Field("satisfaction", Text("满意度评价", "satisfaction rating")),
+        Field("catalog", Text("事项目录", "service catalogue")),
+        Field("catalog_online_capable", Text("事项目录中的“网上可办”", "the catalogue's online-capable flag")),
+        Field(
+            "catalog_limits", Text("事项目录中的承诺时限与法定时限", "promised and statutory limits in the catalogue")
+        ),
     )
 }
 
@@ -55,10 +58,8 @@ class Kpi:
     """One KPI. Rates use numerator/denominator; counts use value; days use value + natural_value."""
 
     id: str
-    name_zh: str
-    name_en: str
-    definition_zh: str
-    definition_en: str
+    name: Text  # kpi.name(lang) reads it in a language
+    definition: Text
     unit: str  # count | rate | days
     higher_is_better: bool
     default_target: float | None
@@ -74,10 +75,9 @@ class Kpi:
     #: For a rate that is a mean of per-case (per-item) fractions, what it averages over ("件", "个事项"): its
     #: numerator is a sum of fractions that means nothing to a reader, so its basis is written as n.
     mean_of_zh: str | None = None
-    numerator_zh: str = ""
-    numerator_en: str = ""
-    denominator_zh: str = ""
-    denominator_en: str = ""
+    #: What the numerator and the denominator count, in words ("渠道已知的办件" / "cases with a known channel").
+    numerator_label: Text = Text("", "")
+    denominator_label: Text = Text("", "")
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
@@ -89,12 +89,6 @@ class Kpi:
         unknown = [f for f in self.requires if f not in FIELDS]
         if unknown:
             raise ValueError(f"{self.id}: unknown fields {unknown}")
-
-    def name(self, lang: str = "zh") -> str:
-        return self.name_zh if lang == "zh" else self.name_en
-
-    def definition(self, lang: str = "zh") -> str:
-        return self.definition_zh if lang == "zh" else self.definition_en
 
     def meets_target(self, value: float | None, target: float | None = None) -> bool | None:
         """Whether ``value`` reaches the target (the default one unless given); None when either is unknown."""
@@ -110,10 +104,11 @@ _PROMISED_RATIO = "days_in_promised_unit / promised_days"
 KPIS: tuple[Kpi, ...] = (
     Kpi(
         id="cases",
-        name_zh="办件量",
-        name_en="Cases",
-        definition_zh="统计期内提交（申请）的办件数量，按申请时间归入统计期。",
-        definition_en="Cases submitted in the period, counted by submission time.",
+        name=Text("办件量", "Cases"),
+        definition=Text(
+            "统计期内提交（申请）的办件数量，按申请时间归入统计期。",
+            "Cases submitted in the period, counted by submission time.",
+        ),
         unit="count",
         higher_is_better=True,
         directional=False,
@@ -124,10 +119,11 @@ KPIS: tuple[Kpi, ...] = (
     ),
     Kpi(
         id="online_rate",
-        name_zh="网办率",
-        name_en="Online rate",
-        definition_zh="通过网上（网站）或移动端（掌上办、APP、小程序）申请的办件 ÷ 渠道已知的办件。",
-        definition_en="Cases filed online (web) or on mobile (app, mini-program) ÷ cases whose channel is known.",
+        name=Text("网办率", "Online rate"),
+        definition=Text(
+            "通过网上（网站）或移动端（掌上办、APP、小程序）申请的办件 ÷ 渠道已知的办件。",
+            "Cases filed online (web) or on mobile (app, mini-program) ÷ cases whose channel is known.",
+        ),
         unit="rate",
         higher_is_better=True,
         default_target=0.6,
@@ -135,19 +131,16 @@ KPIS: tuple[Kpi, ...] = (
         scope="period",
         numerator="count(*) FILTER (WHERE is_online)",
         denominator="count(is_online)",
-        numerator_zh="网上及移动端办件",
-        numerator_en="online and mobile cases",
-        denominator_zh="渠道已知的办件",
-        denominator_en="cases with a known channel",
+        numerator_label=Text("网上及移动端办件", "online and mobile cases"),
+        denominator_label=Text("渠道已知的办件", "cases with a known channel"),
     ),
     Kpi(
         id="fully_online_rate",
-        name_zh="全程网办率",
-        name_en="Fully online rate",
-        definition_zh="网上或移动端申请、到现场 0 次（已知结果送达方式时为网上送达或邮寄）的办件 ÷ 渠道和跑动次数均已知的办件。",
-        definition_en=(
+        name=Text("全程网办率", "Fully online rate"),
+        definition=Text(
+            "网上或移动端申请、到现场 0 次（已知结果送达方式时为网上送达或邮寄）的办件 ÷ 渠道和跑动次数均已知的办件。",
             "Cases filed online or on mobile with zero visits (and, where the delivery of the result is known, "
-            "delivered online or by post) ÷ cases whose channel and visits are known."
+            "delivered online or by post) ÷ cases whose channel and visits are known.",
         ),
         unit="rate",
         higher_is_better=True,
@@ -156,17 +149,16 @@ KPIS: tuple[Kpi, ...] = (
         scope="period",
         numerator="count(*) FILTER (WHERE is_online AND visits = 0 AND NOT coalesce(delivered_in_person, false))",
         denominator="count(*) FILTER (WHERE is_online IS NOT NULL AND visits IS NOT NULL)",
-        numerator_zh="全程网办的办件",
-        numerator_en="fully online cases",
-        denominator_zh="渠道和跑动次数已知的办件",
-        denominator_en="cases with known channel and visits",
+        numerator_label=Text("全程网办的办件", "fully online cases"),
+        denominator_label=Text("渠道和跑动次数已知的办件", "cases with known channel and visits"),
     ),
     Kpi(
         id="online_capable_rate",
-        name_zh="网上可办率",
-        name_en="Online-capable rate",
-        definition_zh="事项目录中标为“网上可办”的事项 ÷ 目录事项（需要上传事项目录，与统计期无关）。",
-        definition_en="Catalogue items marked online-capable ÷ catalogue items (needs the service catalogue; not period-bound).",
+        name=Text("网上可办率", "Online-capable rate"),
+        definition=Text(
+            "事项目录中标为“网上可办”的事项 ÷ 目录事项（需要上传事项目录，与统计期无关）。",
+            "Catalogue items marked online-capable ÷ catalogue items (needs the service catalogue; not period-bound).",
+        ),
         unit="rate",
         higher_is_better=True,
         default_target=0.9,
@@ -174,17 +166,16 @@ KPIS: tuple[Kpi, ...] = (
         scope="catalog",
         numerator="count(*) FILTER (WHERE online_capable)",
         denominator="count(online_capable)",
-        numerator_zh="网上可办事项",
-        numerator_en="online-capable items",
-        denominator_zh="目录事项",
-        denominator_en="catalogue items",
+        numerator_label=Text("网上可办事项", "online-capable items"),
+        denominator_label=Text("目录事项", "catalogue items"),
     ),
     Kpi(
         id="zero_visit_rate",
-        name_zh="零跑动率",
-        name_en="Zero-visit rate",
-        definition_zh="到现场 0 次的办件 ÷ 跑动次数已知的办件。",
-        definition_en="Cases with no visit to an office ÷ cases whose number of visits is known.",
+        name=Text("零跑动率", "Zero-visit rate"),
+        definition=Text(
+            "到现场 0 次的办件 ÷ 跑动次数已知的办件。",
+            "Cases with no visit to an office ÷ cases whose number of visits is known.",
+        ),
         unit="rate",
         higher_is_better=True,
         default_target=0.5,
@@ -192,17 +183,16 @@ KPIS: tuple[Kpi, ...] = (
         scope="period",
         numerator="count(*) FILTER (WHERE visits = 0)",
         denominator="count(visits)",
-        numerator_zh="零跑动办件",
-        numerator_en="zero-visit cases",
-        denominator_zh="跑动次数已知的办件",
-        denominator_en="cases with known visits",
+        numerator_label=Text("零跑动办件", "zero-visit cases"),
+        denominator_label=Text("跑动次数已知的办件", "cases with known visits"),
     ),
     Kpi(
         id="max_one_visit_rate",
-        name_zh="最多跑一次率",
-        name_en="At-most-one-visit rate",
-        definition_zh="到现场不超过 1 次的办件 ÷ 跑动次数已知的办件。",
-        definition_en="Cases with at most one visit ÷ cases whose number of visits is known.",
+        name=Text("最多跑一次率", "At-most-one-visit rate"),
+        definition=Text(
+            "到现场不超过 1 次的办件 ÷ 跑动次数已知的办件。",
+            "Cases with at most one visit ÷ cases whose number of visits is known.",
+        ),
         unit="rate",
         higher_is_better=True,
         default_target=0.95,
@@ -210,19 +200,16 @@ KPIS: tuple[Kpi, ...] = (
         scope="period",
         numerator="count(*) FILTER (WHERE visits <= 1)",
         denominator="count(visits)",
-        numerator_zh="最多跑一次的办件",
-        numerator_en="cases with at most one visit",
-        denominator_zh="跑动次数已知的办件",
-        denominator_en="cases with known visits",
+        numerator_label=Text("最多跑一次的办件", "cases with at most one visit"),
+        denominator_label=Text("跑动次数已知的办件", "cases with known visits"),
     ),
     Kpi(
         id="median_processing_days",
-        name_zh="办理时长中位数",
-        name_en="Median processing time",
-        definition_zh="已办结办件从申请到办结的时长的中位数，按工作日计（节假日、周末不计，调休上班日计入）；括号内为自然日。",
-        definition_en=(
+        name=Text("办理时长中位数", "Median processing time"),
+        definition=Text(
+            "已办结办件从申请到办结的时长的中位数，按工作日计（节假日、周末不计，调休上班日计入）；括号内为自然日。",
             "Median time from submission to completion of completed cases, in working days (holidays and weekends "
-            "excluded, make-up workdays included); natural days alongside."
+            "excluded, make-up workdays included); natural days alongside.",
         ),
         unit="days",
         higher_is_better=False,
@@ -232,15 +219,15 @@ KPIS: tuple[Kpi, ...] = (
         value=f"quantile_cont(processing_days_working, 0.5) FILTER (WHERE {_COMPLETED})",
         natural_value=f"quantile_cont(processing_days_natural, 0.5) FILTER (WHERE {_COMPLETED})",
         n=f"count(processing_days_working) FILTER (WHERE {_COMPLETED})",
-        denominator_zh="已办结且时长可算的办件",
-        denominator_en="completed cases with a measurable processing time",
+        denominator_label=Text("已办结且时长可算的办件", "completed cases with a measurable processing time"),
     ),
     Kpi(
         id="p90_processing_days",
-        name_zh="办理时长 90 分位",
-        name_en="90th-percentile processing time",
-        definition_zh="已办结办件办理时长（工作日）的 90 分位数（线性插值）：九成办件不超过此时长。",
-        definition_en="90th percentile (linear interpolation) of the processing time of completed cases, in working days.",
+        name=Text("办理时长 90 分位", "90th-percentile processing time"),
+        definition=Text(
+            "已办结办件办理时长（工作日）的 90 分位数（线性插值）：九成办件不超过此时长。",
+            "90th percentile (linear interpolation) of the processing time of completed cases, in working days.",
+        ),
         unit="days",
         higher_is_better=False,
         default_target=None,
@@ -249,15 +236,15 @@ KPIS: tuple[Kpi, ...] = (
         value=f"quantile_cont(processing_days_working, 0.9) FILTER (WHERE {_COMPLETED})",
         natural_value=f"quantile_cont(processing_days_natural, 0.9) FILTER (WHERE {_COMPLETED})",
         n=f"count(processing_days_working) FILTER (WHERE {_COMPLETED})",
-        denominator_zh="已办结且时长可算的办件",
-        denominator_en="completed cases with a measurable processing time",
+        denominator_label=Text("已办结且时长可算的办件", "completed cases with a measurable processing time"),
     ),
     Kpi(
         id="on_time_rate",
-        name_zh="按时办结率",
-        name_en="On-time rate",
-        definition_zh="在办结时限内（不晚于截止时间）办结的办件 ÷ 有办结时限的已办结办件。",
-        definition_en="Completed cases finished by their due time ÷ completed cases that have a due date.",
+        name=Text("按时办结率", "On-time rate"),
+        definition=Text(
+            "在办结时限内（不晚于截止时间）办结的办件 ÷ 有办结时限的已办结办件。",
+            "Completed cases finished by their due time ÷ completed cases that have a due date.",
+        ),
         unit="rate",
         higher_is_better=True,
         default_target=0.98,
@@ -265,17 +252,16 @@ KPIS: tuple[Kpi, ...] = (
         scope="period",
         numerator=f"count(*) FILTER (WHERE {_COMPLETED} AND due_at IS NOT NULL AND completed_at <= due_at)",
         denominator=f"count(*) FILTER (WHERE {_COMPLETED} AND due_at IS NOT NULL)",
-        numerator_zh="按时办结的办件",
-        numerator_en="cases completed on time",
-        denominator_zh="有办结时限的已办结办件",
-        denominator_en="completed cases with a due date",
+        numerator_label=Text("按时办结的办件", "cases completed on time"),
+        denominator_label=Text("有办结时限的已办结办件", "completed cases with a due date"),
     ),
     Kpi(
         id="overdue_rate",
-        name_zh="超期率",
-        name_en="Overdue rate",
-        definition_zh="晚于办结时限办结的办件 ÷ 有办结时限的已办结办件。",
-        definition_en="Completed cases finished after their due time ÷ completed cases that have a due date.",
+        name=Text("超期率", "Overdue rate"),
+        definition=Text(
+            "晚于办结时限办结的办件 ÷ 有办结时限的已办结办件。",
+            "Completed cases finished after their due time ÷ completed cases that have a due date.",
+        ),
         unit="rate",
         higher_is_better=False,
         default_target=0.02,
@@ -283,19 +269,16 @@ KPIS: tuple[Kpi, ...] = (
         scope="period",
         numerator=f"count(*) FILTER (WHERE {_COMPLETED} AND due_at IS NOT NULL AND completed_at > due_at)",
         denominator=f"count(*) FILTER (WHERE {_COMPLETED} AND due_at IS NOT NULL)",
-        numerator_zh="超期办结的办件",
-        numerator_en="cases completed late",
-        denominator_zh="有办结时限的已办结办件",
-        denominator_en="completed cases with a due date",
+        numerator_label=Text("超期办结的办件", "cases completed late"),
+        denominator_label=Text("有办结时限的已办结办件", "completed cases with a due date"),
     ),
     Kpi(
         id="open_overdue_cases",
-        name_zh="在办超期件",
-        name_en="Open overdue cases",
-        definition_zh="截至统计期末日终仍未办结、且已过办结时限的办件数（含统计期前提交的积压件）。",
-        definition_en=(
+        name=Text("在办超期件", "Open overdue cases"),
+        definition=Text(
+            "截至统计期末日终仍未办结、且已过办结时限的办件数（含统计期前提交的积压件）。",
             "Cases still open at the end of the period's last day and past their due time "
-            "(including backlog submitted before the period)."
+            "(including backlog submitted before the period).",
         ),
         unit="count",
         higher_is_better=False,
@@ -306,12 +289,11 @@ KPIS: tuple[Kpi, ...] = (
     ),
     Kpi(
         id="at_risk_cases",
-        name_zh="临期预警件",
-        name_en="Cases at risk",
-        definition_zh="截至统计期末日终仍未办结、尚未超期，但将在 2 个工作日内到期的办件数。",
-        definition_en=(
+        name=Text("临期预警件", "Cases at risk"),
+        definition=Text(
+            "截至统计期末日终仍未办结、尚未超期，但将在 2 个工作日内到期的办件数。",
             "Cases open at the end of the period's last day, not yet overdue, whose due date falls within "
-            "the next 2 working days."
+            "the next 2 working days.",
         ),
         unit="count",
         higher_is_better=False,
@@ -322,12 +304,11 @@ KPIS: tuple[Kpi, ...] = (
     ),
     Kpi(
         id="speedup_rate",
-        name_zh="实际提速率",
-        name_en="Actual speed-up",
-        definition_zh="已办结办件“1 − 实际用时 ÷ 承诺时限”的平均值（实际用时按承诺时限的单位计：工作日或自然日）。",
-        definition_en=(
+        name=Text("实际提速率", "Actual speed-up"),
+        definition=Text(
+            "已办结办件“1 − 实际用时 ÷ 承诺时限”的平均值（实际用时按承诺时限的单位计：工作日或自然日）。",
             "Mean over completed cases of 1 − actual time ÷ promised time (actual time in the promised unit: "
-            "working or natural days)."
+            "working or natural days).",
         ),
         unit="rate",
         higher_is_better=True,
@@ -342,19 +323,16 @@ KPIS: tuple[Kpi, ...] = (
             f"count(*) FILTER (WHERE {_COMPLETED} AND promised_days > 0 AND days_in_promised_unit IS NOT NULL)"
         ),
         mean_of_zh="件",
-        numerator_zh="各办件提速率之和",
-        numerator_en="sum of the cases' speed-ups",
-        denominator_zh="有承诺时限的已办结办件",
-        denominator_en="completed cases with a promised time",
+        numerator_label=Text("各办件提速率之和", "sum of the cases' speed-ups"),
+        denominator_label=Text("有承诺时限的已办结办件", "completed cases with a promised time"),
     ),
     Kpi(
         id="compression_rate",
-        name_zh="承诺时限压缩率",
-        name_en="Time-limit compression",
-        definition_zh="目录事项“1 − 承诺时限 ÷ 法定时限”的平均值（仅计两者均有且单位相同的事项；需要事项目录）。",
-        definition_en=(
+        name=Text("承诺时限压缩率", "Time-limit compression"),
+        definition=Text(
+            "目录事项“1 − 承诺时限 ÷ 法定时限”的平均值（仅计两者均有且单位相同的事项；需要事项目录）。",
             "Mean over catalogue items of 1 − promised ÷ statutory time limit (items with both limits in the "
-            "same unit; needs the catalogue)."
+            "same unit; needs the catalogue).",
         ),
         unit="rate",
         higher_is_better=True,
@@ -364,17 +342,18 @@ KPIS: tuple[Kpi, ...] = (
         numerator="sum(1 - promised_days / statutory_days) FILTER (WHERE comparable_limits)",
         denominator="count(*) FILTER (WHERE comparable_limits)",
         mean_of_zh="个事项",
-        numerator_zh="各事项压缩率之和",
-        numerator_en="sum of the items' compression",
-        denominator_zh="同时有承诺时限和法定时限的目录事项",
-        denominator_en="catalogue items with promised and statutory limits",
+        numerator_label=Text("各事项压缩率之和", "sum of the items' compression"),
+        denominator_label=Text(
+            "同时有承诺时限和法定时限的目录事项", "catalogue items with promised and statutory limits"
+        ),
     ),
     Kpi(
         id="first_pass_rate",
-        name_zh="一次办结率",
-        name_en="First-pass rate",
-        definition_zh="未经补正（补正次数为 0）即办结的办件 ÷ 补正次数已知的已办结办件。",
-        definition_en="Completed cases that needed no resubmission (补正) ÷ completed cases whose resubmissions are known.",
+        name=Text("一次办结率", "First-pass rate"),
+        definition=Text(
+            "未经补正（补正次数为 0）即办结的办件 ÷ 补正次数已知的已办结办件。",
+            "Completed cases that needed no resubmission (补正) ÷ completed cases whose resubmissions are known.",
+        ),
         unit="rate",
         higher_is_better=True,
         default_target=0.9,
@@ -382,17 +361,16 @@ KPIS: tuple[Kpi, ...] = (
         scope="period",
         numerator=f"count(*) FILTER (WHERE {_COMPLETED} AND resubmissions = 0)",
         denominator=f"count(resubmissions) FILTER (WHERE {_COMPLETED})",
-        numerator_zh="一次办结的办件",
-        numerator_en="cases completed without resubmission",
-        denominator_zh="补正次数已知的已办结办件",
-        denominator_en="completed cases with known resubmissions",
+        numerator_label=Text("一次办结的办件", "cases completed without resubmission"),
+        denominator_label=Text("补正次数已知的已办结办件", "completed cases with known resubmissions"),
     ),
     Kpi(
         id="resubmission_rate",
-        name_zh="补正率",
-        name_en="Resubmission rate",
-        definition_zh="至少补正 1 次（群众需再次提交材料）的办件 ÷ 补正次数已知的办件。",
-        definition_en="Cases with at least one resubmission (the applicant had to submit again) ÷ cases with known resubmissions.",
+        name=Text("补正率", "Resubmission rate"),
+        definition=Text(
+            "至少补正 1 次（群众需再次提交材料）的办件 ÷ 补正次数已知的办件。",
+            "Cases with at least one resubmission (the applicant had to submit again) ÷ cases with known resubmissions.",
+        ),
         unit="rate",
         higher_is_better=False,
         default_target=0.1,
@@ -400,17 +378,16 @@ KPIS: tuple[Kpi, ...] = (
         scope="period",
         numerator="count(*) FILTER (WHERE resubmissions >= 1)",
         denominator="count(resubmissions)",
-        numerator_zh="有补正的办件",
-        numerator_en="cases with a resubmission",
-        denominator_zh="补正次数已知的办件",
-        denominator_en="cases with known resubmissions",
+        numerator_label=Text("有补正的办件", "cases with a resubmission"),
+        denominator_label=Text("补正次数已知的办件", "cases with known resubmissions"),
     ),
     Kpi(
         id="good_rating_rate",
-        name_zh="好评率",
-        name_en="Good-rating rate",
-        definition_zh="3–5 分的评价 ÷ 全部评价（好评率普遍接近 99.9%，请优先关注差评数和参评率）。",
-        definition_en="Ratings of 3–5 ÷ all ratings (close to 99.9% almost everywhere: read bad ratings and participation first).",
+        name=Text("好评率", "Good-rating rate"),
+        definition=Text(
+            "3–5 分的评价 ÷ 全部评价（好评率普遍接近 99.9%，请优先关注差评数和参评率）。",
+            "Ratings of 3–5 ÷ all ratings (close to 99.9% almost everywhere: read bad ratings and participation first).",
+        ),
         unit="rate",
         higher_is_better=True,
         default_target=0.99,
@@ -418,17 +395,13 @@ KPIS: tuple[Kpi, ...] = (
         scope="period",
         numerator="count(*) FILTER (WHERE satisfaction BETWEEN 3 AND 5)",
         denominator="count(satisfaction)",
-        numerator_zh="好评（3–5 分）",
-        numerator_en="ratings of 3-5",
-        denominator_zh="评价",
-        denominator_en="ratings",
+        numerator_label=Text("好评（3–5 分）", "ratings of 3-5"),
+        denominator_label=Text("评价", "ratings"),
     ),
     Kpi(
         id="bad_ratings",
-        name_zh="差评数",
-        name_en="Bad ratings",
-        definition_zh="1–2 分的评价数量。",
-        definition_en="Number of ratings of 1 or 2.",
+        name=Text("差评数", "Bad ratings"),
+        definition=Text("1–2 分的评价数量。", "Number of ratings of 1 or 2."),
         unit="count",
         higher_is_better=False,
         default_target=0,
@@ -438,10 +411,10 @@ KPIS: tuple[Kpi, ...] = (
     ),
     Kpi(
         id="rating_participation",
-        name_zh="参评率",
-        name_en="Rating participation",
-        definition_zh="有满意度评价的已办结办件 ÷ 已办结办件。",
-        definition_en="Completed cases that received a rating ÷ completed cases.",
+        name=Text("参评率", "Rating participation"),
+        definition=Text(
+            "有满意度评价的已办结办件 ÷ 已办结办件。", "Completed cases that received a rating ÷ completed cases."
+        ),
         unit="rate",
         higher_is_better=True,
         default_target=0.5,
@@ -449,22 +422,17 @@ KPIS: tuple[Kpi, ...] = (
         scope="period",
         numerator=f"count(satisfaction) FILTER (WHERE {_COMPLETED})",
         denominator=f"count(*) FILTER (WHERE {_COMPLETED})",
-        numerator_zh="已评价的已办结办件",
-        numerator_en="rated completed cases",
-        denominator_zh="已办结办件",
-        denominator_en="completed cases",
+        numerator_label=Text("已评价的已办结办件", "rated completed cases"),
+        denominator_label=Text("已办结办件", "completed cases"),
     ),
     Kpi(
         id="name_only_items",
-        name_zh="摆设事项",
-        name_en="Online in name only",
-        definition_zh=(
+        name=Text("摆设事项", "Online in name only"),
+        definition=Text(
             "事项目录标为网上可办、统计期内办件不少于 10 件，但网办占比低于 5% 的事项数；"
-            "未上传目录时，为办件不少于 10 件却没有一件网办的事项数。"
-        ),
-        definition_en=(
+            "未上传目录时，为办件不少于 10 件却没有一件网办的事项数。",
             "Items the catalogue marks online-capable with at least 10 cases in the period but an online share "
-            "below 5%; without a catalogue, items with at least 10 cases and not a single online case."
+            "below 5%; without a catalogue, items with at least 10 cases and not a single online case.",
         ),
         unit="count",
         higher_is_better=False,
@@ -497,12 +465,15 @@ def reason_missing_field(field_key: str) -> dict[str, str]:
     if field_key == "catalog":
         return {"zh": "尚未上传事项目录，无法计算", "en": "no service catalogue has been uploaded"}
     f = FIELDS[field_key]
-    return {"zh": f"数据中没有「{f.label_zh}」，无法计算", "en": f"the data has no {f.label_en}"}
+    return {"zh": f"数据中没有「{f.label.zh}」，无法计算", "en": f"the data has no {f.label.en}"}
 
 
 def reason_empty_denominator(kpi: Kpi) -> dict[str, str]:
     """Why a rate is unknown: nothing to divide by in this selection."""
-    return {"zh": f"所选范围内「{kpi.denominator_zh}」为 0", "en": f"no {kpi.denominator_en} in the selection"}
+    return {
+        "zh": f"所选范围内「{kpi.denominator_label.zh}」为 0",
+        "en": f"no {kpi.denominator_label.en} in the selection",
+    }
 
 
 REASON_NOT_BY_CHANNEL = {

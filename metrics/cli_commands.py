@@ -169,7 +169,7 @@ def format_kpi_table(results: dict[str, dict[str, object]]) -> str:
     rows = [("指标 KPI", "值 value", "目标 target")]
     for kpi_id, r in results.items():
         kpi = KPI_BY_ID[kpi_id]
-        rows.append((f"{kpi.name_zh} {kpi_id}", _fmt_value(kpi_id, r), _fmt_target(kpi_id)))
+        rows.append((f"{kpi.name.zh} {kpi_id}", _fmt_value(kpi_id, r), _fmt_target(kpi_id)))
     return _table(rows)
 
 

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 from metrics.catalog import KPI_BY_ID, Kpi
+from text import NOTE, Text
 
 #: A miss within this distance of the target is "close", further is "far" (rates: 5 points; others: 10%).
 CLOSE_RATE_POINTS = 0.05
@@ -19,11 +20,14 @@ CLOSE_SHARE = 0.10
 
 STATES = ("met", "close", "far", "none")
 STATE_WORDS = {
-    "met": ("达标", "On target"),
-    "close": ("接近", "Close"),
-    "far": ("未达标", "Off target"),
-    "none": ("无目标", "No target"),
+    "met": Text("达标", "On target"),
+    "close": Text("接近", "Close"),
+    "far": Text("未达标", "Off target"),
+    "none": Text("无目标", "No target"),
 }
+#: A miss in words, around its amount.
+_SHORT = Text("差 {}", "{} short")
+_OVER = Text("超出 {}", "{} over")
 #: One colour per state, for every output: green, amber and red far apart in hue (about 140°, 38° and 6°), each
 #: dark enough for text on white; grey for no state. .streamlit/config.toml gives the app's theme the same three.
 STATE_COLORS = {"met": "#1E7B34", "close": "#B7791F", "far": "#C0392B", "none": "#80868B"}
@@ -41,8 +45,7 @@ class TargetState:
     gap: float | None  # how far the figure misses the target, in its unit (rates as a fraction); None when met
 
     def word(self, lang: str = "zh") -> str:
-        zh, en = STATE_WORDS[self.state]
-        return zh if lang == "zh" else en
+        return STATE_WORDS[self.state](lang)
 
     @property
     def color(self) -> str:
@@ -72,15 +75,13 @@ def gap_text(kpi: Kpi | str, state: TargetState, lang: str = "zh") -> str:
     if state.gap is None:
         return ""
     if kpi.unit == "rate":
-        amount_zh, amount_en = f"{state.gap * 100:.1f} 个百分点", f"{state.gap * 100:.1f} points"
+        amount = Text(f"{state.gap * 100:.1f} 个百分点", f"{state.gap * 100:.1f} points")
     elif kpi.unit == "days":
-        amount_zh, amount_en = f"{state.gap:.1f} 个工作日", f"{state.gap:.1f} working days"
+        amount = Text(f"{state.gap:.1f} 个工作日", f"{state.gap:.1f} working days")
     else:
         noun = "个" if kpi.scope in ("catalog", "items") else "件"  # 摆设事项 counts items, the rest cases
-        amount_zh, amount_en = f"{state.gap:,.0f} {noun}", f"{state.gap:,.0f}"
-    if kpi.higher_is_better:
-        return f"差 {amount_zh}" if lang == "zh" else f"{amount_en} short"
-    return f"超出 {amount_zh}" if lang == "zh" else f"{amount_en} over"
+        amount = Text(f"{state.gap:,.0f} {noun}", f"{state.gap:,.0f}")
+    return (_SHORT if kpi.higher_is_better else _OVER)(lang).format(amount(lang))
 
 
 def state_text(kpi: Kpi | str, value: object, target: object, lang: str = "zh") -> str:
@@ -91,4 +92,4 @@ def state_text(kpi: Kpi | str, value: object, target: object, lang: str = "zh") 
     gap = gap_text(kpi, state, lang)
     if not gap:
         return state.word(lang)
-    return f"{state.word(lang)}（{gap}）" if lang == "zh" else f"{state.word(lang)} ({gap})"
+    return NOTE(lang).format(state.word(lang), gap)

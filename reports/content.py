@@ -23,6 +23,7 @@ from contextlib import contextmanager
 import duckdb
 import pandas as pd
 
+from errors import BilingualError
 from metrics import adoption, bottlenecks, findings, timeliness
 from metrics.catalog import AT_RISK_WORKDAYS, KPIS, NAME_ONLY_MIN_CASES, NAME_ONLY_THRESHOLD
 from metrics.filters import Filters
@@ -43,21 +44,21 @@ CASE_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-class NoDataForMonth(ValueError):
-    """The month has no case: there is nothing to freeze. Carries a Chinese and an English message."""
+class NoDataForMonth(BilingualError, ValueError):
+    """The month has no case: there is nothing to freeze."""
 
     def __init__(self, month: str, lo: dt.date | None, hi: dt.date | None) -> None:
         self.month = month
         if lo is None:
-            self.message_zh = f"{month} 没有办件数据：数据库中还没有任何办件，请先导入"
-            self.message_en = f"no cases in {month}: the database has no cases yet; load data first"
+            super().__init__(
+                f"{month} 没有办件数据：数据库中还没有任何办件，请先导入",
+                f"no cases in {month}: the database has no cases yet; load data first",
+            )
         else:
-            self.message_zh = f"{month} 没有办件数据；现有数据的申请日期为 {lo} 至 {hi}"
-            self.message_en = f"no cases submitted in {month}; the data covers {lo} to {hi}"
-        super().__init__(f"{self.message_zh} ({self.message_en})")
-
-    def message(self, lang: str = "zh") -> str:
-        return self.message_zh if lang == "zh" else self.message_en
+            super().__init__(
+                f"{month} 没有办件数据；现有数据的申请日期为 {lo} 至 {hi}",
+                f"no cases submitted in {month}; the data covers {lo} to {hi}",
+            )
 
 
 def town_name() -> str:
@@ -163,8 +164,8 @@ def _catalogue() -> list[dict[str, object]]:
     """The KPI definitions in force at publication (口径说明 travels with the figures it explains)."""
     return [
         {
-            "id": k.id, "name_zh": k.name_zh, "name_en": k.name_en, "definition_zh": k.definition_zh,
-            "definition_en": k.definition_en, "unit": k.unit, "higher_is_better": k.higher_is_better,
+            "id": k.id, "name_zh": k.name.zh, "name_en": k.name.en, "definition_zh": k.definition.zh,
+            "definition_en": k.definition.en, "unit": k.unit, "higher_is_better": k.higher_is_better,
             "default_target": k.default_target,
         }
         for k in KPIS

@@ -176,7 +176,7 @@ def change_rows(changes: dict | None) -> list[dict[str, object]]:
             continue
         out.append(
             {
-                "name": kpi.name_zh,
+                "name": kpi.name.zh,
                 "before": fmt.kpi_value(kpi, {"value": c.get("before")}),
                 "after": fmt.kpi_value(kpi, {"value": c.get("after")}),
                 "change": fmt.change(kpi, c.get("after"), c.get("before")),

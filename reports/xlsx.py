@@ -196,7 +196,7 @@ def _about(book: _Book, content: dict, meta: dict) -> None:
             kpi = KPI_BY_ID.get(c["id"])
             if kpi is None:
                 continue
-            ws.write_string(i, 0, kpi.name_zh, book.f["plain"])
+            ws.write_string(i, 0, kpi.name.zh, book.f["plain"])
             ws.write_string(
                 i, 1,
                 f"{fmt.kpi_value(kpi, {'value': c.get('before')})} → {fmt.kpi_value(kpi, {'value': c.get('after')})}"

@@ -15,18 +15,19 @@ import duckdb
 
 import clock
 from store.db import Database
+from text import Text
 
-#: Action code -> (Chinese, English) label for the audit view.
-ACTIONS: dict[str, tuple[str, str]] = {
-    "upload": ("上传数据", "upload"),
-    "remove_upload": ("删除上传", "remove upload"),
-    "publish_snapshot": ("发布月度快照", "publish snapshot"),
-    "user_add": ("新增用户", "add user"),
-    "user_remove": ("删除用户", "remove user"),
-    "user_passwd": ("修改密码", "change password"),
-    "role_change": ("变更角色", "change role"),
-    "user_email": ("变更单点登录邮箱", "change SSO e-mail"),
-    "target_set": ("设置目标值", "set target"),
+#: Action code -> its label for the audit view.
+ACTIONS: dict[str, Text] = {
+    "upload": Text("上传数据", "upload"),
+    "remove_upload": Text("删除上传", "remove upload"),
+    "publish_snapshot": Text("发布月度快照", "publish snapshot"),
+    "user_add": Text("新增用户", "add user"),
+    "user_remove": Text("删除用户", "remove user"),
+    "user_passwd": Text("修改密码", "change password"),
+    "role_change": Text("变更角色", "change role"),
+    "user_email": Text("变更单点登录邮箱", "change SSO e-mail"),
+    "target_set": Text("设置目标值", "set target"),
 }
 
 

@@ -21,6 +21,7 @@ import duckdb
 
 import names
 import settings
+from errors import BilingualError
 from store import schema
 
 _CONNECT_LOCK = threading.Lock()
@@ -35,7 +36,7 @@ def _failpoint(name: str) -> None:
         time.sleep(float(seconds or 60))
 
 
-class StorageError(Exception):
+class StorageError(BilingualError):
     """The database file cannot be opened or written: a read-only folder, no permission, a full disk."""
 
     def __init__(self, path: Path, detail: str) -> None:
@@ -46,24 +47,26 @@ class StorageError(Exception):
             why_zh, why_en = "数据目录只读或没有写入权限", "the data folder is read-only or not writable"
         else:
             why_zh, why_en = "无法读写数据库文件", "the database file cannot be read or written"
-        self.message_zh = f"{why_zh}：{path}。本次操作未作任何修改。"
-        self.message_en = f"{why_en}: {path}. Nothing was changed."
-        super().__init__(f"{self.message_zh} ({self.message_en}) [{detail.strip().splitlines()[0][:200]}]")
+        super().__init__(
+            f"{why_zh}：{path}。本次操作未作任何修改。",
+            f"{why_en}: {path}. Nothing was changed.",
+            detail=f" [{detail.strip().splitlines()[0][:200]}]",
+        )
 
     @classmethod
     def from_exception(cls, path: Path, exc: BaseException) -> StorageError:
         return cls(path, str(exc) or type(exc).__name__)
 
 
-class DatabaseBusy(Exception):
+class DatabaseBusy(BilingualError):
     """Another process (a command-line ingest, a backup) holds the database file for longer than we wait."""
 
     def __init__(self, path: Path, waited: float) -> None:
-        self.message_zh = f"数据库正被另一个程序占用（如命令行导入或备份），已等待 {waited:.0f} 秒，请稍后再试"
-        self.message_en = (
-            f"the database is held by another program (a command-line ingest or backup); waited {waited:.0f} s"
+        super().__init__(
+            f"数据库正被另一个程序占用（如命令行导入或备份），已等待 {waited:.0f} 秒，请稍后再试",
+            f"the database is held by another program (a command-line ingest or backup); waited {waited:.0f} s",
+            detail=f": {path}",
         )
-        super().__init__(f"{self.message_zh} ({self.message_en}): {path}")
 
 
 _STORAGE_WORDS = ("no space left", "could not write", "read-only file system", "permission denied", "disk full")

@@ -30,12 +30,13 @@ import settings
 from errors import BilingualError
 from store import audit
 from store.db import Database
+from text import Text
 
 ROLES: tuple[str, ...] = ("viewer", "analyst", "admin")
-ROLE_LABELS: dict[str, tuple[str, str]] = {
-    "viewer": ("查看者（领导）", "viewer (leaders)"),
-    "analyst": ("分析员", "analyst"),
-    "admin": ("管理员", "admin"),
+ROLE_LABELS: dict[str, Text] = {
+    "viewer": Text("查看者（领导）", "viewer (leaders)"),
+    "analyst": Text("分析员", "analyst"),
+    "admin": Text("管理员", "admin"),
 }
 MIN_PASSWORD_LENGTH = 8
 _NAME = re.compile(r"^[\w\u4e00-\u9fff.@-]{1,64}$")
@@ -71,8 +72,7 @@ def role_rank(role: str | None) -> int:
 
 
 def role_label(role: str, lang: str = "zh") -> str:
-    zh, en = ROLE_LABELS.get(role, (role, role))
-    return zh if lang == "zh" else en
+    return ROLE_LABELS.get(role, Text.same(role))(lang)
 
 
 def _check_role(role: str) -> None:

@@ -330,7 +330,7 @@ def test_catalogue_declares_every_kpi_once() -> None:
     ids = [k.id for k in KPIS]
     assert len(ids) == len(set(ids)) == 20
     for kpi in KPIS:
-        assert kpi.name_zh and kpi.name_en and kpi.definition_zh and kpi.definition_en
+        assert kpi.name.zh and kpi.name.en and kpi.definition.zh and kpi.definition.en
         assert kpi.unit in ("count", "rate", "days") and isinstance(kpi.higher_is_better, bool)
         assert kpi.requires
     assert get("online_capable_rate").default_target == 0.9

@@ -177,7 +177,7 @@ def test_pdf_shows_the_cli_figures_and_embeds_a_cjk_font(published, tmp_path, ar
     from metrics.catalog import KPI_BY_ID
 
     for kpi_id, r in published["kpis"].items():
-        name = KPI_BY_ID[kpi_id].name_zh
+        name = KPI_BY_ID[kpi_id].name.zh
         lines = [ln.strip() for ln in table.splitlines() if ln.strip().startswith(name + " ")]
         assert lines, f"no row for {name} in the PDF's KPI table"
         value, basis = expected_texts(kpi_id, r)

@@ -30,6 +30,7 @@ import settings
 from store import users
 from store.db import DatabaseBusy
 from store.users import User, role_label, role_rank
+from text import Text
 from ui.fmt import md_text
 from ui.i18n import lang, t
 from ui.state import get_db
@@ -40,18 +41,18 @@ LOCAL_USER = User("local", "admin", None, False)
 _STATE = "auth"  # session_state key: {"user_id", "epoch", "name", "via", "login_at", "seen_at"}
 _NOTICE = "auth_notice"  # a message for the login screen (session expired, logged out)
 
-#: This module's own words (Chinese, English), beside the shared ones of ui.i18n.
-_TEXT: dict[str, tuple[str, str]] = {
-    "session_changed": (
+#: This module's own words, beside the shared ones of ui.i18n.
+_TEXT: dict[str, Text] = {
+    "session_changed": Text(
         "账号信息已变更（密码、角色或单点登录邮箱），请重新登录。",
         "Your account has changed (password, role or single-sign-on e-mail); please sign in again.",
     ),
-    "sso_unverified": (
+    "sso_unverified": Text(
         "统一身份认证未确认邮箱 {email} 属于您，无法据此登录。请先在单位统一身份认证系统中验证邮箱，或联系管理员。",
         "The identity provider has not verified that {email} is yours, so it cannot sign you in. Verify the e-mail "
         "at the provider first, or ask the admin.",
     ),
-    "login_unavailable": (
+    "login_unavailable": Text(
         "暂时无法登录：数据库无法记录本次登录尝试。请稍后再试，或联系管理员。",
         "Signing in is not possible just now: the database cannot record the attempt. Try again later, or ask "
         "the admin.",
@@ -60,8 +61,7 @@ _TEXT: dict[str, tuple[str, str]] = {
 
 
 def _say(key: str) -> str:
-    zh, en = _TEXT[key]
-    return zh if lang() == "zh" else en
+    return _TEXT[key](lang())
 
 
 # --- modes ----------------------------------------------------------------------------------------

@@ -14,30 +14,33 @@ import streamlit as st
 
 import clock
 from metrics.filters import Filters, default_month
+from text import LIST_SEP, NOTE, Text
 from ui.fmt import md_text
 from ui.i18n import lang, t
 from ui.metrics_cache import filter_options
 
 CHANNEL_LABELS = {
-    "online": ("网上办理", "Online"),
-    "mobile": ("移动端", "Mobile"),
-    "window": ("窗口", "Window"),
-    "self_service": ("自助终端", "Self-service"),
-    "post": ("邮寄", "Post"),
-    "other": ("其他", "Other"),
+    "online": Text("网上办理", "Online"),
+    "mobile": Text("移动端", "Mobile"),
+    "window": Text("窗口", "Window"),
+    "self_service": Text("自助终端", "Self-service"),
+    "post": Text("邮寄", "Post"),
+    "other": Text("其他", "Other"),
 }
 STATUS_LABELS = {
-    "open": ("在办", "Open"),
-    "completed": ("已办结", "Completed"),
-    "rejected": ("不予受理", "Rejected"),
-    "withdrawn": ("撤回", "Withdrawn"),
+    "open": Text("在办", "Open"),
+    "completed": Text("已办结", "Completed"),
+    "rejected": Text("不予受理", "Rejected"),
+    "withdrawn": Text("撤回", "Withdrawn"),
 }
 _KEYS = {"month": "f_month", "dept": "f_dept", "item": "f_item", "channel": "f_channel"}
+#: The days of a running month so far, and its scope: 2026-12（本月至今，1–15 日）.
+_DAYS, _DAY_ONE = Text("1–{last} 日", "1–{last}"), Text("1 日", "day 1")
+_RUNNING = Text("{month}（{mtd}，{days}）", "{month} ({mtd}, {days})")
 
 
 def channel_label(channel: str) -> str:
-    zh, en = CHANNEL_LABELS.get(channel, (channel, channel))
-    return zh if lang() == "zh" else en
+    return CHANNEL_LABELS.get(channel, Text.same(channel))(lang())
 
 
 def with_channel_labels(frame: pd.DataFrame) -> pd.DataFrame:
@@ -48,8 +51,7 @@ def with_channel_labels(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def status_label(status: str) -> str:
-    zh, en = STATUS_LABELS.get(status, (status, status))
-    return zh if lang() == "zh" else en
+    return STATUS_LABELS.get(status, Text.same(status))(lang())
 
 
 def readable(frame: pd.DataFrame) -> pd.DataFrame:
@@ -137,7 +139,7 @@ def sidebar() -> None:
 
 def _month_label(month: str) -> str:
     if month == clock.running_month():
-        return f"{month}（{t('month_to_date')}）" if lang() == "zh" else f"{month} ({t('month_to_date')})"
+        return NOTE(lang()).format(month, t("month_to_date"))
     return month
 
 
@@ -148,13 +150,11 @@ def _clear(key: str) -> None:
 
 def day_span(last: int) -> str:
     """The days of a running month so far: 1–15 日 / 1–15, or 1 日 / day 1 on the first."""
-    if lang() == "zh":
-        return f"1–{last} 日" if last > 1 else "1 日"
-    return f"1–{last}" if last > 1 else "day 1"
+    return (_DAYS if last > 1 else _DAY_ONE)(lang()).format(last=last)
 
 
 def _join(names: object) -> str:
-    return ("、" if lang() == "zh" else ", ").join(str(n) for n in names)  # type: ignore[union-attr]
+    return LIST_SEP(lang()).join(str(n) for n in names)  # type: ignore[union-attr]
 
 
 def is_running(filters: Filters) -> bool:
@@ -171,11 +171,7 @@ def scope_parts(filters: Filters) -> list[tuple[str | None, str]]:
     """
     month = f"{filters.start:%Y-%m}" if filters.start else ""
     if is_running(filters) and filters.end:
-        span = (
-            f"{month}（{t('month_to_date')}，{day_span(filters.end.day)}）"
-            if lang() == "zh"
-            else (f"{month} ({t('month_to_date')}, {day_span(filters.end.day)})")
-        )
+        span = _RUNNING(lang()).format(month=month, mtd=t("month_to_date"), days=day_span(filters.end.day))
     else:
         span = month
     names = {"dept": filters.departments, "item": filters.items}

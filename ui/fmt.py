@@ -6,6 +6,10 @@ import math
 import re
 
 import numfmt
+from text import Text
+
+#: The unit after a number of days.
+_WORKING_DAYS, _DAYS = Text("工作日", "working days"), Text("天", "days")
 
 
 def _missing(value: float | None) -> bool:
@@ -28,9 +32,7 @@ def percent(value: float | None, digits: int = 1) -> str:
 def days(value: float | None, lang: str = "zh", unit: str = "working") -> str:
     if _missing(value):
         return "—"
-    if lang == "zh":
-        return f"{value:.1f} {'工作日' if unit == 'working' else '天'}"
-    return f"{value:.1f} {'working days' if unit == 'working' else 'days'}"
+    return f"{value:.1f} {(_WORKING_DAYS if unit == 'working' else _DAYS)(lang)}"
 
 
 #: Characters Markdown, GitHub's extensions, KaTeX and Streamlit's directives read as markup: each is escaped.
@@ -69,4 +71,4 @@ def one_language(text: str, lang: str = "zh") -> str:
     zh, sep, en = str(text).partition(" (")
     if not sep or not en.endswith(")"):
         return str(text)
-    return zh if lang == "zh" else en[:-1]
+    return Text(zh, en[:-1])(lang)

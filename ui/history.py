@@ -7,31 +7,32 @@ import datetime as dt
 import pandas as pd
 
 import clock
+from text import Text
 
-#: list_uploads() column -> (Chinese, English) heading, in display order.
-COLUMNS: dict[str, tuple[str, str]] = {
-    "upload_id": ("编号", "ID"),
-    "file_name": ("文件", "File"),
-    "status": ("状态", "Status"),
-    "kind": ("类型", "Kind"),
-    "rows_loaded": ("导入行", "Loaded"),
-    "rows_rejected": ("拒绝行", "Rejected"),
-    "rows_skipped": ("跳过行", "Skipped"),
-    "cases_loaded": ("办件", "Cases"),
-    "events_loaded": ("环节", "Events"),
-    "encoding": ("编码", "Encoding"),
-    "loaded_by": ("导入人", "By"),
-    "loaded_at": ("导入时间", "Loaded at"),
+#: list_uploads() column -> its heading, in display order.
+COLUMNS: dict[str, Text] = {
+    "upload_id": Text("编号", "ID"),
+    "file_name": Text("文件", "File"),
+    "status": Text("状态", "Status"),
+    "kind": Text("类型", "Kind"),
+    "rows_loaded": Text("导入行", "Loaded"),
+    "rows_rejected": Text("拒绝行", "Rejected"),
+    "rows_skipped": Text("跳过行", "Skipped"),
+    "cases_loaded": Text("办件", "Cases"),
+    "events_loaded": Text("环节", "Events"),
+    "encoding": Text("编码", "Encoding"),
+    "loaded_by": Text("导入人", "By"),
+    "loaded_at": Text("导入时间", "Loaded at"),
 }
 #: Counts written with thousands separators.
 COUNT_COLUMNS = ("rows_loaded", "rows_rejected", "rows_skipped", "cases_loaded", "events_loaded")
 
-KIND_LABELS: dict[str, tuple[str, str]] = {
-    "cases": ("办件", "cases"),
-    "events": ("环节事件", "events"),
-    "catalog": ("事项目录", "catalogue"),
+KIND_LABELS: dict[str, Text] = {
+    "cases": Text("办件", "cases"),
+    "events": Text("环节事件", "events"),
+    "catalog": Text("事项目录", "catalogue"),
 }
-STATUS_LABELS: dict[str, tuple[str, str]] = {"loaded": ("已导入", "imported"), "removed": ("已删除", "removed")}
+STATUS_LABELS: dict[str, Text] = {"loaded": Text("已导入", "imported"), "removed": Text("已删除", "removed")}
 
 
 def status_text(status: str, removed_at: dt.datetime | None, lang: str = "zh", today: dt.date | None = None) -> str:
@@ -39,7 +40,7 @@ def status_text(status: str, removed_at: dt.datetime | None, lang: str = "zh", t
 
     The year is left out while it is the current one (``today``, default the town's date), as a person writes it.
     """
-    words = STATUS_LABELS.get(status, (status, status))[0 if lang == "zh" else 1]
+    words = STATUS_LABELS.get(status, Text.same(status))(lang)
     if status != "removed" or removed_at is None or pd.isna(removed_at):
         return words
     when = pd.Timestamp(removed_at)
@@ -53,19 +54,17 @@ def uploads_frame(rows: list[dict], lang: str = "zh", limit: int | None = None) 
     ``list_uploads`` keeps the order of the log (oldest first, as the CLI prints it); a person looking at a
     history expects the latest upload on top, so the order is turned here, for every page that shows it.
     """
-    i = 0 if lang == "zh" else 1
     newest = sorted(rows, key=lambda r: r["upload_id"], reverse=True)[:limit]
     frame = pd.DataFrame(newest, columns=list(COLUMNS)) if newest else pd.DataFrame(columns=list(COLUMNS))
-    frame["kind"] = [KIND_LABELS.get(k, (k, k))[i] for k in frame["kind"]]
+    frame["kind"] = [KIND_LABELS.get(k, Text.same(k))(lang) for k in frame["kind"]]
     frame["status"] = [status_text(r["status"], r.get("removed_at"), lang) for r in newest]
     for column in ("encoding", "loaded_by"):
         frame[column] = frame[column].astype("string").fillna("—")
-    return frame[list(COLUMNS)].rename(columns={k: v[i] for k, v in COLUMNS.items()})
+    return frame[list(COLUMNS)].rename(columns={k: v(lang) for k, v in COLUMNS.items()})
 
 
 def uploads_table(rows: list[dict], lang: str = "zh", limit: int | None = None) -> pd.io.formats.style.Styler:
     """:func:`uploads_frame` with counts as "41,594" (the Styler keeps them numbers for sorting)."""
-    i = 0 if lang == "zh" else 1
     frame = uploads_frame(rows, lang, limit)
-    counts = {COLUMNS[c][i]: "{:,.0f}" for c in COUNT_COLUMNS}
+    counts = {COLUMNS[c](lang): "{:,.0f}" for c in COUNT_COLUMNS}
     return frame.style.format(counts, na_rep="—")  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from ingest.impact import CatalogChange, Impact, Named
+from text import CLAUSE_SEP, LIST_SEP
 from ui.fmt import md_text
 from ui.i18n import lang, t
 from ui.widgets import show_frame
@@ -39,8 +40,7 @@ def _day(value: dt.datetime | None) -> str:
 def names_text(named: tuple[Named, ...], total: int) -> str:
     """The first names with their cases (甲（20 件）、乙（10 件）等), each inert."""
     shown = named[:MAX_NAMES_SHOWN]
-    sep = "、" if lang() == "zh" else ", "
-    text = sep.join(t("up_impact_name").format(name=md_text(n.name), n=n.cases) for n in shown)
+    text = LIST_SEP(lang()).join(t("up_impact_name").format(name=md_text(n.name), n=n.cases) for n in shown)
     return text + (t("up_impact_more") if total > len(shown) else "")
 
 
@@ -94,7 +94,7 @@ def overlap_text(impact: Impact) -> str:
     rest = len(impact.overlap) - MAX_OVERLAP_SHOWN
     if rest > 0:
         parts.append(t("up_impact_overlap_more").format(n=rest))
-    return t("up_impact_overlap").format(months=("；" if lang() == "zh" else "; ").join(parts))
+    return t("up_impact_overlap").format(months=CLAUSE_SEP(lang()).join(parts))
 
 
 def catalogue_lines(impact: Impact) -> list[str]:
@@ -125,8 +125,7 @@ def catalogue_lines(impact: Impact) -> list[str]:
 
 def _plain_names(names: tuple[str, ...], total: int) -> str:
     shown = names[:MAX_NAMES_SHOWN]
-    sep = "、" if lang() == "zh" else ", "
-    return sep.join(md_text(n) for n in shown) + (t("up_impact_more") if total > len(shown) else "")
+    return LIST_SEP(lang()).join(md_text(n) for n in shown) + (t("up_impact_more") if total > len(shown) else "")
 
 
 def catalog_change_lines(c: CatalogChange) -> list[str]:

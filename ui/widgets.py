@@ -15,12 +15,17 @@ from metrics.catalog import get as kpi_def
 from metrics.filters import Filters
 from metrics.kpis import compute_kpis
 from metrics.status import gap_text, target_state
+from text import Text
 from ui import fmt
 from ui.i18n import lang, t
 
 #: Streamlit's colour names for the three target states (their hues are set in .streamlit/config.toml to
 #: metrics.status.STATE_COLORS, so the screen and the reports agree).
 _BADGE = {"met": "green", "close": "orange", "far": "red", "none": "gray"}
+#: A department of the 红黑榜: rank, name, rate and its basis.
+_BOARD_ROW = Text("{rank}. {name}　{value}（{share}）", "{rank}. {name}  {value} ({share})")
+#: The unit of a change in days on a tile.
+_DAYS_CHANGE = Text("工作日", "days")
 
 
 def format_value(kpi_id: str, value: float | None, *, tile: bool = False) -> str:
@@ -44,7 +49,7 @@ def change_text(kpi_id: str, value: float | None, previous: float | None) -> str
     if unit == "rate":
         return f"{fmt.signed(diff * 100)} {t('points')}"
     if unit == "days":
-        return f"{fmt.signed(diff)} {'工作日' if lang() == 'zh' else 'days'}"
+        return f"{fmt.signed(diff)} {_DAYS_CHANGE(lang())}"
     if previous and not fmt.is_zero_change(diff, 0):
         return f"{fmt.signed(diff, 0, thousands=True)} ({fmt.signed(diff / previous * 100, 0)}%)"
     return fmt.signed(diff, 0, thousands=True)
@@ -213,8 +218,7 @@ def labelled(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """The chosen columns under their Chinese (or English) headings."""
     from ui.i18n_dashboard import COLUMN_LABELS
 
-    i = 0 if lang() == "zh" else 1
-    return frame[columns].rename(columns={c: COLUMN_LABELS.get(c, (c, c))[i] for c in columns})
+    return frame[columns].rename(columns={c: COLUMN_LABELS.get(c, Text.same(c))(lang()) for c in columns})
 
 
 def show_table(
@@ -307,7 +311,7 @@ def readable_text(frame: pd.DataFrame) -> pd.DataFrame:
 def column_label(field: str) -> str:
     from ui.i18n_dashboard import COLUMN_LABELS
 
-    return COLUMN_LABELS.get(field, (field, field))[0 if lang() == "zh" else 1]
+    return COLUMN_LABELS.get(field, Text.same(field))(lang())
 
 
 def page_header(title_key: str, *, check_cases: bool = True) -> Filters:
@@ -355,10 +359,8 @@ def department_board(board: dict[str, dict[str, list]], filters: Filters, target
                 st.caption(t("board_all_met"))
             for rank, row in enumerate(rows, start=1):
                 share = f"{fmt.count(row['numerator'], lang())}/{fmt.count(row['denominator'], lang())}"
-                text = (
-                    f"{rank}. {row['department']}　{fmt.percent(row['value'])}（{share}）"
-                    if lang() == "zh"
-                    else f"{rank}. {row['department']}  {fmt.percent(row['value'])} ({share})"
+                text = _BOARD_ROW(lang()).format(
+                    rank=rank, name=row["department"], value=fmt.percent(row["value"]), share=share
                 )
                 st.button(
                     fmt.md_text(text),

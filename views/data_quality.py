@@ -15,6 +15,7 @@ from ingest import quality
 from ingest.load import short_reason
 from ingest.mapping import FIELD_LABELS_ZH
 from ingest.upload_support import FIELD_LABELS_EN
+from text import LIST_SEP, NOTE, Text
 from ui import fmt
 from ui.auth import has_role, require_role
 from ui.i18n import lang, t
@@ -23,7 +24,6 @@ from ui.widgets import readable_text, show_frame
 
 require_role("viewer")
 language = lang()
-zh = language == "zh"
 db = get_db()
 version = db.data_version()
 key = str(db.path)
@@ -64,12 +64,12 @@ st.subheader(t("dq_coverage"))
 cov = data["coverage"]
 table = pd.DataFrame(
     {
-        t("dq_field"): cov["label_zh" if zh else "label_en"],
+        t("dq_field"): cov[Text.fields("label")(language)],
         t("dq_share"): cov["share"].fillna(0.0) * 100,
         t("dq_filled"): [fmt.count(n, language) for n in cov["filled"]],
         t("dq_basis"): [
-            f"{b}（{n:,}）" if zh else f"{b} ({n:,})"
-            for b, n in zip(cov["basis_zh" if zh else "basis_en"], cov["total"], strict=True)
+            NOTE(language).format(b, f"{n:,}")
+            for b, n in zip(cov[Text.fields("basis")(language)], cov["total"], strict=True)
         ],
     }
 )
@@ -84,7 +84,7 @@ show_frame(
 )
 weak = cov[(cov["share"].notna()) & (cov["share"] < 0.8)]
 if not weak.empty:
-    names = "、".join(weak["label_zh"]) if zh else ", ".join(weak["label_en"])
+    names = LIST_SEP(language).join(weak[Text.fields("label")(language)])
     st.warning(t("dq_coverage_weak").format(fields=names))
 
 # 2. Rejected rows over time
@@ -95,7 +95,7 @@ if rejects.empty:
 else:
     st.plotly_chart(rejects_over_time(rejects, language), width="stretch")
     pivot = rejects.pivot_table(
-        index="reason_zh" if zh else "reason_en", columns="month", values="rows", aggfunc="sum", fill_value=0
+        index=Text.fields("reason")(language), columns="month", values="rows", aggfunc="sum", fill_value=0
     )
     pivot.index.name = t("up_reason")
     show_frame(pivot, width="stretch")
@@ -105,11 +105,12 @@ else:
 warnings = data["warnings"]
 if not warnings.empty:
     st.subheader(t("dq_warnings"))
-    labels = FIELD_LABELS_ZH if zh else FIELD_LABELS_EN
     shown = pd.DataFrame(
         {
             t("dq_warnings_reason"): [short_reason(r, language) for r in warnings["reason"]],
-            t("dq_warnings_field"): [labels.get(c, c) for c in warnings["column_name"]],
+            t("dq_warnings_field"): [
+                Text(FIELD_LABELS_ZH.get(c, c), FIELD_LABELS_EN.get(c, c))(language) for c in warnings["column_name"]
+            ],
             t("up_count"): warnings["rows"].astype("int64"),
             t("dq_warnings_uploads"): warnings["uploads"].astype("int64"),
         }

@@ -22,7 +22,6 @@ from ui.widgets import show_frame
 
 user = require_role("analyst")
 language = lang()
-zh = language == "zh"
 db = get_db()
 TOWN = "__town__"
 TOWN_LABEL = t("settings_town")  # fixed at draw time: format functions may run after the script

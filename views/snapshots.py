@@ -20,6 +20,7 @@ from metrics.catalog import KPI_BY_ID
 from reports import content as frozen
 from reports import runs, snapshots
 from reports.pdf import PdfUnavailable
+from text import FULL_STOP, NOTE, SENTENCE_GAP, Text
 from ui import auth
 from ui import fmt as ui_fmt
 from ui.fmt import md_text
@@ -40,6 +41,11 @@ _SHOW_MONTH = (
 _LAST_PUBLISH = "snap_last_publish"  # session_state: (month, data version, note, town, snapshot id) just published
 _PUBLISHING = "snap_publishing"  # session_state: set by the button's click, so the run draws it disabled
 DOUBLE_CLICK_SECONDS = 30
+#: A change in words: rates rise and fall by points, counts and days grow and shrink (in English all go up or down).
+_RISE, _FALL, _MORE, _LESS = Text("上升", "up"), Text("下降", "down"), Text("增加", "up"), Text("减少", "down")
+_POINTS, _NO_UNIT, _FLAT = Text(" 个百分点", " pp"), Text("", ""), Text("持平", "no change")
+#: What the scheduled run did: 自动发布：2026-11-01 08:00（北京时间）· …
+_RUN_LINE = Text("{title}：{at}（{zone}）· {text}", "{title}: {at} ({zone}) · {text}")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -50,7 +56,7 @@ def months_with_data(db_path: str, data_version: int) -> list[dict]:
 
 def month_label(month: str, language: str) -> str:
     year, mon = month.split("-")
-    return f"{int(year)}年{int(mon)}月" if language == "zh" else month
+    return Text(f"{int(year)}年{int(mon)}月", month)(language)
 
 
 def value_text(kpi_id: str, result: dict | None, language: str) -> str:
@@ -72,20 +78,19 @@ def change_text(kpi_id: str, now: object, before: object, language: str) -> str:
         return "—"
     kpi = KPI_BY_ID[kpi_id]
     d = float(now) - float(before)
-    zh = language == "zh"
     if kpi.unit == "rate":
-        size, unit, words = round(abs(d) * 100, 1), " 个百分点" if zh else " pp", ("上升", "下降")
+        size, unit, words = round(abs(d) * 100, 1), _POINTS, (_RISE, _FALL)
         shown = f"{size:.1f}"
     elif kpi.unit == "days":
-        size, unit, words = round(abs(d), 1), "", ("增加", "减少")
+        size, unit, words = round(abs(d), 1), _NO_UNIT, (_MORE, _LESS)
         shown = f"{size:.1f}"
     else:
-        size, unit, words = round(abs(d)), "", ("增加", "减少")
+        size, unit, words = round(abs(d)), _NO_UNIT, (_MORE, _LESS)
         shown = f"{int(size):,}"
     if size == 0:
-        return "持平" if zh else "no change"
-    word = (words[0] if d > 0 else words[1]) if zh else ("up" if d > 0 else "down")
-    return f"{word} {shown}{unit}"
+        return _FLAT(language)
+    word = words[0] if d > 0 else words[1]
+    return f"{word(language)} {shown}{unit(language)}"
 
 
 def _when(value: object) -> str:
@@ -104,12 +109,9 @@ def _status_table(months: list[dict], latest: dict[str, dict], counts: dict[str,
         snap = latest.get(month)
         rows.append(
             {
-                t("snap_col_month"): month_label(month, language)
-                + (
-                    (f"（{t('month_to_date')}）" if language == "zh" else f" ({t('month_to_date')})")
-                    if month == clock.running_month()
-                    else ""
-                ),
+                t("snap_col_month"): NOTE(language).format(month_label(month, language), t("month_to_date"))
+                if month == clock.running_month()
+                else month_label(month, language),
                 t("snap_col_cases"): f"{cases.get(month, 0):,}",
                 t("snap_col_status"): t("snap_status_published").format(version=snap["version"])
                 if snap
@@ -209,7 +211,7 @@ def _last_month_status(db, latest: dict[str, dict], language: str) -> None:
         )  # fmt: skip
     else:
         hint = t("snap_last_missing_analyst" if auth.has_role("analyst") else "snap_last_missing_viewer")
-        gap = "" if language == "zh" else " "
+        gap = SENTENCE_GAP(language)
         st.warning(f"{t('snap_last_missing').format(month=shown)}{gap}{hint}", icon=":material/schedule:")
     run = runs.last_run(db.path)
     if run is None:
@@ -219,16 +221,14 @@ def _last_month_status(db, latest: dict[str, dict], language: str) -> None:
     except ValueError:  # the file beside the database is not ours to trust
         run_month = "—"
     if run["outcome"] == "failed":
-        reason = run.get("reason_zh" if language == "zh" else "reason_en") or "—"
+        reason = run.get(Text.fields("reason")(language)) or "—"
         text = t("snap_run_failed").format(month=run_month, reason=md_text(reason.rstrip("。.")))
-        text += "。" if language == "zh" else ". "
+        text += FULL_STOP(language)
         text += t("snap_run_retry" if run.get("retry", True) else "snap_run_no_retry")
     else:
         text = t(f"snap_run_{run['outcome']}").format(month=run_month, version=run.get("version") or "—")
     at = _when(_parse_time(run.get("at")))
-    line = f"{t('snap_run_title')}：{at}（{_zone(language)}）· {text}" if language == "zh" else (
-        f"{t('snap_run_title')}: {at} ({_zone(language)}) · {text}"
-    )  # fmt: skip
+    line = _RUN_LINE(language).format(title=t("snap_run_title"), at=at, zone=_zone(language), text=text)
     (st.error if run["outcome"] == "failed" else st.caption)(line)
 
 

@@ -10,6 +10,7 @@ from metrics.kpis import compute_kpis
 from metrics.page_queries import TIMELINESS_IDS, previous_kpis
 from metrics.targets import get_targets
 from metrics.timeliness import at_risk_cases, department_processing, open_overdue_cases, processing_time_by_item
+from text import NOTE
 from ui import filters as ui_filters
 from ui.i18n import lang, t
 from ui.metrics_cache import cached, filter_options
@@ -66,8 +67,7 @@ case_lists = [
     ("at_risk_title", "at_risk_none", at_risk, "workdays_left", "at_risk"),
 ]
 tabs = st.tabs(
-    [f"{t(title)}（{len(frame):,}）" if language == "zh" else f"{t(title)} ({len(frame):,})"
-     for title, _, frame, _, _ in case_lists]
+    [NOTE(language).format(t(title), f"{len(frame):,}") for title, _, frame, _, _ in case_lists]
 )  # fmt: skip
 for tab, (title, none, frame, measure, key) in zip(tabs, case_lists, strict=True):
     with tab:

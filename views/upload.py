@@ -43,6 +43,7 @@ from ingest.upload_support import (
 )
 from metrics import precomputed_views
 from store import audit
+from text import CLAUSE_SEP, NOTE, Text
 from ui.auth import require_role
 from ui.fmt import md_text, one_language
 from ui.history import KIND_LABELS, uploads_table
@@ -63,7 +64,6 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 user = require_role("analyst")
 db = get_db()
 language = lang()
-zh = language == "zh"
 state = st.session_state
 previews: dict = state.setdefault("up_previews", {})  # file id -> (inputs key, Preview | IngestRefused)
 mappings: dict = state.setdefault("up_mappings", {})  # (file id, sheet, kind) -> field -> column
@@ -71,7 +71,7 @@ done: dict = state.setdefault("up_done", {})  # file id -> IngestResult as dict
 
 
 def field_label(field: str, kind: str, mark_required: bool = True) -> str:
-    label = FIELD_LABELS_ZH.get(field, field) if zh else FIELD_LABELS_EN.get(field, field)
+    label = Text(FIELD_LABELS_ZH.get(field, field), FIELD_LABELS_EN.get(field, field))(language)
     return f"{label} *" if mark_required and field in REQUIRED.get(kind, []) else label
 
 
@@ -87,7 +87,7 @@ AUTO_LABEL, NOT_USED_LABEL, EXAMPLE_LABEL, NO_SAVED_LABEL = (
 def kind_label(kind: str) -> str:
     if kind == "auto":
         return AUTO_LABEL
-    return KIND_LABELS.get(kind, (kind, kind))[0 if zh else 1]
+    return KIND_LABELS.get(kind, Text.same(kind))(language)
 
 
 def download_stem(name: str) -> str:
@@ -140,7 +140,7 @@ def mapping_form(fid: str, mkey: tuple, columns: list[str], kind: str, current: 
         example = samples.get(option)
         if not example:
             return option
-        return f"{option}（{EXAMPLE_LABEL}{example}）" if zh else f"{option} ({EXAMPLE_LABEL}{example})"
+        return NOTE(language).format(option, f"{EXAMPLE_LABEL}{example}")
 
     with st.form(f"up_mapform_{fid}"):
         st.caption(t("up_mapping_help"))
@@ -192,13 +192,13 @@ def validation_report(preview: Preview, name: str) -> None:
     if v.by_reason:
         reasons = pd.DataFrame(
             [
-                {t("up_reason"): REASONS.get(r, (r, r))[0 if zh else 1], t("up_count"): n}
+                {t("up_reason"): Text(*REASONS.get(r, (r, r)))(language), t("up_count"): n}
                 for r, n in sorted(v.by_reason.items(), key=lambda kv: -kv[1])
             ]
         )
         show_frame(reasons, hide_index=True)
     if v.warned:
-        reasons = ("；" if zh else "; ").join(
+        reasons = CLAUSE_SEP(language).join(
             f"{short_reason(r, language)} {n:,}" for r, n in sorted(v.warned_by_reason.items())
         )
         st.info(md_text(t("up_rows_warned").format(n=v.warned, reasons=reasons)), icon=":material/info:")
@@ -400,7 +400,7 @@ with st.expander(t("up_catalog_title")):
     st.download_button(
         t("up_catalog_template"),
         data=catalog_template_xlsx(),
-        file_name="事项目录模板.xlsx" if zh else "service_catalogue_template.xlsx",
+        file_name=Text("事项目录模板.xlsx", "service_catalogue_template.xlsx")(language),
         mime=XLSX_MIME,
         key="up_catalog_template",
         icon=":material/download:",

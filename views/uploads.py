@@ -14,6 +14,7 @@ from ingest.load import list_uploads, remove_upload
 from ingest.upload_support import refusal_message, rejects_xlsx, stored_rejects
 from metrics import precomputed_views
 from store import audit
+from text import Text
 from ui.auth import has_role, require_role
 from ui.fmt import md_text
 from ui.history import KIND_LABELS, uploads_table
@@ -48,7 +49,7 @@ if not loaded:
 
 def describe(upload_id: int) -> str:
     r = next(r for r in loaded if r["upload_id"] == upload_id)
-    kind = KIND_LABELS.get(r["kind"], (r["kind"], r["kind"]))[0 if language == "zh" else 1]
+    kind = KIND_LABELS.get(r["kind"], Text.same(r["kind"]))(language)
     return f"#{r['upload_id']} · {r['file_name']} · {kind} · {r['loaded_at']:%Y-%m-%d %H:%M}"
 
 

@@ -14,6 +14,7 @@ from metrics.catalog import KPI_BY_ID
 from metrics.catalog import get as kpi_def
 from store import audit, users
 from store.users import ROLES, UserError, role_label
+from text import CLAUSE_SEP, COLON, COMMA, Text
 from ui.auth import LOCAL_USER, require_role
 from ui.history import KIND_LABELS
 from ui.i18n import lang, t
@@ -23,7 +24,6 @@ from ui.widgets import format_value, show_frame
 
 me = require_role("admin")
 language = lang()
-zh = language == "zh"
 db = get_db()
 first_user = me is LOCAL_USER
 ALL_ACTIONS = t("audit_all")  # fixed at draw time: format functions may run after the script
@@ -154,34 +154,35 @@ if rows:
 # --- audit log -----------------------------------------------------------------------------------
 #: Words for the keys of an audit row's details (never the raw JSON).
 DETAIL_LABELS = {
-    "role": ("角色", "role"), "email": ("邮箱", "e-mail"), "password": ("已设密码", "password set"),
-    "from": ("原为", "from"), "to": ("改为", "to"), "department": ("部门", "department"),
-    "default": ("默认目标", "default"), "month": ("月份", "month"), "version": ("版本", "version"),
-    "data_version": ("数据版本", "data version"), "note": ("说明", "note"), "changed_kpis": ("变化的指标", "changed"),
-    "snapshot_id": ("快照编号", "snapshot"), "upload_id": ("上传编号", "upload"), "file_name": ("文件", "file"),
-    "rows": ("行数", "rows"), "kind": ("类型", "kind"), "rows_loaded": ("导入行", "rows loaded"),
-    "rows_rejected": ("拒收行", "rows rejected"), "rows_skipped": ("跳过行", "rows skipped"),
-    "cases_loaded": ("办件", "cases"), "events_loaded": ("环节", "events"), "mapping": ("列映射", "mapping"),
-    "via": ("途径", "via"), "case_rows": ("删除办件行", "case rows removed"),
-    "event_rows": ("删除环节行", "event rows removed"), "service_item_rows": ("删除目录行", "catalogue rows removed"),
-    "rejected_rows": ("删除拒收行", "rejected rows removed"),
+    "role": Text("角色", "role"), "email": Text("邮箱", "e-mail"), "password": Text("已设密码", "password set"),
+    "from": Text("原为", "from"), "to": Text("改为", "to"), "department": Text("部门", "department"),
+    "default": Text("默认目标", "default"), "month": Text("月份", "month"), "version": Text("版本", "version"),
+    "data_version": Text("数据版本", "data version"), "note": Text("说明", "note"), "changed_kpis": Text("变化的指标", "changed"),
+    "snapshot_id": Text("快照编号", "snapshot"), "upload_id": Text("上传编号", "upload"), "file_name": Text("文件", "file"),
+    "rows": Text("行数", "rows"), "kind": Text("类型", "kind"), "rows_loaded": Text("导入行", "rows loaded"),
+    "rows_rejected": Text("拒收行", "rows rejected"), "rows_skipped": Text("跳过行", "rows skipped"),
+    "cases_loaded": Text("办件", "cases"), "events_loaded": Text("环节", "events"), "mapping": Text("列映射", "mapping"),
+    "via": Text("途径", "via"), "case_rows": Text("删除办件行", "case rows removed"),
+    "event_rows": Text("删除环节行", "event rows removed"), "service_item_rows": Text("删除目录行", "catalogue rows removed"),
+    "rejected_rows": Text("删除拒收行", "rejected rows removed"),
 }  # fmt: skip
-VIA = {"app": ("看板", "the app"), "cli": ("命令行", "command line")}
+VIA = {"app": Text("看板", "the app"), "cli": Text("命令行", "command line")}
+YES, NO = Text("是", "yes"), Text("否", "no")
 
 
 def _value(key: str, value: object, action: str, kpi_id: str = "") -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        return ("是" if value else "否") if zh else ("yes" if value else "no")
+        return (YES if value else NO)(language)
     if key == "role" or (action == "role_change" and key in ("from", "to")):
         return role_label(str(value), language)
     if key == "kind":
-        return KIND_LABELS.get(str(value), (str(value),) * 2)[0 if zh else 1]
+        return KIND_LABELS.get(str(value), Text.same(str(value)))(language)
     if key == "via":
-        return VIA.get(str(value), (str(value),) * 2)[0 if zh else 1]
+        return VIA.get(str(value), Text.same(str(value)))(language)
     if isinstance(value, dict):  # a column mapping: 源列 → 字段
-        return ("，" if zh else ", ").join(f"{k}→{v}" for k, v in value.items() if v)
+        return COMMA(language).join(f"{k}→{v}" for k, v in value.items() if v)
     if key == "changed_kpis" and isinstance(value, list):
         return "、".join(kpi_def(k).name(language) if k in KPI_BY_ID else str(k) for k in value) or "—"
     if action == "target_set" and kpi_id in KPI_BY_ID and isinstance(value, (int, float)):
@@ -199,9 +200,9 @@ def _details(action: str, details: object, target: str = "") -> str:
         return ""
     parts = []
     for key, value in details.items():
-        label = DETAIL_LABELS.get(key, (key, key))[0 if zh else 1]
-        parts.append(f"{label}{'：' if zh else ': '}{_value(key, value, action, target)}")
-    return "；".join(parts) if zh else "; ".join(parts)
+        label = DETAIL_LABELS.get(key, Text.same(key))(language)
+        parts.append(f"{label}{COLON(language)}{_value(key, value, action, target)}")
+    return CLAUSE_SEP(language).join(parts)
 
 
 def _target(entry: dict) -> str:
@@ -216,7 +217,7 @@ st.subheader(t("audit_title"))
 action_filter = st.selectbox(
     t("audit_action"),
     ["", *audit.ACTIONS],
-    format_func=lambda a: ALL_ACTIONS if not a else audit.ACTIONS[a][0 if zh else 1],
+    format_func=lambda a: ALL_ACTIONS if not a else audit.ACTIONS[a](language),
     key="audit_filter",
 )
 with db.reading() as cur:
@@ -227,9 +228,7 @@ if entries:
             {
                 t("audit_when"): [f"{e['logged_at']:%Y-%m-%d %H:%M:%S}" for e in entries],
                 t("audit_who"): [e["actor"] or "—" for e in entries],
-                t("audit_action"): [
-                    audit.ACTIONS.get(e["action"], (e["action"],) * 2)[0 if zh else 1] for e in entries
-                ],
+                t("audit_action"): [audit.ACTIONS.get(e["action"], Text.same(e["action"]))(language) for e in entries],
                 t("audit_target"): [_target(e) for e in entries],
                 t("audit_details"): [_details(e["action"], e["details"], e["target"] or "") for e in entries],
             }
