@@ -26,6 +26,7 @@ from metrics.bottlenecks import (
 )
 from metrics.findings import rank_bottlenecks
 from metrics.page_queries import TOP_FINDINGS
+from text import Text
 from ui.fmt import md_text
 from ui.i18n import lang, t
 from ui.metrics_cache import cached, filter_options
@@ -48,7 +49,7 @@ stat = (
 
 st.subheader(t("top_bottlenecks"))
 for i, finding in enumerate(cached(rank_bottlenecks, filters, TOP_FINDINGS), start=1):
-    st.markdown(f"**{i}.** {md_text(finding['text_zh'] if language == 'zh' else finding['text_en'])}")
+    st.markdown(f"**{i}.** {md_text(Text.of(finding, 'text')(language))}")
 
 if not cached(has_events, filters):
     st.info(t("no_events"))

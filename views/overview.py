@@ -16,6 +16,7 @@ from metrics.kpis import compute_kpis, kpi_series, weakest_departments
 from metrics.page_queries import OVERVIEW_TILES, TOP_FINDINGS, previous_kpis, twelve_months
 from metrics.targets import get_targets
 from metrics.timeliness import at_risk_cases, calendar_warning
+from text import Text
 from ui import filters as ui_filters
 from ui.fmt import md_text
 from ui.i18n import lang, t
@@ -74,7 +75,7 @@ with left:
     if not findings:
         st.caption(t("no_bottlenecks"))
     for i, finding in enumerate(findings, start=1):
-        st.markdown(f"**{i}.** {md_text(finding['text_zh'] if language == 'zh' else finding['text_en'])}")
+        st.markdown(f"**{i}.** {md_text(Text.of(finding, 'text')(language))}")
 with right:
     st.subheader(t("name_only"))
     items = cached(name_only_items, filters)
