@@ -84,6 +84,17 @@ def tmp_db(tmp_path: Path) -> Iterator:
         db.close()
 
 
+@pytest.fixture
+def cur(db) -> Iterator:
+    """A cursor of its own on the test module's ``db`` (a :class:`store.db.Database`), closed after the test.
+
+    The metrics tests fill one database per module (:func:`conftest_metrics.database_fixture`) and read it here.
+    """
+    cursor = db.cursor()
+    yield cursor
+    cursor.close()
+
+
 @pytest.fixture(scope="session")
 def small_demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database file filled once per session by ``python cli.py demo --db PATH --small``."""
