@@ -40,6 +40,14 @@ def running_under_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
+#: For tests that publish a snapshot (its PDF is printed by Chromium): skipped without Chromium on a developer
+#: machine, run (and so failed) under CI, like the browser tests. ``from tests.conftest import needs_chromium``.
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists() and not running_under_ci(),
+    reason="publishing prints the PDF with Debian's chromium (bash scripts/setup.sh)",
+)
+
+
 LOAD_REPORT = ROOT / "test-artefacts" / "load-test.json"
 _STARTED = time.time()
 
