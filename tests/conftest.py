@@ -103,6 +103,21 @@ def cur(db) -> Iterator:
     cursor.close()
 
 
+def database_at_version(path: Path, version: int):
+    """A DuckDB connection on a new file migrated only to schema ``version``, as an older release left it: a test
+    adds rows the old way, closes it, and opens the file with :class:`store.db.Database` to upgrade it."""
+    import duckdb
+
+    from store import schema
+
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
+    for step in range(1, version + 1):
+        con.execute(schema.MIGRATIONS[step - 1])
+        con.execute("INSERT INTO schema_version VALUES (?, current_localtimestamp())", [step])
+    return con
+
+
 @pytest.fixture(scope="session")
 def small_demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database file filled once per session by ``python cli.py demo --db PATH --small``."""
