@@ -67,8 +67,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         for file in args.files:
             path = Path(file)
             if not path.is_file():
-                echo(f"{file}: 文件不存在 (no such file)", file=sys.stderr)
-                status = 1
+                status = refuse(f"{file}: 文件不存在", "no such file")
                 continue
             actor = audit.cli_actor(args.user)
             try:
@@ -83,8 +82,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                     max_rows=args.max_rows,
                 )
             except IngestRefused as exc:
-                echo(f"{path.name}: 已拒绝 (refused): {exc}", file=sys.stderr)
-                status = 1
+                status = refuse(f"{path.name}: 已拒绝", "refused", exc)
                 continue
             if result.duplicate_of is None:
                 audit.record_now(db, actor, "upload", result.upload_id, _upload_details(result, "cli"))
@@ -110,20 +108,17 @@ def _dry_run(args: argparse.Namespace) -> int:
         for file in args.files:
             path = Path(file)
             if not path.is_file():
-                echo(f"{file}: 文件不存在 (no such file)", file=sys.stderr)
-                status = 1
+                status = refuse(f"{file}: 文件不存在", "no such file")
                 continue
             try:
                 preview = preview_file(
                     db, path, kind=args.kind, mapping=args.mapping, sheet=args.sheet, max_rows=args.max_rows
                 )
             except IngestRefused as exc:
-                echo(f"{path.name}: 已拒绝 (refused): {exc}", file=sys.stderr)
-                status = 1
+                status = refuse(f"{path.name}: 已拒绝", "refused", exc)
                 continue
             if preview.refusal is not None:
-                echo(f"{path.name}: 已拒绝 (refused): {preview.refusal}", file=sys.stderr)
-                status = 1
+                status = refuse(f"{path.name}: 已拒绝", "refused", preview.refusal)
                 continue
             if preview.duplicate_of is not None:
                 echo(
