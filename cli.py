@@ -9,11 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import settings
+from clitools import Refused, database, print_json, refuse
 from errors import BilingualError
 from ingest.errors import IngestRefused
 from ingest.load import (
@@ -33,20 +32,6 @@ from store.cli_commands import add_parsers as add_store_parsers
 from store.db import Database, DatabaseBusy, StorageError
 from store.users import UserError
 from terminal import clean, echo
-
-
-def _open(args: argparse.Namespace) -> Database:
-    return Database(settings.resolve_db_path(args.db))
-
-
-@contextmanager
-def _database(args: argparse.Namespace) -> Iterator[Database]:
-    """The command's database, closed however the command ends (refusals are printed by :func:`main`)."""
-    db = _open(args)
-    try:
-        yield db
-    finally:
-        db.close()
 
 
 def _print_result(result: IngestResult, lang: str = "zh") -> None:
@@ -77,14 +62,13 @@ def _print_reasons(by_reason: dict[str, int], warnings: list[str]) -> None:
 def cmd_ingest(args: argparse.Namespace) -> int:
     if args.dry_run:
         return _dry_run(args)
-    with _database(args) as db:
+    with database(args) as db:
         status, changed = 0, False
         progress = _progress_bar() if sys.stderr.isatty() else None
         for file in args.files:
             path = Path(file)
             if not path.is_file():
-                echo(f"{file}: 文件不存在 (no such file)", file=sys.stderr)
-                status = 1
+                status = refuse(f"{file}: 文件不存在", "no such file")
                 continue
             actor = audit.cli_actor(args.user)
             try:
@@ -99,8 +83,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                     max_rows=args.max_rows,
                 )
             except IngestRefused as exc:
-                echo(f"{path.name}: 已拒绝 (refused): {exc}", file=sys.stderr)
-                status = 1
+                status = refuse(f"{path.name}: 已拒绝", "refused", exc)
                 continue
             if result.duplicate_of is None:
                 audit.record_now(db, actor, "upload", result.upload_id, _upload_details(result, "cli"))
@@ -119,28 +102,24 @@ def _dry_run(args: argparse.Namespace) -> int:
 
     path = settings.resolve_db_path(args.db)
     if not path.is_file():  # a read-only open would fail less clearly (and a dry run creates nothing)
-        echo(f"数据库文件不存在：{path} (no database at {path})", file=sys.stderr)
-        return 1
+        return refuse(f"数据库文件不存在：{path}", f"no database at {path}")
     db = Database(path, read_only=True)  # read-only: nothing can be written
     try:
         status = 0
         for file in args.files:
             path = Path(file)
             if not path.is_file():
-                echo(f"{file}: 文件不存在 (no such file)", file=sys.stderr)
-                status = 1
+                status = refuse(f"{file}: 文件不存在", "no such file")
                 continue
             try:
                 preview = preview_file(
                     db, path, kind=args.kind, mapping=args.mapping, sheet=args.sheet, max_rows=args.max_rows
                 )
             except IngestRefused as exc:
-                echo(f"{path.name}: 已拒绝 (refused): {exc}", file=sys.stderr)
-                status = 1
+                status = refuse(f"{path.name}: 已拒绝", "refused", exc)
                 continue
             if preview.refusal is not None:
-                echo(f"{path.name}: 已拒绝 (refused): {preview.refusal}", file=sys.stderr)
-                status = 1
+                status = refuse(f"{path.name}: 已拒绝", "refused", preview.refusal)
                 continue
             if preview.duplicate_of is not None:
                 echo(
@@ -190,7 +169,7 @@ def _refresh_kept(db) -> None:
 def cmd_refresh(args: argparse.Namespace) -> int:
     from metrics import precomputed_views
 
-    with _database(args) as db:
+    with database(args) as db:
         if args.if_stale and precomputed_views.is_fresh(db.cursor()):
             echo("看板数字已是最新 (the kept page figures are up to date)")
             return 0
@@ -220,11 +199,10 @@ def _progress_bar():
 
 
 def cmd_uploads(args: argparse.Namespace) -> int:
-    with _database(args) as db:
+    with database(args) as db:
         if args.action == "remove":
             if args.upload_id is None:
-                echo("用法: cli.py uploads remove ID (usage: uploads remove ID)", file=sys.stderr)
-                return 2
+                return refuse("用法: cli.py uploads remove ID", "usage: uploads remove ID", code=2)
             actor = audit.cli_actor(args.user)
             removed = remove_upload(db, args.upload_id, removed_by=actor)
             audit.record_now(db, actor, "remove_upload", args.upload_id, {**removed, "via": "cli"})
@@ -237,8 +215,7 @@ def cmd_uploads(args: argparse.Namespace) -> int:
             return 0
         rows = list_uploads(db.cursor())
         if args.format == "json":
-            echo(json.dumps(rows, ensure_ascii=False, default=str, indent=1))
-            return 0
+            return print_json(rows)
         if not rows:
             echo("尚无上传 (no uploads yet)")
         for r in rows:
@@ -254,7 +231,7 @@ def cmd_uploads(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from ingest.demo_load import load_demo
 
-    with _database(args) as db:
+    with database(args) as db:
         if args.if_empty and db.cursor().execute("SELECT count(*) FROM uploads").fetchone()[0]:
             echo(f"{db.path}: 已有数据，跳过演示数据 (database has data; demo skipped)")
             return 0
@@ -269,14 +246,13 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     from ingest.derive import fill_derived
     from store.calendar import coverage, load_schedule
 
-    with _database(args) as db:
+    with database(args) as db:
         try:
             with db.write() as cur:
                 years = load_schedule(cur, Path(args.file))
                 fill_derived(cur, calendar_changed=True)  # loaded cases' due dates and working days follow it
         except (ValueError, OSError) as exc:
-            echo(f"已拒绝 (refused): {exc}", file=sys.stderr)
-            return 1
+            return refuse("已拒绝", "refused", exc)
         lo, hi = coverage(db.cursor())
         echo(
             f"已导入 {', '.join(map(str, years))} 年的节假日安排；日历覆盖 {lo}–{hi} 年 "
@@ -303,7 +279,7 @@ def cmd_users(args: argparse.Namespace) -> int:
     from store import users
 
     actor = audit.cli_actor(args.user)
-    with _database(args) as db:
+    with database(args) as db:
         if args.action == "list":
             rows = users.list_users(db.cursor())
             if not rows:
@@ -316,12 +292,10 @@ def cmd_users(args: argparse.Namespace) -> int:
                 )
             return 0
         if not args.name:
-            echo(f"用法: cli.py users {args.action} NAME (usage: users {args.action} NAME)", file=sys.stderr)
-            return 2
+            return refuse(f"用法: cli.py users {args.action} NAME", f"usage: users {args.action} NAME", code=2)
         if args.action == "add":
             if not args.role:
-                echo("请用 --role 指定角色：viewer、analyst 或 admin (--role is required)", file=sys.stderr)
-                return 2
+                return refuse("请用 --role 指定角色：viewer、analyst 或 admin", "--role is required", code=2)
             password = None if args.no_password else _read_password(args)
             users.add_user(db, args.name, args.role, password, email=args.email, by=actor)
             echo(f"已创建用户 {args.name}（{args.role}）(user added)")
@@ -333,8 +307,7 @@ def cmd_users(args: argparse.Namespace) -> int:
             echo(f"已修改 {args.name} 的密码 (password changed)")
         elif args.action == "role":
             if not args.role:
-                echo("请用 --role 指定新角色 (--role is required)", file=sys.stderr)
-                return 2
+                return refuse("请用 --role 指定新角色", "--role is required", code=2)
             users.set_role(db, args.name, args.role, by=actor)
             echo(f"{args.name} 的角色为 {args.role} (role set)")
         return 0
@@ -342,11 +315,10 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """Print the audit log, newest first."""
-    with _database(args) as db:
+    with database(args) as db:
         entries = audit.list_audit(db.cursor(), limit=args.limit, action=args.action)
         if args.format == "json":
-            echo(json.dumps(entries, ensure_ascii=False, default=str, indent=1))
-            return 0
+            return print_json(entries)
         if not entries:
             echo("审计日志为空 (the audit log is empty)")
         for e in entries:
@@ -444,6 +416,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
+    except Refused as exc:  # a bad option found on the way in (clitools): its line, its exit code
+        echo(exc, file=sys.stderr)
+        return exc.code
     except (StorageError, DatabaseBusy, NoDataForMonth) as exc:  # not a refusal: what failed and what to do
         echo(f"错误 (error): {exc.message_zh} ({exc.message_en})", file=sys.stderr)
         return 1

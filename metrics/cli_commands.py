@@ -1,19 +1,21 @@
 """`cli.py kpis` and `cli.py bottlenecks`: the same functions the pages call, printed as JSON or a table.
 
-cli.py wires these in with :func:`add_parsers`. Each handler opens the database, prints, and
-returns an exit code (0 ok, 2 bad arguments); an empty selection is said plainly, not as an error.
+cli.py wires these in with :func:`add_parsers`. Each handler takes its :func:`selection` (the filters, the
+database), prints, and returns an exit code (0 ok, 2 bad arguments); an empty selection is said plainly, not as
+an error.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import math
-import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import clock
 import settings
+from clitools import Refused, database, print_json
 from metrics import bottlenecks
 from metrics.catalog import KPI_BY_ID
 from metrics.filters import Filters
@@ -81,8 +83,16 @@ def default_period(args: argparse.Namespace, filters: Filters, cur) -> Filters:
     return filters.with_period(whole.start, whole.end)
 
 
-def _open(args: argparse.Namespace) -> Database:
-    return Database(settings.resolve_db_path(args.db))
+@contextmanager
+def selection(args: argparse.Namespace) -> Iterator[tuple[Database, Filters]]:
+    """The command's database and the filters its options describe, the default period applied; a bad option
+    refuses with exit code 2 before the database is opened."""
+    try:
+        filters = filters_from_args(args)
+    except ValueError as exc:
+        raise Refused("参数错误", "bad argument", exc, code=2) from None
+    with database(args) as db:
+        yield db, default_period(args, filters, db.cursor())
 
 
 def _clean(value: object) -> object:
@@ -110,29 +120,17 @@ def _no_data_message(db: Database, filters: Filters) -> str:
 
 
 def cmd_kpis(args: argparse.Namespace) -> int:
-    try:
-        filters = filters_from_args(args)
-    except ValueError as exc:
-        echo(f"参数错误 (bad argument): {exc}", file=sys.stderr)
-        return 2
-    db = _open(args)
-    try:
-        filters = default_period(args, filters, db.cursor())
+    with selection(args) as (db, filters):
         results = compute_kpis(db.cursor(), filters)
         empty = not results["cases"]["value"]
         message = _no_data_message(db, filters) if empty else None
         if args.format == "json":
-            if message:
-                echo(message, file=sys.stderr)
-            echo(json.dumps(results, ensure_ascii=False, indent=1, default=_clean))
-            return 0
+            return print_json(results, note=message, default=_clean)
         if message:
             echo(message)
         echo(f"统计期 period: {filters.label()}   截至 as of: {filters.as_of():%Y-%m-%d}")
         echo(format_kpi_table(results))
         return 0
-    finally:
-        db.close()
 
 
 def _fmt_value(kpi_id: str, r: dict[str, object]) -> str:
@@ -195,15 +193,8 @@ JSON_COLUMNS = (
 
 
 def cmd_bottlenecks(args: argparse.Namespace) -> int:
-    try:
-        filters = filters_from_args(args)
-    except ValueError as exc:
-        echo(f"参数错误 (bad argument): {exc}", file=sys.stderr)
-        return 2
-    db = _open(args)
-    try:
+    with selection(args) as (db, filters):
         cur = db.cursor()
-        filters = default_period(args, filters, cur)
         frame = bottlenecks.bottleneck_table(cur, filters, args.by)
         rows = [
             {"unit": _clean(r["unit"]), args.by: _clean(r["unit"]), **{c: _clean(r[c]) for c in JSON_COLUMNS}}
@@ -216,10 +207,7 @@ def cmd_bottlenecks(args: argparse.Namespace) -> int:
             else:
                 message = _no_data_message(db, filters)
         if args.format == "json":
-            if message:
-                echo(message, file=sys.stderr)
-            echo(json.dumps(rows, ensure_ascii=False, indent=1, default=_clean))
-            return 0
+            return print_json(rows, note=message, default=_clean)
         if message:
             echo(message)
             return 0
@@ -255,8 +243,6 @@ def cmd_bottlenecks(args: argparse.Namespace) -> int:
             floor = settings.MIN_SAMPLE if args.min_sample is None else args.min_sample
             echo(f"\n主要瓶颈：样本太少（每项不足 {floor} 件/次），不排名 — too few events or cases to rank")
         return 0
-    finally:
-        db.close()
 
 
 def _h(v: object) -> str:

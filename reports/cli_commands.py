@@ -18,12 +18,12 @@ import argparse
 import datetime as dt
 import logging
 import os
-import sys
 from pathlib import Path
 
 import clock
 import names
 import settings
+from clitools import database, open_database, refuse
 from reports import content as frozen
 from reports import runs, snapshots
 from reports.pdf import PdfUnavailable
@@ -54,16 +54,6 @@ def last_month(today: dt.date | None = None) -> str:
     return clock.last_complete_month(today)
 
 
-def _open(path: str | None) -> Database:
-    """The database, waited for up to ``EGOV_DB_LOCK_TIMEOUT`` while another process holds it (DatabaseBusy after)."""
-    return Database(settings.resolve_db_path(path))
-
-
-def _fail(zh: str, en: str, code: int = 1) -> int:
-    echo(f"{zh} ({en})", file=sys.stderr)
-    return code
-
-
 def cmd_snapshot(args: argparse.Namespace) -> int:
     if args.action == "list":
         return _list(args)
@@ -71,7 +61,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         for month in [args.month] if args.month else []:
             frozen.check_month(month)
     except ValueError as exc:
-        return _fail("参数错误", f"bad argument: {exc}", 2)
+        return refuse("参数错误", f"bad argument: {exc}", code=2)
     path = settings.resolve_db_path(args.db)
     months = [args.month or last_month()]
     if args.if_missing and not args.month:  # the scheduled form: also the months an earlier run failed to publish
@@ -80,11 +70,11 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
     by = audit.cli_actor(args.user)
     try:
-        db = _open(args.db)
+        db = open_database(args.db)
     except (DatabaseBusy, StorageError) as exc:  # nothing published: recorded, and the next run tries again
         for month in months:
             runs.record(path, month, "failed", by=by, reason_zh=exc.message_zh, reason_en=exc.message_en)
-        return _fail(exc.message_zh, exc.message_en)
+        return refuse(exc.message_zh, exc.message_en)
     try:
         codes = [_publish_month(db, path, month, args, by) for month in months]
     finally:
@@ -97,7 +87,7 @@ def _publish_month(db: Database, path: Path, month: str, args: argparse.Namespac
 
     def failed(zh: str, en: str, *, retry: bool = True) -> int:
         runs.record(path, month, "failed", by=by, reason_zh=zh, reason_en=en, retry=retry)
-        return _fail(zh, en)
+        return refuse(zh, en)
 
     if args.if_missing:
         with db.reading() as cur:
@@ -142,7 +132,7 @@ def _write_out(db: Database, snapshot_id: int, out: str | None) -> int:
     cur = db.cursor()
     snap = snapshots.get_snapshot(cur, snapshot_id)
     if snap is None:
-        return _fail(f"找不到快照 #{snapshot_id}", f"no snapshot #{snapshot_id}")
+        return refuse(f"找不到快照 #{snapshot_id}", f"no snapshot #{snapshot_id}")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for f in snap["files"]:
@@ -150,16 +140,15 @@ def _write_out(db: Database, snapshot_id: int, out: str | None) -> int:
             names.write_file(path, snapshots.file_bytes(cur, snapshot_id, f["file_name"]))
             echo(f"  {folder / path.name}  {f['size']:,} bytes")
     except (names.NameRefused, snapshots.SnapshotError) as exc:
-        return _fail(exc.message_zh, exc.message_en)
+        return refuse(exc.message_zh, exc.message_en)
     except OSError as exc:
         why = exc.strerror or "write failed"
-        return _fail(f"无法把快照文件写入 {folder}：{why}", f"cannot write the snapshot's files to {folder}: {why}")
+        return refuse(f"无法把快照文件写入 {folder}：{why}", f"cannot write the snapshot's files to {folder}: {why}")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    db = _open(args.db)
-    try:
+    with database(args) as db:
         rows = snapshots.list_snapshots(db.cursor(), args.month)
         if not rows:
             echo("尚未发布任何快照 (no snapshots yet)")
@@ -172,5 +161,3 @@ def _list(args: argparse.Namespace) -> int:
                 + (f"  说明 note: {r['note']}" if r["note"] else "")
             )
         return 0
-    finally:
-        db.close()

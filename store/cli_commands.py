@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import settings
+from clitools import refuse
 from store.backup import BackupError, backup, default_backup_name, restore
 from store.db import DatabaseBusy
 from terminal import clean, echo
@@ -30,11 +31,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
     try:
         manifest = backup(db_path, out)
     except (BackupError, DatabaseBusy) as exc:
-        echo(f"备份失败 (backup failed): {exc}", file=sys.stderr)
-        return 1
+        return refuse("备份失败", "backup failed", exc)
     except OSError as exc:
-        echo(f"备份失败，无法写入 {out}：{exc.strerror} (backup failed: cannot write {out})", file=sys.stderr)
-        return 1
+        return refuse(f"备份失败，无法写入 {out}：{exc.strerror}", f"backup failed: cannot write {out}")
     echo(
         f"已备份到 {out}：办件 {manifest['cases']}，环节 {manifest['events']}，上传 {manifest['uploads']} "
         f"(backed up to {out})"
@@ -46,8 +45,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     db_path = settings.resolve_db_path(args.db)
     if not args.yes:
         if not sys.stdin.isatty():
-            echo("恢复会覆盖当前数据库；确认请加 --yes (restore replaces the database; add --yes)", file=sys.stderr)
-            return 2
+            return refuse("恢复会覆盖当前数据库；确认请加 --yes", "restore replaces the database; add --yes", code=2)
         answer = input(clean(f"用 {args.file} 覆盖 {db_path}？输入 yes 确认 (type yes to replace): "))
         if answer.strip().lower() != "yes":
             echo("已取消 (cancelled)")
@@ -55,11 +53,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
     try:
         manifest = restore(Path(args.file), db_path)
     except DatabaseBusy:
-        echo("数据库正在被看板或其他程序使用，请先停止看板再恢复 (stop the app before restoring)", file=sys.stderr)
-        return 1
+        return refuse("数据库正在被看板或其他程序使用，请先停止看板再恢复", "stop the app before restoring")
     except BackupError as exc:
-        echo(f"恢复失败 (restore failed): {exc}", file=sys.stderr)
-        return 1
+        return refuse("恢复失败", "restore failed", exc)
     echo(
         f"已从 {args.file} 恢复（备份时间 {manifest['created_at']}，办件 {manifest['cases']}） "
         f"(restored from {args.file})"

@@ -1,8 +1,9 @@
 """Helpers for AppTest tests that sign in: users in a private database copy, login, overview figures.
 
-Why the navigation shim: Streamlit runs a ``pages/`` folder beside the entry script in its old
-multipage mode, in which a page runs *without* ``app.py`` (no login) until ``st.navigation`` has run
-once in the process. The pages therefore live in ``views/``, and that mode never starts; AppTest
+Why the navigation shim: with a ``pages/`` folder beside the entry script, Streamlit 1.67 starts in its old
+multipage mode (``PagesManager.uses_pages_directory``), in which a deep link runs ``pages/NAME.py`` *without*
+``app.py`` (no login, no filters) until ``st.navigation`` has run once in the process. The pages therefore
+live in ``views/``, and that mode never starts (tests/test_roles.py fails should the folder appear); AppTest
 still resets ``PagesManager.uses_pages_directory`` before every run, and :func:`run_as_server` keeps
 it off as the running server does (a no-op safeguard should a ``pages/`` folder ever come back).
 """

@@ -40,6 +40,14 @@ def running_under_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
+#: For tests that publish a snapshot (its PDF is printed by Chromium): skipped without Chromium on a developer
+#: machine, run (and so failed) under CI, like the browser tests. ``from tests.conftest import needs_chromium``.
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists() and not running_under_ci(),
+    reason="publishing prints the PDF with Debian's chromium (bash scripts/setup.sh)",
+)
+
+
 LOAD_REPORT = ROOT / "test-artefacts" / "load-test.json"
 _STARTED = time.time()
 
@@ -82,6 +90,32 @@ def tmp_db(tmp_path: Path) -> Iterator:
         yield db
     finally:
         db.close()
+
+
+@pytest.fixture
+def cur(db) -> Iterator:
+    """A cursor of its own on the test module's ``db`` (a :class:`store.db.Database`), closed after the test.
+
+    The metrics tests fill one database per module (:func:`conftest_metrics.database_fixture`) and read it here.
+    """
+    cursor = db.cursor()
+    yield cursor
+    cursor.close()
+
+
+def database_at_version(path: Path, version: int):
+    """A DuckDB connection on a new file migrated only to schema ``version``, as an older release left it: a test
+    adds rows the old way, closes it, and opens the file with :class:`store.db.Database` to upgrade it."""
+    import duckdb
+
+    from store import schema
+
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
+    for step in range(1, version + 1):
+        con.execute(schema.MIGRATIONS[step - 1])
+        con.execute("INSERT INTO schema_version VALUES (?, current_localtimestamp())", [step])
+    return con
 
 
 @pytest.fixture(scope="session")

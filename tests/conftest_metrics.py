@@ -1,4 +1,4 @@
-"""Shared helpers for the metrics tests: a fresh in-memory store and row inserts.
+"""Shared helpers for the metrics tests: a fresh in-memory store, row inserts, and the module's ``db`` fixture.
 
 Rows go straight into ``case_rows`` / ``event_rows`` / ``service_item_rows`` (as the loader
 would leave them) and :func:`ingest.derive.fill_derived` computes due dates and processing
@@ -8,8 +8,10 @@ times, exactly as it does at load time.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
+
+import pytest
 
 from ingest.derive import fill_derived
 from metrics.filters import Filters
@@ -34,6 +36,23 @@ def ts(text: str) -> dt.datetime:
 
 def new_db() -> Database:
     return Database(":memory:")
+
+
+def database_fixture(fill: Callable[[Database], None]):
+    """A module-scoped ``db`` fixture: a new in-memory store that ``fill`` fills once, closed after the module.
+
+    A test module says ``db = database_fixture(fill_october)``; its tests take ``cur`` (tests/conftest.py),
+    a cursor of their own on it.
+    """
+
+    @pytest.fixture(scope="module")
+    def db() -> Iterator[Database]:
+        database = new_db()
+        fill(database)
+        yield database
+        database.close()
+
+    return db
 
 
 def _status(row: Mapping[str, Any]) -> str:
@@ -284,3 +303,9 @@ CATALOG = [
     ),
 ]
 OCTOBER = Filters.month("2026-10")
+
+
+def fill_october(db: Database) -> None:
+    """The October log above: its cases and the other months' (OCTOBER_CASES, OTHER_CASES), and the CATALOG."""
+    insert_cases(db, OCTOBER_CASES + OTHER_CASES)
+    insert_catalog(db, CATALOG)

@@ -5,8 +5,6 @@ Through the API and through the command line (one line on stderr, exit 1, never 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -15,8 +13,8 @@ import pytest
 from ingest.errors import IngestRefused
 from ingest.load import ingest_file
 from tests.bad_inputs import PARTLY_REJECTED, REFUSED, half_timestamps_garbage, write
+from tests.cli_support import cli
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
 
 
@@ -45,13 +43,7 @@ def test_refused_with_a_clear_message_and_nothing_changed(tmp_path, tmp_db, name
 def test_refused_through_the_cli(tmp_path, name, content, code, words):
     db = tmp_path / "egov.duckdb"
     path = write(tmp_path, name, content)
-    result = subprocess.run(
-        [sys.executable, "cli.py", "ingest", str(path), "--db", str(db)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = cli("ingest", str(path), "--db", str(db), timeout=120)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert name in result.stderr and words[0] in result.stderr
@@ -83,13 +75,7 @@ def test_wrong_sheet_named_with_the_sheets_there(tmp_db):
 def test_cli_row_limit_refuses_a_larger_file_whole(tmp_path):
     db = tmp_path / "egov.duckdb"
     path = write(tmp_path, "half.csv", half_timestamps_garbage())  # ten data rows
-    result = subprocess.run(
-        [sys.executable, "cli.py", "ingest", str(path), "--db", str(db), "--max-rows", "9"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = cli("ingest", str(path), "--db", str(db), "--max-rows", "9", timeout=120)
     assert result.returncode == 1 and "超过每个文件 9 行的上限" in result.stderr, result.stderr
     con = duckdb.connect(str(db))
     assert con.execute("SELECT count(*) FROM uploads").fetchone()[0] == 0

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest_metrics import insert_cases, insert_events, new_db
+from conftest_metrics import database_fixture, insert_cases, insert_events, new_db
 
 from metrics import bottlenecks as bn
 from metrics.filters import Filters
@@ -45,22 +45,14 @@ TOTAL = 99 + 24.5 + 98
 F = Filters(dt.date(2026, 10, 12), dt.date(2026, 10, 20))
 
 
-@pytest.fixture(scope="module")
-def db():
-    database = new_db()
+def fill_shuffled(database) -> None:
     # Insert the events in a shuffled file order: the analysis must order by time, not by row.
     shuffled = EVENTS[::2] + EVENTS[1::2]
     insert_events(database, [dict(case_id=c, step=s, department=d, completed_at=t) for c, s, d, t in shuffled])
     insert_cases(database, CASES)
-    yield database
-    database.close()
 
 
-@pytest.fixture
-def cur(db):
-    cursor = db.cursor()
-    yield cursor
-    cursor.close()
+db = database_fixture(fill_shuffled)
 
 
 def test_case_durations(cur) -> None:

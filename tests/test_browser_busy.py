@@ -8,16 +8,14 @@ file is free, without the reader doing anything.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 
 import pytest
 
 from tests.browser_support import idle
+from tests.cli_support import hold
 from tests.conftest import StreamlitServer
 
 pytestmark = pytest.mark.browser
-HOLD = "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(15)"
 
 
 def test_a_busy_database_is_announced_then_the_page_draws_by_itself(small_demo_db, tmp_path, browser, artefacts_dir):
@@ -29,8 +27,7 @@ def test_a_busy_database_is_announced_then_the_page_draws_by_itself(small_demo_d
     context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
     try:
         server.wait_healthy()
-        holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db)], stdout=subprocess.PIPE, text=True)
-        assert holder.stdout.readline().strip() == "held"
+        holder = hold(db, 15)
         page = context.new_page()
         page.set_default_timeout(120_000)
         page.goto(f"{server.url}/adoption")

@@ -10,7 +10,6 @@ wait, while the server is still up. Screenshots: ``test-artefacts/roles-*.png``.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -20,10 +19,10 @@ import pytest
 
 from tests.apptest_support import PASSWORDS, demo_copy_with_users
 from tests.browser_support import idle
+from tests.cli_support import cron
 from tests.conftest import StreamlitServer
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parent.parent
 WALKS = [  # who, language, window
     ("boss", "zh", (1366, 768)),
     ("ana", "en", (1920, 1080)),
@@ -77,11 +76,7 @@ def test_every_role_walks_every_page_then_a_cli_job_gets_the_file(small_demo_db,
         time.sleep(1.0)  # the browser is closed: within a second the file is free
         opened = subprocess.run([sys.executable, "-c", OPEN_AT_ONCE, str(db)], capture_output=True, text=True)
         assert opened.returncode == 0, opened.stderr
-        env = dict(os.environ, EGOV_DB_LOCK_TIMEOUT="5", EGOV_TODAY="2026-11-16")
-        job = subprocess.run(
-            [sys.executable, "cli.py", "snapshot", "--if-missing", "--user", "cron", "--db", str(db)],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+        job = cron(db, "2026-11-16")  # waits 5 s for the file (EGOV_DB_LOCK_TIMEOUT)
         assert job.returncode == 0, job.stdout + job.stderr
         assert "已发布 2026-10 第 1 版快照" in job.stdout
         assert server.process.poll() is None  # the app served on

@@ -63,8 +63,8 @@ def no_traceback(page) -> None:
 
 
 def test_viewer_opening_restricted_urls_is_refused(streamlit_server, page, artefacts_dir):
-    # A bookmark straight to the upload page as the very first request to the server: Streamlit runs
-    # the page file without app.py then (its pages-folder mode), and the page's own check holds.
+    # A bookmark straight to the upload page as the very first request to the server: with no pages/
+    # folder Streamlit runs app.py even then (login first), and after it the page's own check refuses.
     page.goto(f"{streamlit_server}/upload")
     sign_in(page, "boss")
     page.get_by_text("您没有权限使用此页面").first.wait_for()

@@ -66,6 +66,23 @@ def test_database_from_environment(tmp_path):
     assert result.returncode == 0 and db.exists()
 
 
+def test_only_the_command_line_imports_its_tools():
+    """clitools sits on top with cli.py: of store/, metrics/ and reports/ only the ``cli_commands`` modules use it."""
+    import ast
+
+    importers = set()
+    for path in ROOT.glob("**/*.py"):
+        if {".venv", "tests"} & set(path.relative_to(ROOT).parts):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            if any(name == "clitools" or name.startswith("clitools.") for name in names):
+                importers.add(path.relative_to(ROOT).as_posix())
+    assert importers == {"cli.py", "metrics/cli_commands.py", "reports/cli_commands.py", "store/cli_commands.py"}
+
+
 def test_demo_small_and_if_empty(tmp_path):
     db = str(tmp_path / "d.duckdb")
     first = cli("demo", "--small", "--db", db)

@@ -12,6 +12,7 @@ import pytest
 
 from ingest.load import ingest_file
 from store.db import Database, DatabaseBusy
+from tests.cli_support import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
@@ -34,13 +35,7 @@ def test_cli_ingest_while_the_app_holds_the_database(tmp_path):
     cur = app_db.cursor()
     assert cur.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
     cur.close()
-    result = subprocess.run(
-        [sys.executable, "cli.py", "ingest", str(DATA / "cases_title_total_gbk.csv"), "--db", str(app_db.path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = cli("ingest", str(DATA / "cases_title_total_gbk.csv"), "--db", str(app_db.path), timeout=120)
     assert result.returncode == 0, result.stderr
     before = app_db.data_version()
     assert app_db.cursor().execute("SELECT count(*) FROM cases").fetchone()[0] == 5
@@ -143,13 +138,7 @@ def test_a_waiting_job_gets_the_file_while_readers_keep_browsing(tmp_path):
     try:
         time.sleep(0.5)
         started = time.monotonic()
-        job = subprocess.run(
-            [sys.executable, "cli.py", "ingest", str(DATA / "events.xes"), "--db", str(db.path)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        job = cli("ingest", str(DATA / "events.xes"), "--db", str(db.path), timeout=120)
         job_seconds = time.monotonic() - started
     finally:
         stop.set()

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from store.db import Database
+from tests.cli_support import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
@@ -29,13 +30,7 @@ def test_sigkill_mid_ingest_then_retry(tmp_path):
 
     big = demo.write_exports(tmp_path / "export", demo.generate(scale=0.5, end_month="2026-10"))["events"]
     db_path = tmp_path / "egov.duckdb"
-    ok = subprocess.run(
-        [sys.executable, "cli.py", "ingest", str(SAMPLE / "cases_export.csv"), "--db", str(db_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    ok = cli("ingest", str(SAMPLE / "cases_export.csv"), "--db", str(db_path))
     assert ok.returncode == 0, ok.stderr
     before = state(db_path)
     # Every row of the large file is inserted; the process is killed just before the commit.
@@ -56,13 +51,7 @@ def test_sigkill_mid_ingest_then_retry(tmp_path):
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     assert state(db_path) == before  # reopens, and holds exactly what it held before
-    retry = subprocess.run(
-        [sys.executable, "cli.py", "ingest", str(big), "--db", str(db_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    retry = cli("ingest", str(big), "--db", str(db_path), timeout=600)
     assert retry.returncode == 0, retry.stderr
     after = state(db_path)
     assert after[0] == before[0] + 1 and after[2] > 100_000

@@ -18,7 +18,6 @@ import functools
 import random
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
@@ -32,6 +31,7 @@ from metrics.filters import Filters
 from metrics.findings import rank_bottlenecks
 from store import schema
 from store.db import Database
+from tests.conftest import database_at_version
 
 
 @pytest.fixture(scope="module")
@@ -284,11 +284,7 @@ def test_both_ways_of_deriving_the_figures(tmp_path, order) -> None:
 def test_migration_fills_the_figures_of_rows_loaded_before_it(tmp_path) -> None:
     """A version-3 database with events gets, on upgrade, the figures the loader would have kept."""
     path = tmp_path / "old.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
-    for version in range(1, 4):
-        con.execute(schema.MIGRATIONS[version - 1])
-        con.execute("INSERT INTO schema_version VALUES (?, current_localtimestamp())", [version])
+    con = database_at_version(path, 3)
     lines = _event_lines(30, seed=11)
     for upload, chunk in ((1, lines), (2, lines[40:90])):
         for seq, line in enumerate(chunk, start=1):

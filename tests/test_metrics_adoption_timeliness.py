@@ -11,38 +11,23 @@ import datetime as dt
 
 import pytest
 from conftest_metrics import (
-    CATALOG,
     OCTOBER,
     OCTOBER_CASES,
-    OTHER_CASES,
     A,
     B,
     X,
     Y,
     Z,
+    database_fixture,
+    fill_october,
     insert_cases,
-    insert_catalog,
     new_db,
 )
 
 from metrics import adoption, timeliness
 from metrics.filters import Filters
 
-
-@pytest.fixture(scope="module")
-def db():
-    database = new_db()
-    insert_cases(database, OCTOBER_CASES + OTHER_CASES)
-    insert_catalog(database, CATALOG)
-    yield database
-    database.close()
-
-
-@pytest.fixture
-def cur(db):
-    cursor = db.cursor()
-    yield cursor
-    cursor.close()
+db = database_fixture(fill_october)
 
 
 def test_online_rate_by_department(cur) -> None:

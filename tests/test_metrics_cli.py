@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest_metrics import CATALOG, OCTOBER_CASES, OTHER_CASES, B, insert_cases, insert_catalog, insert_events
+from conftest_metrics import B, fill_october, insert_cases, insert_events
 
 from store.db import Database
 
@@ -26,8 +26,7 @@ RATES = REQUIRED_KEYS - {"cases", "median_processing_days", "p90_processing_days
 def cases_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("cli") / "cases.duckdb"
     with Database(path) as db:
-        insert_cases(db, OCTOBER_CASES + OTHER_CASES)
-        insert_catalog(db, CATALOG)
+        fill_october(db)
     return path
 
 

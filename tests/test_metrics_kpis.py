@@ -17,16 +17,14 @@ import json
 import chinese_calendar
 import pytest
 from conftest_metrics import (
-    CATALOG,
     OCTOBER,
-    OCTOBER_CASES,
-    OTHER_CASES,
     A,
     B,
     X,
     Z,
+    database_fixture,
+    fill_october,
     insert_cases,
-    insert_catalog,
     new_db,
 )
 
@@ -34,21 +32,7 @@ from metrics.catalog import KPI_IDS, KPIS, REASON_NOT_BY_CHANNEL, get
 from metrics.filters import Filters, where_clause
 from metrics.kpis import compute_kpis, kpi_series, kpis_by, to_wide
 
-
-@pytest.fixture(scope="module")
-def db():
-    database = new_db()
-    insert_cases(database, OCTOBER_CASES + OTHER_CASES)
-    insert_catalog(database, CATALOG)
-    yield database
-    database.close()
-
-
-@pytest.fixture
-def cur(db):
-    cursor = db.cursor()
-    yield cursor
-    cursor.close()
+db = database_fixture(fill_october)
 
 
 def test_calendar_facts() -> None:

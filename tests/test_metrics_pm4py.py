@@ -80,20 +80,21 @@ def assert_times_are_local(cur, df: pd.DataFrame) -> None:
     assert list(ours["step"]) == list(theirs["concept:name"])
 
 
-@pytest.fixture(scope="module")
-def running_example():
-    path = fixture_path("running-example.xes")
-    db = load(path)
-    yield db, read_xes(path)
-    db.close()
+def log_fixture(name: str):
+    """A module-scoped fixture: the public log ``name`` loaded by our ingest, and pm4py's own reading of it."""
+
+    @pytest.fixture(scope="module")
+    def loaded():
+        path = fixture_path(name)
+        db = load(path)
+        yield db, read_xes(path)
+        db.close()
+
+    return loaded
 
 
-@pytest.fixture(scope="module")
-def road_traffic():
-    path = fixture_path("roadtraffic100traces.xes")
-    db = load(path)
-    yield db, read_xes(path)
-    db.close()
+running_example = log_fixture("running-example.xes")
+road_traffic = log_fixture("roadtraffic100traces.xes")
 
 
 @pytest.mark.parametrize("log", ["running_example", "road_traffic"])

@@ -10,25 +10,15 @@ makes up for it. At the end: no error on any page, no lost run and exactly one v
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 import threading
-from pathlib import Path
-
-import pytest
 
 from tests.apptest_support import PASSWORDS, ROLES, button, login, start_app
+from tests.cli_support import cron, holding
+from tests.conftest import needs_chromium
 
-ROOT = Path(__file__).resolve().parent.parent
-UNDER_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-pytestmark = pytest.mark.skipif(
-    not Path("/usr/bin/chromium").exists() and not UNDER_CI,
-    reason="publishing prints the PDF with Debian's chromium (bash scripts/setup.sh)",
-)
+pytestmark = needs_chromium
 HEADER = "办件编号,事项名称,实施部门,申请渠道,申请时间,办结时间,承诺时限,办件状态"
 ITEMS = [("居民身份证换领", "派出所户籍室"), ("城乡居民医保参保登记", "社保所"), ("个体工商户设立登记", "市场监管所")]
-HOLD = "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(120)"
 
 
 def month_file(year: int, month: int, cases: int, *, start: int = 0, late_days: int = 0) -> bytes:
@@ -44,14 +34,6 @@ def month_file(year: int, month: int, cases: int, *, start: int = 0, late_days: 
             "5个工作日,已办结"
         )
     return ("\n".join(lines) + "\n").encode("utf-8")
-
-
-def cron(db: Path, today: str, wait: str = "5") -> subprocess.CompletedProcess:
-    env = dict(os.environ, EGOV_TODAY=today, EGOV_DB_LOCK_TIMEOUT=wait)
-    return subprocess.run(
-        [sys.executable, "cli.py", "snapshot", "--if-missing", "--user", "cron", "--db", str(db)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
 
 
 def versions(at_db) -> list[tuple]:
@@ -154,13 +136,8 @@ def test_a_quarter_of_uploads_publications_downloads_and_cron_runs(tmp_path, mon
     monkeypatch.setenv("EGOV_TODAY", "2027-03-31")
     upload(at, "2027年3月办件.csv", month_file(2027, 3, 40))
     kept_figures_done()  # the figures the upload started keeping (a job of seconds) are in before the backup
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db_path)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with holding(db_path):
         failed = cron(db_path, "2027-04-01", wait="1")
-    finally:
-        holder.kill()
-        holder.wait(timeout=30)
     assert failed.returncode == 1 and "占用" in failed.stderr
     monkeypatch.setenv("EGOV_TODAY", "2027-04-01")
     at.switch_page("views/snapshots.py").run()

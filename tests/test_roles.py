@@ -69,8 +69,20 @@ def test_viewer_is_refused_on_every_restricted_page(db_path, monkeypatch):
     assert at.title[0].value == "数据质量"
 
 
+def test_no_pages_folder_beside_app_py(monkeypatch):
+    """The pages stay in views/: with a pages/ folder beside app.py, Streamlit 1.67 (``uses_pages_directory``)
+    runs pages/NAME.py alone, with no login and no filters, for a deep link before app.py has run once."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    assert not (ROOT / "pages").exists(), "move the page files to views/: Streamlit would run pages/ without app.py"
+    monkeypatch.setattr(PagesManager, "uses_pages_directory", None)  # decided afresh, as in a new server process
+    PagesManager(str(ROOT / "app.py"))
+    assert PagesManager.uses_pages_directory is False
+
+
 def test_restricted_pages_refuse_even_when_the_entry_script_is_skipped(db_path, monkeypatch):
-    """Streamlit's pages-folder mode can run a page without app.py: the page's own check still holds."""
+    """Without the shim that keeps Streamlit's pages-folder mode off (no pages/ folder: it does not start, and
+    app.py runs), an anonymous visitor gets only the login form on every restricted page."""
     monkeypatch.setenv("EGOV_DB", str(db_path))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)  # no run_as_server shim
     at.run()

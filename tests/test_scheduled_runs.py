@@ -4,32 +4,14 @@ snapshots page saying what the last run did and whether last month is out."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.apptest_support import demo_copy_with_users, login, start_app
-
-ROOT = Path(__file__).resolve().parent.parent
-UNDER_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-needs_chromium = pytest.mark.skipif(
-    not Path("/usr/bin/chromium").exists() and not UNDER_CI,
-    reason="publishing prints the PDF with Debian's chromium (bash scripts/setup.sh)",
-)
-HOLD = "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(120)"
-
-
-def cron(db: Path, today: str, *extra: str, wait: str = "5") -> subprocess.CompletedProcess:
-    """The README's scheduled job, as cron runs it, on day ``today``."""
-    env = dict(os.environ, EGOV_TODAY=today, EGOV_DB_LOCK_TIMEOUT=wait)
-    return subprocess.run(
-        [sys.executable, "cli.py", "snapshot", "--if-missing", "--user", "cron", "--db", str(db), *extra],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+from tests.cli_support import cron, holding
+from tests.conftest import needs_chromium
 
 
 def run_log(db: Path) -> list[dict]:
@@ -52,13 +34,8 @@ def db(small_demo_db: Path, tmp_path: Path) -> Path:
 
 @needs_chromium
 def test_a_run_that_finds_the_database_busy_is_recorded_and_the_next_run_publishes_it(db, monkeypatch, tmp_path):
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with holding(db):
         busy = cron(db, "2026-11-01", wait="1")
-    finally:
-        holder.kill()
-        holder.wait(timeout=30)
     assert busy.returncode == 1
     lines = busy.stderr.strip().splitlines()
     assert len(lines) == 1 and "占用" in lines[0] and "Traceback" not in busy.stderr

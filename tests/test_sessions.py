@@ -7,14 +7,14 @@ import threading
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from store import schema, users
+from store import users
 from store.db import Database
 from store.users import UserError
 from tests.apptest_support import ROOT, button, demo_copy_with_users, errors, login, start_app
+from tests.conftest import database_at_version
 from ui.fmt import md_text
 
 CHANGED = "账号信息已变更（密码、角色或单点登录邮箱），请重新登录。"
@@ -99,11 +99,7 @@ def test_a_session_dict_with_an_old_epoch_or_another_id_is_signed_out(db_path, m
 
 def test_user_ids_come_from_a_sequence_and_existing_databases_get_them(tmp_path):
     path = tmp_path / "old.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
-    for version in range(1, 7):
-        con.execute(schema.MIGRATIONS[version - 1])
-        con.execute("INSERT INTO schema_version VALUES (?, current_localtimestamp())", [version])
+    con = database_at_version(path, 6)
     hashed = users._hasher.hash("admin-pass-1")
     con.execute(
         "INSERT INTO users (name, role, password_hash, created_at) VALUES ('zhang', 'admin', ?, now()), "

@@ -12,7 +12,6 @@ import hashlib
 import html
 import io
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -24,17 +23,15 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
+from tests.conftest import needs_chromium
+
 ROOT = Path(__file__).resolve().parent.parent
 MONTH = "2026-10"
 EVIL_ITEM = '=HYPERLINK("http://x","y")'
 EVIL_SCRIPT = "<script>alert(1)</script>"
 EVIL_DEPARTMENT = "@SUM(A1)"
 
-UNDER_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-pytestmark = pytest.mark.skipif(
-    not Path("/usr/bin/chromium").exists() and not UNDER_CI,
-    reason="the PDF needs Debian's chromium (bash scripts/setup.sh)",
-)
+pytestmark = needs_chromium
 
 
 def write_hostile_cases(path: Path) -> Path:

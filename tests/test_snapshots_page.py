@@ -3,19 +3,15 @@ every role, and the month-over-month comparison read from the frozen figures."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.apptest_support import demo_copy_with_users, login, start_app
+from tests.conftest import needs_chromium
 
-UNDER_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-pytestmark = pytest.mark.skipif(
-    not Path("/usr/bin/chromium").exists() and not UNDER_CI,
-    reason="publishing prints the PDF with Debian's chromium (bash scripts/setup.sh)",
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from ingest.load import ingest_file
 from store.db import Database, StorageError
+from tests.cli_support import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
@@ -49,13 +49,7 @@ def test_full_disk_midway_changes_nothing(small_disk, tmp_path):
     from ingest import demo
 
     big = demo.write_exports(tmp_path / "export", demo.generate(scale=0.3, end_month="2026-10"))["events"]
-    result = subprocess.run(
-        [sys.executable, "cli.py", "ingest", str(big), "--db", str(db_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = cli("ingest", str(big), "--db", str(db_path))
     assert result.returncode == 1
     assert "磁盘空间已满" in result.stderr and "Traceback" not in result.stderr
     filler.unlink()
@@ -74,12 +68,6 @@ def test_read_only_data_folder(small_disk):
     with pytest.raises(StorageError) as info:
         Database(small_disk / "new" / "egov.duckdb")
     assert "只读" in info.value.message_zh
-    result = subprocess.run(
-        [sys.executable, "cli.py", "ingest", str(SAMPLE / "events_export.csv"), "--db", str(db_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = cli("ingest", str(SAMPLE / "events_export.csv"), "--db", str(db_path))
     assert result.returncode == 1
     assert ("只读" in result.stderr or "无法读写" in result.stderr) and "Traceback" not in result.stderr

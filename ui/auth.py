@@ -196,8 +196,11 @@ def has_role(min_role: str) -> bool:
 def require_role(min_role: str) -> User:
     """Stop the page unless the user has at least ``min_role``: the login form, or an error and nothing else.
 
-    The login form is drawn here too (not only by ``app.py``) because Streamlit may run a page file
-    without the entry script, e.g. on the first request to a freshly started server.
+    The login form is drawn here too (not only by ``app.py``), so that a page file run without app.py
+    (``streamlit run views/upload.py``) still asks who is there. The server never runs one so: the pages live in
+    ``views/``, not in a ``pages/`` folder beside app.py, because with such a folder Streamlit 1.67
+    (``PagesManager.uses_pages_directory``) runs ``pages/NAME.py`` alone (no login, no filters) for a deep link
+    before app.py has run once in the process; ``tests/test_roles.py`` fails should that folder appear.
     """
     user = current_user()
     if user is None:

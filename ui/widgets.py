@@ -253,6 +253,28 @@ def show_table(
     st.dataframe(styler, hide_index=True, width="stretch", key=key, height=height)
 
 
+def show_table_with_download(
+    frame: pd.DataFrame,
+    columns: list[str],
+    *,
+    key: str,
+    sheet: str,
+    file_name: str,
+    download_key: str,
+    title: str,
+) -> None:
+    """A table of fields (:func:`show_table`) and under it the same columns, under the same headings, as an
+    Excel file (:func:`download_excel`, sheet ``sheet``, ``title`` above the table)."""
+    show_table(frame, columns, key=key)
+    download_excel(t("download_excel"), {sheet: labelled(frame, columns)}, file_name, key=download_key, title=title)
+
+
+def full_height(frame: pd.DataFrame) -> int:
+    """The height in pixels that shows every row of ``frame`` without scrolling: Streamlit's 35 px a row, the
+    heading row and the 3 px border (for short tables, such as one row per KPI)."""
+    return 35 * (len(frame) + 1) + 3
+
+
 def inert(frame: pd.DataFrame | Styler) -> pd.DataFrame | Styler:
     """The frame as a spreadsheet may safely open it: text that would start a formula (``=`` ``+`` ``-`` ``@``, tab,
     carriage return) gets a leading ``'`` (:func:`ingest.upload_support.neutralise`, as in the Excel downloads),

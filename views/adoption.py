@@ -14,7 +14,7 @@ from metrics.targets import get_targets
 from ui import filters as ui_filters
 from ui.i18n import lang, t
 from ui.metrics_cache import cached, filter_options
-from ui.widgets import download_excel, labelled, page_header, show_table
+from ui.widgets import page_header, show_table, show_table_with_download
 
 language = lang()
 filters = page_header("nav_adoption")
@@ -72,12 +72,13 @@ cases = cached(cases_of, filters, department, item)
 st.caption(f"{t('case_list')} · {len(cases):,} {t('rows')}")
 shown = ui_filters.readable(cases)
 columns = ["case_id", "service_item", "channel", "status", "submitted_at", "completed_at", "visits"]
-show_table(shown, columns, key="drill_cases")
 scope = replace(filters, departments=(department,), items=(item,) if item else ())
-download_excel(
-    t("download_excel"),
-    {t("case_list")[:20]: labelled(shown, columns)},
-    f"{ui_filters.scope_file_stem(scope, t('case_list_file'))}.xlsx",
-    key="drill_download",
+show_table_with_download(
+    shown,
+    columns,
+    key="drill_cases",
+    sheet=t("case_list")[:20],
+    file_name=f"{ui_filters.scope_file_stem(scope, t('case_list_file'))}.xlsx",
+    download_key="drill_download",
     title=f"{t('case_list')} · {ui_filters.scope_text(scope)}",
 )

@@ -20,7 +20,7 @@ from ui import fmt
 from ui.auth import has_role, require_role
 from ui.i18n import lang, t
 from ui.state import get_db
-from ui.widgets import readable_text, show_frame
+from ui.widgets import full_height, readable_text, show_frame
 
 require_role("viewer")
 language = lang()
@@ -77,7 +77,7 @@ show_frame(
     table,
     hide_index=True,
     width="stretch",
-    height=35 * (len(table) + 1) + 3,
+    height=full_height(table),
     column_config={
         t("dq_share"): st.column_config.ProgressColumn(t("dq_share"), format="%.1f%%", min_value=0, max_value=100),
     },

@@ -18,7 +18,7 @@ from ui.auth import require_role
 from ui.i18n import lang, t
 from ui.messages import failure
 from ui.state import get_db
-from ui.widgets import show_frame
+from ui.widgets import full_height, show_frame
 
 user = require_role("analyst")
 language = lang()
@@ -78,7 +78,7 @@ table = pd.DataFrame(
         for kpi in catalog.KPIS
     ]
 )
-show_frame(table, hide_index=True, width="stretch", height=35 * (len(table) + 1) + 3)
+show_frame(table, hide_index=True, width="stretch", height=full_height(table))
 
 st.subheader(t("settings_edit"))
 left, right = st.columns(2)

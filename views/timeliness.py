@@ -14,7 +14,7 @@ from text import NOTE
 from ui import filters as ui_filters
 from ui.i18n import lang, t
 from ui.metrics_cache import cached, filter_options
-from ui.widgets import comparable, download_excel, kpi_tiles, labelled, page_header, show_table
+from ui.widgets import comparable, kpi_tiles, page_header, show_table, show_table_with_download
 
 language = lang()
 filters = page_header("nav_timeliness")
@@ -75,11 +75,12 @@ for tab, (title, none, frame, measure, key) in zip(tabs, case_lists, strict=True
             st.caption(t(none))
             continue
         columns = [*list_columns, measure, "channel", "submitted_at"]
-        show_table(frame, columns, key=f"{key}_table")
-        download_excel(
-            t("download_excel"),
-            {t(title)[:31]: labelled(frame, columns)},
-            f"{ui_filters.scope_file_stem(filters, t(title))}.xlsx",
+        show_table_with_download(
+            frame,
+            columns,
+            key=f"{key}_table",
+            sheet=t(title)[:31],
+            file_name=f"{ui_filters.scope_file_stem(filters, t(title))}.xlsx",
             title=f"{t(title)} · {ui_filters.scope_text(filters)}",
-            key=f"{key}_download",
+            download_key=f"{key}_download",
         )

@@ -25,7 +25,7 @@ from ui.widgets import show_frame
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-require_role("viewer")  # signed in at all (Streamlit may run this file without app.py)
+require_role("viewer")  # signed in at all: app.py asks first; this holds should the file ever run alone
 language = lang()
 db = get_db()
 st.title(t("uploads_title"))
