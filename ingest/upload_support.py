@@ -22,6 +22,7 @@ import pandas as pd
 
 import scratch
 import settings
+from cells import neutralise
 from ingest import isolation
 from ingest.errors import IngestRefused
 from ingest.limits import Limits
@@ -30,7 +31,6 @@ from ingest.mapping import Mapping, auto_map, detect_kind
 from ingest.readers import SourceInfo, csv_source, file_format
 from store.db import Database
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 UPLOAD_TYPES = ["csv", "txt", "xlsx", "xls", "parquet", "jsonl", "ndjson", "xes", "gz"]
 
 
@@ -87,13 +87,6 @@ def file_columns(db: Database, data: bytes, name: str, sheet: str | None = None)
                 cur.execute("DROP TABLE IF EXISTS _stage")
                 cur.close()
     return info, auto_map(info.columns, detect_kind(info.columns))
-
-
-def neutralise(value: object) -> object:
-    """A cell value that no spreadsheet will evaluate as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def rejects_table(rejects: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
