@@ -23,3 +23,8 @@ class IngestRefused(BilingualError):
         self.sheet = sheet
         self.column = column
         self.row = row
+
+
+def first_line(exc: Exception) -> str:
+    """An exception's first line, cut short: enough for a refusal's message, never a whole parser dump."""
+    return str(exc).strip().splitlines()[0][:300]

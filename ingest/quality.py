@@ -11,8 +11,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from ingest.load import REASONS
 from ingest.normalize import PLACEHOLDERS
+from ingest.reasons import REASONS
 
 #: A month (or a department's month) with fewer cases than this share of its median month is flagged.
 THIN_SHARE = 0.5

@@ -28,7 +28,7 @@ import duckdb
 import pandas as pd
 
 import scratch
-from ingest.errors import IngestRefused
+from ingest.errors import IngestRefused, first_line
 from ingest.limits import BoundedReader, Limits, XmlPacer, cell_too_large, line_too_long, unpacked_too_large
 from ingest.mapping import header_score
 
@@ -231,7 +231,7 @@ def _csv_source(path: Path, limits: Limits) -> Source:
     """Encoding, delimiter and header of a CSV file, and the ``read_csv`` call that yields its data rows."""
     encoding = detect_encoding(path)
     if encoding in ("utf-8", "utf-8-sig"):
-        utf8_path, replaced = path, None  # unknown until scanned (see ingest.load)
+        utf8_path, replaced = path, None  # unknown until scanned (see ingest.intake.open_source)
     else:
         utf8_path, replaced = _transcode(path, encoding)
     try:
@@ -309,7 +309,7 @@ def _read_csv(cur: duckdb.DuckDBPyConnection, path: Path, limits: Limits | None 
         _number_rows(cur, source.first_row, [line for line, _, _ in source.info.malformed])
         return source.info
     except duckdb.Error as exc:
-        raise IngestRefused("unreadable_csv", f"CSV 无法解析：{_first_line(exc)}", f"cannot parse CSV: {exc}") from exc
+        raise IngestRefused("unreadable_csv", f"CSV 无法解析：{first_line(exc)}", f"cannot parse CSV: {exc}") from exc
     finally:
         source.close()
 
@@ -345,10 +345,6 @@ def _number_rows(cur: duckdb.DuckDBPyConnection, first_data_line: int, rejected_
             [first_data_line],
         )
     cur.execute("DROP TABLE _stage_raw")
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0][:300]
 
 
 # --- header detection ----------------------------------------------------------------------------

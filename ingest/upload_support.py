@@ -26,9 +26,10 @@ from cells import neutralise
 from ingest import isolation
 from ingest.errors import IngestRefused
 from ingest.limits import Limits
-from ingest.load import REASONS, Preview, preview_file
 from ingest.mapping import Mapping, auto_map, detect_kind
+from ingest.preview import Preview, preview_file
 from ingest.readers import SourceInfo, csv_source, file_format
+from ingest.reasons import REASONS
 from store.db import Database
 
 UPLOAD_TYPES = ["csv", "txt", "xlsx", "xls", "parquet", "jsonl", "ndjson", "xes", "gz"]

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 import clock
-from ingest.load import REASONS, WARNING_REASONS, ingest_file, preview_file, remove_upload
+from ingest.load import ingest_file, remove_upload
+from ingest.preview import preview_file
+from ingest.reasons import REASONS, WARNING_REASONS
 
 D = dt.datetime
 #: "Now" for every test here: the loader's future check reads clock.now().

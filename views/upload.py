@@ -18,7 +18,7 @@ import streamlit as st
 
 import settings
 from ingest.errors import IngestRefused
-from ingest.load import REASONS, IngestResult, Preview, ingest_bytes, list_uploads, short_reason
+from ingest.load import IngestResult, ingest_bytes
 from ingest.mapping import (
     FIELD_LABELS_ZH,
     FIELDS_BY_KIND,
@@ -29,6 +29,8 @@ from ingest.mapping import (
     save_mapping,
     saved_mapping_names,
 )
+from ingest.preview import Preview
+from ingest.reasons import REASONS, short_reason
 from ingest.upload_support import (
     FIELD_LABELS_EN,
     UPLOAD_TYPES,
@@ -43,6 +45,7 @@ from ingest.upload_support import (
 )
 from metrics import kept
 from store import audit
+from store.uploads import list_uploads
 from ui.auth import require_role
 from ui.fmt import md_text, one_language
 from ui.history import KIND_LABELS, uploads_table

@@ -10,10 +10,11 @@ from __future__ import annotations
 import streamlit as st
 
 from ingest.errors import IngestRefused
-from ingest.load import list_uploads, remove_upload
+from ingest.load import remove_upload
 from ingest.upload_support import refusal_message, rejects_xlsx, stored_rejects
 from metrics import kept
 from store import audit
+from store.uploads import list_uploads
 from ui.auth import has_role, require_role
 from ui.fmt import md_text
 from ui.history import KIND_LABELS, uploads_table
