@@ -362,7 +362,7 @@ def field_warnings_by_reason(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def field_warnings_of_upload(cur: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFrame:
-    """An upload's field warnings, row by row, in the shape ``ingest.upload_support.rejects_table`` takes."""
+    """An upload's field warnings, row by row, in the shape ``ingest.rejects.rejects_table`` takes."""
     return cur.execute(
         """SELECT row_number AS row, reason, column_name AS "column", value, NULL::JSON AS fields
            FROM field_warnings WHERE upload_id = ? ORDER BY row_number, reason""",

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ingest.errors import IngestRefused
+from ingest.errors import IngestRefused, refusal_message
 from ingest.load import remove_upload
-from ingest.upload_support import refusal_message, rejects_xlsx, stored_rejects
+from ingest.rejects import rejects_xlsx, stored_rejects
 from metrics import kept
 from store import audit
 from store.uploads import list_uploads
