@@ -24,7 +24,8 @@ from ingest.mapping import (
     detect_kind,
     load_saved,
 )
-from ingest.readers import Source, SourceInfo, csv_source, file_format
+from ingest.readers import Source, csv_source, file_format
+from ingest.staging import SourceInfo
 from store.db import Database
 
 

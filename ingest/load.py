@@ -30,8 +30,9 @@ from ingest import intake, isolation, normalize, personal, write
 from ingest.errors import IngestRefused
 from ingest.intake import FileScan
 from ingest.mapping import Mapping
-from ingest.readers import Source, SourceInfo, file_format
+from ingest.readers import Source, file_format
 from ingest.reasons import short_reason
+from ingest.staging import SourceInfo
 from ingest.validate import normalise_and_count, refuse_if_unusable
 from store import facets, uploads
 from store.db import Database

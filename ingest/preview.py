@@ -17,8 +17,9 @@ from ingest.errors import IngestRefused
 from ingest.impact import Impact
 from ingest.impact import compute as compute_impact
 from ingest.mapping import Mapping
-from ingest.readers import Source, SourceInfo
+from ingest.readers import Source
 from ingest.reasons import REASONS
+from ingest.staging import SourceInfo
 from ingest.validate import VALID, Validation, normalise_and_count, refuse_if_unusable
 from store.db import Database
 

@@ -19,7 +19,8 @@ from ingest.errors import IngestRefused
 from ingest.limits import Limits
 from ingest.mapping import Mapping, auto_map, detect_kind
 from ingest.preview import Preview, preview_file
-from ingest.readers import SourceInfo, csv_source, file_format
+from ingest.readers import csv_source, file_format
+from ingest.staging import SourceInfo
 from store.db import Database
 
 UPLOAD_TYPES = ["csv", "txt", "xlsx", "xls", "parquet", "jsonl", "ndjson", "xes", "gz"]

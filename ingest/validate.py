@@ -20,8 +20,9 @@ import settings
 from ingest.channels import channel_sql
 from ingest.errors import IngestRefused, first_line
 from ingest.mapping import FIELD_LABELS_ZH, Mapping
-from ingest.readers import Source, SourceInfo
+from ingest.readers import Source
 from ingest.reasons import REASONS
+from ingest.staging import SourceInfo
 from store.db import Database
 
 #: A row that passed validation and is not skipped (a 合计 or blank row): the rows a load writes.

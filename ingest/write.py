@@ -11,7 +11,7 @@ import duckdb
 
 from ingest.derive import fill_derived, with_derived
 from ingest.mapping import Mapping
-from ingest.readers import SourceInfo
+from ingest.staging import SourceInfo
 from ingest.validate import VALID, execute_named
 from store.uploads import refresh_current_cases, refresh_current_events
 
