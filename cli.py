@@ -246,7 +246,7 @@ def cmd_uploads(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from ingest.demo_load import load_demo
+    from demo.load import load_demo
 
     with _database(args) as db:
         if args.if_empty and db.cursor().execute("SELECT count(*) FROM uploads").fetchone()[0]:

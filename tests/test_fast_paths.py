@@ -22,8 +22,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from demo.load import load_demo
 from ingest import write as write_module
-from ingest.demo_load import load_demo
 from ingest.load import ingest_file, remove_upload
 from metrics import bottlenecks as bn
 from metrics import fast
