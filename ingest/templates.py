@@ -1,4 +1,4 @@
-"""Blank workbooks the upload page offers, headed as the automatic mapping knows them."""
+"""Template workbooks the upload page offers: the headers the automatic mapping knows, one example row."""
 
 from __future__ import annotations
 
