@@ -15,21 +15,16 @@ import settings
 from clitools import Refused, database, print_json, refuse
 from errors import BilingualError
 from ingest.errors import IngestRefused
-from ingest.load import (
-    REASONS,
-    IngestResult,
-    Validation,
-    ingest_file,
-    list_uploads,
-    remove_upload,
-    short_reason,
-)
+from ingest.load import IngestResult, ingest_file, remove_upload
+from ingest.reasons import REASONS, short_reason
+from ingest.validate import Validation
 from metrics.cli_commands import add_parsers as add_metric_parsers
 from reports.cli_commands import add_parsers as add_snapshot_parsers
 from reports.content import NoDataForMonth
 from store import audit, logs
 from store.cli_commands import add_parsers as add_store_parsers
 from store.db import Database, DatabaseBusy, StorageError
+from store.uploads import list_uploads
 from store.users import UserError
 from terminal import clean, echo
 
@@ -98,7 +93,7 @@ def _dry_run(args: argparse.Namespace) -> int:
     """``ingest --dry-run``: each file read, checked and compared with the database as it is; nothing written
     (no upload, no audit entry, no data version, no kept figures). Exit 1 when a file would be refused."""
     from ingest.impact import report_lines
-    from ingest.load import preview_file
+    from ingest.preview import preview_file
 
     path = settings.resolve_db_path(args.db)
     if not path.is_file():  # a read-only open would fail less clearly (and a dry run creates nothing)
@@ -229,7 +224,7 @@ def cmd_uploads(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from ingest.demo_load import load_demo
+    from demo.load import load_demo
 
     with database(args) as db:
         if args.if_empty and db.cursor().execute("SELECT count(*) FROM uploads").fetchone()[0]:

@@ -76,7 +76,7 @@ def timezone() -> str:
     return os.environ.get("EGOV_TZ", DEFAULT_TIMEZONE)
 
 
-# --- what a value may be (ingest/normalize.py, ingest/load.py; README "数值规则 / Value rules") -----------------
+# --- what a value may be (ingest/normalize.py, ingest/validate.py; README "数值规则 / Value rules") -----------------
 #: A time in a file later than now plus this many minutes is rejected as 未来时间 (future_time): a clock a few
 #: minutes fast on the platform's server is no reason to refuse a row; a date next year is.
 FUTURE_TOLERANCE_MINUTES = int(os.environ.get("EGOV_FUTURE_TOLERANCE_MINUTES", 10))

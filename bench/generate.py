@@ -1,6 +1,6 @@
 """Demo-shaped logs of any size for the benchmark: events (UTF-8 and the same text as GBK), cases, one more month.
 
-The events are exactly those of :func:`ingest.demo.iter_event_chunks` (same window, scale and
+The events are exactly those of :func:`demo.exports.iter_event_chunks` (same window, scale and
 slices); the loop is repeated here only to write, beside each slice of events, the case export of
 the same cases, so that the benchmark database holds channels, visits and ratings as a real one
 would. Files are written chunk by chunk through Arrow's CSV writer: memory stays bounded at any
@@ -18,12 +18,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ingest import demo
+from demo import exports, simulation
 
 #: The benchmark's window: 18 months ending here; the "one more month" is the month after.
 END_MONTH = "2026-09"
 NEXT_MONTH = "2026-10"
-MONTHS = demo.DEFAULT_MONTHS
+MONTHS = exports.DEFAULT_MONTHS
 
 
 @dataclass
@@ -41,19 +41,19 @@ class LogFiles:
 
 
 def iter_chunks(
-    target_events: int, *, seed: int = demo.DEFAULT_SEED, end_month: str = END_MONTH, months: int = MONTHS
+    target_events: int, *, seed: int = exports.DEFAULT_SEED, end_month: str = END_MONTH, months: int = MONTHS
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    """(events, cases) per slice: the events of ``demo.iter_event_chunks`` with their cases."""
+    """(events, cases) per slice: the events of ``exports.iter_event_chunks`` with their cases."""
     if target_events <= 0:
         return
-    ctx = demo._context(end_month, months)
-    scale = target_events / demo._events_per_unit_scale(seed, end_month, months)
-    parts = max(1, int(np.ceil(target_events / len(ctx.months) * 1.3 / demo.CHUNK_EVENTS)))
+    ctx = simulation.context(end_month, months)
+    scale = target_events / exports._events_per_unit_scale(seed, end_month, months)
+    parts = max(1, int(np.ceil(target_events / len(ctx.months) * 1.3 / exports.CHUNK_EVENTS)))
     for i in range(len(ctx.months)):
         for k in range(parts):
-            m = demo._simulate_month(ctx, i, seed, scale, (k, parts))
+            m = simulation.simulate_month(ctx, i, seed, scale, (k, parts))
             if m.n_events:
-                yield demo._events_frame(ctx, m), demo._cases_frame(ctx, m, seed)
+                yield simulation.events_frame(ctx, m), simulation.cases_frame(ctx, m, seed)
 
 
 def _csv_bytes(frame: pd.DataFrame, header: bool, tmp: Path) -> bytes:
@@ -73,7 +73,7 @@ def write_logs(
     out_dir: Path,
     events: int,
     *,
-    seed: int = demo.DEFAULT_SEED,
+    seed: int = exports.DEFAULT_SEED,
     with_cases: bool = True,
     with_gbk: bool = True,
     with_next_month: bool = True,

@@ -15,7 +15,7 @@ import warnings
 
 import pandas as pd
 
-#: The events export's columns (ingest.demo.EVENT_COLUMNS) and pm4py's names for them.
+#: The events export's columns (demo.town.EVENT_COLUMNS) and pm4py's names for them.
 CASE, ITEM, STEP, UNIT, HANDLER, START, DONE = (
     "办件编号",
     "事项名称",

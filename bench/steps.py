@@ -97,11 +97,11 @@ def ingest(csv: str, db: str, kind: str = "auto", fresh: bool = True) -> dict:
 @step
 def catalog(db: str, path: str) -> dict:
     """The demo town's service catalogue (for the catalogue KPIs), written and loaded."""
-    from ingest import demo
+    from demo import town
     from ingest.load import ingest_file
     from store.db import Database
 
-    demo.catalog_frame().to_csv(path, index=False)
+    town.catalog_frame().to_csv(path, index=False)
     database = Database(db)
     result = ingest_file(database, path, kind="catalog", loaded_by="bench")
     database.close()

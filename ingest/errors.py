@@ -23,3 +23,19 @@ class IngestRefused(BilingualError):
         self.sheet = sheet
         self.column = column
         self.row = row
+
+
+def first_line(exc: Exception) -> str:
+    """An exception's first line, cut short: enough for a refusal's message, never a whole parser dump."""
+    return str(exc).strip().splitlines()[0][:300]
+
+
+def refusal_message(exc: IngestRefused, lang: str = "zh") -> str:
+    """One line for the page: the message, plus the sheet/column/row it concerns when known."""
+    where = []
+    if exc.sheet:
+        where.append(("工作表 " if lang == "zh" else "sheet ") + exc.sheet)
+    if exc.row:
+        where.append(("第 %d 行" if lang == "zh" else "row %d") % exc.row)
+    suffix = f"（{'，'.join(where)}）" if where and lang == "zh" else (f" ({', '.join(where)})" if where else "")
+    return exc.message(lang) + suffix

@@ -3,13 +3,13 @@
 An analyst about to load an export needs to know more than how many rows are valid: which months it
 covers, how many of its cases are new and how many the database already holds (and of those, how many
 the file's version will replace and how many are older than what is held and will not count, by the
-conflict rule :data:`ingest.load.CASE_VERSION_ORDER`), the monthly case counts before and after, and
+conflict rule :data:`store.uploads.CASE_VERSION_ORDER`), the monthly case counts before and after, and
 which departments and items the service catalogue does not list.
 
 :func:`compute` answers that from the normalised rows the preview left in the temp view ``_norm``, in a
 few SQL statements on the preview's own cursor (temp tables only: the database file is not touched). The
-file's case versions are built with the loader's own SQL (``_CASE_SELECT``, ``with_derived``, and for an
-event file ``_aggregate_event_cases``), then ranked with every version held for the same cases by the
+file's case versions are built with the loader's own SQL (``CASE_SELECT``, ``with_derived``, and for an
+event file ``aggregate_event_cases``), then ranked with every version held for the same cases by the
 loader's own order: the prediction is what the load then does, not an estimate of it.
 """
 
@@ -20,7 +20,11 @@ from dataclasses import dataclass
 
 import duckdb
 
+from ingest.derive import with_derived
 from ingest.mapping import Mapping
+from ingest.validate import VALID
+from ingest.write import CASE_SELECT, aggregate_event_cases
+from store.uploads import CASE_VERSION_ORDER, EVENT_VERSION_ORDER
 
 #: The upload id the load will take, for the ranking: later than every upload held (ids come from a
 #: sequence), and the conflict rule's last tie-break is the later upload.
@@ -95,7 +99,7 @@ class Impact:
     unlisted_item_count: int = 0
     unlisted_item_cases: int = 0
     #: Event files: the valid events, and those (and their cases) that will not count because the events held
-    #: for the case reach later (:data:`ingest.load.EVENT_VERSION_ORDER`).
+    #: for the case reach later (:data:`store.uploads.EVENT_VERSION_ORDER`).
     events: int = 0
     events_older: int = 0
     cases_events_older: int = 0
@@ -131,19 +135,17 @@ def _has_catalog(cur: duckdb.DuckDBPyConnection) -> bool:
 
 
 def _case_impact(cur: duckdb.DuckDBPyConnection, kind: str, mapped: Mapping | None) -> Impact:
-    from ingest import load  # load imports this module
-
     if kind == "events":
-        load._aggregate_event_cases(cur, mapped)  # _case_agg, as the load derives it
-        versions = f"SELECT {load._CASE_SELECT}, 'events' AS source FROM _case_agg"
+        aggregate_event_cases(cur, mapped)  # _case_agg, as the load derives it
+        versions = f"SELECT {CASE_SELECT}, 'events' AS source FROM _case_agg"
     else:
-        versions = f"SELECT {load._CASE_SELECT}, 'case_file' AS source FROM _norm WHERE {load._VALID}"
+        versions = f"SELECT {CASE_SELECT}, 'case_file' AS source FROM _norm WHERE {VALID}"
     cur.execute(
         f"""CREATE OR REPLACE TEMP TABLE _impact_file AS
             SELECT case_id, service_item, item_code, department, submitted_at, accepted_at, completed_at, status,
                    due_at_source, source, strftime(submitted_at, '%Y-%m') AS month,
                    case_id IN (SELECT case_id FROM case_rows) AS held
-            FROM ({load.with_derived(versions)})"""
+            FROM ({with_derived(versions)})"""
     )
     # The cases held: every version of them, those held and the file's own, ranked as refresh_current_cases does
     # (a case not held has one version, the file's, which counts: nothing to rank).
@@ -151,7 +153,7 @@ def _case_impact(cur: duckdb.DuckDBPyConnection, kind: str, mapped: Mapping | No
         f"""
         CREATE OR REPLACE TEMP TABLE _impact_versions AS
         SELECT case_id, month, is_file, is_current,
-               row_number() OVER (PARTITION BY case_id ORDER BY {load.CASE_VERSION_ORDER}) AS rank
+               row_number() OVER (PARTITION BY case_id ORDER BY {CASE_VERSION_ORDER}) AS rank
         FROM (
             SELECT case_id, strftime(submitted_at, '%Y-%m') AS month, submitted_at, accepted_at, completed_at, status,
                    due_at_source, source, upload_id, is_current, false AS is_file
@@ -243,14 +245,12 @@ def _months(cur: duckdb.DuckDBPyConnection) -> tuple[MonthChange, ...]:
 def _event_versions(cur: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
     """(valid events, events that will not count, their cases): per case the events of one upload count,
     the first by EVENT_VERSION_ORDER among the uploads held (``case_spans``) and this one."""
-    from ingest import load
-
     row = cur.execute(
         f"""
         SELECT coalesce(sum(events), 0), coalesce(sum(events) FILTER (WHERE rank > 1), 0),
                count(*) FILTER (WHERE rank > 1)
         FROM (
-            SELECT *, row_number() OVER (PARTITION BY case_id ORDER BY {load.EVENT_VERSION_ORDER}) AS rank
+            SELECT *, row_number() OVER (PARTITION BY case_id ORDER BY {EVENT_VERSION_ORDER}) AS rank
             FROM (
                 SELECT case_id, upload_id, events, last_at, false AS is_file
                 FROM case_spans WHERE case_id IN (SELECT case_id FROM _case_agg)
@@ -314,12 +314,10 @@ _ITEM_FIELDS = (
 def _catalog_change(cur: duckdb.DuckDBPyConnection) -> CatalogChange:
     """The file's items against the catalogue in use (a load replaces it): an item is the same item when its
     code is, else when its name is (as cases match the catalogue), so that re-coded items read as changed."""
-    from ingest import load
-
     fields = ", ".join(("item_code", *_ITEM_FIELDS))
     cur.execute(
         f"""CREATE OR REPLACE TEMP TABLE _impact_items AS
-            SELECT {fields}, row_number() OVER () AS fid FROM _norm WHERE {load._VALID}"""
+            SELECT {fields}, row_number() OVER () AS fid FROM _norm WHERE {VALID}"""
     )
     cur.execute(
         f"""CREATE OR REPLACE TEMP TABLE _impact_catalog AS

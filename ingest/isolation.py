@@ -24,7 +24,8 @@ import duckdb
 import scratch
 import settings
 from ingest.errors import IngestRefused
-from ingest.readers import SourceInfo, file_format
+from ingest.readers import file_format
+from ingest.staging import SourceInfo
 
 #: The readers that run in the child (CSV is read in place by DuckDB).
 ISOLATED_FORMATS = ("xlsx", "xls", "parquet", "jsonl", "xes")

@@ -308,6 +308,37 @@ FIELD_LABELS_ZH = {
     "max_visits": "最多跑动次数",
 }
 
+#: English labels of the canonical fields (the Chinese ones: :data:`FIELD_LABELS_ZH`).
+FIELD_LABELS_EN: dict[str, str] = {
+    "case_id": "Case ID",
+    "service_item": "Service item",
+    "item_code": "Item code",
+    "department": "Department",
+    "channel": "Channel",
+    "applicant_type": "Applicant type",
+    "submitted_at": "Submitted at",
+    "accepted_at": "Accepted at",
+    "completed_at": "Completed at",
+    "status": "Status",
+    "promised": "Promised time limit",
+    "statutory": "Statutory time limit",
+    "due_at": "Due at",
+    "visits": "Visits",
+    "resubmissions": "Resubmissions (补正)",
+    "satisfaction": "Satisfaction",
+    "delivery": "Delivery of the result",
+    "step": "Step",
+    "step_department": "Step department",
+    "handler": "Handler",
+    "event_time": "Event time",
+    "started_at": "Started at",
+    "lifecycle": "Lifecycle",
+    "item_name": "Item name",
+    "online_capable": "Online-capable",
+    "fully_online_capable": "Fully online-capable",
+    "max_visits": "Maximum visits",
+}
+
 _BRACKETS = re.compile(r"[（(\[【].*?[）)\]】]")
 _FOLD = re.compile(r"[\s_\-·.]+")
 

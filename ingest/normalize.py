@@ -2,7 +2,7 @@
 
 Each function takes a SQL expression for a raw text value and returns the SQL for the canonical
 value, so a whole file is normalised in one DuckDB statement. Values that cannot be understood
-become NULL here; ``ingest.load`` compares raw and normalised values to reject such rows with
+become NULL here; ``ingest.validate`` compares raw and normalised values to reject such rows with
 the column named.
 """
 

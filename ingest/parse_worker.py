@@ -26,7 +26,8 @@ def _cap(memory_mb: int, seconds: int) -> None:
 
 def _sheets(path: Path, name: str) -> list[str]:
     from ingest.limits import Limits
-    from ingest.readers import OLE_MAGIC, check_workbook_size, detect_format
+    from ingest.readers import detect_format
+    from ingest.spreadsheets import OLE_MAGIC, check_workbook_size
 
     head = path.read_bytes()[:4096]
     fmt = detect_format(name, head)

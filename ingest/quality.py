@@ -11,8 +11,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from ingest.load import REASONS
 from ingest.normalize import PLACEHOLDERS
+from ingest.reasons import REASONS
 from text import Text
 
 #: A month (or a department's month) with fewer cases than this share of its median month is flagged.
@@ -351,7 +351,7 @@ def field_warnings_by_reason(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def field_warnings_of_upload(cur: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFrame:
-    """An upload's field warnings, row by row, in the shape ``ingest.upload_support.rejects_table`` takes."""
+    """An upload's field warnings, row by row, in the shape ``ingest.rejects.rejects_table`` takes."""
     return cur.execute(
         """SELECT row_number AS row, reason, column_name AS "column", value, NULL::JSON AS fields
            FROM field_warnings WHERE upload_id = ? ORDER BY row_number, reason""",

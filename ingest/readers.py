@@ -1,59 +1,34 @@
-"""Readers: any supported file into a staging table of text columns, with the source row numbers.
+"""Readers: any supported file into the staging table ``_stage`` (:mod:`ingest.staging`), by its format.
 
-Every reader produces the same thing: a TEMP table ``_stage`` on the given cursor whose columns are
-``c0 … cN`` (all VARCHAR) plus ``_row`` (1-based row number in the file), and a :class:`SourceInfo`
-with the original column names, the detected encoding, sheet and header row, and the rows it
-could not parse (malformed CSV lines). Staging columns get positional names so that nothing a
-file says ever becomes part of a SQL statement.
-
-UTF-8 CSV goes straight to DuckDB's CSV reader (the fast path); GBK/GB18030 is transcoded to UTF-8
-in a streaming pass first, since DuckDB's ``encodings`` extension is not available here; Excel, XES
-and JSON Lines are read in Python; Parquet by DuckDB.
+UTF-8 CSV goes straight to DuckDB's CSV reader (the fast path; for a load it is not even staged, see
+:class:`Source`); GBK/GB18030 is transcoded to UTF-8 in a streaming pass first, since DuckDB's
+``encodings`` extension is not available here; Excel is read in Python (:mod:`ingest.spreadsheets`),
+as are XES and JSON Lines, streamed here; Parquet by DuckDB.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import gzip
 import io
 import os
 import re
-import zipfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 import scratch
-from ingest.errors import IngestRefused
+from ingest.errors import IngestRefused, first_line
 from ingest.limits import BoundedReader, Limits, XmlPacer, cell_too_large, line_too_long, unpacked_too_large
-from ingest.mapping import header_score
+from ingest.spreadsheets import OLE_MAGIC, ZIP_MAGIC, read_xls, read_xlsx
+from ingest.staging import BATCH_ROWS, HEADER_SEARCH_ROWS, SourceInfo, cell_text, find_header_row, frame_to_stage
 
-#: How many leading rows may hold titles before the header.
-HEADER_SEARCH_ROWS = 30
 #: Bytes looked at to detect the encoding; the whole file is still decoded strictly.
 ENCODING_SAMPLE = 1 << 20
-#: Excel's own most rows in a sheet (the header included): a workbook claiming more was not made by Excel.
-XLSX_MAX_ROWS = 1_048_575
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGIC = b"PK\x03\x04"
 REPLACEMENT = "\ufffd"
-
-
-@dataclass
-class SourceInfo:
-    file_format: str
-    columns: list[str]
-    encoding: str | None = None
-    sheet: str | None = None
-    header_row: int | None = None  # 1-based
-    rows_read: int = 0
-    malformed: list[tuple[int, str, str]] = field(default_factory=list)  # (row, error, raw line)
-    skipped_rows: int = 0
-    warnings: list[str] = field(default_factory=list)
 
 
 def detect_format(name: str, head: bytes) -> str:
@@ -95,8 +70,8 @@ def read_into_stage(
     limits = limits or Limits.current()
     reader = {
         "csv": _read_csv,
-        "xlsx": _read_xlsx,
-        "xls": _read_xls,
+        "xlsx": read_xlsx,
+        "xls": read_xls,
         "parquet": _read_parquet,
         "jsonl": _read_jsonl,
         "xes": _read_xes,
@@ -231,7 +206,7 @@ def _csv_source(path: Path, limits: Limits) -> Source:
     """Encoding, delimiter and header of a CSV file, and the ``read_csv`` call that yields its data rows."""
     encoding = detect_encoding(path)
     if encoding in ("utf-8", "utf-8-sig"):
-        utf8_path, replaced = path, None  # unknown until scanned (see ingest.load)
+        utf8_path, replaced = path, None  # unknown until scanned (see ingest.intake.open_source)
     else:
         utf8_path, replaced = _transcode(path, encoding)
     try:
@@ -309,7 +284,7 @@ def _read_csv(cur: duckdb.DuckDBPyConnection, path: Path, limits: Limits | None 
         _number_rows(cur, source.first_row, [line for line, _, _ in source.info.malformed])
         return source.info
     except duckdb.Error as exc:
-        raise IngestRefused("unreadable_csv", f"CSV 无法解析：{_first_line(exc)}", f"cannot parse CSV: {exc}") from exc
+        raise IngestRefused("unreadable_csv", f"CSV 无法解析：{first_line(exc)}", f"cannot parse CSV: {exc}") from exc
     finally:
         source.close()
 
@@ -347,268 +322,7 @@ def _number_rows(cur: duckdb.DuckDBPyConnection, first_data_line: int, rejected_
     cur.execute("DROP TABLE _stage_raw")
 
 
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0][:300]
-
-
-# --- header detection ----------------------------------------------------------------------------
-
-
-def find_header_row(rows: list[list[str]]) -> int:
-    """The header is the early row naming the most known columns; else the first wide, all-text row.
-
-    Title rows above it (often one merged cell) name nothing and fill one cell, so they lose.
-    """
-    if not rows:
-        raise IngestRefused("no_header", "文件没有内容行", "the file has no rows")
-    candidates = rows[:HEADER_SEARCH_ROWS]
-    scores = [header_score(row) for row in candidates]
-    best = max(range(len(candidates)), key=lambda i: (scores[i], -i))
-    if scores[best] > 0:
-        return best
-    widths = [sum(1 for c in row if str(c or "").strip()) for row in candidates]
-    widest = max(widths)
-    for i, row in enumerate(candidates):
-        cells = [str(c or "").strip() for c in row if str(c or "").strip()]
-        if widths[i] >= max(2, 0.8 * widest) and all(not _looks_numeric(c) for c in cells):
-            return i
-    return 0
-
-
-def _looks_numeric(text: str) -> bool:
-    try:
-        float(text.replace(",", ""))
-        return True
-    except ValueError:
-        return False
-
-
-# --- tabular sources read in Python --------------------------------------------------------------
-
-
-def _cell_text(value: object) -> str | None:
-    """Render a spreadsheet cell as text the normaliser understands (real dates in ISO form)."""
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dt.time):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    text = str(value)
-    return text if text.strip() else None
-
-
-#: Rows handed to DuckDB at a time by the readers that parse in Python: memory stays flat whatever the file's length.
-BATCH_ROWS = 20_000
-
-
-class _RowStager:
-    """Rows of a spreadsheet into ``_stage`` as they are read: the header is found among the first rows, then
-    the body streams in batches, counted against the limits (trailing empty rows are dropped)."""
-
-    def __init__(self, cur: duckdb.DuckDBPyConnection, fmt: str, limits: Limits, **info: object) -> None:
-        self.cur, self.fmt, self.limits, self.info = cur, fmt, limits, info
-        self.head: list[list[str | None]] = []
-        self.columns: list[str] | None = None
-        self.header_row = 0
-        self.body_rows = 0  # rows after the header, empty ones included (they keep their numbers)
-        self.batch: list[list[str | None]] = []
-        self.pending_empty: list[list[str | None]] = []
-        self.created = False
-
-    def add(self, values) -> None:
-        row = [self._cell(v) for v in values]
-        if self.columns is None:
-            self.head.append(row)
-            if len(self.head) >= HEADER_SEARCH_ROWS:
-                self._find_header()
-            return
-        self._add_body(row)
-
-    def _cell(self, value: object) -> str | None:
-        text = _cell_text(value)
-        if text is not None and len(text) > self.limits.max_cell_chars:
-            raise cell_too_large(self.limits.max_cell_chars)
-        return text
-
-    def _find_header(self) -> None:
-        head, self.head = self.head, []
-        filled = len(head)
-        while filled and not any(head[filled - 1]):
-            filled -= 1  # blank rows at the end of the head are left out of the header search, not out of the body
-        if not filled:
-            raise IngestRefused("empty_file", "表格为空", "the table is empty", **_where(self.info))
-        index = find_header_row(head[:filled])
-        columns = [(c or "").strip() for c in head[index]]
-        while columns and not columns[-1]:
-            columns.pop()
-        if not columns:
-            raise IngestRefused("no_header", "找不到表头行", "no header row found", **_where(self.info))
-        self.limits.check_columns(len(columns))
-        self.columns, self.header_row = columns, index + 1
-        for row in head[index + 1 :]:
-            self._add_body(row)
-
-    def _add_body(self, row: list[str | None]) -> None:
-        self.body_rows += 1
-        self.limits.check_rows(self.body_rows)
-        if not any(row):
-            self.pending_empty.append(row)
-            return
-        self.batch.extend(self.pending_empty)
-        self.pending_empty = []
-        self.batch.append(row)
-        if len(self.batch) >= BATCH_ROWS:
-            self._flush()
-
-    def _flush(self) -> None:
-        assert self.columns is not None
-        width = len(self.columns)
-        first = self.header_row + self.body_rows - len(self.pending_empty) - len(self.batch) + 1
-        frame = pd.DataFrame(
-            [(r[:width] + [None] * (width - len(r)))[:width] for r in self.batch],
-            columns=[f"c{i}" for i in range(width)],
-            dtype="object",
-        )
-        frame["_row"] = range(first, first + len(self.batch))
-        _frame_to_stage(self.cur, frame, append=self.created)
-        self.created = True
-        self.batch = []
-
-    def finish(self) -> SourceInfo:
-        if self.columns is None:
-            self._find_header()
-        self._flush()
-        return SourceInfo(self.fmt, self.columns or [], header_row=self.header_row, **self.info)
-
-
-def _stage_rows(
-    cur: duckdb.DuckDBPyConnection, rows, fmt: str, limits: Limits | None = None, **info: object
-) -> SourceInfo:
-    """Header detection and staging for sources that arrive as rows (any iterable: it is read once)."""
-    stager = _RowStager(cur, fmt, limits or Limits.current(), **info)
-    for row in rows:
-        stager.add(row)
-    return stager.finish()
-
-
-def _where(info: dict) -> dict:
-    return {"sheet": info["sheet"]} if info.get("sheet") else {}
-
-
-def _frame_to_stage(cur: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, append: bool = False) -> None:
-    """Write (or, with ``append``, add) a batch of text rows to ``_stage``; ``_stage`` may have more columns."""
-    text_cols = [c for c in frame.columns if c != "_row"]
-    frame = frame.astype({c: "string" for c in text_cols})
-    cur.register("_stage_frame", frame)
-    try:
-        casts = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in text_cols)
-        if append:
-            names = ", ".join([*text_cols, "_row"])
-            cur.execute(f"INSERT INTO _stage ({names}) SELECT {casts}, _row::INTEGER FROM _stage_frame")
-        else:
-            cur.execute(
-                f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT {casts}, _row::INTEGER AS _row FROM _stage_frame"
-            )
-    finally:
-        cur.unregister("_stage_frame")
-
-
-def _read_xlsx(
-    cur: duckdb.DuckDBPyConnection, path: Path, sheet: str | None, limits: Limits | None = None
-) -> SourceInfo:
-    import openpyxl
-
-    limits = limits or Limits.current()
-    with open(path, "rb") as fh:
-        magic = fh.read(8)
-    if magic.startswith(OLE_MAGIC):
-        raise IngestRefused(
-            "encrypted_workbook",
-            "Excel 文件受密码保护，请先在 Excel 中取消密码再上传",
-            "the workbook is password-protected; remove the password in Excel and upload again",
-        )
-    check_workbook_size(path, limits)
-    limits = replace(limits, max_rows=min(limits.max_rows, XLSX_MAX_ROWS))
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise IngestRefused(
-            "unreadable_excel", "无法读取 Excel 文件（文件损坏或不是 xlsx）", f"cannot read the Excel file: {exc}"
-        ) from exc
-    try:
-        ws = _pick_sheet(book.sheetnames, sheet, lambda n: book[n])
-        ws.reset_dimensions()  # the file's own <dimension> may claim a million columns: read the cells it has
-        return _stage_rows(cur, ws.iter_rows(values_only=True), "xlsx", limits, sheet=ws.title)
-    finally:
-        book.close()
-
-
-def check_workbook_size(path: Path, limits: Limits) -> None:
-    """Refuse a workbook whose parts unpack to more than the bound, before any XML in it is parsed."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            unpacked = sum(member.file_size for member in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise IngestRefused(
-            "unreadable_excel", "无法读取 Excel 文件（文件损坏或不是 xlsx）", f"cannot read the Excel file: {exc}"
-        ) from exc
-    if unpacked > limits.max_unpacked_bytes:
-        raise unpacked_too_large(limits.max_unpacked_bytes)
-
-
-def _pick_sheet(names: list[str], wanted: str | None, get):
-    if wanted is None:
-        return get(names[0])
-    if wanted not in names:
-        raise IngestRefused(
-            "no_such_sheet",
-            f"工作表“{wanted}”不存在；现有工作表：{'、'.join(names)}",
-            f"sheet {wanted!r} not found; sheets: {', '.join(names)}",
-            sheet=wanted,
-        )
-    return get(wanted)
-
-
-def _read_xls(
-    cur: duckdb.DuckDBPyConnection, path: Path, sheet: str | None, limits: Limits | None = None
-) -> SourceInfo:
-    import xlrd
-
-    try:
-        book = xlrd.open_workbook(str(path), on_demand=True)
-    except xlrd.biffh.XLRDError as exc:
-        if "encrypt" in str(exc).lower():
-            raise IngestRefused(
-                "encrypted_workbook", "Excel 文件受密码保护，请先取消密码再上传", "the workbook is password-protected"
-            ) from exc
-        raise IngestRefused("unreadable_excel", "无法读取 xls 文件", f"cannot read the xls file: {exc}") from exc
-    except Exception as exc:  # xlrd raises assorted errors on non-xls bytes
-        raise IngestRefused(
-            "unreadable_excel", "无法读取 xls 文件（文件损坏或格式不符）", f"cannot read the xls file: {exc}"
-        ) from exc
-    ws = _pick_sheet(book.sheet_names(), sheet, book.sheet_by_name)
-
-    def rows():
-        for r in range(ws.nrows):
-            row: list[object] = []
-            for c in range(ws.ncols):
-                cell = ws.cell(r, c)
-                if cell.ctype == xlrd.XL_CELL_DATE:
-                    row.append(xlrd.xldate_as_datetime(cell.value, book.datemode))
-                elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
-                    row.append(None)
-                else:
-                    row.append(cell.value)
-            yield row
-
-    return _stage_rows(cur, rows(), "xls", limits, sheet=ws.name)
+# --- Parquet and JSON Lines --------------------------------------------------------------------
 
 
 def _read_parquet(cur: duckdb.DuckDBPyConnection, path: Path, limits: Limits | None = None) -> SourceInfo:
@@ -691,7 +405,7 @@ class _KeyedStager:
             dtype="object",
         )
         frame["_row"] = [row for row, _ in self.batch]
-        _frame_to_stage(self.cur, frame, append=bool(self.staged_columns))
+        frame_to_stage(self.cur, frame, append=bool(self.staged_columns))
         self.staged_columns = width
         self.batch = []
 
@@ -755,7 +469,7 @@ def _json_cell(value: object) -> str | None:
         return None
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
-    return _cell_text(value)
+    return cell_text(value)
 
 
 # --- XES ---------------------------------------------------------------------------------------

@@ -16,9 +16,9 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from ingest.channels import ONLINE_CHANNELS
 from metrics.catalog import AT_RISK_WORKDAYS, NAME_ONLY_MIN_CASES, NAME_ONLY_THRESHOLD
 from metrics.filters import Filters, Params, where_clause
+from store.channels import ONLINE_CHANNELS
 
 #: Delivery words that mean the applicant had to fetch the result in person (so not fully online).
 IN_PERSON_DELIVERY_PATTERN = r"窗口|现场|自取|领取|大厅|当面|柜台|window|counter|pick.?up|in.person"

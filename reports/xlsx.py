@@ -26,8 +26,8 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from cells import FORMULA_PREFIXES
 from charts import theme
-from ingest.upload_support import FORMULA_PREFIXES
 from metrics.catalog import KPI_BY_ID
 from metrics.status import STATE_COLORS, STATES
 from reports import fmt

@@ -1,1 +1,1 @@
-"""The DuckDB store: schema and migrations, connections, and the single writer."""
+"""The DuckDB store and the canonical model: schema, migrations, connections, the single writer, channel codes."""

@@ -176,7 +176,7 @@ class Database:
             from store import calendar
 
             calendar.ensure_filled(con)
-            from ingest import channels
+            from store import channels
 
             channels.ensure_seeded(con)
         self._con: duckdb.DuckDBPyConnection | None = None if self.shared else con

@@ -3,7 +3,7 @@
 Every loaded row keeps the upload it came from. Cases and events are versioned: each upload adds
 its rows, and ``is_current`` marks the version that counts (a case-level record beats one derived
 from events; among equals the later known state wins — finished over open, a later completion, more
-timestamps — then the newer upload: ``ingest.load.CASE_VERSION_ORDER``). Reloading or overlapping exports therefore never
+timestamps — then the newer upload: ``store.uploads.CASE_VERSION_ORDER``). Reloading or overlapping exports therefore never
 double-count, and removing an upload brings the previous version back. Metrics read the views
 ``cases`` and ``events``, which show current rows only.
 
@@ -319,14 +319,14 @@ MIGRATIONS: list[str] = [
         attempted_at  DOUBLE NOT NULL     -- Unix time of the attempt; counted from before its password check
     );
     """,
-    # 7 -> 8: warnings on loaded rows (ingest/load.py): an optional field that could not be read (承诺时限 99999天,
+    # 7 -> 8: warnings on loaded rows (ingest/validate.py): an optional field that could not be read (承诺时限 99999天,
     # 跑动次数 -3, 满意度 满意满意) is left empty and its row loads; the row number, reason, column and raw value
     # (masked as rejected values are) are kept here. (IF NOT EXISTS: see 6 -> 7.)
     """
     CREATE TABLE IF NOT EXISTS field_warnings (
         upload_id    INTEGER NOT NULL,
         row_number   INTEGER,          -- 1-based row (line) number in the uploaded file
-        reason       VARCHAR NOT NULL, -- a warning code from ingest.load.REASONS (WARNING_REASONS)
+        reason       VARCHAR NOT NULL, -- a warning code from ingest.reasons.REASONS (WARNING_REASONS)
         column_name  VARCHAR,          -- the canonical field
         value        VARCHAR           -- the raw value (never a personal identifier)
     );

@@ -15,16 +15,16 @@ import pytest
 
 from bench import generate, peers
 from bench import run as bench_run
-from ingest import demo
+from demo import exports, town
 from metrics import page_queries as pages
 
 
 def test_generated_events_are_the_demo_generators(tmp_path) -> None:
     files = generate.write_logs(tmp_path, 3000, log=lambda s: None)
     ours = pd.read_csv(files.events_utf8, dtype=str, keep_default_na=False)
-    theirs = pd.concat(list(demo.iter_event_chunks(3000, end_month=generate.END_MONTH)), ignore_index=True)
+    theirs = pd.concat(list(exports.iter_event_chunks(3000, end_month=generate.END_MONTH)), ignore_index=True)
     theirs = theirs.astype(object).where(theirs.notna(), "").astype(str)
-    assert list(ours.columns) == demo.EVENT_COLUMNS
+    assert list(ours.columns) == town.EVENT_COLUMNS
     pd.testing.assert_frame_equal(ours.astype(str), theirs, check_dtype=False)
     assert files.events_gbk.read_bytes().decode("gbk") == files.events_utf8.read_text(encoding="utf-8")
     cases = pd.read_csv(files.cases, dtype=str)

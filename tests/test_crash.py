@@ -26,9 +26,9 @@ def state(db_path: Path) -> tuple:
 
 
 def test_sigkill_mid_ingest_then_retry(tmp_path):
-    from ingest import demo
+    from demo import exports
 
-    big = demo.write_exports(tmp_path / "export", demo.generate(scale=0.5, end_month="2026-10"))["events"]
+    big = exports.write_exports(tmp_path / "export", exports.generate(scale=0.5, end_month="2026-10"))["events"]
     db_path = tmp_path / "egov.duckdb"
     ok = cli("ingest", str(SAMPLE / "cases_export.csv"), "--db", str(db_path))
     assert ok.returncode == 0, ok.stderr

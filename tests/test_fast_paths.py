@@ -21,8 +21,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ingest import load as load_module
-from ingest.demo_load import load_demo
+from demo.load import load_demo
+from ingest import write as write_module
 from ingest.load import ingest_file, remove_upload
 from metrics import bottlenecks as bn
 from metrics import precomputed_columns
@@ -262,10 +262,10 @@ def test_both_ways_of_deriving_the_figures(tmp_path, order) -> None:
         random.Random(3).shuffle(lines)
     for streaming in (None, True, False) if order == "by_case" else (None, False):
         db = Database(tmp_path / f"{order}-{streaming}.duckdb")
-        original = load_module._insert_events
+        original = write_module._insert_events
         try:
             if streaming is not None:
-                load_module._insert_events = functools.partial(original, streaming=streaming)
+                write_module._insert_events = functools.partial(original, streaming=streaming)
             ingest_file(db, _event_csv(tmp_path / "a.csv", lines))
             second = ingest_file(db, _event_csv(tmp_path / "b.csv", _event_lines(80, seed=8, blank_units=blank)[100:]))
             assert_kept_figures_right(db.cursor())
@@ -277,7 +277,7 @@ def test_both_ways_of_deriving_the_figures(tmp_path, order) -> None:
                 for filters in (Filters(), Filters.month("2026-09")):
                     _compare(cur, name, filters)
         finally:
-            load_module._insert_events = original
+            write_module._insert_events = original
             db.close()
 
 

@@ -20,9 +20,10 @@ import pytest
 
 import scratch
 import settings
-from ingest import isolation, load
+from ingest import isolation, write
 from ingest.errors import IngestRefused
-from ingest.load import ingest_file, preview_file
+from ingest.load import ingest_file
+from ingest.preview import preview_file
 from store.db import Database
 from tests import bad_inputs as bad
 
@@ -215,7 +216,7 @@ def test_a_failed_load_reports_its_own_error_not_the_aborted_transaction(tmp_pat
         raise duckdb.ConversionException("Conversion Error: the real cause")
 
     before = file_db.cursor().execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    monkeypatch.setattr(load, "_write_rejects", fails)
+    monkeypatch.setattr(write, "write_rejects", fails)
     path = tmp_path / "cases.csv"
     path.write_bytes(bad.csv_bytes(bad.rows(5)))
     with pytest.raises(duckdb.ConversionException, match="the real cause"):
@@ -227,7 +228,7 @@ def test_running_out_of_memory_is_a_refusal_in_words(tmp_path, file_db, monkeypa
     def exhausts(*args, **kwargs):
         raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate")
 
-    monkeypatch.setattr(load, "_write_rejects", exhausts)
+    monkeypatch.setattr(write, "write_rejects", exhausts)
     before = table_rows(file_db)
     path = tmp_path / "cases.csv"
     path.write_bytes(bad.csv_bytes(bad.rows(5)))

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 import clock
-from ingest.load import REASONS, WARNING_REASONS, ingest_file, preview_file, remove_upload
+from ingest.load import ingest_file, remove_upload
+from ingest.preview import preview_file
+from ingest.reasons import REASONS, WARNING_REASONS
 
 D = dt.datetime
 #: "Now" for every test here: the loader's future check reads clock.now().
@@ -366,7 +368,7 @@ def test_an_older_step_export_does_not_replace_the_newer_events(tmp_path, tmp_db
 
 def test_field_warnings_are_listed_for_the_quality_page(tmp_path, tmp_db):
     from ingest.quality import field_warnings_by_reason, field_warnings_of_upload
-    from ingest.upload_support import rejects_table
+    from ingest.rejects import rejects_table
 
     rows = [*good(3), "Q1,临时救助申请,民政办,窗口,2026-10-12 09:00,2026-10-12 09:30,,-5,-3,6"]  # line 5
     result = ingest_file(tmp_db, write(tmp_path, "quality.csv", rows))

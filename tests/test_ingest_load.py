@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest import load as load_module
+from ingest import write as write_module
 from ingest.errors import IngestRefused
-from ingest.load import REASONS, ingest_bytes, ingest_file, list_uploads, remove_upload
+from ingest.load import ingest_bytes, ingest_file, remove_upload
+from ingest.reasons import REASONS
+from store.uploads import list_uploads
 from tests.pii_values import ID_NUMBERS, NAMES, PHONES
 
 DATA = Path(__file__).parent / "data"
@@ -128,7 +130,7 @@ def test_failure_midway_rolls_back(tmp_path, tmp_db, monkeypatch):
         raise RuntimeError("disk gone")
 
     # Cases are already inserted when the derived figures are computed: the failure must undo them.
-    monkeypatch.setattr(load_module, "fill_derived", explode)
+    monkeypatch.setattr(write_module, "fill_derived", explode)
     with pytest.raises(RuntimeError):
         ingest_file(tmp_db, write_csv(tmp_path, "second.csv", good_rows("B", 5)))
     assert snapshot(tmp_db) == before
@@ -302,7 +304,7 @@ def test_cases_derived_from_steps_agree_with_the_case_export(tmp_db):
 
 
 def test_preview_validates_without_writing(tmp_path, tmp_db):
-    from ingest.load import preview_file
+    from ingest.preview import preview_file
 
     before = snapshot(tmp_db)
     preview = preview_file(tmp_db, DATA / "cases_title_total_gbk.csv")

@@ -201,7 +201,7 @@ def test_channel_synonyms(cur, raw, channel):
 
 
 def test_channel_synonym_table_is_editable(tmp_db):
-    from ingest.channels import set_synonym
+    from store.channels import set_synonym
 
     cur = tmp_db.cursor()
     assert cur.execute(f"SELECT {channel_sql('$1')}", ["村代办"]).fetchone()[0] == "other"

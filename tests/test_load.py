@@ -36,10 +36,10 @@ def streamlit_db_path(small_demo_db: Path, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def step_log(tmp_path_factory) -> tuple[Path, int]:
     """Two months of the demo town's step log with another seed: about 30,000 events to load."""
-    from ingest import demo
+    from demo import exports
 
-    data = demo.generate(seed=7, end_month="2026-10", months=2)
-    files = demo.write_exports(tmp_path_factory.mktemp("export"), data)
+    data = exports.generate(seed=7, end_month="2026-10", months=2)
+    files = exports.write_exports(tmp_path_factory.mktemp("export"), data)
     return files["events"], len(data.events)
 
 

@@ -238,7 +238,7 @@ def test_interval_log_waiting_time_agrees(interval_log, tmp_path) -> None:
 def demo_events():
     """The shipped demo sample loaded through our pipeline; pm4py gets the stored events as its log."""
     try:
-        from ingest.demo_load import load_demo
+        from demo.load import load_demo
     except ImportError:
         pytest.skip("demo loader not available")
     from store.db import Database

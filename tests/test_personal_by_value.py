@@ -19,8 +19,9 @@ import pytest
 import clock
 from ingest import personal
 from ingest.errors import IngestRefused
-from ingest.load import ingest_file, preview_file
+from ingest.load import ingest_file
 from ingest.mapping import auto_map, personal_header
+from ingest.preview import preview_file
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, 0)
 CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

@@ -46,9 +46,9 @@ def test_full_disk_midway_changes_nothing(small_disk, tmp_path):
     filler = small_disk / "filler.bin"
     free = shutil.disk_usage(small_disk).free
     filler.write_bytes(b"\0" * max(0, free - 256 * 1024))
-    from ingest import demo
+    from demo import exports
 
-    big = demo.write_exports(tmp_path / "export", demo.generate(scale=0.3, end_month="2026-10"))["events"]
+    big = exports.write_exports(tmp_path / "export", exports.generate(scale=0.3, end_month="2026-10"))["events"]
     result = cli("ingest", str(big), "--db", str(db_path))
     assert result.returncode == 1
     assert "磁盘空间已满" in result.stderr and "Traceback" not in result.stderr

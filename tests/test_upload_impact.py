@@ -15,7 +15,8 @@ import duckdb
 import pytest
 
 from ingest.impact import MonthChange
-from ingest.load import ingest_file, preview_file
+from ingest.load import ingest_file
+from ingest.preview import preview_file
 from store.db import Database
 from tests.apptest_support import PASSWORDS, button, demo_copy_with_users, start_app
 from tests.cli_support import cli

@@ -241,7 +241,7 @@ def test_a_file_over_the_size_limit_is_refused_with_the_limit(analyst, monkeypat
 
 
 def test_catalogue_uploads_the_same_way(analyst):
-    from ingest.upload_support import catalog_template_xlsx
+    from ingest.templates import catalog_template_xlsx
 
     at = open_upload_page(analyst)
     drop(at, ("事项目录.xlsx", catalog_template_xlsx()))
@@ -261,7 +261,7 @@ def test_shipped_config_binds_localhost_and_caps_uploads_like_settings():
 def test_rejects_excel_neutralises_formulas():
     import pandas as pd
 
-    from ingest.upload_support import rejects_xlsx
+    from ingest.rejects import rejects_xlsx
 
     frame = pd.DataFrame(
         [

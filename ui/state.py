@@ -27,7 +27,7 @@ def _demo_filled(path: str) -> bool:
     with db.reading() as cur:
         empty = cur.execute("SELECT count(*) FROM uploads").fetchone()[0] == 0
     if path == str(settings.DEFAULT_DB) and empty:
-        from ingest.demo_load import load_demo
+        from demo.load import load_demo
         from metrics import precomputed_views
 
         load_demo(db)

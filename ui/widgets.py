@@ -10,7 +10,7 @@ from pandas.io.formats.style import Styler
 
 import numfmt
 import settings
-from ingest.upload_support import neutralise
+from cells import neutralise
 from metrics.catalog import get as kpi_def
 from metrics.filters import Filters
 from metrics.kpis import compute_kpis
@@ -277,7 +277,7 @@ def full_height(frame: pd.DataFrame) -> int:
 
 def inert(frame: pd.DataFrame | Styler) -> pd.DataFrame | Styler:
     """The frame as a spreadsheet may safely open it: text that would start a formula (``=`` ``+`` ``-`` ``@``, tab,
-    carriage return) gets a leading ``'`` (:func:`ingest.upload_support.neutralise`, as in the Excel downloads),
+    carriage return) gets a leading ``'`` (:func:`cells.neutralise`, as in the Excel downloads),
     in the cells, the headings and the index; numbers stay numbers.
 
     Every table goes through here (:func:`show_table`, :func:`show_frame`): Streamlit's own "download as CSV" in a

@@ -12,9 +12,8 @@ import streamlit as st
 
 from charts.quality import cases_per_month, rejects_over_time
 from ingest import quality
-from ingest.load import short_reason
-from ingest.mapping import FIELD_LABELS_ZH
-from ingest.upload_support import FIELD_LABELS_EN
+from ingest.mapping import FIELD_LABELS_EN, FIELD_LABELS_ZH
+from ingest.reasons import short_reason
 from text import LIST_SEP, NOTE, Text
 from ui import fmt
 from ui.auth import has_role, require_role

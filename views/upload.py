@@ -17,9 +17,10 @@ import pandas as pd
 import streamlit as st
 
 import settings
-from ingest.errors import IngestRefused
-from ingest.load import REASONS, IngestResult, Preview, ingest_bytes, list_uploads, short_reason
+from ingest.errors import IngestRefused, refusal_message
+from ingest.load import IngestResult, ingest_bytes
 from ingest.mapping import (
+    FIELD_LABELS_EN,
     FIELD_LABELS_ZH,
     FIELDS_BY_KIND,
     REQUIRED,
@@ -29,20 +30,14 @@ from ingest.mapping import (
     save_mapping,
     saved_mapping_names,
 )
-from ingest.upload_support import (
-    FIELD_LABELS_EN,
-    UPLOAD_TYPES,
-    catalog_template_xlsx,
-    file_columns,
-    mapping_overrides,
-    preview_bytes,
-    refusal_message,
-    rejects_table,
-    rejects_xlsx,
-    sheet_names,
-)
+from ingest.preview import Preview
+from ingest.reasons import REASONS, short_reason
+from ingest.rejects import rejects_table, rejects_xlsx
+from ingest.templates import catalog_template_xlsx
+from ingest.upload_bytes import UPLOAD_TYPES, file_columns, preview_bytes, sheet_names
 from metrics import precomputed_views
 from store import audit
+from store.uploads import list_uploads
 from text import CLAUSE_SEP, NOTE, Text
 from ui.auth import require_role
 from ui.fmt import md_text, one_language
@@ -349,7 +344,7 @@ def handle_file(uploaded) -> None:
         except Exception:  # the refusal above already says why
             return
         kind = kind_choice if kind_choice != "auto" else auto.kind
-        current = overrides if overrides is not None else mapping_overrides(auto, info.columns)
+        current = overrides if overrides is not None else auto.source_names(info.columns)
         st.markdown(f"**{t('up_mapping_title')}**")
         mapping_form(fid, mkey, info.columns, kind, current, {})
         return
@@ -368,7 +363,7 @@ def handle_file(uploaded) -> None:
         if preview.personal_columns:
             st.caption(t("up_pii_note").format(columns=md_text("、".join(preview.personal_columns))))
 
-    current = overrides if overrides is not None else mapping_overrides(preview.mapping, info.columns)
+    current = overrides if overrides is not None else preview.mapping.source_names(info.columns)
     mapped = [f"{field_label(f, preview.mapping.kind, False)} ← {c}" for f, c in current.items() if c]
     with st.expander(t("up_mapping_title") + f"（{len(mapped)}）"):
         mapping_form(fid, mkey, info.columns, preview.mapping.kind, current, sample_values(preview))

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ingest.errors import IngestRefused
-from ingest.load import list_uploads, remove_upload
-from ingest.upload_support import refusal_message, rejects_xlsx, stored_rejects
+from ingest.errors import IngestRefused, refusal_message
+from ingest.load import remove_upload
+from ingest.rejects import rejects_xlsx, stored_rejects
 from metrics import precomputed_views
 from store import audit
+from store.uploads import list_uploads
 from text import Text
 from ui.auth import has_role, require_role
 from ui.fmt import md_text

@@ -19,14 +19,14 @@ def load_demo(
     """Generate (or, with ``small``, take the shipped sample) and ingest catalogue, cases and events."""
     if small:
         return _ingest_exports(db, _sample_files(), loaded_by)
-    from ingest import demo
+    from demo import exports  # the generator (numpy, pyarrow) only when generating
 
     kwargs = {"end_month": end_month}
     if seed is not None:
         kwargs["seed"] = seed
-    data = demo.generate(**kwargs)
+    data = exports.generate(**kwargs)
     with tempfile.TemporaryDirectory(prefix="egov-demo-") as tmp:
-        files = demo.write_exports(Path(tmp), data)
+        files = exports.write_exports(Path(tmp), data)
         return _ingest_exports(db, files, loaded_by)
 
 

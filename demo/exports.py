@@ -1,0 +1,177 @@
+"""The demo generator's public side: a town's frames, the files the platform would export, event chunks.
+
+``python -m demo.exports`` regenerates ``data/sample`` (or writes another size, seed or month elsewhere).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from demo.simulation import cases_frame, concat, context, events_frame, parse_month, simulate_month
+from demo.town import TOWN, catalog_frame
+
+DEFAULT_SEED = 20261126
+DEFAULT_MONTHS = 18
+#: The shipped sample in ``data/sample`` (kept small: a few MB).
+SAMPLE_SCALE = 0.06
+SAMPLE_END_MONTH = "2026-11"
+
+#: Largest frame ``iter_event_chunks`` aims to yield (a month is split into runs of days above this).
+CHUNK_EVENTS = 1_000_000
+
+
+@dataclass
+class DemoData:
+    """One generated town: the case-level export, the step-level export and the catalogue."""
+
+    cases: pd.DataFrame
+    events: pd.DataFrame
+    catalog: pd.DataFrame
+    first_month: str = ""  # 'YYYY-MM' of the window, for export titles
+    last_month: str = ""
+
+
+def generate(
+    seed: int = DEFAULT_SEED, end_month: str | None = None, months: int = DEFAULT_MONTHS, scale: float = 1.0
+) -> DemoData:
+    """A town's ``months`` months of cases ending with ``end_month`` (default: this month, cut at today).
+
+    ``scale`` multiplies the case volume (1.0 ≈ 2,450 cases and ~16,000 events a month). An explicit
+    ``end_month`` is cut off at the end of that month, so the output depends only on the arguments.
+    """
+    ctx = context(end_month, months)
+    sims = [simulate_month(ctx, i, seed, scale) for i in range(len(ctx.months))]
+    m = concat(sims)
+    first, last = ctx.months[0], ctx.months[-1]
+    return DemoData(
+        cases=cases_frame(ctx, m, seed),
+        events=events_frame(ctx, m),
+        catalog=catalog_frame(),
+        first_month=f"{first[0]}-{first[1]:02d}",
+        last_month=f"{last[0]}-{last[1]:02d}",
+    )
+
+
+@lru_cache(maxsize=8)
+def _events_per_unit_scale(seed: int, end_month: str | None, months: int) -> float:
+    """Events a window produces per unit of scale, from a quick numeric pilot run."""
+    ctx = context(end_month, months)
+    pilot = 1.0
+    total = sum(simulate_month(ctx, i, seed, pilot).n_events for i in range(len(ctx.months)))
+    return max(total / pilot, 1.0)
+
+
+def iter_event_chunks(
+    target_events: int, seed: int = DEFAULT_SEED, end_month: str | None = None, months: int = DEFAULT_MONTHS
+) -> Iterator[pd.DataFrame]:
+    """About ``target_events`` events (the events-export layout), month by month, for benchmarks.
+
+    The scale is calibrated by a small pilot run. Each frame is one month, or a run of its days when
+    a month would exceed ~CHUNK_EVENTS events, so memory stays bounded whatever the target.
+    """
+    if target_events <= 0:
+        return
+    ctx = context(end_month, months)
+    scale = target_events / _events_per_unit_scale(seed, end_month, months)
+    parts = max(1, int(np.ceil(target_events / len(ctx.months) * 1.3 / CHUNK_EVENTS)))
+    for i in range(len(ctx.months)):
+        for k in range(parts):
+            m = simulate_month(ctx, i, seed, scale, (k, parts))
+            if m.n_events:
+                yield events_frame(ctx, m)
+
+
+def _month_title(month: str) -> str:
+    year, mon = parse_month(month)
+    return f"{year}年{mon}月"
+
+
+def write_exports(out_dir: Path, data: DemoData) -> dict[str, Path]:
+    """Write the three files the way the platform exports them (GBK CSV with title and 合计 rows, …)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    first = data.first_month or str(data.cases["申请时间"].min())[:7]
+    last = data.last_month or str(data.cases["申请时间"].max())[:7]
+    paths = {
+        "cases": out_dir / "cases_export.csv",
+        "events": out_dir / "events_export.csv",
+        "catalog": out_dir / "service_catalog.xlsx",
+    }
+
+    ncol = len(data.cases.columns)
+    title = f"{TOWN}便民服务中心办件明细表（{_month_title(first)}—{_month_title(last)}）"
+    buf = io.StringIO()
+    buf.write(title + "," * (ncol - 1) + "\r\n")
+    data.cases.to_csv(buf, index=False, lineterminator="\r\n")
+    buf.write(f"合计,{len(data.cases)}" + "," * (ncol - 2) + "\r\n")
+    paths["cases"].write_bytes(buf.getvalue().encode("gbk"))
+
+    data.events.to_csv(paths["events"], index=False, encoding="utf-8", lineterminator="\n")
+
+    _write_catalog_xlsx(paths["catalog"], data.catalog, last)
+    return paths
+
+
+def _write_catalog_xlsx(path: Path, catalog: pd.DataFrame, last_month: str) -> None:
+    """Title merged across the header width on row 1, header on row 2; fixed metadata for identical bytes."""
+    import xlsxwriter
+
+    year, month = parse_month(last_month)
+    wb = xlsxwriter.Workbook(str(path))
+    wb.set_properties(
+        {"title": "政务服务事项目录", "author": f"{TOWN}便民服务中心", "created": dt.datetime(year, month, 1)}
+    )
+    ws = wb.add_worksheet("事项目录")
+    title_fmt = wb.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"})
+    head_fmt = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center"})
+    ncol = len(catalog.columns)
+    ws.merge_range(0, 0, 0, ncol - 1, f"{TOWN}便民服务中心政务服务事项目录（{year}年版）", title_fmt)
+    ws.set_row(0, 28)
+    ws.write_row(1, 0, list(catalog.columns), head_fmt)
+    for r, row in enumerate(catalog.astype(object).values.tolist(), start=2):
+        ws.write_row(r, 0, row)
+    ws.set_column(0, 0, 16)
+    ws.set_column(1, 1, 34)
+    ws.set_column(2, 2, 16)
+    ws.set_column(3, ncol - 1, 13)
+    ws.freeze_panes(2, 0)
+    wb.close()
+
+
+def write_sample(out_dir: Path | None = None) -> dict[str, Path]:
+    """Regenerate the shipped sample in ``data/sample`` (see its README for the command)."""
+    if out_dir is None:
+        import settings
+
+        out_dir = settings.SAMPLE_DIR
+    return write_exports(Path(out_dir), generate(scale=SAMPLE_SCALE, end_month=SAMPLE_END_MONTH))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m demo.exports``: regenerate data/sample, or write another size/seed/month elsewhere."""
+    parser = argparse.ArgumentParser(description="Write demo exports (default: regenerate data/sample).")
+    parser.add_argument("--out", type=Path, help="output folder (default: data/sample)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--end-month", default=SAMPLE_END_MONTH, help=f"YYYY-MM (default {SAMPLE_END_MONTH})")
+    parser.add_argument("--scale", type=float, default=SAMPLE_SCALE, help=f"case volume (default {SAMPLE_SCALE})")
+    args = parser.parse_args(argv)
+    if args.out is None:
+        import settings
+
+        args.out = settings.SAMPLE_DIR
+    paths = write_exports(args.out, generate(seed=args.seed, end_month=args.end_month, scale=args.scale))
+    for kind, path in paths.items():
+        print(f"{kind}: {path} ({path.stat().st_size:,} bytes)")
+
+
+if __name__ == "__main__":
+    main()
