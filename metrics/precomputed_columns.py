@@ -1,7 +1,7 @@
 """Precomputed columns: whether the metrics may read the per-row figures the loader keeps (the fast paths).
 
 At county scale (ten million events) a page cannot re-derive each event's predecessor and position
-per view: ``ingest.load`` keeps them on the rows as it loads (see migration 3 -> 4 in
+per view: ``ingest.write`` keeps them on the rows as it loads (see migration 3 -> 4 in
 ``store.schema``), and the metrics read them. Every fast path gives exactly the result of the
 straightforward SQL it stands in for (``tests/test_fast_paths.py`` compares the two on the same
 data), and it is taken only when every current row carries the kept figures: rows written any other

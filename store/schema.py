@@ -208,7 +208,7 @@ MIGRATIONS: list[str] = [
     );
     """,
     # 3 -> 4: derived figures kept at load time so that pages read them instead of re-deriving them from
-    # ten million events per view (ingest.load keeps them up to date; metrics read them where exact).
+    # ten million events per view (ingest.write keeps them up to date; metrics read them where exact).
     #  - case_key: one integer per case id, the same in every version of the case; new cases are numbered in
     #    file order, so the events of a month's cases sit together and a filter on cases prunes the events;
     #  - on each event, computed among the events of its own upload for its case (the events of one upload

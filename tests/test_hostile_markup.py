@@ -137,7 +137,8 @@ def test_inert_neutralises_text_and_keeps_numbers():
 @pytest.fixture(scope="module")
 def hostile_dir(small_demo_db: Path, tmp_path_factory) -> Path:
     """The small demo database with hostile department, step and item names (facets rebuilt, kept figures gone)."""
-    from store import facets, targets
+    from metrics import targets
+    from store import facets
     from store.db import Database
 
     target = tmp_path_factory.mktemp("hostile")
