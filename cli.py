@@ -16,7 +16,7 @@ from clitools import Refused, database, print_json, refuse
 from errors import BilingualError
 from ingest.errors import IngestRefused
 from ingest.load import IngestResult, ingest_file, remove_upload
-from ingest.reasons import REASONS, short_reason
+from ingest.reasons import reason_text, short_reason
 from ingest.validate import Validation
 from metrics.cli_commands import add_parsers as add_metric_parsers
 from reports.cli_commands import add_parsers as add_snapshot_parsers
@@ -48,7 +48,7 @@ def _print_result(result: IngestResult, lang: str = "zh") -> None:
 def _print_reasons(by_reason: dict[str, int], warnings: list[str]) -> None:
     """A load's (or a dry run's) rejected rows by reason, most first, then its warnings."""
     for reason, count in sorted(by_reason.items(), key=lambda kv: -kv[1]):
-        zh, en = REASONS.get(reason, (reason, reason))
+        zh, en = reason_text(reason).zh, reason_text(reason).en
         echo(f"  - {zh} ({en}): {count}")
     for warning in warnings:
         echo(f"  ! {warning}")

@@ -164,8 +164,8 @@ def _reasons_frame(rows: list[tuple]) -> pd.DataFrame:
             {
                 "row": row,
                 "reason": reason,
-                "reason_zh": REASONS[reason][0],
-                "reason_en": REASONS[reason][1],
+                "reason_zh": REASONS[reason].zh,
+                "reason_en": REASONS[reason].en,
                 "column": column,
                 "value": value,
                 "fields": fields,

@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 
 from ingest.normalize import PLACEHOLDERS
-from ingest.reasons import REASONS
+from ingest.reasons import reason_text
 from text import Text
 
 #: A month (or a department's month) with fewer cases than this share of its median month is flagged.
@@ -107,8 +107,8 @@ def rejects_by_month(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         GROUP BY ALL ORDER BY month, rows DESC
         """
     ).df()
-    frame["reason_zh"] = [REASONS.get(r, (r, r))[0] for r in frame["reason"]]
-    frame["reason_en"] = [REASONS.get(r, (r, r))[1] for r in frame["reason"]]
+    frame["reason_zh"] = [reason_text(r).zh for r in frame["reason"]]
+    frame["reason_en"] = [reason_text(r).en for r in frame["reason"]]
     return frame
 
 
@@ -345,8 +345,8 @@ def field_warnings_by_reason(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         GROUP BY ALL ORDER BY rows DESC, w.reason
         """
     ).df()
-    frame["reason_zh"] = [REASONS.get(r, (r, r))[0] for r in frame["reason"]]
-    frame["reason_en"] = [REASONS.get(r, (r, r))[1] for r in frame["reason"]]
+    frame["reason_zh"] = [reason_text(r).zh for r in frame["reason"]]
+    frame["reason_en"] = [reason_text(r).en for r in frame["reason"]]
     return frame
 
 

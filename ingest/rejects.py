@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from cells import neutralise
-from ingest.reasons import REASONS
+from ingest.reasons import reason_text
 
 
 def rejects_table(rejects: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
@@ -23,7 +23,7 @@ def rejects_table(rejects: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     records = []
     for rec in rejects.to_dict("records"):
         reason = rec.get("reason")
-        label = REASONS.get(reason, (reason, reason))[0 if zh else 1]
+        label = reason_text(reason)(lang)
         row = {heads[0]: rec.get("row"), heads[1]: label, heads[2]: rec.get("column"), heads[3]: rec.get("value")}
         fields = rec.get("fields")
         if isinstance(fields, str):

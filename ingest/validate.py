@@ -21,7 +21,7 @@ from ingest.channels import channel_sql
 from ingest.errors import IngestRefused, first_line
 from ingest.mapping import FIELD_LABELS_ZH, Mapping
 from ingest.readers import Source
-from ingest.reasons import REASONS
+from ingest.reasons import reason_text
 from ingest.staging import SourceInfo
 from store.db import Database
 
@@ -262,8 +262,8 @@ def refuse_if_unusable(checked: Validation, max_rows: int | None = None) -> None
         )
     if checked.loaded == 0 or rejected / total > settings.MAX_REJECTED_SHARE:
         top = sorted(checked.by_reason.items(), key=lambda kv: -kv[1])[:3]
-        zh = "；".join(f"{REASONS.get(r, (r, r))[0]} {n} 行" for r, n in top)
-        en = "; ".join(f"{REASONS.get(r, (r, r))[1]}: {n} rows" for r, n in top)
+        zh = "；".join(f"{reason_text(r).zh} {n} 行" for r, n in top)
+        en = "; ".join(f"{reason_text(r).en}: {n} rows" for r, n in top)
         raise IngestRefused(
             "mostly_rejected",
             f"{rejected}/{total} 行未通过校验，超过一半，整个文件未导入。主要原因：{zh}",

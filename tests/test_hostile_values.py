@@ -198,7 +198,7 @@ def test_impossible_offsets_are_rejected_real_ones_respected(tmp_path, tmp_db, s
 
 def test_every_code_has_words():
     for code in WARNING_REASONS + ("bad_offset", "future_time"):
-        zh, en = REASONS[code]
+        zh, en = REASONS[code].zh, REASONS[code].en
         assert zh and en and zh != en
 
 
@@ -231,7 +231,7 @@ def test_times_after_now_are_rejected_as_future(tmp_path, tmp_db):
     ]
     # The dashboard's latest month is this one, not 2027-11; the words say what happened.
     assert tmp_db.cursor().execute("SELECT max(submitted_at) FROM cases").fetchone()[0] == D(2026, 11, 20, 12, 9)
-    assert "未来" in REASONS["future_time"][0] and "未来" not in REASONS["time_out_of_range"][0]
+    assert "未来" in REASONS["future_time"].zh and "未来" not in REASONS["time_out_of_range"].zh
 
 
 def test_future_event_times_are_rejected(tmp_path, tmp_db):
@@ -381,6 +381,6 @@ def test_field_warnings_are_listed_for_the_quality_page(tmp_path, tmp_db):
     ]
     table = rejects_table(field_warnings_of_upload(cur, result.upload_id), "zh")
     assert list(table["行号"]) == [5, 5, 5] and list(table["值"]) == ["-5", "6", "-3"]
-    assert table["原因"].iloc[0] == REASONS["bad_promised_limit"][0]
+    assert table["原因"].iloc[0] == REASONS["bad_promised_limit"].zh
     remove_upload(tmp_db, result.upload_id)
     assert field_warnings_by_reason(cur).empty

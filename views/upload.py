@@ -31,7 +31,7 @@ from ingest.mapping import (
     saved_mapping_names,
 )
 from ingest.preview import Preview
-from ingest.reasons import REASONS, short_reason
+from ingest.reasons import reason_text, short_reason
 from ingest.rejects import rejects_table, rejects_xlsx
 from ingest.templates import catalog_template_xlsx
 from ingest.upload_bytes import UPLOAD_TYPES, file_columns, preview_bytes, sheet_names
@@ -187,7 +187,7 @@ def validation_report(preview: Preview, name: str) -> None:
     if v.by_reason:
         reasons = pd.DataFrame(
             [
-                {t("up_reason"): Text(*REASONS.get(r, (r, r)))(language), t("up_count"): n}
+                {t("up_reason"): reason_text(r)(language), t("up_count"): n}
                 for r, n in sorted(v.by_reason.items(), key=lambda kv: -kv[1])
             ]
         )
