@@ -25,6 +25,7 @@ from ingest.errors import IngestRefused, first_line
 from ingest.limits import BoundedReader, Limits, XmlPacer, cell_too_large, line_too_long, unpacked_too_large
 from ingest.spreadsheets import OLE_MAGIC, ZIP_MAGIC, read_xls, read_xlsx
 from ingest.staging import BATCH_ROWS, HEADER_SEARCH_ROWS, SourceInfo, cell_text, find_header_row, frame_to_stage
+from store.rows import one
 
 #: Bytes looked at to detect the encoding; the whole file is still decoded strictly.
 ENCODING_SAMPLE = 1 << 20
@@ -77,7 +78,7 @@ def read_into_stage(
         "xes": _read_xes,
     }[fmt]
     info = reader(cur, path, sheet, limits) if fmt in ("xlsx", "xls") else reader(cur, path, limits)
-    info.rows_read = cur.execute("SELECT count(*) FROM _stage").fetchone()[0]
+    info.rows_read = one(cur.execute("SELECT count(*) FROM _stage"))[0]
     limits.check_rows(info.rows_read)  # what was staged, whatever a file's footer claimed
     return info
 
@@ -255,7 +256,7 @@ def _csv_source(path: Path, limits: Limits) -> Source:
 def _malformed_lines(cur: duckdb.DuckDBPyConnection, limits: Limits | None = None) -> list[tuple[int, str, str]]:
     """The lines DuckDB's CSV reader rejected, at most the row bound of them, each cut to 500 characters."""
     limits = limits or Limits.current()
-    limits.check_rows(cur.execute("SELECT count(DISTINCT line) FROM _rej_errors").fetchone()[0])
+    limits.check_rows(one(cur.execute("SELECT count(DISTINCT line) FROM _rej_errors"))[0])
     # DuckDB may report several errors for one line: keep the first of each.
     rows = cur.execute(
         "SELECT line, coalesce(arg_min(error_message, column_idx), any_value(error_message), 'malformed line'), "
@@ -329,11 +330,13 @@ def _read_parquet(cur: duckdb.DuckDBPyConnection, path: Path, limits: Limits | N
     """Parquet by DuckDB, after its footer's row count and unpacked size are checked against the limits."""
     limits = limits or Limits.current()
     try:
-        rows, unpacked = cur.execute(
-            "SELECT (SELECT sum(num_rows) FROM parquet_file_metadata($p)), "
-            "(SELECT coalesce(sum(total_uncompressed_size), 0) FROM parquet_metadata($p))",
-            {"p": str(path)},
-        ).fetchone()
+        rows, unpacked = one(
+            cur.execute(
+                "SELECT (SELECT sum(num_rows) FROM parquet_file_metadata($p)), "
+                "(SELECT coalesce(sum(total_uncompressed_size), 0) FROM parquet_metadata($p))",
+                {"p": str(path)},
+            )
+        )
         names = [d[0] for d in cur.execute("SELECT * FROM read_parquet(?) LIMIT 0", [str(path)]).description]
     except duckdb.Error as exc:
         raise IngestRefused("unreadable_parquet", "无法读取 Parquet 文件", f"cannot read Parquet: {exc}") from exc
@@ -349,10 +352,12 @@ def _read_parquet(cur: duckdb.DuckDBPyConnection, path: Path, limits: Limits | N
             [str(path)],
         )
         widest = (
-            cur.execute(
-                "SELECT max(greatest(" + ", ".join(f"coalesce(length(c{i}), 0)" for i in range(len(names))) + "))"
-                " FROM _stage"
-            ).fetchone()[0]
+            one(
+                cur.execute(
+                    "SELECT max(greatest(" + ", ".join(f"coalesce(length(c{i}), 0)" for i in range(len(names))) + "))"
+                    " FROM _stage"
+                )
+            )[0]
             if names
             else 0
         )

@@ -23,6 +23,7 @@ from metrics.findings import rank_bottlenecks
 from metrics.kpis import compute_kpis
 from metrics.page_queries import default_month_of
 from store.db import Database
+from store.rows import one
 from terminal import echo
 
 
@@ -108,9 +109,7 @@ def _clean(value: object) -> object:
 
 def _no_data_message(db: Database, filters: Filters) -> str:
     cur = db.cursor()
-    lo, hi, total = cur.execute(
-        "SELECT min(submitted_at)::DATE, max(submitted_at)::DATE, count(*) FROM cases"
-    ).fetchone()
+    lo, hi, total = one(cur.execute("SELECT min(submitted_at)::DATE, max(submitted_at)::DATE, count(*) FROM cases"))
     if not total:
         return "数据库中还没有办件数据，请先导入 (the database has no cases yet; load data first)"
     return (

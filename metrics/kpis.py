@@ -30,6 +30,7 @@ from metrics.catalog import (
     reason_missing_field,
 )
 from metrics.filters import Filters, Params
+from store.rows import one
 
 DIMENSIONS = ("department", "service_item", "channel")
 GRAINS = ("day", "week", "month")
@@ -332,7 +333,7 @@ def buckets(cur: duckdb.DuckDBPyConnection, filters: Filters, grain: str) -> lis
     """The (first day, last day) of each bucket in the period; open ends are taken from the data."""
     start, end = filters.start, filters.end
     if start is None or end is None:
-        lo, hi = cur.execute("SELECT min(submitted_at)::DATE, max(submitted_at)::DATE FROM cases").fetchone()
+        lo, hi = one(cur.execute("SELECT min(submitted_at)::DATE, max(submitted_at)::DATE FROM cases"))
         start = start or lo
         end = end or hi
     if start is None or end is None or start > end:

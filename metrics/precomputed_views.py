@@ -43,6 +43,7 @@ from metrics.page_queries import CASE_COUNT, PAGES, call_name, default_context
 from metrics.targets import get_targets
 from store.db import Database
 from store.facets import filter_options
+from store.rows import one
 
 log = logging.getLogger("egov.kept")
 
@@ -76,7 +77,7 @@ CODE = _code_digest()
 
 
 def fingerprint(cur: duckdb.DuckDBPyConnection) -> str:
-    return cur.execute(f"SELECT {FINGERPRINT_SQL}").fetchone()[0]
+    return one(cur.execute(f"SELECT {FINGERPRINT_SQL}"))[0]
 
 
 # ---- keys and payloads ------------------------------------------------------------------------

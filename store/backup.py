@@ -26,6 +26,7 @@ import names
 from errors import BilingualError
 from store import schema
 from store.db import Database, StorageError
+from store.rows import one
 
 DB_MEMBER = "egov.duckdb"
 KEY_MEMBER = "secret.key"
@@ -73,9 +74,9 @@ def backup(db_path: Path, out: Path) -> dict:
             "created_at": clock.now().isoformat(timespec="seconds"),
             "schema_version": schema.current_version(cur),
             "data_version": db.data_version(),
-            "uploads": cur.execute("SELECT count(*) FROM uploads WHERE status = 'loaded'").fetchone()[0],
-            "cases": cur.execute("SELECT count(*) FROM cases").fetchone()[0],
-            "events": cur.execute("SELECT count(*) FROM events").fetchone()[0],
+            "uploads": one(cur.execute("SELECT count(*) FROM uploads WHERE status = 'loaded'"))[0],
+            "cases": one(cur.execute("SELECT count(*) FROM cases"))[0],
+            "events": one(cur.execute("SELECT count(*) FROM events"))[0],
         }
         cur.close()
         # 0600: the zip holds the salt key. Complete after CHECKPOINT; nobody writes while we hold the file.

@@ -23,6 +23,7 @@ import names
 import settings
 from errors import BilingualError
 from store import schema
+from store.rows import one
 
 _CONNECT_LOCK = threading.Lock()
 
@@ -351,7 +352,7 @@ class Database:
         """Changes with every committed write: a cache key for everything read from the store."""
         cur = self.cursor()
         try:
-            return int(cur.execute("SELECT version FROM data_version").fetchone()[0])
+            return int(one(cur.execute("SELECT version FROM data_version"))[0])
         finally:
             cur.close()
 
