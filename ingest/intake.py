@@ -4,6 +4,7 @@ rows opened, the mapping resolved, the personal columns found, and DuckDB's memo
 
 from __future__ import annotations
 
+import collections.abc
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -149,7 +150,7 @@ def memory_refusal() -> Iterator[None]:
 
 
 def resolve_mapping(info: SourceInfo, kind: str, mapping: str | dict | None) -> Mapping:
-    overrides: dict[str, str | None] = {}
+    overrides: collections.abc.Mapping[str, str | None] = {}
     if isinstance(mapping, str):
         saved_kind, overrides = load_saved(mapping)
         if kind == "auto" and saved_kind:

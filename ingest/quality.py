@@ -76,8 +76,8 @@ def case_count(cur: duckdb.DuckDBPyConnection) -> int:
 def field_coverage(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per field: how many cases (of its basis: all, or completed ones) carry a value, and the share."""
     parts = []
-    for key, (_, _, filled, base) in COVERAGE.items():
-        parts.append(f"count(*) FILTER (WHERE ({base}) AND ({filled})) AS {key}_filled")
+    for key, (_, _, filled_sql, base) in COVERAGE.items():
+        parts.append(f"count(*) FILTER (WHERE ({base}) AND ({filled_sql})) AS {key}_filled")
         parts.append(f"count(*) FILTER (WHERE {base}) AS {key}_total")
     row = one(cur.execute(f"SELECT {', '.join(parts)} FROM cases c"))
     records = []

@@ -14,8 +14,10 @@ import gzip
 import io
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree.ElementTree import Element
 
 import duckdb
 import pandas as pd
@@ -69,15 +71,16 @@ def read_into_stage(
     unreadable or past a limit. The app calls it through :mod:`ingest.isolation` for all but CSV."""
     fmt = file_format(path, name)
     limits = limits or Limits.current()
-    reader = {
-        "csv": _read_csv,
-        "xlsx": read_xlsx,
-        "xls": read_xls,
-        "parquet": _read_parquet,
-        "jsonl": _read_jsonl,
-        "xes": _read_xes,
-    }[fmt]
-    info = reader(cur, path, sheet, limits) if fmt in ("xlsx", "xls") else reader(cur, path, limits)
+    if fmt in ("xlsx", "xls"):
+        info = (read_xlsx if fmt == "xlsx" else read_xls)(cur, path, sheet, limits)
+    else:
+        reader: Callable[[duckdb.DuckDBPyConnection, Path, Limits], SourceInfo] = {
+            "csv": _read_csv,
+            "parquet": _read_parquet,
+            "jsonl": _read_jsonl,
+            "xes": _read_xes,
+        }[fmt]
+        info = reader(cur, path, limits)
     info.rows_read = one(cur.execute("SELECT count(*) FROM _stage"))[0]
     limits.check_rows(info.rows_read)  # what was staged, whatever a file's footer claimed
     return info
@@ -119,7 +122,7 @@ def detect_encoding(path: Path) -> str:
 def _sniff_delimiter(lines: list[str]) -> str:
     sample = "\n".join(lines[:HEADER_SEARCH_ROWS])
     counts = {d: sample.count(d) for d in (",", "\t", ";", "|")}
-    return max(counts, key=counts.get) if any(counts.values()) else ","
+    return max(counts, key=counts.__getitem__) if any(counts.values()) else ","
 
 
 def _transcode_to_utf8(path: Path, encoding: str) -> Path:
@@ -492,7 +495,9 @@ def _read_xes(cur: duckdb.DuckDBPyConnection, path: Path, limits: Limits | None 
     case_attrs: dict[str, str | None] = {}
     event: dict[str, str | None] | None = None
     depth_in_trace = False
-    root = trace = event_elem = None
+    root: Element | None = None
+    trace: Element | None = None
+    event_elem: Element | None = None
     events = 0
     try:
         with open(path, "rb") as raw:
@@ -511,18 +516,23 @@ def _read_xes(cur: duckdb.DuckDBPyConnection, path: Path, limits: Limits | None 
                 if tag in ("string", "date", "int", "float", "boolean", "id") and "key" in elem.attrib:
                     key, value = elem.attrib["key"], elem.attrib.get("value")
                     if event is not None:
+                        assert event_elem is not None  # set with the event, at its start
                         event.setdefault(key, value)
                         event_elem.clear()
                     elif depth_in_trace:
+                        assert trace is not None  # set at the trace's start
                         case_attrs.setdefault(f"case:{key}", value)
                         trace.clear()  # read: a trace with a million attributes must not hold them all
                 elif tag == "event" and event is not None:
                     events += 1
                     stager.add(events, {**case_attrs, **event})  # the n-th event of the file
                     event = None
-                    (trace if depth_in_trace else root).clear()  # read events go, however many a trace has
+                    done = trace if depth_in_trace else root
+                    assert done is not None  # the first start tag set root
+                    done.clear()  # read events go, however many a trace has
                 elif tag == "trace":
                     depth_in_trace = False
+                    assert root is not None
                     root.clear()  # read traces go too
     except DefusedXmlException as exc:
         raise IngestRefused(

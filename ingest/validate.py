@@ -128,11 +128,12 @@ def _time_checks(mapped: Mapping, times: list[tuple[str, str]]) -> list[tuple[st
     """Checks on the mapped timestamp columns ``times`` (column, parsed field), in order:
     an impossible offset, unreadable, before 2000, in the future."""
     times = [(col, parsed) for col, parsed in times if col in mapped.fields]
-    return (
-        [("bad_offset", col, _bad_offset(mapped, col, parsed)) for col, parsed in times]
-        + [("time_out_of_range", col, _too_early(parsed)) for col, parsed in times]
-        + [("future_time", col, _in_future(parsed)) for col, parsed in times]
-    )
+    checks: list[tuple[str, str | None, str]] = [
+        ("bad_offset", col, _bad_offset(mapped, col, parsed)) for col, parsed in times
+    ]
+    checks += [("time_out_of_range", col, _too_early(parsed)) for col, parsed in times]
+    checks += [("future_time", col, _in_future(parsed)) for col, parsed in times]
+    return checks
 
 
 def _field_warnings(mapped: Mapping, fields: list[tuple[str, str, str]]) -> list[tuple[str, str, str, str]]:

@@ -17,7 +17,7 @@ import tempfile
 import zipfile
 import zlib
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 import duckdb
 
@@ -137,7 +137,7 @@ def _check_members(zf: zipfile.ZipFile, limit: int) -> None:
             raise _too_large(limit)
 
 
-def copy_limited(src: BinaryIO, dst: BinaryIO, limit: int) -> int:
+def copy_limited(src: IO[bytes], dst: IO[bytes], limit: int) -> int:
     """Copy ``src`` to ``dst`` in chunks, counting: refused (BackupError) once more than ``limit`` bytes came."""
     copied = 0
     while chunk := src.read(_CHUNK):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -61,7 +62,7 @@ def ensure_filled(con: duckdb.DuckDBPyConnection) -> None:
 
 def _write_days(
     con: duckdb.DuckDBPyConnection,
-    special_days: list[tuple[dt.date, str | None, str]],
+    special_days: Sequence[tuple[dt.date, str | None, str]],
     *,
     source: str,
     last_year: int | None = None,

@@ -292,7 +292,8 @@ class Database:
             yield
             return
         outer = getattr(self._run, "opened", None)
-        self._run.opened = opened = []
+        opened: list[duckdb.DuckDBPyConnection] = []
+        self._run.opened = opened
         held = self._connect()
         try:
             yield
