@@ -216,12 +216,12 @@ def process_map(
     for step in nodes.sort_values("count", ascending=False)["step"]:
         by_layer[layer[step]].append(step)
     pos: dict[str, tuple[float, float]] = {}
-    for x, steps in by_layer.items():
+    for layer_x, steps in by_layer.items():
         # The busiest step of each layer on the centre line, the others alternately above and below it,
         # so the main path reads as a straight line from left to right.
         for i, step in enumerate(steps):
             offset = (i + 1) // 2 * (1 if i % 2 else -1)
-            pos[step] = (float(x), float(offset))
+            pos[step] = (float(layer_x), float(offset))
     waits = edges[edge_col].astype(float)
     lo, hi = float(waits.min()), float(waits.max())
     max_count = float(edges["count"].max())
@@ -229,7 +229,9 @@ def process_map(
 
     scale = _wait_scale()
     fig = go.Figure()
-    mid_x, mid_y, hover = [], [], []
+    mid_x: list[float] = []
+    mid_y: list[float] = []
+    hover: list[str] = []
     drawn: list[tuple[float, float]] = []
     # The busiest edges first: they get the middle of their curve for their count label.
     for row in edges.sort_values("count", ascending=False, kind="stable").itertuples(index=False):

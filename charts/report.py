@@ -32,6 +32,11 @@ PRINT_FONT_FAMILY = "Liberation Sans, Arial, WenQuanYi Zen Hei, sans-serif"
 PRINT_WIDTH = 680
 
 
+def _colour(colors: dict[str, str], department: str | None) -> str:
+    """A department's bar colour; grey for one not named (or not in the palette)."""
+    return GREY if department is None else colors.get(department, GREY)
+
+
 def _finish(fig: go.Figure, title: str | None, height: int, print_mode: bool) -> go.Figure:
     fig = base_layout(fig, title, height=height)
     fig.update_layout(hovermode="closest", font={"family": PRINT_FONT_FAMILY if print_mode else FONT_FAMILY})
@@ -101,7 +106,7 @@ def department_online_rate(
         for v, r in zip(values, rows, strict=True)
     ]
     fig = go.Figure()
-    fig.add_bar(y=names, x=values, orientation="h", marker_color=[colors.get(r.get("department"), GREY) for r in rows],
+    fig.add_bar(y=names, x=values, orientation="h", marker_color=[_colour(colors, r.get("department")) for r in rows],
                 text=texts, textposition=rate_text_positions(values), insidetextanchor="start", cliponaxis=False,
                 hovertemplate="%{y}：%{x:.1%}<extra></extra>", name="网办率")  # fmt: skip
     target_line(fig, target, "zh")
@@ -144,7 +149,7 @@ def bottleneck_share(
     values = clean_values(r["share_of_case_time"] for r in rows)
     top_value = max(v or 0.0 for v in values)
     fig = go.Figure()
-    fig.add_bar(y=names, x=values, orientation="h", marker_color=[colors.get(r.get("department"), GREY) for r in rows],
+    fig.add_bar(y=names, x=values, orientation="h", marker_color=[_colour(colors, r.get("department")) for r in rows],
                 text=[percent_text(v) for v in values], textposition=rate_text_positions(values), insidetextanchor="start",
                 cliponaxis=False, hovertemplate="%{y}：%{x:.1%}<extra></extra>")  # fmt: skip
     # Room for the labels of short bars, but a share never runs past 100%.

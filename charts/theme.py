@@ -11,6 +11,7 @@ import datetime as dt
 import html
 import math
 from collections.abc import Iterable
+from typing import SupportsFloat
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -149,7 +150,7 @@ def number_text(value: float | None, digits: int = 0) -> str:
     return numfmt.fixed(value, digits)
 
 
-def clean_values(values: Iterable[object], digits: int = 4) -> list[float | None]:
+def clean_values(values: Iterable[SupportsFloat | None], digits: int = 4) -> list[float | None]:
     """Values for a trace: tiny negatives that would print as "-0.0" become 0, missing become None."""
     out: list[float | None] = []
     for v in values:
@@ -161,7 +162,7 @@ def clean_values(values: Iterable[object], digits: int = 4) -> list[float | None
     return out
 
 
-def rate_text_positions(values: Iterable[object], inside_from: float = 0.3) -> list[str]:
+def rate_text_positions(values: Iterable[SupportsFloat | None], inside_from: float = 0.3) -> list[str]:
     """Where a rate bar's label goes on a 0–100% axis: inside a long bar (so the axis need not run past
     100% to make room), just outside a short one (a 0% bar still shows "0.0%")."""
     return ["inside" if v is not None and not pd.isna(v) and float(v) >= inside_from else "outside" for v in values]

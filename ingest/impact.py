@@ -24,6 +24,7 @@ from ingest.derive import with_derived
 from ingest.mapping import Mapping
 from ingest.validate import VALID
 from ingest.write import CASE_SELECT, aggregate_event_cases
+from store.rows import one
 from store.uploads import CASE_VERSION_ORDER, EVENT_VERSION_ORDER
 
 #: The upload id the load will take, for the ranking: later than every upload held (ids come from a
@@ -131,7 +132,7 @@ def compute(cur: duckdb.DuckDBPyConnection, kind: str, mapped: Mapping | None = 
 
 
 def _has_catalog(cur: duckdb.DuckDBPyConnection) -> bool:
-    return bool(cur.execute("SELECT EXISTS (SELECT 1 FROM service_items)").fetchone()[0])
+    return bool(one(cur.execute("SELECT EXISTS (SELECT 1 FROM service_items)"))[0])
 
 
 def _case_impact(cur: duckdb.DuckDBPyConnection, kind: str, mapped: Mapping | None) -> Impact:
@@ -169,12 +170,14 @@ def _case_impact(cur: duckdb.DuckDBPyConnection, kind: str, mapped: Mapping | No
         """CREATE OR REPLACE TEMP TABLE _impact_held AS
            SELECT case_id, bool_or(is_file AND rank = 1) AS file_wins FROM _impact_versions GROUP BY case_id"""
     )
-    cases, new, held, first, last = cur.execute(
-        """SELECT count(*), count(*) FILTER (WHERE NOT held), count(*) FILTER (WHERE held),
+    cases, new, held, first, last = one(
+        cur.execute(
+            """SELECT count(*), count(*) FILTER (WHERE NOT held), count(*) FILTER (WHERE held),
                   min(submitted_at), max(submitted_at)
            FROM _impact_file"""
-    ).fetchone()
-    wins = cur.execute("SELECT count(*) FILTER (WHERE file_wins) FROM _impact_held").fetchone()[0]
+        )
+    )
+    wins = one(cur.execute("SELECT count(*) FILTER (WHERE file_wins) FROM _impact_held"))[0]
     older = held - wins
     events = _event_versions(cur) if kind == "events" else (0, 0, 0)
     has_catalog = _has_catalog(cur)
@@ -245,8 +248,9 @@ def _months(cur: duckdb.DuckDBPyConnection) -> tuple[MonthChange, ...]:
 def _event_versions(cur: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
     """(valid events, events that will not count, their cases): per case the events of one upload count,
     the first by EVENT_VERSION_ORDER among the uploads held (``case_spans``) and this one."""
-    row = cur.execute(
-        f"""
+    row = one(
+        cur.execute(
+            f"""
         SELECT coalesce(sum(events), 0), coalesce(sum(events) FILTER (WHERE rank > 1), 0),
                count(*) FILTER (WHERE rank > 1)
         FROM (
@@ -260,7 +264,8 @@ def _event_versions(cur: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
         )
         WHERE is_file
         """
-    ).fetchone()
+        )
+    )
     return int(row[0]), int(row[1]), int(row[2])
 
 
@@ -355,12 +360,14 @@ def _catalog_change(cur: duckdb.DuckDBPyConnection) -> CatalogChange:
             WHERE rn <= {MAX_NAMES} ORDER BY status, name"""
     ).fetchall():
         names[status].append(str(name))
-    before, after = cur.execute(
-        f"""SELECT sum(n) FILTER (WHERE NOT {_LISTED.format(t="p", catalog="service_items")}),
+    before, after = one(
+        cur.execute(
+            f"""SELECT sum(n) FILTER (WHERE NOT {_LISTED.format(t="p", catalog="service_items")}),
                    sum(n) FILTER (WHERE NOT {_LISTED.format(t="p", catalog="_impact_items")})
             FROM (SELECT service_item, item_code, count(*) AS n FROM cases
                   WHERE coalesce(service_item, item_code) IS NOT NULL GROUP BY ALL) p"""
-    ).fetchone()
+        )
+    )
     return CatalogChange(
         items=sum(counts.get(s, 0) for s in ("new", "changed", "unchanged")),
         new=counts.get("new", 0),

@@ -4,6 +4,7 @@ rows opened, the mapping resolved, the personal columns found, and DuckDB's memo
 
 from __future__ import annotations
 
+import collections.abc
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -27,6 +28,7 @@ from ingest.mapping import (
 from ingest.readers import Source, csv_source, file_format
 from ingest.staging import SourceInfo
 from store.db import Database
+from store.rows import one
 
 
 def file_sha256(path: Path) -> str:
@@ -93,9 +95,11 @@ def _check_csv_rows(cur: duckdb.DuckDBPyConnection, source: Source, limits: Limi
     counted, and that count stops one past the bound."""
     if newlines - source.first_row + 2 <= limits.max_rows:
         return
-    count = cur.execute(
-        f"SELECT count(*) FROM (SELECT 1 FROM {source.relation} LIMIT {limits.max_rows + 1})", source.params
-    ).fetchone()[0]
+    count = one(
+        cur.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {source.relation} LIMIT {limits.max_rows + 1})", source.params
+        )
+    )[0]
     cur.execute("DROP TABLE IF EXISTS _rej_errors; DROP TABLE IF EXISTS _rej_scans")
     limits.check_rows(int(count))
 
@@ -118,14 +122,14 @@ def bounded_memory(db: Database) -> Iterator[None]:
         return
     side = db.cursor()
     try:
-        before = side.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        before = one(side.execute("SELECT current_setting('memory_limit')"))[0]
         side.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
         try:
             yield
         finally:
             with suppress(duckdb.Error):
                 side.execute("RESET memory_limit")  # the default, exactly (its text form is rounded)
-                if side.execute("SELECT current_setting('memory_limit')").fetchone()[0] != before:
+                if one(side.execute("SELECT current_setting('memory_limit')"))[0] != before:
                     side.execute(f"SET memory_limit = '{before}'")
     finally:
         side.close()
@@ -146,7 +150,7 @@ def memory_refusal() -> Iterator[None]:
 
 
 def resolve_mapping(info: SourceInfo, kind: str, mapping: str | dict | None) -> Mapping:
-    overrides: dict[str, str | None] = {}
+    overrides: collections.abc.Mapping[str, str | None] = {}
     if isinstance(mapping, str):
         saved_kind, overrides = load_saved(mapping)
         if kind == "auto" and saved_kind:

@@ -36,6 +36,7 @@ from ingest.staging import SourceInfo
 from ingest.validate import normalise_and_count, refuse_if_unusable
 from store import facets, uploads
 from store.db import Database
+from store.rows import one
 
 Progress = Callable[[str, float], None]
 
@@ -198,7 +199,7 @@ def _load_staged(
     refuse_if_unusable(checked, max_rows)
 
     report("write", 0.6)
-    upload_id = cur.execute("SELECT nextval('upload_id_seq')").fetchone()[0]
+    upload_id = one(cur.execute("SELECT nextval('upload_id_seq')"))[0]
     source_names = mapped.source_names(info.columns)
     warnings = list(info.warnings) + _calendar_warnings(cur, kind)
     result = IngestResult(
@@ -269,9 +270,7 @@ def _superseded(cur: duckdb.DuckDBPyConnection, upload_id: int, kind: str) -> in
     if kind == "catalog":
         return 0
     table = "event_rows" if kind == "events" else "case_rows"
-    return int(
-        cur.execute(f"SELECT count(*) FROM {table} WHERE upload_id = ? AND NOT is_current", [upload_id]).fetchone()[0]
-    )
+    return int(one(cur.execute(f"SELECT count(*) FROM {table} WHERE upload_id = ? AND NOT is_current", [upload_id]))[0])
 
 
 def result_messages(result: IngestResult) -> list[str]:

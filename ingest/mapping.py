@@ -9,8 +9,10 @@ TOML file). A name is a name, never a path (:mod:`names`): the upload page takes
 
 from __future__ import annotations
 
+import collections.abc
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -364,7 +366,7 @@ _PII_INDEX = _alias_index(PII_ALIASES)
 _ALL_KNOWN = {a for idx in _INDEX_BY_KIND.values() for a in idx} | set(_PII_INDEX)
 
 
-def header_score(row: list[object]) -> int:
+def header_score(row: Sequence[object]) -> int:
     """How many cells of a row are known column names (used to find the header row)."""
     return sum(1 for cell in row if cell is not None and fold(str(cell)) in _ALL_KNOWN)
 
@@ -448,7 +450,9 @@ def auto_map(columns: list[str], kind: str) -> Mapping:
     return mapping
 
 
-def apply_overrides(mapping: Mapping, columns: list[str], overrides: dict[str, str | None]) -> Mapping:
+def apply_overrides(
+    mapping: Mapping, columns: list[str], overrides: collections.abc.Mapping[str, str | None]
+) -> Mapping:
     """Apply a user's corrections or a saved mapping: canonical field -> source column name (or None)."""
     fields = FIELDS_BY_KIND[mapping.kind]
     for canonical, source in overrides.items():

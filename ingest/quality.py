@@ -13,6 +13,7 @@ import pandas as pd
 
 from ingest.normalize import PLACEHOLDERS
 from ingest.reasons import reason_text
+from store.rows import one
 from text import Text
 
 #: A month (or a department's month) with fewer cases than this share of its median month is flagged.
@@ -69,16 +70,16 @@ COVERAGE: dict[str, tuple[Text, Text, str, str]] = {
 
 
 def case_count(cur: duckdb.DuckDBPyConnection) -> int:
-    return int(cur.execute("SELECT count(*) FROM cases").fetchone()[0])
+    return int(one(cur.execute("SELECT count(*) FROM cases"))[0])
 
 
 def field_coverage(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per field: how many cases (of its basis: all, or completed ones) carry a value, and the share."""
     parts = []
-    for key, (_, _, filled, base) in COVERAGE.items():
-        parts.append(f"count(*) FILTER (WHERE ({base}) AND ({filled})) AS {key}_filled")
+    for key, (_, _, filled_sql, base) in COVERAGE.items():
+        parts.append(f"count(*) FILTER (WHERE ({base}) AND ({filled_sql})) AS {key}_filled")
         parts.append(f"count(*) FILTER (WHERE {base}) AS {key}_total")
-    row = cur.execute(f"SELECT {', '.join(parts)} FROM cases c").fetchone()
+    row = one(cur.execute(f"SELECT {', '.join(parts)} FROM cases c"))
     records = []
     for i, (key, (label, basis, _, _)) in enumerate(COVERAGE.items()):
         filled, total = int(row[2 * i]), int(row[2 * i + 1])
@@ -181,15 +182,17 @@ def thin_department_months(
 def missing_keys(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """How many current cases lack a department, an item (name and code), or both ("—", "无" count as lacking)."""
     no_department, no_item = _absent("department"), f"({_absent('service_item')} AND {_absent('item_code')})"
-    row = cur.execute(
-        f"""
+    row = one(
+        cur.execute(
+            f"""
         SELECT count(*),
                count(*) FILTER (WHERE {no_department}),
                count(*) FILTER (WHERE {no_item}),
                count(*) FILTER (WHERE {no_department} AND {no_item})
         FROM cases
         """
-    ).fetchone()
+        )
+    )
     return {"cases": row[0], "no_department": row[1], "no_item": row[2], "neither": row[3]}
 
 
@@ -263,9 +266,11 @@ def catalog_gaps(cur: duckdb.DuckDBPyConnection) -> dict[str, int | None]:
     unknown items), ``item_cases``; ``cases_with_department``, ``departments``, ``department_cases`` —
     these three ``None`` when the catalogue names no department, as it cannot be checked.
     """
-    catalog_items, catalog_departments = cur.execute(
-        f"SELECT count(*), count(DISTINCT department) FILTER (WHERE NOT {_absent('department')}) FROM service_items"
-    ).fetchone()
+    catalog_items, catalog_departments = one(
+        cur.execute(
+            f"SELECT count(*), count(DISTINCT department) FILTER (WHERE NOT {_absent('department')}) FROM service_items"
+        )
+    )
     gaps: dict[str, int | None] = {
         "catalog_items": int(catalog_items),
         "catalog_departments": int(catalog_departments),
@@ -274,9 +279,10 @@ def catalog_gaps(cur: duckdb.DuckDBPyConnection) -> dict[str, int | None]:
     }
     if not catalog_items:
         return gaps
-    row = cur.execute(
-        _catalog_keyed()
-        + """
+    row = one(
+        cur.execute(
+            _catalog_keyed()
+            + """
         SELECT count(item),
                count(DISTINCT item) FILTER (WHERE NOT item_known),
                count(item) FILTER (WHERE NOT item_known),
@@ -285,7 +291,8 @@ def catalog_gaps(cur: duckdb.DuckDBPyConnection) -> dict[str, int | None]:
                count(department) FILTER (WHERE NOT department_known)
         FROM k
         """
-    ).fetchone()
+        )
+    )
     gaps.update(cases_with_item=int(row[0]), items=int(row[1]), item_cases=int(row[2]))
     if catalog_departments:
         gaps.update(cases_with_department=int(row[3]), departments=int(row[4]), department_cases=int(row[5]))

@@ -14,8 +14,10 @@ import gzip
 import io
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree.ElementTree import Element
 
 import duckdb
 import pandas as pd
@@ -25,6 +27,7 @@ from ingest.errors import IngestRefused, first_line
 from ingest.limits import BoundedReader, Limits, XmlPacer, cell_too_large, line_too_long, unpacked_too_large
 from ingest.spreadsheets import OLE_MAGIC, ZIP_MAGIC, read_xls, read_xlsx
 from ingest.staging import BATCH_ROWS, HEADER_SEARCH_ROWS, SourceInfo, cell_text, find_header_row, frame_to_stage
+from store.rows import one
 
 #: Bytes looked at to detect the encoding; the whole file is still decoded strictly.
 ENCODING_SAMPLE = 1 << 20
@@ -68,16 +71,17 @@ def read_into_stage(
     unreadable or past a limit. The app calls it through :mod:`ingest.isolation` for all but CSV."""
     fmt = file_format(path, name)
     limits = limits or Limits.current()
-    reader = {
-        "csv": _read_csv,
-        "xlsx": read_xlsx,
-        "xls": read_xls,
-        "parquet": _read_parquet,
-        "jsonl": _read_jsonl,
-        "xes": _read_xes,
-    }[fmt]
-    info = reader(cur, path, sheet, limits) if fmt in ("xlsx", "xls") else reader(cur, path, limits)
-    info.rows_read = cur.execute("SELECT count(*) FROM _stage").fetchone()[0]
+    if fmt in ("xlsx", "xls"):
+        info = (read_xlsx if fmt == "xlsx" else read_xls)(cur, path, sheet, limits)
+    else:
+        reader: Callable[[duckdb.DuckDBPyConnection, Path, Limits], SourceInfo] = {
+            "csv": _read_csv,
+            "parquet": _read_parquet,
+            "jsonl": _read_jsonl,
+            "xes": _read_xes,
+        }[fmt]
+        info = reader(cur, path, limits)
+    info.rows_read = one(cur.execute("SELECT count(*) FROM _stage"))[0]
     limits.check_rows(info.rows_read)  # what was staged, whatever a file's footer claimed
     return info
 
@@ -118,7 +122,7 @@ def detect_encoding(path: Path) -> str:
 def _sniff_delimiter(lines: list[str]) -> str:
     sample = "\n".join(lines[:HEADER_SEARCH_ROWS])
     counts = {d: sample.count(d) for d in (",", "\t", ";", "|")}
-    return max(counts, key=counts.get) if any(counts.values()) else ","
+    return max(counts, key=counts.__getitem__) if any(counts.values()) else ","
 
 
 def _transcode_to_utf8(path: Path, encoding: str) -> Path:
@@ -255,7 +259,7 @@ def _csv_source(path: Path, limits: Limits) -> Source:
 def _malformed_lines(cur: duckdb.DuckDBPyConnection, limits: Limits | None = None) -> list[tuple[int, str, str]]:
     """The lines DuckDB's CSV reader rejected, at most the row bound of them, each cut to 500 characters."""
     limits = limits or Limits.current()
-    limits.check_rows(cur.execute("SELECT count(DISTINCT line) FROM _rej_errors").fetchone()[0])
+    limits.check_rows(one(cur.execute("SELECT count(DISTINCT line) FROM _rej_errors"))[0])
     # DuckDB may report several errors for one line: keep the first of each.
     rows = cur.execute(
         "SELECT line, coalesce(arg_min(error_message, column_idx), any_value(error_message), 'malformed line'), "
@@ -329,11 +333,13 @@ def _read_parquet(cur: duckdb.DuckDBPyConnection, path: Path, limits: Limits | N
     """Parquet by DuckDB, after its footer's row count and unpacked size are checked against the limits."""
     limits = limits or Limits.current()
     try:
-        rows, unpacked = cur.execute(
-            "SELECT (SELECT sum(num_rows) FROM parquet_file_metadata($p)), "
-            "(SELECT coalesce(sum(total_uncompressed_size), 0) FROM parquet_metadata($p))",
-            {"p": str(path)},
-        ).fetchone()
+        rows, unpacked = one(
+            cur.execute(
+                "SELECT (SELECT sum(num_rows) FROM parquet_file_metadata($p)), "
+                "(SELECT coalesce(sum(total_uncompressed_size), 0) FROM parquet_metadata($p))",
+                {"p": str(path)},
+            )
+        )
         names = [d[0] for d in cur.execute("SELECT * FROM read_parquet(?) LIMIT 0", [str(path)]).description]
     except duckdb.Error as exc:
         raise IngestRefused("unreadable_parquet", "无法读取 Parquet 文件", f"cannot read Parquet: {exc}") from exc
@@ -349,10 +355,12 @@ def _read_parquet(cur: duckdb.DuckDBPyConnection, path: Path, limits: Limits | N
             [str(path)],
         )
         widest = (
-            cur.execute(
-                "SELECT max(greatest(" + ", ".join(f"coalesce(length(c{i}), 0)" for i in range(len(names))) + "))"
-                " FROM _stage"
-            ).fetchone()[0]
+            one(
+                cur.execute(
+                    "SELECT max(greatest(" + ", ".join(f"coalesce(length(c{i}), 0)" for i in range(len(names))) + "))"
+                    " FROM _stage"
+                )
+            )[0]
             if names
             else 0
         )
@@ -487,7 +495,9 @@ def _read_xes(cur: duckdb.DuckDBPyConnection, path: Path, limits: Limits | None 
     case_attrs: dict[str, str | None] = {}
     event: dict[str, str | None] | None = None
     depth_in_trace = False
-    root = trace = event_elem = None
+    root: Element | None = None
+    trace: Element | None = None
+    event_elem: Element | None = None
     events = 0
     try:
         with open(path, "rb") as raw:
@@ -506,18 +516,23 @@ def _read_xes(cur: duckdb.DuckDBPyConnection, path: Path, limits: Limits | None 
                 if tag in ("string", "date", "int", "float", "boolean", "id") and "key" in elem.attrib:
                     key, value = elem.attrib["key"], elem.attrib.get("value")
                     if event is not None:
+                        assert event_elem is not None  # set with the event, at its start
                         event.setdefault(key, value)
                         event_elem.clear()
                     elif depth_in_trace:
+                        assert trace is not None  # set at the trace's start
                         case_attrs.setdefault(f"case:{key}", value)
                         trace.clear()  # read: a trace with a million attributes must not hold them all
                 elif tag == "event" and event is not None:
                     events += 1
                     stager.add(events, {**case_attrs, **event})  # the n-th event of the file
                     event = None
-                    (trace if depth_in_trace else root).clear()  # read events go, however many a trace has
+                    done = trace if depth_in_trace else root
+                    assert done is not None  # the first start tag set root
+                    done.clear()  # read events go, however many a trace has
                 elif tag == "trace":
                     depth_in_trace = False
+                    assert root is not None
                     root.clear()  # read traces go too
     except DefusedXmlException as exc:
         raise IngestRefused(

@@ -28,8 +28,8 @@ class _RowStager:
     """Rows of a spreadsheet into ``_stage`` as they are read: the header is found among the first rows, then
     the body streams in batches, counted against the limits (trailing empty rows are dropped)."""
 
-    def __init__(self, cur: duckdb.DuckDBPyConnection, fmt: str, limits: Limits, **info: object) -> None:
-        self.cur, self.fmt, self.limits, self.info = cur, fmt, limits, info
+    def __init__(self, cur: duckdb.DuckDBPyConnection, fmt: str, limits: Limits, sheet: str | None = None) -> None:
+        self.cur, self.fmt, self.limits, self.sheet = cur, fmt, limits, sheet
         self.head: list[list[str | None]] = []
         self.columns: list[str] | None = None
         self.header_row = 0
@@ -59,13 +59,13 @@ class _RowStager:
         while filled and not any(head[filled - 1]):
             filled -= 1  # blank rows at the end of the head are left out of the header search, not out of the body
         if not filled:
-            raise IngestRefused("empty_file", "表格为空", "the table is empty", **_where(self.info))
+            raise IngestRefused("empty_file", "表格为空", "the table is empty", sheet=self.sheet or None)
         index = find_header_row(head[:filled])
         columns = [(c or "").strip() for c in head[index]]
         while columns and not columns[-1]:
             columns.pop()
         if not columns:
-            raise IngestRefused("no_header", "找不到表头行", "no header row found", **_where(self.info))
+            raise IngestRefused("no_header", "找不到表头行", "no header row found", sheet=self.sheet or None)
         self.limits.check_columns(len(columns))
         self.columns, self.header_row = columns, index + 1
         for row in head[index + 1 :]:
@@ -101,21 +101,17 @@ class _RowStager:
         if self.columns is None:
             self._find_header()
         self._flush()
-        return SourceInfo(self.fmt, self.columns or [], header_row=self.header_row, **self.info)
+        return SourceInfo(self.fmt, self.columns or [], header_row=self.header_row, sheet=self.sheet)
 
 
 def _stage_rows(
-    cur: duckdb.DuckDBPyConnection, rows, fmt: str, limits: Limits | None = None, **info: object
+    cur: duckdb.DuckDBPyConnection, rows, fmt: str, limits: Limits | None = None, sheet: str | None = None
 ) -> SourceInfo:
     """Header detection and staging for sources that arrive as rows (any iterable: it is read once)."""
-    stager = _RowStager(cur, fmt, limits or Limits.current(), **info)
+    stager = _RowStager(cur, fmt, limits or Limits.current(), sheet)
     for row in rows:
         stager.add(row)
     return stager.finish()
-
-
-def _where(info: dict) -> dict:
-    return {"sheet": info["sheet"]} if info.get("sheet") else {}
 
 
 def read_xlsx(

@@ -11,6 +11,7 @@ those that parse in Python hand their rows over in batches through :func:`frame_
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import duckdb
@@ -39,7 +40,7 @@ class SourceInfo:
 # --- header detection ----------------------------------------------------------------------------
 
 
-def find_header_row(rows: list[list[str]]) -> int:
+def find_header_row(rows: Sequence[Sequence[str | None]]) -> int:
     """The header is the early row naming the most known columns; else the first wide, all-text row.
 
     Title rows above it (often one merged cell) name nothing and fill one cell, so they lose.

@@ -24,6 +24,7 @@ from ingest.readers import Source
 from ingest.reasons import reason_text
 from ingest.staging import SourceInfo
 from store.db import Database
+from store.rows import one
 
 #: A row that passed validation and is not skipped (a 合计 or blank row): the rows a load writes.
 VALID = "reason IS NULL AND NOT is_skip"
@@ -127,11 +128,12 @@ def _time_checks(mapped: Mapping, times: list[tuple[str, str]]) -> list[tuple[st
     """Checks on the mapped timestamp columns ``times`` (column, parsed field), in order:
     an impossible offset, unreadable, before 2000, in the future."""
     times = [(col, parsed) for col, parsed in times if col in mapped.fields]
-    return (
-        [("bad_offset", col, _bad_offset(mapped, col, parsed)) for col, parsed in times]
-        + [("time_out_of_range", col, _too_early(parsed)) for col, parsed in times]
-        + [("future_time", col, _in_future(parsed)) for col, parsed in times]
-    )
+    checks: list[tuple[str, str | None, str]] = [
+        ("bad_offset", col, _bad_offset(mapped, col, parsed)) for col, parsed in times
+    ]
+    checks += [("time_out_of_range", col, _too_early(parsed)) for col, parsed in times]
+    checks += [("future_time", col, _in_future(parsed)) for col, parsed in times]
+    return checks
 
 
 def _field_warnings(mapped: Mapping, fields: list[tuple[str, str, str]]) -> list[tuple[str, str, str, str]]:
@@ -237,7 +239,7 @@ def normalise_and_count(
     by_reason = dict(counts)
     if info.malformed:
         by_reason["malformed_line"] = by_reason.get("malformed_line", 0) + len(info.malformed)
-    warned = cur.execute(f"SELECT count(*) FROM _norm_t WHERE _warn IS NOT NULL AND {VALID}").fetchone()[0]
+    warned = one(cur.execute(f"SELECT count(*) FROM _norm_t WHERE _warn IS NOT NULL AND {VALID}"))[0]
     warned_by_reason = dict(
         cur.execute(
             f"""SELECT w.code, count(*) FROM (SELECT unnest(_warn) AS w FROM _norm_t WHERE _warn IS NOT NULL AND {VALID})
@@ -351,7 +353,7 @@ def _build_norm(
             raise
         raise IngestRefused("unreadable_csv", f"CSV 无法解析：{first_line(exc)}", f"cannot parse CSV: {exc}") from exc
     source.finish(cur)
-    info.rows_read = cur.execute("SELECT count(*) FROM _norm_t").fetchone()[0]
+    info.rows_read = one(cur.execute("SELECT count(*) FROM _norm_t"))[0]
     base = _norm_view(cur, source, constant, channel_src is not None)
     _flag_duplicates(cur, mapped, info, source, duplicate_key, params, base)
     if occurrences:
@@ -404,7 +406,7 @@ def _constant_nulls(
             if _COLUMN_REF.search(expr):
                 continue
             sql = f"SELECT typeof({expr}), ({expr}) IS NULL"
-            type_name, is_null = cur.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql}).fetchone()
+            type_name, is_null = one(cur.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql}))
             if is_null and re.fullmatch(r"[A-Z]+(\(\d+,\s*\d+\))?", type_name):
                 out[name] = f"NULL::{type_name}"
     return out
@@ -415,7 +417,7 @@ def _norm_view(cur: duckdb.DuckDBPyConnection, source: Source, constant: dict[st
 
     Returns the rowid of the first stored row (positions are ``rowid`` minus it).
     """
-    base = int(cur.execute("SELECT coalesce(min(rowid), 0) FROM _norm_t").fetchone()[0])
+    base = int(one(cur.execute("SELECT coalesce(min(rowid), 0) FROM _norm_t"))[0])
     rid = f"(n.rowid - {base})"
     columns = [
         "n.* EXCLUDE (_reject)",
@@ -435,7 +437,7 @@ def _norm_view(cur: duckdb.DuckDBPyConnection, source: Source, constant: dict[st
         relation += " LEFT JOIN _channel_map cm ON cm.raw = n._channel_src"
         columns.append("cm.channel AS channel")
     if not source.numbered:
-        if cur.execute("SELECT count(*) FROM _rej_slots").fetchone()[0]:
+        if one(cur.execute("SELECT count(*) FROM _rej_slots"))[0]:
             # Lines the CSV reader rejected have numbers too: later rows shift past them.
             relation += f" ASOF LEFT JOIN _rej_slots rs ON {rid} >= rs.slot"
             columns.append(f"({rid} + {int(source.first_row)} + coalesce(rs.shift, 0))::INTEGER AS _row")
@@ -467,7 +469,7 @@ def _flag_duplicates(
         WHERE rn > 1
         """
     )
-    if not cur.execute("SELECT count(*) FROM _dup").fetchone()[0]:
+    if not one(cur.execute("SELECT count(*) FROM _dup"))[0]:
         return
     raw = _raw_json_sql(mapped)
     cur.execute("DROP TABLE IF EXISTS _rej_errors; DROP TABLE IF EXISTS _rej_scans")  # already collected

@@ -13,6 +13,7 @@ from ingest.derive import fill_derived, with_derived
 from ingest.mapping import Mapping
 from ingest.staging import SourceInfo
 from ingest.validate import VALID, execute_named
+from store.rows import one
 from store.uploads import refresh_current_cases, refresh_current_events
 
 #: Step names that mark a finished case; in an event file that uses them, cases without one are open.
@@ -40,10 +41,12 @@ CASE_SELECT = f"""case_id, service_item, item_code, department, channel, channel
 def _insert_cases(cur: duckdb.DuckDBPyConnection, select_sql: str, params: list | dict) -> int:
     """Insert case rows (with their due dates and processing times) from a SELECT of the other columns."""
     return int(
-        cur.execute(
-            f"INSERT INTO case_rows ({_CASE_ROW_COLUMNS}) SELECT {_CASE_ROW_COLUMNS} FROM ({with_derived(select_sql)})",
-            params,
-        ).fetchone()[0]
+        one(
+            cur.execute(
+                f"INSERT INTO case_rows ({_CASE_ROW_COLUMNS}) SELECT {_CASE_ROW_COLUMNS} FROM ({with_derived(select_sql)})",
+                params,
+            )
+        )[0]
     )
 
 
@@ -128,9 +131,7 @@ def aggregate_event_cases(cur: duckdb.DuckDBPyConnection, mapped: Mapping | None
         """,
         {"ends": COMPLETION_STEPS},
     )
-    uses_completion_steps = bool(
-        cur.execute("SELECT coalesce(bool_or(ends_case), false) FROM _step_flags").fetchone()[0]
-    )
+    uses_completion_steps = bool(one(cur.execute("SELECT coalesce(bool_or(ends_case), false) FROM _step_flags"))[0])
     # Derive each case from its events; attributes the event file carries (case:* or 事项名称 …) fill in.
     # Attributes the file does not have are NULL whatever the events say: not aggregated at all.
     has = _case_attributes(mapped)
@@ -220,15 +221,17 @@ def _insert_events(cur: duckdb.DuckDBPyConnection, upload_id: int, cases: int, *
     ``streaming`` forces one way (tests compare both).
     """
     if streaming is None:
-        runs, in_order, unknown_department = cur.execute(
-            f"""
+        runs, in_order, unknown_department = one(
+            cur.execute(
+                f"""
             SELECT count(*) FILTER (WHERE new_case), coalesce(bool_and(new_case OR event_time >= prev_time), true),
                    count(*) FILTER (WHERE step_department IS NULL)
             FROM (SELECT event_time, step_department,
                          case_id IS DISTINCT FROM lag(case_id) OVER () AS new_case, lag(event_time) OVER () AS prev_time
                   FROM _norm WHERE {VALID})
             """
-        ).fetchone()
+            )
+        )
         streaming = runs == cases and bool(in_order) and unknown_department == 0
     columns = f"INSERT INTO event_rows ({_EVENT_ROW_COLUMNS})"
     if streaming:
@@ -267,7 +270,7 @@ def _insert_events(cur: duckdb.DuckDBPyConnection, upload_id: int, cases: int, *
         ) n JOIN _case_events a USING (case_id)
         ORDER BY a.case_key, n.event_time, n._row
         """
-    return int(cur.execute(sql, {"upload": upload_id}).fetchone()[0])
+    return int(one(cur.execute(sql, {"upload": upload_id}))[0])
 
 
 #: Case attributes of an event file -> the mapped field they come from (None: always present).

@@ -19,6 +19,7 @@ import pandas as pd
 from metrics.catalog import AT_RISK_WORKDAYS, NAME_ONLY_MIN_CASES, NAME_ONLY_THRESHOLD
 from metrics.filters import Filters, Params, where_clause
 from store.channels import ONLINE_CHANNELS
+from store.rows import one
 
 #: Delivery words that mean the applicant had to fetch the result in person (so not fully online).
 IN_PERSON_DELIVERY_PATTERN = r"窗口|现场|自取|领取|大厅|当面|柜台|window|counter|pick.?up|in.person"
@@ -160,15 +161,17 @@ def field_presence(cur: duckdb.DuckDBPyConnection) -> dict[str, bool]:
     """
     fields = ("submitted_at", "channel", "visits", "completed_at", "processing_days_working", "due_at",
               "promised_days", "resubmissions", "satisfaction")  # fmt: skip
-    row = cur.execute(
-        "SELECT "
-        + ", ".join(f"EXISTS (SELECT 1 FROM cases WHERE {f} IS NOT NULL)" for f in fields)
-        + """,
+    row = one(
+        cur.execute(
+            "SELECT "
+            + ", ".join(f"EXISTS (SELECT 1 FROM cases WHERE {f} IS NOT NULL)" for f in fields)
+            + """,
                EXISTS (SELECT 1 FROM service_items),
                EXISTS (SELECT 1 FROM service_items WHERE online_capable IS NOT NULL),
                EXISTS (SELECT 1 FROM service_items WHERE promised_days >= 0 AND statutory_days > 0)
         """
-    ).fetchone()
+        )
+    )
     keys = (
         "submitted_at", "channel", "visits", "completed_at", "processing_days_working", "due_at",
         "promised_days", "resubmissions", "satisfaction", "catalog", "catalog_online_capable", "catalog_limits",

@@ -23,6 +23,7 @@ import pandas as pd
 from metrics import base, precomputed_columns, timeliness
 from metrics.filters import Filters, Params, where_clause
 from store.calendar import working_clock
+from store.rows import one
 
 #: Group-by columns for each unit of analysis.
 UNITS: dict[str, tuple[str, ...]] = {
@@ -147,7 +148,7 @@ def has_events(cur: duckdb.DuckDBPyConnection, filters: Filters) -> bool:
     """Whether the filtered cases have any events (else analyses fall back to case-level data)."""
     params = Params()
     sql = f"{_with(_event_ctes(cur, filters, params)[:1])} SELECT count(*) > 0 FROM ev"
-    return bool(cur.execute(sql, params.values).fetchone()[0])
+    return bool(one(cur.execute(sql, params.values))[0])
 
 
 def case_durations(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
@@ -251,7 +252,7 @@ def cases_with_events(cur: duckdb.DuckDBPyConnection, filters: Filters) -> int:
     """How many of the filtered cases have events (``rework_summary``'s ``cases``): one span each."""
     params = Params()
     sql = f"{_with(_event_ctes(cur, filters, params))} SELECT count(*) FROM cd"
-    return int(cur.execute(sql, params.values).fetchone()[0])
+    return int(one(cur.execute(sql, params.values))[0])
 
 
 def rework_summary(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, object]:
@@ -265,7 +266,7 @@ def rework_summary(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str
                count(DISTINCT case_id) FILTER (WHERE regexp_matches(lower(step), {pattern}))
         FROM w
     """
-    cases, repeated, resub = cur.execute(sql, params.values).fetchone()
+    cases, repeated, resub = one(cur.execute(sql, params.values))
     return {
         "cases": int(cases),
         "cases_with_rework": int(repeated),
@@ -320,7 +321,7 @@ def handovers(cur: duckdb.DuckDBPyConnection, filters: Filters, unit: str = "dep
                (SELECT sum(duration_hours) FROM cd)
         FROM ho
     """
-    cases, count, cases_with, median, p90, mean, total, case_time = cur.execute(sql, params.values).fetchone()
+    cases, count, cases_with, median, p90, mean, total, case_time = one(cur.execute(sql, params.values))
     return {
         "unit": unit,
         "cases": int(cases),
@@ -393,13 +394,15 @@ def process_nodes(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFr
 def _day_range(cur: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[dt.date, dt.date] | None:
     start, end = filters.start, filters.end
     if start is None or end is None:
-        lo, hi = cur.execute(
-            """
+        lo, hi = one(
+            cur.execute(
+                """
             SELECT least((SELECT min(submitted_at) FROM cases), (SELECT min(completed_at) FROM events))::DATE,
                    greatest((SELECT max(coalesce(completed_at, submitted_at)) FROM cases),
                             (SELECT max(completed_at) FROM events))::DATE
             """
-        ).fetchone()
+            )
+        )
         start, end = start or lo, end or hi
     if start is None or end is None or start > end:
         return None
@@ -572,4 +575,4 @@ def overall_median_wait_hours(cur: duckdb.DuckDBPyConnection, filters: Filters) 
     """The median of all waiting times of the selection (pass the period alone for the town's)."""
     params = Params()
     sql = f"{_with(_event_ctes(cur, filters, params))} SELECT quantile_cont(wait_hours, 0.5) FROM t"
-    return cur.execute(sql, params.values).fetchone()[0]
+    return one(cur.execute(sql, params.values))[0]

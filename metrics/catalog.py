@@ -18,6 +18,7 @@ row sets (``scope``), each built once in :mod:`metrics.base`:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from text import Text
 
@@ -460,7 +461,14 @@ def get(kpi_id: str) -> Kpi:
         raise KeyError(f"unknown KPI {kpi_id!r}; known: {', '.join(KPI_IDS)}") from None
 
 
-def reason_missing_field(field_key: str) -> dict[str, str]:
+class Reason(TypedDict):
+    """Why a KPI is unknown, in both languages (JSON-ready: pages, reports and the kept figures read it)."""
+
+    zh: str
+    en: str
+
+
+def reason_missing_field(field_key: str) -> Reason:
     """Why a KPI is unknown: the data has no value of one of its fields."""
     if field_key == "catalog":
         return {"zh": "尚未上传事项目录，无法计算", "en": "no service catalogue has been uploaded"}
@@ -468,7 +476,7 @@ def reason_missing_field(field_key: str) -> dict[str, str]:
     return {"zh": f"数据中没有「{f.label.zh}」，无法计算", "en": f"the data has no {f.label.en}"}
 
 
-def reason_empty_denominator(kpi: Kpi) -> dict[str, str]:
+def reason_empty_denominator(kpi: Kpi) -> Reason:
     """Why a rate is unknown: nothing to divide by in this selection."""
     return {
         "zh": f"所选范围内「{kpi.denominator_label.zh}」为 0",
@@ -476,7 +484,7 @@ def reason_empty_denominator(kpi: Kpi) -> dict[str, str]:
     }
 
 
-REASON_NOT_BY_CHANNEL = {
+REASON_NOT_BY_CHANNEL: Reason = {
     "zh": "事项目录指标不能按渠道拆分",
     "en": "catalogue KPIs cannot be broken down by channel",
 }

@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import clock
 import settings
@@ -20,9 +21,10 @@ from metrics import bottlenecks
 from metrics.catalog import KPI_BY_ID
 from metrics.filters import Filters
 from metrics.findings import rank_bottlenecks
-from metrics.kpis import compute_kpis
+from metrics.kpis import KpiResult, compute_kpis
 from metrics.page_queries import default_month_of
 from store.db import Database
+from store.rows import one
 from terminal import echo
 
 
@@ -98,7 +100,7 @@ def selection(args: argparse.Namespace) -> Iterator[tuple[Database, Filters]]:
 def _clean(value: object) -> object:
     """JSON-safe: NaN -> null, numpy scalars -> Python, dates -> ISO text."""
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()  # type: ignore[union-attr]
+        value = value.item()
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, (dt.date, dt.datetime)):
@@ -108,9 +110,7 @@ def _clean(value: object) -> object:
 
 def _no_data_message(db: Database, filters: Filters) -> str:
     cur = db.cursor()
-    lo, hi, total = cur.execute(
-        "SELECT min(submitted_at)::DATE, max(submitted_at)::DATE, count(*) FROM cases"
-    ).fetchone()
+    lo, hi, total = one(cur.execute("SELECT min(submitted_at)::DATE, max(submitted_at)::DATE, count(*) FROM cases"))
     if not total:
         return "数据库中还没有办件数据，请先导入 (the database has no cases yet; load data first)"
     return (
@@ -133,14 +133,14 @@ def cmd_kpis(args: argparse.Namespace) -> int:
         return 0
 
 
-def _fmt_value(kpi_id: str, r: dict[str, object]) -> str:
+def _fmt_value(kpi_id: str, r: KpiResult) -> str:
     kpi = KPI_BY_ID[kpi_id]
-    value = r.get("value")
+    value = r["value"]
     if value is None:
-        reason = r.get("reason") or {}
-        return f"未知 unknown（{reason.get('zh', '')}）"  # type: ignore[union-attr]
+        reason = r["reason"]
+        return f"未知 unknown（{reason['zh'] if reason else ''}）"
     if kpi.unit == "rate":
-        return f"{value * 100:.1f}%  ({_n(r.get('numerator'))}/{_n(r.get('denominator'))})"  # type: ignore[operator]
+        return f"{value * 100:.1f}%  ({_n(r.get('numerator'))}/{_n(r.get('denominator'))})"
     if kpi.unit == "days":
         return f"{value:.2f} 工作日 ({r.get('natural_value') or 0:.2f} 自然日, n={r.get('n')})"
     return f"{value}"
@@ -162,9 +162,9 @@ def _fmt_target(kpi_id: str) -> str:
     return f"{sign}{kpi.default_target:g}"
 
 
-def format_kpi_table(results: dict[str, dict[str, object]]) -> str:
+def format_kpi_table(results: Mapping[str, KpiResult]) -> str:
     """Plain-text table: KPI, value (with numerator/denominator), default target."""
-    rows = [("指标 KPI", "值 value", "目标 target")]
+    rows: list[tuple[str, ...]] = [("指标 KPI", "值 value", "目标 target")]
     for kpi_id, r in results.items():
         kpi = KPI_BY_ID[kpi_id]
         rows.append((f"{kpi.name.zh} {kpi_id}", _fmt_value(kpi_id, r), _fmt_target(kpi_id)))
@@ -176,7 +176,7 @@ def _width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
-def _table(rows: list[tuple[str, ...]]) -> str:
+def _table(rows: Sequence[tuple[str, ...]]) -> str:
     widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for n, r in enumerate(rows):
@@ -196,7 +196,7 @@ def cmd_bottlenecks(args: argparse.Namespace) -> int:
     with selection(args) as (db, filters):
         cur = db.cursor()
         frame = bottlenecks.bottleneck_table(cur, filters, args.by)
-        rows = [
+        rows: list[dict[str, Any]] = [  # JSON-ready values
             {"unit": _clean(r["unit"]), args.by: _clean(r["unit"]), **{c: _clean(r[c]) for c in JSON_COLUMNS}}
             for r in frame.to_dict("records")
         ]

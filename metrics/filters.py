@@ -69,7 +69,7 @@ class Filters:
             last = _calendar.monthrange(year, month)[1]
         except (ValueError, _calendar.IllegalMonthError) as exc:
             raise ValueError(f"month must be YYYY-MM, got {year_month!r}") from exc
-        return cls(dt.date(year, month, 1), dt.date(year, month, last), **dimensions)
+        return cls(dt.date(year, month, 1), dt.date(year, month, last), **dimensions)  # type: ignore[arg-type]  # __post_init__ makes any sequence a tuple
 
     @classmethod
     def month_as_seen(cls, year_month: str, today: dt.date | None = None, **dimensions: Sequence[str]) -> Filters:
@@ -80,7 +80,8 @@ class Filters:
         """
         whole = cls.month(year_month, **dimensions)
         today = today or clock.today()
-        if whole.start <= today < whole.end:  # type: ignore[operator]
+        assert whole.start is not None and whole.end is not None  # a month has both ends
+        if whole.start <= today < whole.end:
             return replace(whole, end=today)
         return whole
 
@@ -96,7 +97,7 @@ class Filters:
 
     @classmethod
     def between(cls, start: dt.date | str | None, end: dt.date | str | None, **dimensions: Sequence[str]) -> Filters:
-        return cls(start, end, **dimensions)  # type: ignore[arg-type]
+        return cls(start, end, **dimensions)  # type: ignore[arg-type]  # __post_init__ parses ISO text and makes sequences tuples
 
     def with_period(self, start: dt.date | None, end: dt.date | None) -> Filters:
         return replace(self, start=start, end=end)

@@ -10,6 +10,7 @@ duration of one list is written in one unit (hours, or natural days when all are
 from __future__ import annotations
 
 import datetime as dt
+from typing import NotRequired, TypedDict
 
 import duckdb
 import pandas as pd
@@ -18,6 +19,27 @@ import numfmt
 import settings
 from metrics import bottlenecks, timeliness
 from metrics.filters import Filters
+
+
+class Finding(TypedDict):
+    """One bottleneck as :func:`rank_bottlenecks` returns it (JSON-ready: pages and the report read it).
+
+    ``kind``: wait, department_wait, handover, rework, overdue or slow_department; ``unit`` says what
+    ``score`` is a share of; ``evidence`` holds the figures the sentence rests on (Python scalars).
+    """
+
+    kind: str
+    unit: str
+    score: float
+    text_zh: str
+    text_en: str
+    evidence: dict[str, object]
+
+
+class _Candidate(Finding):
+    """A finding whose durations (hours) still wait for the list's one unit (:func:`_write_units` removes them)."""
+
+    _durations: NotRequired[dict[str, float | None]]
 
 
 def _pct(share: float) -> str:
@@ -51,7 +73,7 @@ def _finding(
     en: str,
     evidence: dict[str, object],
     durations: dict[str, float | None] | None = None,
-) -> dict[str, object]:
+) -> _Candidate:
     """A candidate; ``durations`` (hours) fill the text's slots when the list is written (:func:`_write_units`)."""
     clean = {k: (None if v is None or (isinstance(v, float) and pd.isna(v)) else _py(v)) for k, v in evidence.items()}
     return {
@@ -60,15 +82,15 @@ def _finding(
     }  # fmt: skip
 
 
-def _write_units(findings: list[dict[str, object]]) -> None:
+def _write_units(findings: list[_Candidate]) -> None:
     """Fill every duration of the list in one unit, so no list reads "17.8 小时" beside "1.7 个工作日"."""
-    hours = [h for f in findings for h in f["_durations"].values() if h is not None and not pd.isna(h)]  # type: ignore[union-attr]
+    hours = [h for f in findings for h in f.get("_durations", {}).values() if h is not None and not pd.isna(h)]
     in_days = bool(hours) and min(hours) >= 24  # else a short wait would read "0.0 天"
     for f in findings:
-        for name, value in f.pop("_durations").items():  # type: ignore[union-attr]
+        for name, value in f.pop("_durations", {}).items():
             zh, en = _duration(value, in_days)
-            f["text_zh"] = str(f["text_zh"]).replace(_slot(name), zh)
-            f["text_en"] = str(f["text_en"]).replace(_slot(name), en)
+            f["text_zh"] = f["text_zh"].replace(_slot(name), zh)
+            f["text_en"] = f["text_en"].replace(_slot(name), en)
 
 
 def _py(v: object) -> object:
@@ -85,7 +107,7 @@ def rank_bottlenecks(
     min_count: int | None = None,
     per_kind: int = 2,
     as_of: dt.date | None = None,
-) -> list[dict[str, object]]:
+) -> list[Finding]:
     """The top bottlenecks as short sentences (zh, en) with their evidence, biggest impact first.
 
     Candidates, each scored as the share of a whole it accounts for:
@@ -107,7 +129,7 @@ def rank_bottlenecks(
     ``per_kind`` of a kind, then any left; the result is ordered by score.
     """
     min_count = settings.MIN_SAMPLE if min_count is None else min_count
-    candidates: list[dict[str, object]] = []
+    candidates: list[_Candidate] = []
     if bottlenecks.has_events(cur, filters):
         candidates += _wait_findings(cur, filters, min_count)
         candidates += _department_wait_findings(cur, filters, min_count)
@@ -116,26 +138,27 @@ def rank_bottlenecks(
     else:
         candidates += _slow_department_findings(cur, filters, min_count)
     candidates += _overdue_findings(cur, filters, as_of, min_count)
-    candidates.sort(key=lambda f: -f["score"])  # type: ignore[operator]
-    chosen: list[dict[str, object]] = []
+    candidates.sort(key=lambda f: -f["score"])
+    chosen: list[_Candidate] = []
     taken: dict[str, int] = {}
     for f in candidates:  # the best of each kind
         if len(chosen) < top and f["kind"] not in taken:
             chosen.append(f)
-            taken[f["kind"]] = 1  # type: ignore[index]
+            taken[f["kind"]] = 1
     for capped in (True, False):  # then by score, at most per_kind of a kind; then whatever is left
         for f in candidates:
             if len(chosen) >= top:
                 break
-            if f not in chosen and (not capped or taken[f["kind"]] < per_kind):  # type: ignore[index]
+            if f not in chosen and (not capped or taken[f["kind"]] < per_kind):
                 chosen.append(f)
-                taken[f["kind"]] += 1  # type: ignore[index]
-    chosen.sort(key=lambda f: -f["score"])  # type: ignore[operator]
+                taken[f["kind"]] += 1
+    chosen.sort(key=lambda f: -f["score"])
     _write_units(chosen)
-    return chosen
+    written: list[Finding] = list(chosen)  # the durations are written: plain findings now
+    return written
 
 
-def _wait_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: int) -> list[dict[str, object]]:
+def _wait_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: int) -> list[_Candidate]:
     frame = bottlenecks.waiting_time(cur, filters, "department_step", rework=False)
     out = []
     for r in frame.itertuples(index=False):
@@ -158,9 +181,7 @@ def _wait_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: 
     return out
 
 
-def _department_wait_findings(
-    cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: int
-) -> list[dict[str, object]]:
+def _department_wait_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: int) -> list[_Candidate]:
     frame = bottlenecks.waiting_time(cur, filters, "department", rework=False)
     # The yardstick is the whole town's median for the period, whatever else is chosen: "全镇" means the town.
     overall = bottlenecks.overall_median_wait_hours(cur, Filters(filters.start, filters.end))
@@ -188,7 +209,7 @@ def _department_wait_findings(
     return out
 
 
-def _handover_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: int) -> list[dict[str, object]]:
+def _handover_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: int) -> list[_Candidate]:
     frame = bottlenecks.handover_matrix(cur, filters, "department")
     out = []
     for r in frame.itertuples(index=False):
@@ -211,7 +232,7 @@ def _handover_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_cou
     return out
 
 
-def _rework_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: int) -> list[dict[str, object]]:
+def _rework_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: int) -> list[_Candidate]:
     frame = bottlenecks.rework_by_step(cur, filters)
     total = bottlenecks.cases_with_events(cur, filters)
     out = []
@@ -232,9 +253,7 @@ def _rework_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_count
     return out
 
 
-def _slow_department_findings(
-    cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: int
-) -> list[dict[str, object]]:
+def _slow_department_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: int) -> list[_Candidate]:
     frame = timeliness.department_processing(cur, filters)
     out = []
     for r in frame.itertuples(index=False):
@@ -258,7 +277,7 @@ def _slow_department_findings(
 
 def _overdue_findings(
     cur: duckdb.DuckDBPyConnection, filters: Filters, as_of: dt.date | None, min_count: int
-) -> list[dict[str, object]]:
+) -> list[_Candidate]:
     frame = timeliness.department_processing(cur, filters, as_of=as_of)
     out = []
     with_due_total = frame["with_due"].sum()

@@ -10,8 +10,9 @@ the data has no value of a field it needs, or when its denominator is empty.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any, NotRequired, TypedDict
 
 import duckdb
 import pandas as pd
@@ -25,13 +26,35 @@ from metrics.catalog import (
     NAME_ONLY_THRESHOLD,
     REASON_NOT_BY_CHANNEL,
     Kpi,
+    Reason,
     get,
     reason_empty_denominator,
     reason_missing_field,
 )
 from metrics.filters import Filters, Params
+from store.rows import one
 
 DIMENSIONS = ("department", "service_item", "channel")
+
+
+class KpiResult(TypedDict):
+    """One KPI's figures for a selection, as :func:`compute_kpis` returns it: Python scalars, JSON as they are.
+
+    Every unit has ``value`` and ``reason`` (None when the value is known); rates add ``numerator`` and
+    ``denominator``; days (``value`` in working days) add ``natural_value`` and ``n`` (cases measured).
+    Pages, reports and the precomputed views read and serialise it.
+    """
+
+    value: float | None
+    reason: Reason | None
+    numerator: NotRequired[float | None]
+    denominator: NotRequired[float | None]
+    natural_value: NotRequired[float | None]
+    n: NotRequired[float | None]
+
+
+#: A group's aggregate row: column alias -> value (``g`` is the group key).
+_Row = dict[str, object]
 GRAINS = ("day", "week", "month")
 
 
@@ -66,11 +89,14 @@ def _select_ids(ids: Iterable[str] | None) -> list[Kpi]:
 def _columns(kpi: Kpi, i: int) -> list[tuple[str, str]]:
     """The (alias, expression) pairs a KPI contributes to its scope's aggregate query."""
     if kpi.unit == "rate":
-        return [(f"k{i}_num", kpi.numerator), (f"k{i}_den", kpi.denominator)]  # type: ignore[list-item]
+        assert kpi.numerator is not None and kpi.denominator is not None  # Kpi.__post_init__ checks rates
+        return [(f"k{i}_num", kpi.numerator), (f"k{i}_den", kpi.denominator)]
+    assert kpi.value is not None  # Kpi.__post_init__ checks counts and days
     cols = [(f"k{i}_val", kpi.value)]
     if kpi.unit == "days":
+        assert kpi.natural_value is not None and kpi.n is not None
         cols += [(f"k{i}_nat", kpi.natural_value), (f"k{i}_n", kpi.n)]
-    return cols  # type: ignore[return-value]
+    return cols
 
 
 def _aggregate(
@@ -79,7 +105,7 @@ def _aggregate(
     source: str,
     kpis: list[tuple[int, Kpi]],
     params: Params,
-) -> dict[object, dict[str, object]]:
+) -> dict[object, _Row]:
     """Run one GROUP BY g query over ``source`` computing every given KPI's expressions."""
     cols = [c for i, k in kpis for c in _columns(k, i)]
     select = ",\n".join(f"{expr} AS {alias}" for alias, expr in cols)
@@ -95,9 +121,7 @@ def _empty_value(alias: str) -> object:
     return 0 if alias.endswith(("_num", "_den", "_n")) else None
 
 
-def _result(
-    kpi: Kpi, i: int, row: dict[str, object] | None, presence: dict[str, bool], na_reason: dict[str, str] | None
-) -> dict[str, object]:
+def _result(kpi: Kpi, i: int, row: _Row | None, presence: dict[str, bool], na_reason: Reason | None) -> KpiResult:
     """The JSON-ready result of one KPI from its aggregate row (None row = no rows in this group)."""
 
     def col(suffix: str) -> object:
@@ -130,7 +154,7 @@ def _result(
     return {"value": _plain(col("val")), "reason": None}
 
 
-def _plain(v: object) -> object:
+def _plain(v: Any) -> float | None:  # a value as DuckDB returns it
     """Python scalars only, so results serialise to JSON as they are."""
     if v is None:
         return None
@@ -157,7 +181,7 @@ def _evaluate(
     name_only_min_cases: int,
     at_risk_workdays: int,
     required_keys: Sequence[object] = (),
-) -> tuple[list[object], dict[object, dict[str, dict[str, object]]]]:
+) -> tuple[list[object], dict[object, dict[str, KpiResult]]]:
     """Evaluate KPIs per group; returns the group keys and {key: {kpi_id: result}}.
 
     ``required_keys`` appear even when no row falls into them (the whole selection, every bucket).
@@ -168,7 +192,7 @@ def _evaluate(
     for i, k in indexed:
         by_scope.setdefault(k.scope, []).append((i, k))
 
-    rows: dict[str, dict[object, dict[str, object]]] = {}
+    rows: dict[str, dict[object, _Row]] = {}
     if "period" in by_scope or "items" in by_scope:
         params = Params()
         ctes = [("p", base.period_cases(filters, params, grouping.period))]
@@ -198,7 +222,7 @@ def _evaluate(
             if key not in keys:
                 keys.append(key)
 
-    out: dict[object, dict[str, dict[str, object]]] = {}
+    out: dict[object, dict[str, KpiResult]] = {}
     for key in keys:
         out[key] = _results_for(key, indexed, rows, grouping, presence)
     return keys, out
@@ -207,13 +231,13 @@ def _evaluate(
 def _results_for(
     key: object,
     indexed: list[tuple[int, Kpi]],
-    rows: dict[str, dict[object, dict[str, object]]],
+    rows: dict[str, dict[object, _Row]],
     grouping: _Grouping,
     presence: dict[str, bool],
-) -> dict[str, dict[str, object]]:
-    results: dict[str, dict[str, object]] = {}
+) -> dict[str, KpiResult]:
+    results: dict[str, KpiResult] = {}
     for i, k in indexed:
-        na = None
+        na: Reason | None = None
         if k.scope == "catalog":
             if grouping.catalog is None:
                 na = REASON_NOT_BY_CHANNEL
@@ -237,7 +261,7 @@ def compute_kpis(
     name_only_threshold: float = NAME_ONLY_THRESHOLD,
     name_only_min_cases: int = NAME_ONLY_MIN_CASES,
     at_risk_workdays: int = AT_RISK_WORKDAYS,
-) -> dict[str, dict[str, object]]:
+) -> dict[str, KpiResult]:
     """All (or the given) KPIs for the filtered selection, keyed by id in catalogue order.
 
     Rates: ``{"value", "numerator", "denominator", "reason"}``; counts: ``{"value", "reason"}``;
@@ -258,10 +282,10 @@ def compute_kpis(
 _FRAME_COLUMNS = ["kpi_id", "value", "numerator", "denominator", "natural_value", "n", "reason_zh", "reason_en"]
 
 
-def _frame_rows(results: dict[str, dict[str, object]]) -> list[dict[str, object]]:
-    rows = []
+def _frame_rows(results: Mapping[str, KpiResult]) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
     for kpi_id, r in results.items():
-        reason = r.get("reason") or {}
+        reason = r["reason"]
         rows.append(
             {
                 "kpi_id": kpi_id,
@@ -270,8 +294,8 @@ def _frame_rows(results: dict[str, dict[str, object]]) -> list[dict[str, object]
                 "denominator": r.get("denominator"),
                 "natural_value": r.get("natural_value"),
                 "n": r.get("n"),
-                "reason_zh": reason.get("zh"),  # type: ignore[union-attr]
-                "reason_en": reason.get("en"),  # type: ignore[union-attr]
+                "reason_zh": reason["zh"] if reason else None,
+                "reason_en": reason["en"] if reason else None,
             }
         )
     return rows
@@ -332,7 +356,7 @@ def buckets(cur: duckdb.DuckDBPyConnection, filters: Filters, grain: str) -> lis
     """The (first day, last day) of each bucket in the period; open ends are taken from the data."""
     start, end = filters.start, filters.end
     if start is None or end is None:
-        lo, hi = cur.execute("SELECT min(submitted_at)::DATE, max(submitted_at)::DATE FROM cases").fetchone()
+        lo, hi = one(cur.execute("SELECT min(submitted_at)::DATE, max(submitted_at)::DATE FROM cases"))
         start = start or lo
         end = end or hi
     if start is None or end is None or start > end:

@@ -24,9 +24,12 @@ from metrics.targets import get_targets
 from store.facets import filter_options
 
 
-def previous_kpis(cur, filters: Filters, ids: tuple[str, ...]) -> dict:
+def previous_kpis(cur: duckdb.DuckDBPyConnection, filters: Filters, ids: tuple[str, ...]) -> dict[str, kpis.KpiResult]:
     """The KPIs ``ids`` for the period before ``filters``' (the tiles' change), same dimensions."""
-    return kpis.compute_kpis(cur, filters.previous_period(), list(ids))
+    previous = filters.previous_period()
+    if previous is None:  # pages always filter a period with both ends
+        raise ValueError("the period before an open-ended one is undefined")
+    return kpis.compute_kpis(cur, previous, list(ids))
 
 
 def cases_of(cur, filters: Filters, department: str | None, item: str | None, limit: int = 5000) -> pd.DataFrame:
@@ -92,6 +95,8 @@ class Context:
 def twelve_months(filters: Filters) -> Filters:
     """The 12 months ending with the filtered month, same dimensions: the trend's window."""
     end = filters.end
+    if end is None:  # pages always filter a period with both ends
+        raise ValueError("a trend window needs the period's end")
     start = (pd.Timestamp(dt.date(end.year, end.month, 1)) - pd.DateOffset(months=11)).date()
     return Filters(start, end, filters.departments, filters.items, filters.channels)
 

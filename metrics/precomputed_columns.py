@@ -16,6 +16,8 @@ from collections.abc import Iterator
 
 import duckdb
 
+from store.rows import one
+
 _enabled: contextvars.ContextVar[bool] = contextvars.ContextVar("egov_fast_paths", default=True)
 
 
@@ -40,10 +42,12 @@ def ready(cur: duckdb.DuckDBPyConnection) -> bool:
     """
     if not _enabled.get():
         return False
-    missing = cur.execute(
-        """
+    missing = one(
+        cur.execute(
+            """
         SELECT EXISTS (SELECT 1 FROM event_rows WHERE is_current AND (case_key IS NULL OR pos IS NULL))
             OR EXISTS (SELECT 1 FROM case_rows WHERE is_current AND case_key IS NULL)
         """
-    ).fetchone()[0]
+        )
+    )[0]
     return not missing

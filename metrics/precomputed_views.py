@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -43,6 +44,7 @@ from metrics.page_queries import CASE_COUNT, PAGES, call_name, default_context
 from metrics.targets import get_targets
 from store.db import Database
 from store.facets import filter_options
+from store.rows import one
 
 log = logging.getLogger("egov.kept")
 
@@ -76,7 +78,7 @@ CODE = _code_digest()
 
 
 def fingerprint(cur: duckdb.DuckDBPyConnection) -> str:
-    return cur.execute(f"SELECT {FINGERPRINT_SQL}").fetchone()[0]
+    return one(cur.execute(f"SELECT {FINGERPRINT_SQL}"))[0]
 
 
 # ---- keys and payloads ------------------------------------------------------------------------
@@ -133,14 +135,15 @@ def _tag(value: object) -> object:
     raise TypeError(f"cannot keep a {type(value).__name__}")
 
 
-_UNTAG: dict[str, Callable[[object], object]] = {
-    "$f": lambda v: float(v),  # type: ignore[arg-type]
+#: Tag -> how its JSON payload (text, a number, a list: whatever json.loads gave) becomes the value again.
+_UNTAG: dict[str, Callable[[Any], object]] = {
+    "$f": lambda v: float(v),
     "$nat": lambda v: pd.NaT,
-    "$ts": lambda v: pd.Timestamp(v),  # type: ignore[arg-type]
-    "$dt": lambda v: dt.datetime.fromisoformat(v),  # type: ignore[arg-type]
-    "$d": lambda v: dt.date.fromisoformat(v),  # type: ignore[arg-type]
-    "$t": lambda v: tuple(_untag(x) for x in v),  # type: ignore[attr-defined]
-    "$m": lambda v: {_untag(k): _untag(x) for k, x in v},  # type: ignore[attr-defined]
+    "$ts": lambda v: pd.Timestamp(v),
+    "$dt": lambda v: dt.datetime.fromisoformat(v),
+    "$d": lambda v: dt.date.fromisoformat(v),
+    "$t": lambda v: tuple(_untag(x) for x in v),
+    "$m": lambda v: {_untag(k): _untag(x) for k, x in v},
 }
 
 

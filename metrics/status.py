@@ -56,12 +56,12 @@ class TargetState:
         return STATE_SYMBOLS[self.state]
 
 
-def target_state(kpi: Kpi | str, value: object, target: object) -> TargetState:
+def target_state(kpi: Kpi | str, value: float | None, target: float | None) -> TargetState:
     """The state of ``value`` against ``target`` for this KPI's direction and unit."""
     kpi = KPI_BY_ID[kpi] if isinstance(kpi, str) else kpi
-    if _missing(value) or _missing(target):
+    if value is None or target is None or _missing(value) or _missing(target):
         return TargetState("none", None)
-    v, goal = float(value), float(target)  # type: ignore[arg-type]
+    v, goal = float(value), float(target)
     gap = (goal - v) if kpi.higher_is_better else (v - goal)
     if gap <= 1e-12:
         return TargetState("met", None)
@@ -84,7 +84,7 @@ def gap_text(kpi: Kpi | str, state: TargetState, lang: str = "zh") -> str:
     return (_SHORT if kpi.higher_is_better else _OVER)(lang).format(amount(lang))
 
 
-def state_text(kpi: Kpi | str, value: object, target: object, lang: str = "zh") -> str:
+def state_text(kpi: Kpi | str, value: float | None, target: float | None, lang: str = "zh") -> str:
     """The state word with its gap: ``未达标（差 6.7 个百分点）``, ``达标``; empty when there is no target."""
     state = target_state(kpi, value, target)
     if state.state == "none":

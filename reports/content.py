@@ -19,6 +19,7 @@ import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -29,6 +30,7 @@ from metrics.catalog import AT_RISK_WORKDAYS, KPIS, NAME_ONLY_MIN_CASES, NAME_ON
 from metrics.filters import Filters
 from metrics.kpis import compute_kpis, kpi_series, to_wide
 from store.db import Database
+from store.rows import one
 
 #: Version of the content layout; renderers check it so an old snapshot is never misread.
 CONTENT_FORMAT = 1
@@ -109,13 +111,16 @@ def months_with_data(cur: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
 def month_has_data(cur: duckdb.DuckDBPyConnection, month: str) -> None:
     """Raise :class:`NoDataForMonth` unless a case was submitted in ``month``."""
     f = check_month(month)
-    end = f.end + dt.timedelta(days=1)  # type: ignore[operator]
-    n = cur.execute(
-        "SELECT count(*) FROM cases WHERE submitted_at >= ?::TIMESTAMP AND submitted_at < ?::TIMESTAMP",
-        [f.start, end],
-    ).fetchone()[0]
+    assert f.end is not None  # a month has both ends
+    end = f.end + dt.timedelta(days=1)
+    n = one(
+        cur.execute(
+            "SELECT count(*) FROM cases WHERE submitted_at >= ?::TIMESTAMP AND submitted_at < ?::TIMESTAMP",
+            [f.start, end],
+        )
+    )[0]
     if not n:
-        lo, hi = cur.execute("SELECT min(submitted_at)::DATE, max(submitted_at)::DATE FROM cases").fetchone()
+        lo, hi = one(cur.execute("SELECT min(submitted_at)::DATE, max(submitted_at)::DATE FROM cases"))
         raise NoDataForMonth(month, lo, hi)
 
 
@@ -132,7 +137,7 @@ def plain(value: object) -> object:
         return {str(k): plain(v) for k, v in value.items()}
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         with contextlib.suppress(ValueError, AttributeError):
-            value = value.item()  # type: ignore[union-attr]
+            value = value.item()
     if value is pd.NaT:
         return None
     if isinstance(value, float) and math.isnan(value):
@@ -142,7 +147,7 @@ def plain(value: object) -> object:
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()
     try:
-        if pd.isna(value):  # type: ignore[arg-type]
+        if pd.isna(value):
             return None
     except (TypeError, ValueError):
         pass
@@ -179,7 +184,7 @@ def _targets(cur: duckdb.DuckDBPyConnection) -> dict[str, float | None]:
     except ImportError:  # an older checkout without the targets table
         return {k.id: k.default_target for k in KPIS}
     try:
-        return {k: plain(v) for k, v in get_targets(cur).items()}  # type: ignore[misc]
+        return {k: None if v is None or math.isnan(v) else float(v) for k, v in get_targets(cur).items()}
     except duckdb.CatalogException:
         return {k.id: k.default_target for k in KPIS}
 
@@ -310,7 +315,11 @@ def _all_units(cur: duckdb.DuckDBPyConnection) -> list[str] | None:
         return None
 
 
-def collect(cur: duckdb.DuckDBPyConnection, month: str, *, town: str | None = None) -> dict[str, object]:
+#: The report content: JSON-ready data (what the snapshot stores as text and every renderer reads back).
+Content = dict[str, Any]
+
+
+def collect(cur: duckdb.DuckDBPyConnection, month: str, *, town: str | None = None) -> Content:
     """All figures of month ``M`` for the report, as JSON-ready data (raises NoDataForMonth)."""
     f = check_month(month)
     month_has_data(cur, month)
@@ -328,7 +337,7 @@ def collect(cur: duckdb.DuckDBPyConnection, month: str, *, town: str | None = No
             "as_of": f.as_of().isoformat(),
             "days": _calendar.monthrange(start.year, start.month)[1],
         },  # fmt: skip
-        "data_version": int(cur.execute("SELECT version FROM data_version").fetchone()[0]),
+        "data_version": int(one(cur.execute("SELECT version FROM data_version"))[0]),
         "uploads": _uploads(cur),
         "kpis": plain(compute_kpis(cur, f)),
         "previous_month": prev,
@@ -339,7 +348,7 @@ def collect(cur: duckdb.DuckDBPyConnection, month: str, *, town: str | None = No
             "name_only_threshold": NAME_ONLY_THRESHOLD,
             "name_only_min_cases": NAME_ONLY_MIN_CASES,
             "at_risk_workdays": AT_RISK_WORKDAYS,
-            "has_catalog": bool(cur.execute("SELECT count(*) FROM service_items").fetchone()[0]),
+            "has_catalog": bool(one(cur.execute("SELECT count(*) FROM service_items"))[0]),
         },
         "trend": _trend(cur, month),
         "channels": _channels(cur, f),
@@ -364,7 +373,8 @@ def _items_flagged(cur: duckdb.DuckDBPyConnection, f: Filters) -> list[dict[str,
 def case_list(cur: duckdb.DuckDBPyConnection, month: str) -> pd.DataFrame:
     """The cases submitted in ``month``, PII-free (see CASE_COLUMNS), ordered by submission time and id."""
     f = check_month(month)
-    end = f.end + dt.timedelta(days=1)  # type: ignore[operator]
+    assert f.end is not None  # a month has both ends
+    end = f.end + dt.timedelta(days=1)
     columns = ", ".join(CASE_COLUMNS)
     return cur.execute(
         f"""

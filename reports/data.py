@@ -67,7 +67,7 @@ def _csv_value(value: object, column: str | None = None) -> str:
     if isinstance(value, (int,)) and not isinstance(value, bool):
         return str(value)
     try:
-        if pd.isna(value):  # type: ignore[arg-type]
+        if pd.isna(value):
             return ""
     except (TypeError, ValueError):
         pass

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from typing import SupportsFloat
 
 import pandas as pd
 
@@ -58,6 +59,18 @@ def missing(value: object) -> bool:
         return False
 
 
+def _float(value: object) -> float:
+    """A figure that is not :func:`missing` (a JSON number of the content, numpy's, a Decimal) as a float."""
+    if isinstance(value, (str, SupportsFloat)):
+        return float(value)
+    raise TypeError(f"not a figure: {value!r}")
+
+
+def _figure(value: object) -> float | None:
+    """None for a :func:`missing` value, else the value as a float."""
+    return None if missing(value) else _float(value)
+
+
 def _fixed(value: float, digits: int, thousands: bool = True) -> str:
     """``value`` with ``digits`` decimals, never ``-0.0``: a figure that rounds to zero loses its sign."""
     return numfmt.fixed(value, digits, thousands)
@@ -67,27 +80,27 @@ def number(value: object) -> str:
     """A numerator or denominator: whole numbers as integers, others with two decimals."""
     if missing(value):
         return DASH
-    v = float(value)  # type: ignore[arg-type]
+    v = _float(value)
     return f"{int(v):,}" if v.is_integer() else _fixed(v, 2)
 
 
 def percent(value: object, digits: int = 1) -> str:
-    return DASH if missing(value) else _fixed(float(value) * 100, digits) + "%"  # type: ignore[arg-type]
+    return DASH if missing(value) else _fixed(_float(value) * 100, digits) + "%"
 
 
 def count(value: object) -> str:
-    return DASH if missing(value) else f"{int(round(float(value))):,}"  # type: ignore[arg-type]
+    return DASH if missing(value) else f"{int(round(_float(value))):,}"
 
 
 def decimal(value: object, digits: int = 1) -> str:
     """A plain figure with ``digits`` decimals and thousands separators (the unit is in the heading)."""
-    return DASH if missing(value) else _fixed(float(value), digits)  # type: ignore[arg-type]
+    return DASH if missing(value) else _fixed(_float(value), digits)
 
 
 def days(value: object, unit: str = "working") -> str:
     if missing(value):
         return DASH
-    return f"{_fixed(float(value), 1)} {'个工作日' if unit == 'working' else '天'}"  # type: ignore[arg-type]
+    return f"{_fixed(_float(value), 1)} {'个工作日' if unit == 'working' else '天'}"
 
 
 def hours(value: object) -> str:
@@ -98,7 +111,7 @@ def hours(value: object) -> str:
 def hours_or_days(hours_value: object) -> str:
     if missing(hours_value):
         return DASH
-    h = float(hours_value)  # type: ignore[arg-type]
+    h = _float(hours_value)
     return f"{_fixed(h / 24, 1)} 天" if h >= 48 else f"{_fixed(h, 1)} 小时"
 
 
@@ -106,7 +119,7 @@ def limit(value: object) -> str:
     """A promised time limit: a whole number (``20``), 0 is 即办, a fraction keeps one decimal."""
     if missing(value):
         return DASH
-    v = float(value)  # type: ignore[arg-type]
+    v = _float(value)
     if v == 0:
         return "即办"
     return f"{int(v):,}" if v.is_integer() else _fixed(v, 1)
@@ -138,7 +151,7 @@ def kpi_basis(kpi: Kpi | str, result: dict[str, object] | None) -> str:
         return f"{number(r.get('numerator'))}/{number(r.get('denominator'))}"
     if kpi.unit == "days":
         return (
-            f"自然日 {_fixed(float(r['natural_value']), 1)} 天，n={number(r.get('n'))}"  # type: ignore[arg-type]
+            f"自然日 {_fixed(_float(r['natural_value']), 1)} 天，n={number(r.get('n'))}"
             if not missing(r.get("natural_value"))
             else f"n={number(r.get('n'))}"
         )
@@ -150,7 +163,7 @@ def target(kpi: Kpi | str, value: object) -> str:
     if missing(value):
         return DASH
     sign = "≥" if kpi.higher_is_better else "≤"
-    v = float(value)  # type: ignore[arg-type]
+    v = _float(value)
     if kpi.unit == "rate":
         text = f"{v * 100:.1f}".rstrip("0").rstrip(".")
         return f"{sign}{text}%"
@@ -159,16 +172,12 @@ def target(kpi: Kpi | str, value: object) -> str:
 
 def state(kpi: Kpi | str, value: object, target_value: object) -> target_status.TargetState:
     """Where ``value`` stands against its target: the dashboard's own :func:`metrics.status.target_state`."""
-    return target_status.target_state(
-        kpi, None if missing(value) else value, None if missing(target_value) else target_value
-    )
+    return target_status.target_state(kpi, _figure(value), _figure(target_value))
 
 
 def state_text(kpi: Kpi | str, value: object, target_value: object) -> str:
     """``达标`` / ``接近（差 1.3 个百分点）`` / ``未达标（超出 27 件）``; ``—`` without a target or a figure."""
-    text = target_status.state_text(
-        kpi, None if missing(value) else value, None if missing(target_value) else target_value, "zh"
-    )
+    text = target_status.state_text(kpi, _figure(value), _figure(target_value), "zh")
     return text or DASH
 
 
@@ -191,7 +200,7 @@ def change_value(kpi: Kpi | str, now: object, before: object) -> float | None:
     kpi = KPI_BY_ID[kpi] if isinstance(kpi, str) else kpi
     if missing(now) or missing(before):
         return None
-    d = float(now) - float(before)  # type: ignore[arg-type]
+    d = _float(now) - _float(before)
     if kpi.unit == "rate":
         shown = round(d * 100, 1)
     elif kpi.unit == "days":
@@ -259,7 +268,7 @@ def datetime_text(value: object) -> str:
 
 def _label(labels: dict, value: object) -> str:
     key = None if missing(value) else value
-    return labels.get(key, str(key))  # type: ignore[call-overload]
+    return labels.get(key, str(key))
 
 
 def channel(value: object) -> str:

@@ -17,8 +17,10 @@ embeds as fonts; the CFF-based Noto CJK would come out as Type 3 outlines).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import TypedDict
 
 import jinja2
 import plotly.io as pio
@@ -27,6 +29,7 @@ from plotly.offline import get_plotlyjs
 from charts import report as figures
 from charts import theme
 from metrics.catalog import KPI_BY_ID
+from metrics.status import TargetState
 from reports import fmt
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -81,13 +84,40 @@ def _figure_json(fig) -> object:
     return json.loads(pio.to_json(fig, validate=False, remove_uids=True))
 
 
-def kpi_rows(content: dict) -> list[dict[str, object]]:
+class KpiRow(TypedDict):
+    """One KPI of the report as :func:`kpi_rows` gives it to the HTML template and the workbook (reports/xlsx.py)."""
+
+    id: str
+    name: str
+    unit: str
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    mean_rate: bool
+    value_text: str
+    basis: str
+    target: float | None
+    target_text: str
+    state: TargetState
+    state_text: str
+    state_words: str
+    gap_text: str
+    previous: float | None
+    previous_text: str
+    change_value: float | None
+    change_text: str
+    improved: bool | None
+    directional: bool
+    definition: str
+
+
+def kpi_rows(content: dict) -> list[KpiRow]:
     """One row per KPI of the frozen content: formatted figures with the raw values beside them.
 
     ``state`` is :func:`metrics.status.target_state` (the dashboard's 达标 / 接近 / 未达标), ``state_text``
     its words with the gap, ``change_value`` the change as shown (points for rates; 0 for 持平) and
     ``improved`` None for a KPI without a good direction (办件量)."""
-    rows = []
+    rows: list[KpiRow] = []
     targets = content.get("targets") or {}
     previous = content.get("previous_kpis") or {}
     for entry in content["catalogue"]:
@@ -119,11 +149,11 @@ def kpi_rows(content: dict) -> list[dict[str, object]]:
     return rows
 
 
-def _missed(rows: list[dict[str, object]], state: str) -> list[str]:
+def _missed(rows: Sequence[KpiRow], state: str) -> list[str]:
     return [
         f"{r['name']} {r['value_text']}（目标 {r['target_text']}，{r['gap_text']}）"
         for r in rows
-        if r["state"].state == state  # type: ignore[union-attr]
+        if r["state"].state == state
     ]
 
 
@@ -132,7 +162,7 @@ def _listing(label: str, parts: list[str], shown: int = 6) -> str:
     return f"{label}：" + "；".join(parts[:shown]) + more + "。"
 
 
-def highlights(content: dict, rows: list[dict[str, object]]) -> list[str]:
+def highlights(content: dict, rows: Sequence[KpiRow]) -> list[str]:
     """本月要点: a few plain sentences a leader reads first (states as on the dashboard's tiles)."""
     by_id = {r["id"]: r for r in rows}
     out = []
@@ -165,7 +195,7 @@ def highlights(content: dict, rows: list[dict[str, object]]) -> list[str]:
     return out
 
 
-def change_rows(changes: dict | None) -> list[dict[str, object]]:
+def change_rows(changes: dict | None) -> list[dict[str, str]]:
     """The 'what changed' table of a re-issue, formatted."""
     if not changes:
         return []

@@ -31,6 +31,7 @@ from reports.html import render_html
 from reports.pdf import html_to_pdf
 from reports.xlsx import render_xlsx
 from store.db import Database
+from store.rows import one
 
 #: The files of a snapshot, in the order they are listed and zipped: kind -> (name pattern, media type).
 FILE_KINDS: dict[str, tuple[str, str]] = {
@@ -164,12 +165,12 @@ def publish(
         upload_ids = [u["upload_id"] for u in content["uploads"]]
         with db.write() as w:
             taken = w.execute("SELECT count(*) FROM snapshots WHERE month = ? AND version = ?", [month, version])
-            if taken.fetchone()[0]:
+            if one(taken)[0]:
                 raise SnapshotError(
                     f"{month} 第 {version} 版刚刚已由他人发布，请刷新后再试",
                     f"version {version} of {month} was just published by someone else; reload and try again",
                 )
-            snapshot_id = int(w.execute("SELECT nextval('snapshot_id_seq')").fetchone()[0])
+            snapshot_id = int(one(w.execute("SELECT nextval('snapshot_id_seq')"))[0])
             w.execute(
                 """
                 INSERT INTO snapshots (snapshot_id, month, version, published_at, published_by, data_version,

@@ -3,7 +3,7 @@
 # Arguments go to pytest, e.g.  bash scripts/test.sh -k ingest -x   or   bash scripts/test.sh -m "not browser"
 # The suite runs in EGOV_TEST_WORKERS processes (default 2, by test file; 1 runs it in this process alone).
 # Exit status: pytest's, except that "no tests collected" (pytest's 5) is a failure (1), and a lint
-# failure alone gives 1.
+# (ruff) or type-check (mypy) failure alone gives 1.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PY="$ROOT/.venv/bin/python"
@@ -31,6 +31,12 @@ main() {
     if ((lint != 0)); then
         echo "test.sh: ruff found problems (running the tests anyway)" >&2
     fi
+    local types=0
+    echo "==> mypy  (the packages in pyproject.toml [tool.mypy])"
+    .venv/bin/mypy || types=$?
+    if ((types != 0)); then
+        echo "test.sh: mypy found problems (running the tests anyway)" >&2
+    fi
 
     local workers="${EGOV_TEST_WORKERS:-2}" parallel=()
     if ((workers > 1)); then
@@ -41,6 +47,10 @@ main() {
     run_pytest "${parallel[@]}" "$@" || status=$?
     if ((status == 0 && lint != 0)); then
         echo "test.sh: tests passed, but ruff check failed" >&2
+        return 1
+    fi
+    if ((status == 0 && types != 0)); then
+        echo "test.sh: tests passed, but mypy failed" >&2
         return 1
     fi
     return "$status"

@@ -17,7 +17,7 @@ import tempfile
 import zipfile
 import zlib
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 import duckdb
 
@@ -26,6 +26,7 @@ import names
 from errors import BilingualError
 from store import schema
 from store.db import Database, StorageError
+from store.rows import one
 
 DB_MEMBER = "egov.duckdb"
 KEY_MEMBER = "secret.key"
@@ -73,9 +74,9 @@ def backup(db_path: Path, out: Path) -> dict:
             "created_at": clock.now().isoformat(timespec="seconds"),
             "schema_version": schema.current_version(cur),
             "data_version": db.data_version(),
-            "uploads": cur.execute("SELECT count(*) FROM uploads WHERE status = 'loaded'").fetchone()[0],
-            "cases": cur.execute("SELECT count(*) FROM cases").fetchone()[0],
-            "events": cur.execute("SELECT count(*) FROM events").fetchone()[0],
+            "uploads": one(cur.execute("SELECT count(*) FROM uploads WHERE status = 'loaded'"))[0],
+            "cases": one(cur.execute("SELECT count(*) FROM cases"))[0],
+            "events": one(cur.execute("SELECT count(*) FROM events"))[0],
         }
         cur.close()
         # 0600: the zip holds the salt key. Complete after CHECKPOINT; nobody writes while we hold the file.
@@ -136,7 +137,7 @@ def _check_members(zf: zipfile.ZipFile, limit: int) -> None:
             raise _too_large(limit)
 
 
-def copy_limited(src: BinaryIO, dst: BinaryIO, limit: int) -> int:
+def copy_limited(src: IO[bytes], dst: IO[bytes], limit: int) -> int:
     """Copy ``src`` to ``dst`` in chunks, counting: refused (BackupError) once more than ``limit`` bytes came."""
     copied = 0
     while chunk := src.read(_CHUNK):

@@ -16,9 +16,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
+
+from store.rows import one
 
 FIRST_YEAR = 2000
 #: Years past the last official one that still get weekend-rule days, so joins always find a day.
@@ -48,7 +51,7 @@ def _official_days() -> tuple[dict[dt.date, str], dict[dt.date, str], int]:
 
 def ensure_filled(con: duckdb.DuckDBPyConnection) -> None:
     """Fill the calendar on first start (idempotent): official years, then weekend-rule years."""
-    if con.execute("SELECT count(*) FROM calendar").fetchone()[0]:
+    if one(con.execute("SELECT count(*) FROM calendar"))[0]:
         return
     holidays, workdays, last_official = _official_days()
     rows = [(day, HOLIDAY_NAMES_ZH.get(name, name), "holiday") for day, name in holidays.items()] + [
@@ -59,7 +62,7 @@ def ensure_filled(con: duckdb.DuckDBPyConnection) -> None:
 
 def _write_days(
     con: duckdb.DuckDBPyConnection,
-    special_days: list[tuple[dt.date, str | None, str]],
+    special_days: Sequence[tuple[dt.date, str | None, str]],
     *,
     source: str,
     last_year: int | None = None,
@@ -161,9 +164,7 @@ def load_schedule(con: duckdb.DuckDBPyConnection, path_or_text: str | Path) -> l
 
 def coverage(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     """First and last year whose schedule is official or uploaded (not the weekend rule)."""
-    lo, hi = con.execute(
-        "SELECT min(year(day)), max(year(day)) FROM calendar WHERE source <> 'weekend_rule'"
-    ).fetchone()
+    lo, hi = one(con.execute("SELECT min(year(day)), max(year(day)) FROM calendar WHERE source <> 'weekend_rule'"))
     return int(lo), int(hi)
 
 

@@ -13,6 +13,7 @@ import csv
 import duckdb
 
 import settings
+from store.rows import one
 
 CHANNELS = ("online", "mobile", "window", "self_service", "post", "other")
 #: Channels that count as handled online (网办).
@@ -30,7 +31,7 @@ def read_synonyms_file() -> list[tuple[str, str, int]]:
 
 
 def ensure_seeded(con: duckdb.DuckDBPyConnection) -> None:
-    if con.execute("SELECT count(*) FROM channel_synonyms").fetchone()[0]:
+    if one(con.execute("SELECT count(*) FROM channel_synonyms"))[0]:
         return
     con.executemany("INSERT INTO channel_synonyms VALUES (?, ?, ?)", read_synonyms_file())
 

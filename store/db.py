@@ -23,6 +23,7 @@ import names
 import settings
 from errors import BilingualError
 from store import schema
+from store.rows import one
 
 _CONNECT_LOCK = threading.Lock()
 
@@ -291,7 +292,8 @@ class Database:
             yield
             return
         outer = getattr(self._run, "opened", None)
-        self._run.opened = opened = []
+        opened: list[duckdb.DuckDBPyConnection] = []
+        self._run.opened = opened
         held = self._connect()
         try:
             yield
@@ -351,7 +353,7 @@ class Database:
         """Changes with every committed write: a cache key for everything read from the store."""
         cur = self.cursor()
         try:
-            return int(cur.execute("SELECT version FROM data_version").fetchone()[0])
+            return int(one(cur.execute("SELECT version FROM data_version"))[0])
         finally:
             cur.close()
 

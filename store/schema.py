@@ -18,6 +18,7 @@ import duckdb
 
 import clock
 from store.facets import REFRESH_SQL as FACETS_SQL
+from store.rows import one
 
 #: Each entry migrates the database from version ``i`` to ``i + 1``; never edit a released one.
 MIGRATIONS: list[str] = [
@@ -337,12 +338,12 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_version' AND schema_name = 'main'"
-    ).fetchone()[0]
+    exists = one(
+        con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_version' AND schema_name = 'main'")
+    )[0]
     if not exists:
         return 0
-    row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+    row = one(con.execute("SELECT max(version) FROM schema_version"))
     return int(row[0] or 0)
 
 

@@ -12,6 +12,7 @@ import duckdb
 
 import clock
 from store import facets
+from store.rows import one
 
 #: The order in which versions of one case win (first wins), whatever order the uploads came in:
 #: a case-level record over one derived from events; then the later last-known state — a finished case
@@ -99,7 +100,7 @@ def remove(cur: duckdb.DuckDBPyConnection, upload_id: int, removed_by: str | Non
     )
     removed = {}
     for table in ("case_rows", "event_rows", "service_item_rows", "rejected_rows"):
-        removed[table] = cur.execute(f"DELETE FROM {table} WHERE upload_id = ?", [upload_id]).fetchone()[0]
+        removed[table] = one(cur.execute(f"DELETE FROM {table} WHERE upload_id = ?", [upload_id]))[0]
     cur.execute("DELETE FROM case_spans WHERE upload_id = ?", [upload_id])
     cur.execute("DELETE FROM field_warnings WHERE upload_id = ?", [upload_id])
     refresh_current_events(cur)

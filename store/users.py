@@ -30,6 +30,7 @@ import settings
 from errors import BilingualError
 from store import audit
 from store.db import Database
+from store.rows import one
 from text import Text
 
 ROLES: tuple[str, ...] = ("viewer", "analyst", "admin")
@@ -100,7 +101,7 @@ def _check_email(email: str | None) -> str | None:
 
 
 def user_count(cur: duckdb.DuckDBPyConnection) -> int:
-    return int(cur.execute("SELECT count(*) FROM users").fetchone()[0])
+    return int(one(cur.execute("SELECT count(*) FROM users"))[0])
 
 
 _USER_COLUMNS = "name, role, email, password_hash IS NOT NULL, user_id, coalesce(epoch, 0)"
@@ -189,7 +190,7 @@ def login(
     now = time.time()
     with db.write(bump=False) as cur:  # an attempt changes nothing a page shows
         cur.execute("DELETE FROM login_failures WHERE attempted_at < ?", [now - window])
-        recent = cur.execute("SELECT count(*) FROM login_failures WHERE name = ?", [key]).fetchone()[0]
+        recent = one(cur.execute("SELECT count(*) FROM login_failures WHERE name = ?", [key]))[0]
         if recent >= limit:
             raise LoginLocked(key)  # rolls the transaction back: nothing written, no data version bumped
         cur.execute("INSERT INTO login_failures VALUES (?, ?)", [key, now])
@@ -248,20 +249,22 @@ def add_user(
         _check_password(password)
     hashed = _hasher.hash(password) if password is not None else None
     with db.write() as cur:
-        if cur.execute("SELECT count(*) FROM users WHERE name = ?", [name]).fetchone()[0]:
+        if one(cur.execute("SELECT count(*) FROM users WHERE name = ?", [name]))[0]:
             raise UserError(f"用户 {name} 已存在", f"user {name} already exists")
         if role != "admin" and not user_count(cur):
             raise UserError(
                 "第一个用户必须是管理员（admin），否则没有人能管理其他用户",
                 "the first user must be an admin, or nobody could manage the others",
             )
-        user_id = cur.execute(
-            """INSERT INTO users (name, role, password_hash, email, created_at, created_by, password_changed_at,
+        user_id = one(
+            cur.execute(
+                """INSERT INTO users (name, role, password_hash, email, created_at, created_by, password_changed_at,
                                   user_id, epoch)
                VALUES (?, ?, ?, ?, ?, ?, CASE WHEN ? THEN ?::TIMESTAMP END, nextval('user_id_seq'), 0)
                RETURNING user_id""",
-            [name, role, hashed, email, clock.now(), by, hashed is not None, clock.now()],
-        ).fetchone()[0]
+                [name, role, hashed, email, clock.now(), by, hashed is not None, clock.now()],
+            )
+        )[0]
         audit.record(cur, by, "user_add", name, {"role": role, "email": email, "password": hashed is not None})
     return User(name, role, email, hashed is not None, user_id, 0)
 
@@ -314,7 +317,7 @@ def set_email(db: Database, name: str, email: str | None, *, by: str | None = No
         _, old = _require(cur, name)
         if old == email:
             return
-        has_password = cur.execute("SELECT password_hash IS NOT NULL FROM users WHERE name = ?", [name]).fetchone()[0]
+        has_password = one(cur.execute("SELECT password_hash IS NOT NULL FROM users WHERE name = ?", [name]))[0]
         if email is None and not has_password:
             raise UserError("没有密码的账号必须保留单点登录邮箱", "an account without a password needs its SSO e-mail")
         cur.execute(  # the e-mail is the single-sign-on credential: sessions of the old one end too

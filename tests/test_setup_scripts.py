@@ -73,6 +73,7 @@ def test_scripts_use_setup_and_start_the_app():
     test = (ROOT / "scripts" / "test.sh").read_text()
     assert "bash scripts/setup.sh dev" in test
     assert ".venv/bin/ruff check ." in test
+    assert ".venv/bin/mypy" in test
 
 
 def run_pytest_wrapper(suite_dir: Path, *args: str) -> subprocess.CompletedProcess:

@@ -8,6 +8,7 @@ read the result with :func:`current`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import pandas as pd
 import streamlit as st
@@ -153,8 +154,8 @@ def day_span(last: int) -> str:
     return (_DAYS if last > 1 else _DAY_ONE)(lang()).format(last=last)
 
 
-def _join(names: object) -> str:
-    return LIST_SEP(lang()).join(str(n) for n in names)  # type: ignore[union-attr]
+def _join(names: Iterable[object]) -> str:
+    return LIST_SEP(lang()).join(str(n) for n in names)
 
 
 def is_running(filters: Filters) -> bool:

@@ -67,4 +67,4 @@ def uploads_table(rows: list[dict], lang: str = "zh", limit: int | None = None) 
     """:func:`uploads_frame` with counts as "41,594" (the Styler keeps them numbers for sorting)."""
     frame = uploads_frame(rows, lang, limit)
     counts = {COLUMNS[c](lang): "{:,.0f}" for c in COUNT_COLUMNS}
-    return frame.style.format(counts, na_rep="—")  # type: ignore[arg-type]
+    return frame.style.format(counts, na_rep="—")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 
 import pandas as pd
 import streamlit as st
@@ -13,7 +14,7 @@ import settings
 from cells import neutralise
 from metrics.catalog import get as kpi_def
 from metrics.filters import Filters
-from metrics.kpis import compute_kpis
+from metrics.kpis import KpiResult, compute_kpis
 from metrics.status import gap_text, target_state
 from text import Text
 from ui import fmt
@@ -92,8 +93,8 @@ def comparison_label(filters: Filters | None) -> str | None:
 
 def kpi_tile(
     kpi_id: str,
-    result: dict,
-    previous: dict | None,
+    result: KpiResult,
+    previous: KpiResult | None,
     target: float | None,
     extra: str | None = None,
     *,
@@ -107,9 +108,9 @@ def kpi_tile(
     """
     kpi = kpi_def(kpi_id)
     value = result.get("value")
-    before = (previous or {}).get("value") if previous is not None else None
+    before = previous.get("value") if previous is not None else None
     delta = change_text(kpi_id, value, before)
-    zero = delta is not None and _is_zero(kpi_id, value, before)  # type: ignore[arg-type]
+    zero = delta is not None and value is not None and before is not None and _is_zero(kpi_id, value, before)
     with st.container(border=True, key=f"tile_{kpi_id}"):
         st.metric(
             kpi.name(lang()),
@@ -143,9 +144,9 @@ def kpi_tile(
 
 def kpi_tiles(
     rows: list[list[str]],
-    results: dict,
-    previous: dict | None,
-    targets: dict,
+    results: Mapping[str, KpiResult],
+    previous: Mapping[str, KpiResult] | None,
+    targets: Mapping[str, float | None],
     *,
     filters: Filters,
     extras: dict[str, str | None] | None = None,
@@ -166,11 +167,11 @@ def kpi_tiles(
                 )
 
 
-def comparable(previous: dict | None) -> dict | None:
+def comparable(previous: dict[str, KpiResult] | None) -> dict[str, KpiResult] | None:
     """The comparison period's results, or None when it has no cases (the first month with data)."""
     if not previous:
         return None
-    cases = (previous.get("cases") or {}).get("value")
+    cases = previous["cases"].get("value") if previous.get("cases") else None
     return previous if cases else None
 
 
@@ -249,7 +250,7 @@ def show_table(
             present = series.dropna()
             digits = 0 if all(float(v).is_integer() for v in present) else 1  # one way per column
             formats[label] = lambda v, d=digits: "—" if v is None or pd.isna(v) else numfmt.fixed(v, d)
-    styler = shown.style.format(formats, na_rep="—")  # type: ignore[arg-type]
+    styler = shown.style.format(formats, na_rep="—")
     st.dataframe(styler, hide_index=True, width="stretch", key=key, height=height)
 
 
