@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from errors import BilingualError
+from text import COMMA, NOTE, Text
 
 
 class IngestRefused(BilingualError):
@@ -34,8 +35,11 @@ def refusal_message(exc: IngestRefused, lang: str = "zh") -> str:
     """One line for the page: the message, plus the sheet/column/row it concerns when known."""
     where = []
     if exc.sheet:
-        where.append(("工作表 " if lang == "zh" else "sheet ") + exc.sheet)
+        where.append(_SHEET(lang).format(exc.sheet))
     if exc.row:
-        where.append(("第 %d 行" if lang == "zh" else "row %d") % exc.row)
-    suffix = f"（{'，'.join(where)}）" if where and lang == "zh" else (f" ({', '.join(where)})" if where else "")
-    return exc.message(lang) + suffix
+        where.append(_ROW(lang).format(exc.row))
+    return NOTE(lang).format(exc.message(lang), COMMA(lang).join(where)) if where else exc.message(lang)
+
+
+_SHEET = Text("工作表 {}", "sheet {}")
+_ROW = Text("第 {} 行", "row {}")

@@ -14,12 +14,15 @@ import pandas as pd
 
 from cells import neutralise
 from ingest.reasons import reason_text
+from text import Text
+
+_HEADS = (Text("行号", "Row"), Text("原因", "Reason"), Text("列", "Column"), Text("值", "Value"))
+_SHEET_NAME = Text("拒收行", "Rejected rows")
 
 
 def rejects_table(rejects: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """Rejected rows as a flat table: row, reason, column, value, then the row's mapped fields."""
-    zh = lang == "zh"
-    heads = ("行号", "原因", "列", "值") if zh else ("Row", "Reason", "Column", "Value")
+    heads = tuple(h(lang) for h in _HEADS)
     records = []
     for rec in rejects.to_dict("records"):
         reason = rec.get("reason")
@@ -48,7 +51,7 @@ def rejects_xlsx(rejects: pd.DataFrame, lang: str = "zh", sheet: str | None = No
         engine="xlsxwriter",
         engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}},
     ) as writer:
-        name = sheet or ("拒收行" if lang == "zh" else "Rejected rows")
+        name = sheet or _SHEET_NAME(lang)
         table.to_excel(writer, sheet_name=name, index=False)
         worksheet = writer.sheets[name]
         worksheet.freeze_panes(1, 0)
