@@ -29,6 +29,7 @@ from metrics import adoption, bottlenecks, findings, timeliness
 from metrics.catalog import AT_RISK_WORKDAYS, KPIS, NAME_ONLY_MIN_CASES, NAME_ONLY_THRESHOLD
 from metrics.filters import Filters
 from metrics.kpis import compute_kpis, kpi_series, to_wide
+from metrics.targets import get_targets
 from store.db import Database
 from store.rows import one
 
@@ -177,14 +178,10 @@ def _catalogue() -> list[dict[str, object]]:
     ]  # fmt: skip
 
 
-def _targets(cur: duckdb.DuckDBPyConnection) -> dict[str, float | None]:
-    """The town's effective targets (set on the targets page, else the catalogue defaults)."""
+def _targets(cur: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """The town's effective targets (set on the targets page, else the catalogue defaults), as stored: 0 stays 0."""
     try:
-        from metrics.targets import get_targets
-    except ImportError:  # an older checkout without the targets table
-        return {k.id: k.default_target for k in KPIS}
-    try:
-        return {k: None if v is None or math.isnan(v) else float(v) for k, v in get_targets(cur).items()}
+        return {k: plain(v) for k, v in get_targets(cur).items()}
     except duckdb.CatalogException:
         return {k.id: k.default_target for k in KPIS}
 
