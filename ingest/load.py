@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,6 +31,7 @@ from ingest.mapping import Mapping
 from ingest.readers import Source, file_format
 from ingest.reasons import short_reason
 from ingest.staging import SourceInfo
+from ingest.upload_bytes import temp_copy
 from ingest.validate import normalise_and_count, refuse_if_unusable
 from store import facets, uploads
 from store.db import Database
@@ -321,15 +320,8 @@ def _calendar_warnings(cur: duckdb.DuckDBPyConnection, kind: str) -> list[str]:
 
 def ingest_bytes(db: Database, data: bytes, name: str, **kwargs) -> IngestResult:
     """Load uploaded bytes: written to a private temp file whose path never comes from ``name``."""
-    suffix = "".join(Path(name).suffixes[-2:]) if name.lower().endswith(".xes.gz") else Path(name).suffix
-    safe_suffix = suffix if suffix.replace(".", "").isalnum() and len(suffix) <= 10 else ""
-    tmp_dir = Path(tempfile.mkdtemp(prefix="egov-upload-"))
-    try:
-        tmp = tmp_dir / f"upload{safe_suffix.lower()}"
-        tmp.write_bytes(data)
+    with temp_copy(data, name) as tmp:
         return ingest_file(db, tmp, name=name, **kwargs)
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
 def remove_upload(db: Database, upload_id: int, removed_by: str | None = None) -> dict[str, int]:

@@ -2,7 +2,7 @@
 
 Uploaded files arrive as bytes with a name chosen by the user's computer. That name is only ever
 shown as text: the bytes go to a fresh temp directory under a fixed name (keeping only a safe
-suffix, which the readers use to tell the format), as :func:`ingest.load.ingest_bytes` does for a load.
+suffix, which the readers use to tell the format); :func:`ingest.load.ingest_bytes` loads from the same copy.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ def safe_suffix(name: str) -> str:
 
 @contextmanager
 def temp_copy(data: bytes, name: str) -> Iterator[Path]:
-    """The bytes in a private temp file (``upload<suffix>``), removed afterwards."""
-    tmp_dir = Path(scratch.mkdtemp(prefix="egov-preview-"))
+    """The bytes in a private temp file (``upload<suffix>``) in this process's scratch folder, removed afterwards:
+    for a preview and for a load alike."""
+    tmp_dir = Path(scratch.mkdtemp(prefix="egov-upload-"))
     try:
         path = tmp_dir / f"upload{safe_suffix(name)}"
         path.write_bytes(data)
