@@ -54,29 +54,27 @@ def record(db_path: str | os.PathLike, month: str, outcome: str, *, version: int
         finally:
             os.close(fd)
         if size > _MAX_BYTES / 2:
-            _trim(path)
+            _trim(db_path)
     except OSError as exc:
         log.warning("could not record the %s run of %s in %s: %s", job, month, path, exc.strerror or exc)
 
 
-def _trim(path: Path) -> None:
+def _trim(db_path: str | os.PathLike) -> None:
     """Keep the newest runs: at most :data:`KEEP`, in at most a quarter of the size bound."""
     kept: list[bytes] = []
     size = 0
-    for entry in reversed(read(path, limit=KEEP)):
+    for entry in reversed(read(db_path, limit=KEEP)):
         line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
         if size + len(line) > _MAX_BYTES / 4:
             break
         kept.append(line)
         size += len(line)
-    names.write_file(path, b"".join(reversed(kept)))
+    names.write_file(log_path(db_path), b"".join(reversed(kept)))
 
 
-def read(path_or_db: str | os.PathLike, limit: int = KEEP) -> list[dict]:
-    """The last ``limit`` runs, oldest first; lines that are not a run's record are passed over."""
-    path = Path(path_or_db)
-    if not path.name.endswith(".runs.jsonl"):
-        path = log_path(path)
+def read(db_path: str | os.PathLike, limit: int = KEEP) -> list[dict]:
+    """The last ``limit`` runs of the database ``db_path``, oldest first; lines that are not a run's are passed over."""
+    path = log_path(db_path)
     try:
         data = names.read_file(path, limit=_MAX_BYTES * 2)
     except (OSError, names.NameRefused):
