@@ -26,7 +26,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from cells import FORMULA_PREFIXES
+from cells import neutralise
 from charts import theme
 from metrics.catalog import KPI_BY_ID
 from metrics.status import STATE_COLORS, STATES
@@ -50,8 +50,7 @@ SHEET_NAMES = {
 
 def safe_text(value: object) -> str:
     """Text that a spreadsheet will only ever show: formula-like text gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    return str(neutralise("" if value is None else str(value)))
 
 
 class _Book:
