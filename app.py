@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Literal
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
@@ -36,7 +37,7 @@ if st.query_params.get("lang", "zh") != st.session_state["lang"]:
 def _navigation(user: User | None) -> StreamlitPage:
     """Every page for every role; pages a role may not use are hidden from its menu (they check it themselves)."""
 
-    def shown(min_role: str) -> str:
+    def shown(min_role: str) -> Literal["visible", "hidden"]:
         return "visible" if user is not None and auth.role_rank(user.role) >= auth.role_rank(min_role) else "hidden"
 
     pages = {

@@ -8,11 +8,19 @@ such text gets a leading single quote. A leaf module: it imports nothing of the 
 
 from __future__ import annotations
 
+from typing import TypeVar, overload
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
+_Value = TypeVar("_Value")
 
+
+@overload
+def neutralise(value: str) -> str: ...
+@overload
+def neutralise(value: _Value) -> _Value: ...
 def neutralise(value: object) -> object:
-    """A cell value that no spreadsheet will evaluate as a formula."""
+    """A cell value that no spreadsheet will evaluate as a formula (text stays text, anything else as it is)."""
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value

@@ -24,6 +24,7 @@ from reports.content import NoDataForMonth
 from store import audit, logs
 from store.cli_commands import add_parsers as add_store_parsers
 from store.db import Database, DatabaseBusy, StorageError
+from store.rows import one
 from store.uploads import list_uploads
 from store.users import UserError
 from terminal import clean, echo
@@ -227,7 +228,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from demo.load import load_demo
 
     with database(args) as db:
-        if args.if_empty and db.cursor().execute("SELECT count(*) FROM uploads").fetchone()[0]:
+        if args.if_empty and one(db.cursor().execute("SELECT count(*) FROM uploads"))[0]:
             echo(f"{db.path}: 已有数据，跳过演示数据 (database has data; demo skipped)")
             return 0
         results = load_demo(db, small=args.small, seed=args.seed, end_month=args.end_month)
@@ -332,7 +333,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="cli.py", description="一网通办效能监测看板 · E-Gov Service Monitor")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--db", help="DuckDB file (default: $EGOV_DB or data/egov.duckdb)")
     common.add_argument("--user", default=None, help="who does this (recorded in the upload history)")
     sub = parser.add_subparsers(dest="command", required=True)

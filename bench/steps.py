@@ -133,7 +133,7 @@ def pages(db: str, repeat: int = 5, fast: bool = True, kept: bool = True) -> dic
                 started = time.perf_counter()  # the pages read the data's fingerprint once per data version
                 seen = precomputed_views.fingerprint(database.cursor()) if kept else None
                 total = time.perf_counter() - started
-                for i, query in enumerate(queries):
+                for i, (name, query) in enumerate(queries.items()):
                     cur = database.cursor()
                     started = time.perf_counter()
                     if kept:
@@ -143,7 +143,7 @@ def pages(db: str, repeat: int = 5, fast: bool = True, kept: bool = True) -> dic
                     took = time.perf_counter() - started
                     cur.close()
                     total += took
-                    per_query.setdefault(f"{i:02d} {query.fn.__name__}", []).append(took)
+                    per_query.setdefault(f"{i:02d} {name}", []).append(took)
                 runs.append(total)
             first, rest = runs[0], runs[1:]
             out[page] = {

@@ -47,8 +47,8 @@ PALETTE = [
     "#f0e442",  # Okabe–Ito yellow (weak on white: last)
 ]
 
-#: The canonical channel codes (store's model) in display order, each with one fixed colour.
-CHANNELS = ("online", "mobile", "window", "self_service", "post", "other")
+#: One fixed colour per canonical channel code (``store.channels.CHANNELS``, in its display order;
+#: charts take frames, not the store, so ``tests/test_charts_honest.py`` holds the two in step).
 _CHANNEL_COLORS = {
     "online": "#0072b2",  # the two online channels in blues
     "mobile": "#56b4e9",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import settings
 from ingest.load import IngestResult, ingest_file
@@ -21,7 +22,7 @@ def load_demo(
         return _ingest_exports(db, _sample_files(), loaded_by)
     from demo import exports  # the generator (numpy, pyarrow) only when generating
 
-    kwargs = {"end_month": end_month}
+    kwargs: dict[str, Any] = {"end_month": end_month}
     if seed is not None:
         kwargs["seed"] = seed
     data = exports.generate(**kwargs)

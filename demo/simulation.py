@@ -141,8 +141,13 @@ def _tables() -> _Tables:
     steps: list[str] = []
     step_id: dict[str, int] = {}
     var_index = np.zeros((n_items, 2, 3, MAX_RESUBMISSIONS + 1), dtype=np.int64)
-    off, length = [], []
-    f_step, f_unit, f_weight, f_kind, f_extra = [], [], [], [], []
+    off: list[int] = []
+    length: list[int] = []
+    f_step: list[int] = []
+    f_unit: list[int] = []
+    f_weight: list[float] = []
+    f_kind: list[int] = []
+    f_extra: list[float] = []
     for i, item in enumerate(ITEMS):
         for intake in (0, 1):
             for outcome in (OUT_COMPLETE, OUT_REJECT, OUT_WITHDRAW):

@@ -1,12 +1,16 @@
-"""The calls that make each page's default view, declared once, and the two queries only pages ask for.
+"""The calls that make each page, declared once, and the two queries only pages ask for.
 
-A page asks for every figure by reference, through the pages' cache:
-``cached(kpis.compute_kpis, filters, ids)`` (:mod:`ui.metrics_cache`). :data:`PAGES` declares, per
-page, the calls its default view makes (the month chosen, nothing else: what a leader sees first),
-as the function and its arguments for a :class:`Context`. Three readers take them from here:
-:mod:`metrics.precomputed_views` computes them after each change of the data and keeps them,
-``bench`` times them, and ``tests/test_page_queries.py`` opens each page's default view and checks
-that it makes exactly these calls, every one of them kept.
+:data:`PAGES` declares, per page, every call its default view makes, by name, as the metrics
+function and its arguments for a :class:`Context` (the filters, and what the page's own widgets
+chose). Every reader takes them from here:
+
+- the page itself asks by name, ``calls("tiles")`` (:class:`ui.metrics_cache.PageCalls`), for the
+  view the leader has chosen, through the pages' cache;
+- :mod:`metrics.precomputed_views` computes them for the default view (the month chosen, nothing
+  else: what a leader sees first) after each change of the data, and keeps them;
+- ``bench`` times them;
+- ``tests/test_page_queries.py`` opens each page's default view and checks that it makes exactly
+  these calls, every one of them kept.
 """
 
 from __future__ import annotations
@@ -86,10 +90,17 @@ def call_name(fn: Callable) -> str:
 
 @dataclass(frozen=True)
 class Context:
-    """A page's view: the filters, and the department the adoption page's drill-down opens on."""
+    """A page's view: the filters, and the department and item the adoption page's drill-down is on."""
 
     filters: Filters
-    top_department: str | None
+    drill_department: str | None = None
+    drill_item: str | None = None
+
+    @property
+    def department(self) -> str | None:
+        """The one department chosen, whose targets the tiles are held to (else the town's)."""
+        chosen = self.filters.departments
+        return chosen[0] if len(chosen) == 1 else None
 
 
 def twelve_months(filters: Filters) -> Filters:
@@ -101,54 +112,58 @@ def twelve_months(filters: Filters) -> Filters:
     return Filters(start, end, filters.departments, filters.items, filters.channels)
 
 
-#: Every page's first metrics call (page_header: does the selection have cases?).
+#: What every page asks first: the sidebar's choices, and whether the selection has cases (page_header).
+FILTER_OPTIONS = Query(filter_options, lambda c: ())
 CASE_COUNT = Query(kpis.compute_kpis, lambda c: (c.filters, ["cases"]))
+_COMMON = {"filter_options": FILTER_OPTIONS, "case_count": CASE_COUNT}
 
-_COMMON = [Query(filter_options, lambda c: ()), CASE_COUNT]
-
-PAGES: dict[str, list[Query]] = {
+#: Per page, its calls by the name the page asks for them with (``ui.metrics_cache.PageCalls``).
+#: Every call a page makes on its default view is here; a call it makes only in another state (the
+#: case-level table when the log has no events) is asked for directly.
+PAGES: dict[str, dict[str, Query]] = {
     "overview": _COMMON
-    + [
-        Query(kpis.compute_kpis, lambda c: (c.filters, OVERVIEW_TILES)),
-        Query(previous_kpis, lambda c: (c.filters, tuple(OVERVIEW_TILES))),
-        Query(get_targets, lambda c: (None,)),
-        Query(timeliness.calendar_warning, lambda c: (c.filters,)),
-        Query(kpis.kpi_series, lambda c: (twelve_months(c.filters), "month", ["cases", "online_rate"])),
-        Query(kpis.weakest_departments, lambda c: (c.filters,)),
-        Query(findings.rank_bottlenecks, lambda c: (c.filters, TOP_FINDINGS)),
-        Query(adoption.name_only_items, lambda c: (c.filters,)),
-        Query(timeliness.at_risk_cases, lambda c: (c.filters,)),
-    ],
+    | {
+        "tiles": Query(kpis.compute_kpis, lambda c: (c.filters, OVERVIEW_TILES)),
+        "previous": Query(previous_kpis, lambda c: (c.filters, tuple(OVERVIEW_TILES))),
+        "targets": Query(get_targets, lambda c: (c.department,)),
+        "town_targets": Query(get_targets, lambda c: (None,)),
+        "calendar_warning": Query(timeliness.calendar_warning, lambda c: (c.filters,)),
+        "trend": Query(kpis.kpi_series, lambda c: (twelve_months(c.filters), "month", ["cases", "online_rate"])),
+        "weakest_departments": Query(kpis.weakest_departments, lambda c: (c.filters,)),
+        "findings": Query(findings.rank_bottlenecks, lambda c: (c.filters, TOP_FINDINGS)),
+        "name_only": Query(adoption.name_only_items, lambda c: (c.filters,)),
+        "at_risk": Query(timeliness.at_risk_cases, lambda c: (c.filters,)),
+    },
     "adoption": _COMMON
-    + [
-        Query(get_targets, lambda c: (None,)),
-        Query(adoption.online_rate_by, lambda c: (c.filters, "department")),
-        Query(adoption.online_rate_by, lambda c: (c.filters, "service_item")),
-        Query(adoption.channel_mix, lambda c: (twelve_months(c.filters), "month")),
-        Query(cases_of, lambda c: (c.filters, c.top_department, None)),
-    ],
+    | {
+        "targets": Query(get_targets, lambda c: (None,)),
+        "by_department": Query(adoption.online_rate_by, lambda c: (c.filters, "department")),
+        "by_item": Query(adoption.online_rate_by, lambda c: (c.filters, "service_item")),
+        "channel_mix": Query(adoption.channel_mix, lambda c: (twelve_months(c.filters), "month")),
+        "cases": Query(cases_of, lambda c: (c.filters, c.drill_department, c.drill_item)),
+    },
     "timeliness": _COMMON
-    + [
-        Query(kpis.compute_kpis, lambda c: (c.filters, TIMELINESS_IDS)),
-        Query(get_targets, lambda c: (None,)),
-        Query(previous_kpis, lambda c: (c.filters, tuple(TIMELINESS_IDS))),
-        Query(timeliness.processing_time_by_item, lambda c: (c.filters,)),
-        Query(timeliness.department_processing, lambda c: (c.filters,)),
-        Query(timeliness.open_overdue_cases, lambda c: (c.filters,)),
-        Query(timeliness.at_risk_cases, lambda c: (c.filters,)),
-    ],
+    | {
+        "tiles": Query(kpis.compute_kpis, lambda c: (c.filters, TIMELINESS_IDS)),
+        "targets": Query(get_targets, lambda c: (c.department,)),
+        "previous": Query(previous_kpis, lambda c: (c.filters, tuple(TIMELINESS_IDS))),
+        "by_item": Query(timeliness.processing_time_by_item, lambda c: (c.filters,)),
+        "by_department": Query(timeliness.department_processing, lambda c: (c.filters,)),
+        "overdue": Query(timeliness.open_overdue_cases, lambda c: (c.filters,)),
+        "at_risk": Query(timeliness.at_risk_cases, lambda c: (c.filters,)),
+    },
     "bottlenecks": _COMMON
-    + [
-        Query(findings.rank_bottlenecks, lambda c: (c.filters, TOP_FINDINGS)),
-        Query(bottlenecks.has_events, lambda c: (c.filters,)),
-        Query(bottlenecks.process_nodes, lambda c: (c.filters,)),
-        Query(bottlenecks.directly_follows, lambda c: (c.filters,)),
-        Query(bottlenecks.waiting_time, lambda c: (c.filters, "department")),
-        Query(bottlenecks.handovers, lambda c: (c.filters, "department")),
-        Query(bottlenecks.handover_matrix, lambda c: (c.filters, "department")),
-        Query(bottlenecks.work_in_progress, lambda c: (c.filters,)),
-        Query(bottlenecks.rework_by_step, lambda c: (c.filters,)),
-    ],
+    | {
+        "findings": Query(findings.rank_bottlenecks, lambda c: (c.filters, TOP_FINDINGS)),
+        "has_events": Query(bottlenecks.has_events, lambda c: (c.filters,)),
+        "nodes": Query(bottlenecks.process_nodes, lambda c: (c.filters,)),
+        "edges": Query(bottlenecks.directly_follows, lambda c: (c.filters,)),
+        "waits": Query(bottlenecks.waiting_time, lambda c: (c.filters, "department")),
+        "handovers": Query(bottlenecks.handovers, lambda c: (c.filters, "department")),
+        "handover_matrix": Query(bottlenecks.handover_matrix, lambda c: (c.filters, "department")),
+        "wip": Query(bottlenecks.work_in_progress, lambda c: (c.filters,)),
+        "rework": Query(bottlenecks.rework_by_step, lambda c: (c.filters,)),
+    },
 }
 
 
@@ -170,4 +185,4 @@ def default_context(cur: duckdb.DuckDBPyConnection, month: str | None = None) ->
         "GROUP BY department ORDER BY count(*) DESC, department LIMIT 1",
         [filters.start, filters.end],
     ).fetchone()
-    return Context(filters, top[0] if top else None)
+    return Context(filters, drill_department=top[0] if top else None)

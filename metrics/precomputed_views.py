@@ -53,7 +53,7 @@ log = logging.getLogger("egov.kept")
 READ_LIVE = frozenset({get_targets, filter_options})
 
 #: Functions whose results are kept: every other call of a page's default view (it reads only the loaded data).
-KEPT_FUNCTIONS = frozenset(query.fn for queries in PAGES.values() for query in queries) - READ_LIVE
+KEPT_FUNCTIONS = frozenset(query.fn for queries in PAGES.values() for query in queries.values()) - READ_LIVE
 
 #: Returned by :func:`lookup` when nothing is kept for the call.
 MISSING = object()
@@ -262,7 +262,7 @@ def refresh(db: Database, months: int | None = None) -> dict:
         for month in chosen:
             context = default_context(cur, month)
             for queries in PAGES.values():
-                for query in queries:
+                for query in queries.values():
                     if query.fn in KEPT_FUNCTIONS:
                         args = query.args(context)
                         calls.setdefault((query.name, call_key(args, {})), (query.fn, args))

@@ -37,6 +37,7 @@ from charts.theme import (
 )
 from charts.timeliness import on_time_by_department
 from charts.trend import cases_and_online_rate
+from store.channels import CHANNELS
 
 CHANNEL_LABELS = {"online": "网上", "mobile": "移动端", "window": "窗口", "self_service": "自助", "post": "邮寄"}
 UNITS = ["社保所", "民政办", "自然资源所", "市场监管所", "县公安局"]
@@ -395,7 +396,7 @@ def test_report_colours_without_a_mapping_follow_the_sorted_departments():
 
 def test_channel_colours_fixed_and_the_same_in_page_and_report():
     palette = channel_colors()
-    assert list(palette) == ["online", "mobile", "window", "self_service", "post", "other"]
+    assert tuple(palette) == CHANNELS == ("online", "mobile", "window", "self_service", "post", "other")
     assert len(set(palette.values())) == 6
     area = channel_mix_area(MIX, CHANNEL_LABELS)
     by_label = {t.name: t.marker.color for t in area.data if t.type == "bar"}

@@ -62,7 +62,7 @@ def default_calls(cur, months: list[str]):
     for month in months:
         context = default_context(cur, month)
         for queries in PAGES.values():
-            for query in queries:
+            for query in queries.values():
                 yield month, query.fn, query.args(context)
 
 

@@ -1,13 +1,13 @@
 """Each page's default view makes exactly the calls ``metrics.page_queries.PAGES`` declares for it.
 
-The declaration is what the kept figures are computed from after every load
-(``metrics.precomputed_views``) and what the bench times (``bench/steps.py``); the pages themselves
-call the metrics functions by reference (``cached(kpis.compute_kpis, filters, ids)``). Here every
-dashboard page is opened on the demo town as a leader first sees it (the default month, nothing
-else chosen), every call it makes through the pages' cache is recorded — the function and every
-argument — and compared with the declaration. A call added to a page but not declared (it would be
-computed live on every first view, and not timed), or declared but no longer made, fails here; so
-does a declared call that the kept figures do not hold.
+The declaration is what the pages ask for by name (``ui.metrics_cache.PageCalls``), what the kept
+figures are computed from after every load (``metrics.precomputed_views``) and what the bench times
+(``bench/steps.py``). Here every dashboard page is opened on the demo town as a leader first sees it
+(the default month, nothing else chosen), every call it makes through the pages' cache is recorded —
+the function and every argument — and compared with the declaration. A call a page makes directly,
+outside the declaration (it would be computed live on every first view, and not timed), or a
+declared one its default view no longer asks for, fails here; so does a declared call that the kept
+figures do not hold.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def declared_calls(path: Path) -> dict[str, set[tuple[str, str]]]:
         out: dict[str, set[tuple[str, str]]] = {}
         for page, queries in PAGES.items():
             out[page] = set()
-            for query in queries:
+            for query in queries.values():
                 args = query.args(context)
                 out[page].add((query.name, precomputed_views.call_key(args, {})))
                 if query.fn in precomputed_views.KEPT_FUNCTIONS:

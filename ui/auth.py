@@ -22,6 +22,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Mapping
+from typing import NoReturn
 
 import duckdb
 import streamlit as st
@@ -254,7 +255,7 @@ def try_password_login(name: str, password: str) -> User | None:
     return user
 
 
-def login_screen() -> None:
+def login_screen() -> NoReturn:
     """The sign-in form (and the single-sign-on button when configured); stops the run."""
     st.title(t("app_title"))
     st.subheader(t("login_title"))

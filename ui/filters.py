@@ -101,7 +101,7 @@ def _to_url() -> None:
     }
     for key, value in wanted.items():
         current = st.query_params.get_all(key)
-        target = [value] if isinstance(value, str) else list(value)
+        target = [value] if isinstance(value, str) else list(value or [])
         if current != target:
             if target:
                 st.query_params[key] = target if len(target) > 1 else target[0]

@@ -17,7 +17,7 @@ def _missing(value: float | None) -> bool:
 
 
 def count(value: float | None, lang: str = "zh") -> str:
-    if _missing(value):
+    if value is None or _missing(value):
         return "—"
     n = int(round(value))
     if lang == "zh" and abs(n) >= 100_000:
@@ -26,7 +26,7 @@ def count(value: float | None, lang: str = "zh") -> str:
 
 
 def percent(value: float | None, digits: int = 1) -> str:
-    return "—" if _missing(value) else numfmt.percent(value, digits)
+    return "—" if value is None or _missing(value) else numfmt.percent(value, digits)
 
 
 def days(value: float | None, lang: str = "zh", unit: str = "working") -> str:

@@ -6,20 +6,24 @@ running month counts as of today, so a server left running overnight does not sh
 open-overdue and at-risk figures. A call the database keeps figures
 for (``metrics.precomputed_views``: recent months' default views) is read from there instead of computed.
 
-Pages pass the metrics function itself (``cached(kpis.compute_kpis, filters, ids)``); the cache
-keys it by its qualified name (``metrics.page_queries.call_name``), as the kept figures do.
+A page asks for the calls ``metrics.page_queries.PAGES`` declares for it by name
+(``calls = PageCalls("overview", filters)``, then ``calls("tiles")``), so what it draws and what is
+kept and benched are one declaration; a call outside its default view passes the metrics function
+itself (``cached(bottlenecks.bottleneck_table, filters, "department")``). Either way the cache keys
+the function by its qualified name (``metrics.page_queries.call_name``), as the kept figures do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 import streamlit as st
 
 from metrics import precomputed_views
 from metrics.filters import Filters
-from metrics.page_queries import call_name
-from store.facets import filter_options as _filter_options
+from metrics.page_queries import FILTER_OPTIONS, PAGES, Context, Query, call_name
 from ui.state import get_db
 
 
@@ -50,5 +54,22 @@ def cached(fn: Callable, *args: object, **kwargs: object):
     return _call(path, version, today, call_name(fn), args, tuple(sorted(kwargs.items())), _fn=fn)
 
 
+def ask(query: Query, context: Context) -> Any:
+    """One declared call for a view, through the cache."""
+    return cached(query.fn, *query.args(context))
+
+
+class PageCalls:
+    """A page's declared calls (``PAGES[page]``) for the view its filters and widgets chose, by name."""
+
+    def __init__(self, page: str, filters: Filters) -> None:
+        self.queries = PAGES[page]
+        self.context = Context(filters)
+
+    def __call__(self, name: str, **chosen: Any) -> Any:
+        """The call ``name``; ``chosen`` are the page's own widgets' choices (``drill_department=…``)."""
+        return ask(self.queries[name], replace(self.context, **chosen) if chosen else self.context)
+
+
 def filter_options() -> dict:
-    return cached(_filter_options)
+    return ask(FILTER_OPTIONS, Context(Filters()))

@@ -7,6 +7,7 @@ import streamlit as st
 import scratch
 import settings
 from store.db import Database
+from store.rows import one
 
 
 @st.cache_resource(show_spinner=False)
@@ -25,7 +26,7 @@ def _demo_filled(path: str) -> bool:
     """The embedded default database is filled with the demo town on first start, once per server."""
     db = database(path)
     with db.reading() as cur:
-        empty = cur.execute("SELECT count(*) FROM uploads").fetchone()[0] == 0
+        empty = one(cur.execute("SELECT count(*) FROM uploads"))[0] == 0
     if path == str(settings.DEFAULT_DB) and empty:
         from demo.load import load_demo
         from metrics import precomputed_views

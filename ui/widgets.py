@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
@@ -14,7 +15,8 @@ import settings
 from cells import neutralise
 from metrics.catalog import get as kpi_def
 from metrics.filters import Filters
-from metrics.kpis import KpiResult, compute_kpis
+from metrics.kpis import KpiResult
+from metrics.page_queries import CASE_COUNT, Context
 from metrics.status import gap_text, target_state
 from text import Text
 from ui import fmt
@@ -135,7 +137,7 @@ def kpi_tile(
             basis.append(extra)
         reason = result.get("reason")
         if reason:
-            basis.append(reason.get(lang(), reason.get("zh", "")))
+            basis.append(Text(**reason)(lang()))
         lines = [badge, " · ".join(basis)]
         st.caption("  \n".join(line for line in lines if line) or "&nbsp;")
         if link:
@@ -222,6 +224,11 @@ def labelled(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return frame[columns].rename(columns={c: COLUMN_LABELS.get(c, Text.same(c))(lang()) for c in columns})
 
 
+def _fixed(digits: int) -> Callable[[Any], str]:
+    """A table column's number format: ``digits`` decimals, "—" where there is no value."""
+    return lambda v: "—" if v is None or pd.isna(v) else numfmt.fixed(v, digits)
+
+
 def show_table(
     frame: pd.DataFrame,
     columns: list[str],
@@ -229,7 +236,7 @@ def show_table(
     percent: tuple[str, ...] = (),
     decimals: dict[str, int] | None = None,
     key: str | None = None,
-    height: int | str = "auto",
+    height: int | Literal["auto", "content", "stretch"] = "auto",
 ) -> None:
     """A table under translated headings, written one way: thousands separators, rates with one decimal,
     missing values as "—" (never "None" or "NaN"), text from the data shown as text.
@@ -238,18 +245,17 @@ def show_table(
     """
     decimals = decimals or {}
     shown = labelled(readable_text(inert(frame)), columns)
-    formats: dict[str, object] = {}
+    formats: dict[str, Callable[[Any], str]] = {}
     for field in columns:
         label = column_label(field)
         series = frame[field]
         if field in percent:
-            formats[label] = lambda v: fmt.percent(v)
+            formats[label] = fmt.percent
         elif field in decimals:
-            formats[label] = lambda v, d=decimals[field]: "—" if v is None or pd.isna(v) else numfmt.fixed(v, d)
+            formats[label] = _fixed(decimals[field])
         elif _numbers(series):
             present = series.dropna()
-            digits = 0 if all(float(v).is_integer() for v in present) else 1  # one way per column
-            formats[label] = lambda v, d=digits: "—" if v is None or pd.isna(v) else numfmt.fixed(v, d)
+            formats[label] = _fixed(0 if all(float(v).is_integer() for v in present) else 1)  # one way per column
     styler = shown.style.format(formats, na_rep="—")
     st.dataframe(styler, hide_index=True, width="stretch", key=key, height=height)
 
@@ -340,7 +346,7 @@ def column_label(field: str) -> str:
 def page_header(title_key: str, *, check_cases: bool = True) -> Filters:
     """Title, the period line and the empty states every dashboard page starts with; stops when there is nothing."""
     from ui import filters as ui_filters
-    from ui.metrics_cache import cached
+    from ui.metrics_cache import ask
 
     st.title(t(title_key))
     filters = ui_filters.current()
@@ -348,7 +354,7 @@ def page_header(title_key: str, *, check_cases: bool = True) -> Filters:
         empty_state("no_data")
         st.stop()
     ui_filters.scope_line(filters)
-    if check_cases and not cached(compute_kpis, filters, ["cases"])["cases"]["value"]:
+    if check_cases and not ask(CASE_COUNT, Context(filters))["cases"]["value"]:
         empty_state("no_cases_selection")
         st.stop()
     return filters

@@ -8,21 +8,19 @@ import streamlit as st
 
 from charts.adoption import channel_mix_area, online_rate_bars
 from charts.theme import department_colors
-from metrics.adoption import channel_mix, online_rate_by
-from metrics.page_queries import cases_of, twelve_months
-from metrics.targets import get_targets
 from ui import filters as ui_filters
 from ui.i18n import lang, t
-from ui.metrics_cache import cached, filter_options
+from ui.metrics_cache import PageCalls, filter_options
 from ui.widgets import page_header, show_table, show_table_with_download
 
 language = lang()
 filters = page_header("nav_adoption")
 
 colors = department_colors(filter_options()["all_units"])
-targets = cached(get_targets, None)
-by_dept = cached(online_rate_by, filters, "department")
-by_item = cached(online_rate_by, filters, "service_item")
+calls = PageCalls("adoption", filters)
+targets = calls("targets")
+by_dept = calls("by_department")
+by_item = calls("by_item")
 channel_labels = {c: ui_filters.channel_label(c) for c in ui_filters.CHANNEL_LABELS}
 
 left, right = st.columns(2)
@@ -40,7 +38,7 @@ with left:
         key="adoption_dept",
     )
 with right:
-    mix = cached(channel_mix, twelve_months(filters), "month")
+    mix = calls("channel_mix")
     st.plotly_chart(
         channel_mix_area(mix, channel_labels, language, t("channel_mix"), online_target=targets.get("online_rate")),
         width="stretch",
@@ -68,7 +66,7 @@ with b:
 show_table(
     items_of.sort_values("cases", ascending=False), ["service_item", *rate_columns], percent=rates, key="drill_items"
 )
-cases = cached(cases_of, filters, department, item)
+cases = calls("cases", drill_department=department, drill_item=item)
 st.caption(f"{t('case_list')} · {len(cases):,} {t('rows')}")
 shown = ui_filters.readable(cases)
 columns = ["case_id", "service_item", "channel", "status", "submitted_at", "completed_at", "visits"]

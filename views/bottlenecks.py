@@ -13,28 +13,17 @@ from charts.bottlenecks import (
     wip_lines,
 )
 from charts.theme import department_colors
-from metrics.bottlenecks import (
-    bottleneck_table,
-    directly_follows,
-    handover_matrix,
-    handovers,
-    has_events,
-    process_nodes,
-    rework_by_step,
-    waiting_time,
-    work_in_progress,
-)
-from metrics.findings import rank_bottlenecks
-from metrics.page_queries import TOP_FINDINGS
+from metrics.bottlenecks import bottleneck_table
 from text import Text
 from ui.fmt import md_text
 from ui.i18n import lang, t
-from ui.metrics_cache import cached, filter_options
+from ui.metrics_cache import PageCalls, cached, filter_options
 from ui.widgets import page_header, show_table
 
 language = lang()
 filters = page_header("nav_bottlenecks")
 
+calls = PageCalls("bottlenecks", filters)
 colors = department_colors(filter_options()["all_units"])
 stat = (
     st.segmented_control(
@@ -48,12 +37,12 @@ stat = (
 )
 
 st.subheader(t("top_bottlenecks"))
-for i, finding in enumerate(cached(rank_bottlenecks, filters, TOP_FINDINGS), start=1):
+for i, finding in enumerate(calls("findings"), start=1):
     st.markdown(f"**{i}.** {md_text(Text.of(finding, 'text')(language))}")
 
-if not cached(has_events, filters):
+if not calls("has_events"):
     st.info(t("no_events"))
-    table = cached(bottleneck_table, filters, "department")
+    table = cached(bottleneck_table, filters, "department")  # only without events: not a default view
     show_table(
         table,
         ["department", "count", "median_wait_hours", "p90_wait_hours", "share_of_case_time"],
@@ -63,8 +52,8 @@ if not cached(has_events, filters):
     )
     st.stop()
 
-nodes = cached(process_nodes, filters)
-edges = cached(directly_follows, filters)
+nodes = calls("nodes")
+edges = calls("edges")
 min_count = st.slider(
     t("min_volume"),
     1,
@@ -76,7 +65,7 @@ st.plotly_chart(
     process_map(nodes, edges, stat, language, t("process_map"), min_count=min_count), width="stretch", key="process_map"
 )
 
-waits = cached(waiting_time, filters, "department")
+waits = calls("waits")
 # The ranking uses the list's own measure (share of all case time) and only departments with enough events.
 enough = waits["waits"].fillna(0) >= settings.MIN_SAMPLE  # the waits a figure is built on, as in the findings
 ranked = waits[enough]
@@ -92,7 +81,7 @@ with left:
         names = "、".join(too_few[:6]) + ("…" if len(too_few) > 6 else "")
         st.caption(md_text(t("too_few_note").format(n=settings.MIN_SAMPLE, names=names)))
 with right:
-    summary = cached(handovers, filters, "department")
+    summary = calls("handovers")
     if summary and summary.get("handovers"):
         st.caption(
             t("handovers_summary").format(
@@ -102,7 +91,7 @@ with right:
             )
         )
     st.plotly_chart(
-        handover_heatmap(cached(handover_matrix, filters, "department"), language, t("handover_matrix")),
+        handover_heatmap(calls("handover_matrix"), language, t("handover_matrix")),
         width="stretch",
         key="handover_matrix",
     )
@@ -110,12 +99,12 @@ with right:
 left, right = st.columns(2)
 with left:
     st.plotly_chart(
-        wip_lines(cached(work_in_progress, filters), language, t("wip"), colors=colors, as_of=filters.as_of()),
+        wip_lines(calls("wip"), language, t("wip"), colors=colors, as_of=filters.as_of()),
         width="stretch",
         key="wip",
     )
 with right:
-    st.plotly_chart(rework_bars(cached(rework_by_step, filters), language, t("rework")), width="stretch", key="rework")
+    st.plotly_chart(rework_bars(calls("rework"), language, t("rework")), width="stretch", key="rework")
 
 show_table(
     waits,

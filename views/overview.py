@@ -10,17 +10,11 @@ from __future__ import annotations
 import streamlit as st
 
 from charts.trend import cases_and_online_rate
-from metrics.adoption import name_only_items
-from metrics.findings import rank_bottlenecks
-from metrics.kpis import compute_kpis, kpi_series, weakest_departments
-from metrics.page_queries import OVERVIEW_TILES, TOP_FINDINGS, previous_kpis, twelve_months
-from metrics.targets import get_targets
-from metrics.timeliness import at_risk_cases, calendar_warning
 from text import Text
 from ui import filters as ui_filters
 from ui.fmt import md_text
 from ui.i18n import lang, t
-from ui.metrics_cache import cached
+from ui.metrics_cache import PageCalls
 from ui.widgets import comparable, department_board, kpi_tiles, page_header, show_table
 
 #: The tiles, in reading order: adoption on the first row, timeliness and the cases to chase on the second.
@@ -33,11 +27,11 @@ LIST_PAGE = "views/timeliness.py"
 language = lang()
 filters = page_header("app_title")
 
-department = filters.departments[0] if len(filters.departments) == 1 else None
-results = cached(compute_kpis, filters, OVERVIEW_TILES)
-previous = comparable(cached(previous_kpis, filters, tuple(OVERVIEW_TILES)))
-targets = cached(get_targets, department)
-warning = cached(calendar_warning, filters)
+calls = PageCalls("overview", filters)
+results = calls("tiles")
+previous = comparable(calls("previous"))
+targets = calls("targets")
+warning = calls("calendar_warning")
 if warning:
     st.warning(warning.get(language) if isinstance(warning, dict) else str(warning), icon=":material/event_busy:")
 
@@ -52,9 +46,9 @@ kpi_tiles(
     links={kpi_id: (LIST_PAGE, t("tile_open_list")) for kpi_id in ("open_overdue_cases", "at_risk_cases")},
 )
 
-department_board(cached(weakest_departments, filters), filters, cached(get_targets, None))
+department_board(calls("weakest_departments"), filters, calls("town_targets"))
 
-series = cached(kpi_series, twelve_months(filters), "month", ["cases", "online_rate"])
+series = calls("trend")
 st.plotly_chart(
     cases_and_online_rate(
         series,
@@ -71,14 +65,14 @@ st.plotly_chart(
 left, right = st.columns(2)
 with left:
     st.subheader(t("top_bottlenecks"))
-    findings = cached(rank_bottlenecks, filters, TOP_FINDINGS)
+    findings = calls("findings")
     if not findings:
         st.caption(t("no_bottlenecks"))
     for i, finding in enumerate(findings, start=1):
         st.markdown(f"**{i}.** {md_text(Text.of(finding, 'text')(language))}")
 with right:
     st.subheader(t("name_only"))
-    items = cached(name_only_items, filters)
+    items = calls("name_only")
     if items.empty:
         st.caption(t("name_only_none"))
     else:
@@ -87,7 +81,7 @@ with right:
         )
 
 st.subheader(t("at_risk_title"))
-at_risk = ui_filters.readable(cached(at_risk_cases, filters))
+at_risk = ui_filters.readable(calls("at_risk"))
 if at_risk.empty:
     st.caption(t("at_risk_none"))
 else:

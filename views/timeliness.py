@@ -6,31 +6,28 @@ import streamlit as st
 
 from charts.theme import department_colors
 from charts.timeliness import on_time_by_department, processing_vs_promise
-from metrics.kpis import compute_kpis
-from metrics.page_queries import TIMELINESS_IDS, previous_kpis
-from metrics.targets import get_targets
-from metrics.timeliness import at_risk_cases, department_processing, open_overdue_cases, processing_time_by_item
+from metrics.page_queries import TIMELINESS_IDS
 from text import NOTE
 from ui import filters as ui_filters
 from ui.i18n import lang, t
-from ui.metrics_cache import cached, filter_options
+from ui.metrics_cache import PageCalls, filter_options
 from ui.widgets import comparable, kpi_tiles, page_header, show_table, show_table_with_download
 
 language = lang()
 filters = page_header("nav_timeliness")
-ids = TIMELINESS_IDS
-tiles = [i for i in ids if i != "cases"]  # 办件量 only says whether last month can be compared
-results = cached(compute_kpis, filters, ids)
-targets = cached(get_targets, filters.departments[0] if len(filters.departments) == 1 else None)
-previous = comparable(cached(previous_kpis, filters, tuple(ids)))
+calls = PageCalls("timeliness", filters)
+tiles = [i for i in TIMELINESS_IDS if i != "cases"]  # 办件量 only says whether last month can be compared
+results = calls("tiles")
+targets = calls("targets")
+previous = comparable(calls("previous"))
 kpi_tiles([tiles[:3], tiles[3:]], results, previous, targets, filters=filters)
 
 colors = department_colors(filter_options()["all_units"])
-items = cached(processing_time_by_item, filters)
+items = calls("by_item")
 st.plotly_chart(
     processing_vs_promise(items, language, t("processing_vs_promise")), width="stretch", key="timeliness_items"
 )
-departments = cached(department_processing, filters)
+departments = calls("by_department")
 st.plotly_chart(
     on_time_by_department(
         departments, language, t("on_time_by_department"), target=targets.get("on_time_rate"), colors=colors
@@ -59,8 +56,8 @@ show_table(
 
 #: The columns that matter first (due date, how late), so they are visible without scrolling sideways.
 list_columns = ["case_id", "service_item", "department", "due_at"]
-overdue = ui_filters.readable(cached(open_overdue_cases, filters))
-at_risk = ui_filters.readable(cached(at_risk_cases, filters))
+overdue = ui_filters.readable(calls("overdue"))
+at_risk = ui_filters.readable(calls("at_risk"))
 #: Each list full width, in tabs: every column that matters (due date, how late) visible without scrolling.
 case_lists = [
     ("open_overdue_title", "open_overdue_none", overdue, "workdays_overdue", "overdue"),
