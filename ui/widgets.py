@@ -177,6 +177,18 @@ def comparable(previous: dict[str, KpiResult] | None) -> dict[str, KpiResult] | 
     return previous if cases else None
 
 
+def remember_done(page: str, message: str) -> None:
+    """Say ``message`` at the top of ``page`` on its next run (after the rerun an action asks for)."""
+    st.session_state[f"{page}_flash"] = message
+
+
+def show_done(page: str) -> None:
+    """What the last action on ``page`` did (:func:`remember_done`), once, as a success line."""
+    message = st.session_state.pop(f"{page}_flash", None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
+
+
 def empty_state(message_key: str, detail: str | None = None) -> None:
     """An explained empty state instead of a blank chart."""
     st.info(t(message_key) + (f"\n\n{detail}" if detail else ""))

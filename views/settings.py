@@ -18,7 +18,7 @@ from ui.auth import require_role
 from ui.i18n import lang, t
 from ui.messages import failure
 from ui.state import get_db
-from ui.widgets import full_height, show_frame
+from ui.widgets import full_height, remember_done, show_done, show_frame
 
 user = require_role("analyst")
 language = lang()
@@ -48,9 +48,7 @@ def departments() -> list[str]:
 
 st.title(t("settings_title"))
 st.caption(t("settings_intro"))
-flash = st.session_state.pop("settings_flash", None)
-if flash:
-    st.success(flash, icon=":material/check_circle:")
+show_done("settings")
 
 with db.reading() as cur:
     overall = targets.get_targets(cur)
@@ -133,7 +131,7 @@ if st.button(t("settings_reset"), key="settings_reset", disabled=own is None):
     except Exception as exc:
         st.error(fmt.md_text(failure(exc, f"clearing target {kpi_id}")))
     else:
-        st.session_state["settings_flash"] = t("settings_cleared").format(kpi=kpi.name(language))
+        remember_done("settings", t("settings_cleared").format(kpi=kpi.name(language)))
         st.rerun()
 if save:
     acting = require_role("analyst")  # checked again at the moment of acting
@@ -144,11 +142,12 @@ if save:
     except Exception as exc:
         st.error(fmt.md_text(failure(exc, f"setting target {kpi_id}")))
     else:
-        st.session_state["settings_flash"] = t("settings_saved").format(
+        saved = t("settings_saved").format(
             kpi=kpi.name(language),
             scope=fmt.md_text(department or t("settings_town")),
             value=shown(kpi, value / factor),
         )
+        remember_done("settings", saved)
         st.rerun()
 
 dept_rows = [r for r in set_rows if r["department"] is not None]

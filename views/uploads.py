@@ -22,7 +22,7 @@ from ui.history import KIND_LABELS, uploads_table
 from ui.i18n import lang, t
 from ui.messages import failure
 from ui.state import get_db
-from ui.widgets import show_frame
+from ui.widgets import remember_done, show_done, show_frame
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -30,9 +30,7 @@ require_role("viewer")  # signed in at all: app.py asks first; this holds should
 language = lang()
 db = get_db()
 st.title(t("uploads_title"))
-flash = st.session_state.pop("uploads_flash", None)
-if flash:
-    st.success(flash, icon=":material/check_circle:")
+show_done("uploads")
 with db.reading() as cur:
     rows = list_uploads(cur)
 if not rows:
@@ -111,7 +109,7 @@ with right, st.container(border=True):
                 st.error(md_text(failure(exc, f"removal of upload {target}")))
             else:
                 precomputed_views.refresh_soon(db)  # the pages compute live until it is done
-                st.session_state["uploads_flash"] = t("uploads_removed").format(id=target, file=md_text(r["file_name"]))
+                remember_done("uploads", t("uploads_removed").format(id=target, file=md_text(r["file_name"])))
                 st.rerun()
         if no.button(t("uploads_remove_no"), key="uploads_remove_no"):
             st.session_state.pop("uploads_remove_pending", None)

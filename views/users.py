@@ -20,7 +20,7 @@ from ui.history import KIND_LABELS
 from ui.i18n import lang, t
 from ui.messages import failure
 from ui.state import get_db
-from ui.widgets import format_value, show_frame
+from ui.widgets import format_value, remember_done, show_done, show_frame
 
 me = require_role("admin")
 language = lang()
@@ -40,14 +40,12 @@ def act(change, done_message: str) -> None:
     except Exception as exc:
         st.error(failure(exc, "user change"))
         return
-    st.session_state["users_flash"] = done_message
+    remember_done("users", done_message)
     st.rerun()
 
 
 st.title(t("users_title"))
-flash = st.session_state.pop("users_flash", None)
-if flash:
-    st.success(flash, icon=":material/check_circle:")
+show_done("users")
 
 with db.reading() as cur:
     rows = users.list_users(cur)
