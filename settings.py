@@ -11,6 +11,10 @@ DEFAULT_DB = DATA_DIR / "egov.duckdb"
 SAMPLE_DIR = DATA_DIR / "sample"
 MAPPINGS_DIR = DATA_DIR / "mappings"
 
+#: The town of a single-town installation, and of every row a database held before it knew towns; an upload
+#: goes into it unless another town is chosen (upload page, ``--town``) or the file has a town column.
+DEFAULT_TOWN = os.environ.get("EGOV_TOWN", "").strip() or "沙堰镇"
+
 #: Naive timestamps in input files are local time of this zone; offsets in the input are respected.
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 

@@ -143,9 +143,9 @@ def _case_impact(cur: duckdb.DuckDBPyConnection, kind: str, mapped: Mapping | No
         versions = f"SELECT {CASE_SELECT}, 'case_file' AS source FROM _norm WHERE {VALID}"
     cur.execute(
         f"""CREATE OR REPLACE TEMP TABLE _impact_file AS
-            SELECT case_id, service_item, item_code, department, submitted_at, accepted_at, completed_at, status,
+            SELECT town, case_id, service_item, item_code, department, submitted_at, accepted_at, completed_at, status,
                    due_at_source, source, strftime(submitted_at, '%Y-%m') AS month,
-                   case_id IN (SELECT case_id FROM case_rows) AS held
+                   (town, case_id) IN (SELECT town, case_id FROM case_rows) AS held
             FROM ({with_derived(versions)})"""
     )
     # The cases held: every version of them, those held and the file's own, ranked as refresh_current_cases does
@@ -153,14 +153,14 @@ def _case_impact(cur: duckdb.DuckDBPyConnection, kind: str, mapped: Mapping | No
     cur.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _impact_versions AS
-        SELECT case_id, month, is_file, is_current,
-               row_number() OVER (PARTITION BY case_id ORDER BY {CASE_VERSION_ORDER}) AS rank
+        SELECT town, case_id, month, is_file, is_current,
+               row_number() OVER (PARTITION BY town, case_id ORDER BY {CASE_VERSION_ORDER}) AS rank
         FROM (
-            SELECT case_id, strftime(submitted_at, '%Y-%m') AS month, submitted_at, accepted_at, completed_at, status,
-                   due_at_source, source, upload_id, is_current, false AS is_file
-            FROM case_rows WHERE case_id IN (SELECT case_id FROM _impact_file WHERE held)
+            SELECT town, case_id, strftime(submitted_at, '%Y-%m') AS month, submitted_at, accepted_at, completed_at,
+                   status, due_at_source, source, upload_id, is_current, false AS is_file
+            FROM case_rows WHERE (town, case_id) IN (SELECT town, case_id FROM _impact_file WHERE held)
             UNION ALL
-            SELECT case_id, month, submitted_at, accepted_at, completed_at, status, due_at_source, source,
+            SELECT town, case_id, month, submitted_at, accepted_at, completed_at, status, due_at_source, source,
                    {NEXT_UPLOAD}, false, true
             FROM _impact_file WHERE held
         )
@@ -168,7 +168,8 @@ def _case_impact(cur: duckdb.DuckDBPyConnection, kind: str, mapped: Mapping | No
     )
     cur.execute(
         """CREATE OR REPLACE TEMP TABLE _impact_held AS
-           SELECT case_id, bool_or(is_file AND rank = 1) AS file_wins FROM _impact_versions GROUP BY case_id"""
+           SELECT town, case_id, bool_or(is_file AND rank = 1) AS file_wins FROM _impact_versions
+           GROUP BY town, case_id"""
     )
     cases, new, held, first, last = one(
         cur.execute(
@@ -206,7 +207,7 @@ def _case_impact(cur: duckdb.DuckDBPyConnection, kind: str, mapped: Mapping | No
 
 
 def _months(cur: duckdb.DuckDBPyConnection) -> tuple[MonthChange, ...]:
-    """Per month of submission: the current cases now, and after the load (exact).
+    """Per month of submission: the current cases of the file's towns now, and after the load (exact).
 
     After = now − the versions counted now of the file's cases + the versions that will count (one per case):
     an updated case may move month, a version that loses changes nothing.
@@ -224,13 +225,14 @@ def _months(cur: duckdb.DuckDBPyConnection) -> tuple[MonthChange, ...]:
                 SELECT v.month, count(*) FILTER (WHERE v.rank = 1), count(*) FILTER (WHERE v.is_current),
                        count(*) FILTER (WHERE v.is_file), 0, count(*) FILTER (WHERE v.is_current AND h.file_wins),
                        count(*) FILTER (WHERE v.is_current AND NOT h.file_wins)
-                FROM _impact_versions v JOIN _impact_held h USING (case_id) GROUP BY v.month
+                FROM _impact_versions v JOIN _impact_held h USING (town, case_id) GROUP BY v.month
             )
             GROUP BY month
         ),
         b AS (
             SELECT month, count(*) AS before
-            FROM (SELECT strftime(submitted_at, '%Y-%m') AS month FROM cases)
+            FROM (SELECT strftime(submitted_at, '%Y-%m') AS month FROM cases
+                  WHERE town IN (SELECT DISTINCT town FROM _impact_file))  -- the file's towns only
             WHERE month IN (SELECT month FROM d)
                OR (month IS NULL AND (SELECT bool_or(month IS NULL) FROM d))
             GROUP BY month
@@ -254,12 +256,12 @@ def _event_versions(cur: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
         SELECT coalesce(sum(events), 0), coalesce(sum(events) FILTER (WHERE rank > 1), 0),
                count(*) FILTER (WHERE rank > 1)
         FROM (
-            SELECT *, row_number() OVER (PARTITION BY case_id ORDER BY {EVENT_VERSION_ORDER}) AS rank
+            SELECT *, row_number() OVER (PARTITION BY town, case_id ORDER BY {EVENT_VERSION_ORDER}) AS rank
             FROM (
-                SELECT case_id, upload_id, events, last_at, false AS is_file
-                FROM case_spans WHERE case_id IN (SELECT case_id FROM _case_agg)
+                SELECT town, case_id, upload_id, events, last_at, false AS is_file
+                FROM case_spans WHERE (town, case_id) IN (SELECT town, case_id FROM _case_agg)
                 UNION ALL
-                SELECT case_id, {NEXT_UPLOAD}, events, last_at, true FROM _case_agg
+                SELECT town, case_id, {NEXT_UPLOAD}, events, last_at, true FROM _case_agg
             )
         )
         WHERE is_file
@@ -280,7 +282,7 @@ def _unlisted(cur: duckdb.DuckDBPyConnection) -> tuple[tuple, tuple]:
     service catalogue does not list, with their cases: ((names, how many, their cases), …) for departments, then
     items — the numbers the data-quality page then shows for them. Cases are grouped first: the catalogue is
     compared with the distinct values, not with every case."""
-    counting = "(NOT held OR case_id IN (SELECT case_id FROM _impact_held WHERE file_wins))"
+    counting = "(NOT held OR (town, case_id) IN (SELECT town, case_id FROM _impact_held WHERE file_wins))"
     departments = _named(
         cur,
         f"""SELECT department AS name, count(*) AS n FROM _impact_file

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import duckdb
 
+import settings
 from ingest import isolation, personal
 from ingest.errors import IngestRefused, first_line
 from ingest.limits import Limits
@@ -29,6 +30,7 @@ from ingest.readers import Source, csv_source, file_format
 from ingest.staging import SourceInfo
 from store.db import Database
 from store.rows import one
+from store.towns import MAX_TOWN_CHARS, clean_town
 
 
 def file_sha256(path: Path) -> str:
@@ -58,12 +60,28 @@ def scan_file(path: Path) -> FileScan:
     return FileScan(digest.hexdigest(), found, newlines)
 
 
-def loaded_before(cur: duckdb.DuckDBPyConnection, sha: str) -> int | None:
-    """The upload that already holds these bytes, if one does."""
+def loaded_before(cur: duckdb.DuckDBPyConnection, sha: str, town: str) -> int | None:
+    """The upload that already holds these bytes in ``town``, if one does (the same file may go to two towns)."""
     row = cur.execute(
-        "SELECT upload_id FROM uploads WHERE sha256 = ? AND status = 'loaded' ORDER BY upload_id LIMIT 1", [sha]
+        "SELECT upload_id FROM uploads WHERE sha256 = ? AND town = ? AND status = 'loaded' ORDER BY upload_id LIMIT 1",
+        [sha, town],
     ).fetchone()
     return int(row[0]) if row else None
+
+
+def upload_town(town: str | None) -> str:
+    """The town an upload goes into: ``town`` when it is a town's name, the default town when it is not given."""
+    if town is None or not town.strip():
+        return settings.DEFAULT_TOWN
+    cleaned = clean_town(town)
+    if cleaned is None:
+        raise IngestRefused(
+            "bad_town",
+            f"乡镇名称不可用（最多 {MAX_TOWN_CHARS} 个字，不含斜杠或控制字符），文件未导入",
+            f"not a town name (at most {MAX_TOWN_CHARS} characters, no slashes or control characters); "
+            "nothing was loaded",
+        )
+    return cleaned
 
 
 def open_source(

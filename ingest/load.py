@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 import clock
+import settings
 from ingest import intake, isolation, normalize, personal, write
 from ingest.errors import IngestRefused
 from ingest.intake import FileScan
@@ -84,22 +85,26 @@ def ingest_file(
     loaded_by: str | None = None,
     progress: Progress | None = None,
     max_rows: int | None = None,
+    town: str | None = None,
 ) -> IngestResult:
     """Load one file; raises :class:`IngestRefused` (database unchanged) when it cannot be loaded.
 
     ``mapping`` is a saved mapping's name or TOML path, or a dict of canonical field -> source
     column overriding the automatic mapping. ``name`` is the file name shown in the history
     (uploads arrive under temporary paths); it is only ever stored as text. A file with more than
-    ``max_rows`` data rows is refused whole.
+    ``max_rows`` data rows is refused whole. ``town`` is the town the file goes into (default
+    ``settings.DEFAULT_TOWN``); a file with a town column (乡镇 …) says each row's, the rows without one
+    are ``town``'s.
     """
     path = Path(path)
     name = Path(name or path.name).name
+    town = intake.upload_town(town)
     report = progress or (lambda stage, fraction: None)
     report("hash", 0.0)
     scan = intake.scan_file(path)
     cur = db.cursor()
     try:
-        known = intake.loaded_before(cur, scan.sha256)
+        known = intake.loaded_before(cur, scan.sha256, town)
     finally:
         cur.close()
     if known is not None:
@@ -108,7 +113,7 @@ def ingest_file(
     # A file other than CSV is parsed before the write lock is taken: a long parse blocks no other writer.
     parsed = None if file_format(path, name) == "csv" else isolation.parse(path, name, sheet=sheet, max_rows=max_rows)
     try:
-        result = _ingest_locked(db, path, name, scan, parsed, kind, mapping, sheet, loaded_by, report, max_rows)
+        result = _ingest_locked(db, path, name, scan, parsed, kind, mapping, sheet, loaded_by, report, max_rows, town)
     finally:
         if parsed is not None:
             parsed.close()
@@ -140,10 +145,13 @@ def _ingest_locked(
     loaded_by: str | None,
     report: Progress,
     max_rows: int | None,
+    town: str,
 ) -> IngestResult:
     """The write itself, under the single writer's lock and in one transaction."""
     with db.write() as cur:
-        previous = intake.loaded_before(cur, scan.sha256)  # again, under the lock: another load may have just taken it
+        previous = intake.loaded_before(
+            cur, scan.sha256, town
+        )  # again, under the lock: another load may have just taken it
         if previous is not None:
             return IngestResult(None, name, kind, duplicate_of=previous)
         normalize.install_macros(cur)
@@ -166,6 +174,7 @@ def _ingest_locked(
                     report=report,
                     source=source,
                     max_rows=max_rows,
+                    town=town,
                 )
                 intake.drop_temp(cur)
             finally:
@@ -185,9 +194,10 @@ def _load_staged(
     report: Progress,
     source: Source | None = None,
     max_rows: int | None = None,
+    town: str = settings.DEFAULT_TOWN,
 ) -> IngestResult:
     kind = mapped.kind
-    checked = normalise_and_count(cur, db, info, mapped, source)
+    checked = normalise_and_count(cur, db, info, mapped, source, town)
     loaded, rejected, skipped, by_reason, total = (
         checked.loaded,
         checked.rejected,
@@ -237,8 +247,8 @@ def _load_staged(
         """
         INSERT INTO uploads (upload_id, file_name, sha256, kind, file_format, encoding, sheet, header_row, mapping,
                              rows_total, rows_loaded, rows_rejected, rows_skipped, cases_loaded, events_loaded,
-                             warnings, loaded_by, loaded_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                             warnings, loaded_by, loaded_at, town)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
             upload_id,
@@ -259,6 +269,7 @@ def _load_staged(
             json.dumps(warnings, ensure_ascii=False),
             loaded_by,
             clock.now(),
+            town,
         ],
     )
     return result

@@ -153,6 +153,8 @@ _CASE_FIELDS: dict[str, list[str]] = {
         "case:satisfaction",
     ],
     "delivery": ["结果送达方式", "送达方式", "出件方式", "领取方式", "delivery", "case:delivery"],
+    # A file holding several towns says each row's; without it every row is the upload's town.
+    "town": ["乡镇", "所属乡镇", "乡镇街道", "街道", "所属街道", "乡镇名称", "town", "township", "case:town"],
 }
 
 _CASE_ONLY: dict[str, list[str]] = {
@@ -298,6 +300,7 @@ FIELD_LABELS_ZH = {
     "resubmissions": "补正次数",
     "satisfaction": "满意度",
     "delivery": "送达方式",
+    "town": "乡镇（街道）",
     "step": "环节名称",
     "step_department": "办理部门",
     "handler": "经办人",
@@ -329,6 +332,7 @@ FIELD_LABELS_EN: dict[str, str] = {
     "resubmissions": "Resubmissions (补正)",
     "satisfaction": "Satisfaction",
     "delivery": "Delivery of the result",
+    "town": "Town",
     "step": "Step",
     "step_department": "Step department",
     "handler": "Handler",

@@ -70,26 +70,28 @@ def preview_file(
     mapping: str | dict[str, str | None] | None = None,
     sheet: str | None = None,
     max_rows: int | None = None,
+    town: str | None = None,
 ) -> Preview:
-    """Read, map and validate without writing: what the upload page shows for confirmation.
+    """Read, map and validate without writing: what the upload page shows for confirmation (into ``town``).
 
     Raises :class:`IngestRefused` when the file cannot even be read or mapped (the page shows the
     message); a file that reads but would be refused for its rows comes back with ``refusal`` set.
     """
     path = Path(path)
     name = Path(name or path.name).name
+    town = intake.upload_town(town)
     scan = intake.scan_file(path)
     cur = db.cursor()
     source: Source | None = None
     try:
-        previous = intake.loaded_before(cur, scan.sha256)
+        previous = intake.loaded_before(cur, scan.sha256, town)
         normalize.install_macros(cur)
         with intake.bounded_memory(db), intake.memory_refusal():
             source = intake.open_source(cur, path, name, sheet, scan, max_rows)
             info = source.info
             mapped = intake.resolve_mapping(info, kind, mapping)
             intake.mark_personal(cur, info, mapped, source)
-            checked = normalise_and_count(cur, db, info, mapped, source)
+            checked = normalise_and_count(cur, db, info, mapped, source, town)
         refusal = None
         try:
             refuse_if_unusable(checked, max_rows)

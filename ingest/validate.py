@@ -79,6 +79,8 @@ def _case_fields(mapped: Mapping, tz_param: str = "$tz") -> list[tuple[str, str]
         ("satisfaction", f"egov_satisfaction({c('satisfaction')})"),
         ("delivery", f"egov_text({c('delivery')})"),
         ("applicant_key", _pii_key_sql(mapped)),
+        # The row's town, else the upload's (``$town``): a case is (town, case id).
+        ("town", f"coalesce(egov_text({c('town')}), $town)"),
     ]
 
 
@@ -215,14 +217,21 @@ class Validation:
 
 
 def normalise_and_count(
-    cur: duckdb.DuckDBPyConnection, db: Database, info: SourceInfo, mapped: Mapping, source: Source | None = None
+    cur: duckdb.DuckDBPyConnection,
+    db: Database,
+    info: SourceInfo,
+    mapped: Mapping,
+    source: Source | None = None,
+    town: str | None = None,
 ) -> Validation:
     """Normalise and validate the source rows into ``_norm``; count good, rejected and skipped rows.
 
-    ``source`` is where the rows come from (default: the staged ``_stage``).
+    ``source`` is where the rows come from (default: the staged ``_stage``); ``town`` is the upload's
+    town (default ``settings.DEFAULT_TOWN``), each row's unless the file has a town column that names one.
     """
     source = source or Source(info)
     params = {
+        "town": town or settings.DEFAULT_TOWN,
         "tz": settings.timezone(),
         "salt": db.secret_salt(),
         "latest": clock.now() + dt.timedelta(minutes=settings.FUTURE_TOLERANCE_MINUTES),
@@ -520,7 +529,7 @@ def _normalise_cases(
     ]
     warnings = _field_warnings(mapped, _CASE_WARNINGS)
     _build_norm(
-        cur, mapped, info, source, layers, _footer_sql(mapped, info), checks, "case_id", params, warnings=warnings
+        cur, mapped, info, source, layers, _footer_sql(mapped, info), checks, "town, case_id", params, warnings=warnings
     )
 
 
@@ -576,7 +585,7 @@ def _normalise_events(
         ),
     ]
     is_skip = f"({_footer_sql(mapped, info)} OR {not_complete})"
-    key = "case_id, step, event_time, started_at, step_department, handler"
+    key = "town, case_id, step, event_time, started_at, step_department, handler"
     warnings = _field_warnings(mapped, _CASE_WARNINGS)
     _build_norm(
         cur,
@@ -588,7 +597,7 @@ def _normalise_events(
         checks,
         key,
         params,
-        candidate_key="case_id, step",
+        candidate_key="town, case_id, step",
         warnings=warnings,
     )
 

@@ -27,7 +27,7 @@ _CASE_ROW_COLUMNS = """case_id, service_item, item_code, department, channel, ch
             submitted_at, accepted_at, completed_at, status, status_raw, promised_days, promised_unit,
             statutory_days, statutory_unit, due_at, due_at_source, visits, resubmissions, satisfaction, delivery,
             applicant_key, processing_days_natural, processing_days_working, source, source_row, upload_id, is_current,
-            case_key"""
+            case_key, town"""
 
 #: The case columns of a row set holding the ``_norm`` fields, as ``_insert_cases`` wants them.
 CASE_SELECT = f"""case_id, service_item, item_code, department, channel, channel_raw, applicant_type,
@@ -35,7 +35,7 @@ CASE_SELECT = f"""case_id, service_item, item_code, department, channel, channel
             promised_unit, statutory_days, statutory_unit, due_at,
             CASE WHEN due_at IS NOT NULL THEN 'given' END AS due_at_source, visits,
             resubmissions, satisfaction, delivery, applicant_key, NULL::DOUBLE AS processing_days_natural,
-            NULL::DOUBLE AS processing_days_working"""
+            NULL::DOUBLE AS processing_days_working, town"""
 
 
 def _insert_cases(cur: duckdb.DuckDBPyConnection, select_sql: str, params: list | dict) -> int:
@@ -51,7 +51,7 @@ def _insert_cases(cur: duckdb.DuckDBPyConnection, select_sql: str, params: list 
 
 
 def _assign_case_keys(cur: duckdb.DuckDBPyConnection, table: str) -> None:
-    """``_case_keys`` (case_id, case_key) for the cases of the temp ``table`` (case_id, first_row, …).
+    """``_case_keys`` (town, case_id, case_key) for the cases of the temp ``table`` (town, case_id, first_row, …).
 
     A case keeps the key it has; new cases are numbered in the order they first appear in the file,
     after every key in use. (Narrow on purpose: ``table`` may be wide and large.)
@@ -59,13 +59,13 @@ def _assign_case_keys(cur: duckdb.DuckDBPyConnection, table: str) -> None:
     cur.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _case_keys AS
-        SELECT case_id, coalesce(known, (SELECT coalesce(max(case_key), 0) FROM case_rows)
+        SELECT town, case_id, coalesce(known, (SELECT coalesce(max(case_key), 0) FROM case_rows)
                + row_number() OVER (PARTITION BY known IS NULL ORDER BY first_row)) AS case_key
         FROM (
-            SELECT t.case_id, t.first_row, k.case_key AS known FROM {table} t
-            LEFT JOIN (SELECT case_id, min(case_key) AS case_key FROM case_rows
-                       WHERE case_key IS NOT NULL AND case_id IN (SELECT case_id FROM {table})
-                       GROUP BY case_id) k USING (case_id)
+            SELECT t.town, t.case_id, t.first_row, k.case_key AS known FROM {table} t
+            LEFT JOIN (SELECT town, case_id, min(case_key) AS case_key FROM case_rows
+                       WHERE case_key IS NOT NULL AND (town, case_id) IN (SELECT town, case_id FROM {table})
+                       GROUP BY town, case_id) k USING (town, case_id)
         )
         """
     )
@@ -74,7 +74,7 @@ def _assign_case_keys(cur: duckdb.DuckDBPyConnection, table: str) -> None:
 def write_cases(cur: duckdb.DuckDBPyConnection, upload_id: int) -> int:
     cur.execute(
         """CREATE OR REPLACE TEMP TABLE _case_firsts AS
-           SELECT case_id, _row AS first_row FROM _norm WHERE reason IS NULL AND NOT is_skip"""
+           SELECT town, case_id, _row AS first_row FROM _norm WHERE reason IS NULL AND NOT is_skip"""
     )
     _assign_case_keys(cur, "_case_firsts")
     count = _insert_cases(
@@ -82,7 +82,7 @@ def write_cases(cur: duckdb.DuckDBPyConnection, upload_id: int) -> int:
         f"""
         SELECT {CASE_SELECT}, 'case_file' AS source, _row AS source_row,
             ?::INTEGER AS upload_id, true AS is_current, k.case_key
-        FROM _norm JOIN _case_keys k USING (case_id) WHERE reason IS NULL AND NOT is_skip
+        FROM _norm JOIN _case_keys k USING (town, case_id) WHERE reason IS NULL AND NOT is_skip
         """,
         [upload_id],
     )
@@ -99,13 +99,13 @@ def _touch(cur: duckdb.DuckDBPyConnection, upload_id: int) -> None:
     version (and, if it has events, one upload of them), inserted as the current one.
     """
     cur.execute(
-        "CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT case_id FROM case_rows WHERE upload_id = ?",
+        "CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT town, case_id FROM case_rows WHERE upload_id = ?",
         [upload_id],
     )
     cur.execute(
         """CREATE OR REPLACE TEMP TABLE _contested AS
-           SELECT DISTINCT case_id FROM case_rows
-           WHERE upload_id <> ? AND case_id IN (SELECT case_id FROM _touched)""",
+           SELECT DISTINCT town, case_id FROM case_rows
+           WHERE upload_id <> ? AND (town, case_id) IN (SELECT town, case_id FROM _touched)""",
         [upload_id],
     )
 
@@ -113,11 +113,11 @@ def _touch(cur: duckdb.DuckDBPyConnection, upload_id: int) -> None:
 #: event_rows columns in insert order (the derived ones last).
 _EVENT_ROW_COLUMNS = """case_id, step, department, handler, started_at, completed_at, lifecycle, seq, source_row,
                         upload_id, is_current, case_key, pos, n_events, prev_completed_at, prev_step, step_occurrence,
-                        prev_known_department, prev_known_completed_at"""
+                        prev_known_department, prev_known_completed_at, town"""
 
 
 def aggregate_event_cases(cur: duckdb.DuckDBPyConnection, mapped: Mapping | None = None) -> None:
-    """``_case_agg``: one case per case id of an event file's valid rows in ``_norm`` (temp tables only).
+    """``_case_agg``: one case per (town, case id) of an event file's valid rows in ``_norm`` (temp tables only).
 
     Apart from :func:`write_events` so that the upload preview (ingest/impact.py) derives exactly the cases
     a load would, without writing.
@@ -147,7 +147,7 @@ def aggregate_event_cases(cur: duckdb.DuckDBPyConnection, mapped: Mapping | None
         cur,
         f"""
         CREATE OR REPLACE TEMP TABLE _case_agg AS
-        SELECT case_id,
+        SELECT town, case_id,
             {first("service_item")} AS service_item,
             {first("item_code")} AS item_code,
             coalesce({first("department")}, arg_max(step_department, event_time)) AS department,
@@ -176,7 +176,7 @@ def aggregate_event_cases(cur: duckdb.DuckDBPyConnection, mapped: Mapping | None
             max(event_time) AS last_at
         FROM _norm JOIN _step_flags f USING (step)
         WHERE {VALID}
-        GROUP BY case_id
+        GROUP BY town, case_id
         """,
         {"uses": uses_completion_steps},
     )
@@ -190,17 +190,18 @@ def write_events(cur: duckdb.DuckDBPyConnection, upload_id: int, mapped: Mapping
         f"""
         SELECT {CASE_SELECT}, 'events' AS source, first_row AS source_row,
             $upload::INTEGER AS upload_id, true AS is_current, k.case_key
-        FROM _case_agg JOIN _case_keys k USING (case_id)
+        FROM _case_agg JOIN _case_keys k USING (town, case_id)
         """,
         {"upload": upload_id},
     )
     cur.execute(
         """CREATE OR REPLACE TEMP TABLE _case_events AS
-           SELECT case_id, k.case_key, a.events FROM _case_agg a JOIN _case_keys k USING (case_id)"""
+           SELECT town, case_id, k.case_key, a.events FROM _case_agg a JOIN _case_keys k USING (town, case_id)"""
     )
     cur.execute(
-        """INSERT INTO case_spans SELECT ?, k.case_key, case_id, events, first_at, last_at, true
-           FROM _case_agg JOIN _case_keys k USING (case_id)""",
+        """INSERT INTO case_spans (upload_id, case_key, case_id, events, first_at, last_at, is_current, town)
+           SELECT ?, k.case_key, case_id, events, first_at, last_at, true, town
+           FROM _case_agg JOIN _case_keys k USING (town, case_id)""",
         [upload_id],
     )
     events = _insert_events(cur, upload_id, cases)
@@ -227,7 +228,9 @@ def _insert_events(cur: duckdb.DuckDBPyConnection, upload_id: int, cases: int, *
             SELECT count(*) FILTER (WHERE new_case), coalesce(bool_and(new_case OR event_time >= prev_time), true),
                    count(*) FILTER (WHERE step_department IS NULL)
             FROM (SELECT event_time, step_department,
-                         case_id IS DISTINCT FROM lag(case_id) OVER () AS new_case, lag(event_time) OVER () AS prev_time
+                         case_id IS DISTINCT FROM lag(case_id) OVER () OR town IS DISTINCT FROM lag(town) OVER ()
+                             AS new_case,
+                         lag(event_time) OVER () AS prev_time
                   FROM _norm WHERE {VALID})
             """
             )
@@ -238,36 +241,35 @@ def _insert_events(cur: duckdb.DuckDBPyConnection, upload_id: int, cases: int, *
         sql = f"""{columns}
         SELECT s.case_id, s.step, s.step_department, s.handler, s.started_at, s.event_time, s.lifecycle, s._row, s._row,
                $upload, true, a.case_key, s.pos, a.events, s.prev_time, s.prev_step,
-               coalesce(s._occ, 1), s.prev_department, NULL
+               coalesce(s._occ, 1), s.prev_department, NULL, s.town
         FROM (
             SELECT *, (i - max(CASE WHEN new_case THEN i END) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
                        + 1)::INTEGER AS pos
             FROM (
-                SELECT n.*, row_number() OVER () AS i,
-                       n.case_id IS DISTINCT FROM lag(n.case_id) OVER () AS new_case,
-                       CASE WHEN n.case_id = lag(n.case_id) OVER () THEN lag(n.event_time) OVER () END AS prev_time,
-                       CASE WHEN n.case_id = lag(n.case_id) OVER () THEN lag(n.step) OVER () END AS prev_step,
-                       CASE WHEN n.case_id = lag(n.case_id) OVER () THEN lag(n.step_department) OVER () END
-                           AS prev_department
-                FROM (SELECT * FROM _norm WHERE {VALID}) n
+                SELECT n.*, row_number() OVER () AS i, NOT same_case AS new_case,
+                       CASE WHEN same_case THEN lag(n.event_time) OVER () END AS prev_time,
+                       CASE WHEN same_case THEN lag(n.step) OVER () END AS prev_step,
+                       CASE WHEN same_case THEN lag(n.step_department) OVER () END AS prev_department
+                FROM (SELECT *, coalesce(case_id = lag(case_id) OVER () AND town = lag(town) OVER (), false) AS same_case
+                      FROM _norm WHERE {VALID}) n
             )
-        ) s JOIN _case_events a USING (case_id)
+        ) s JOIN _case_events a USING (town, case_id)
         """
     else:
         sql = f"""{columns}
         SELECT n.case_id, n.step, n.step_department, n.handler, n.started_at, n.event_time, n.lifecycle, n._row, n._row,
                $upload, true, a.case_key, pos, a.events, prev_time, prev_step, coalesce(n._occ, 1), prev_known,
-               CASE WHEN prev_known_time IS DISTINCT FROM prev_time THEN prev_known_time END
+               CASE WHEN prev_known_time IS DISTINCT FROM prev_time THEN prev_known_time END, n.town
         FROM (
             SELECT n.*, row_number() OVER win AS pos, lag(n.event_time) OVER win AS prev_time,
                    lag(n.step) OVER win AS prev_step, last_value(n.step_department IGNORE NULLS) OVER before AS prev_known,
                    last_value(CASE WHEN n.step_department IS NOT NULL THEN n.event_time END IGNORE NULLS) OVER before
                        AS prev_known_time
             FROM (SELECT * FROM _norm WHERE {VALID}) n
-            WINDOW win AS (PARTITION BY n.case_id ORDER BY n.event_time, n._row),
-                   before AS (PARTITION BY n.case_id ORDER BY n.event_time, n._row
+            WINDOW win AS (PARTITION BY n.town, n.case_id ORDER BY n.event_time, n._row),
+                   before AS (PARTITION BY n.town, n.case_id ORDER BY n.event_time, n._row
                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-        ) n JOIN _case_events a USING (case_id)
+        ) n JOIN _case_events a USING (town, case_id)
         ORDER BY a.case_key, n.event_time, n._row
         """
     return int(one(cur.execute(sql, {"upload": upload_id}))[0])

@@ -102,7 +102,13 @@ def backlog_cases(
 def catalog_items(filters: Filters, params: Params, group_sql: str = "NULL::VARCHAR") -> str:
     """The service catalogue (``s``), filtered by department and item; not bound to a period."""
     where, _ = where_clause(
-        filters, "s", params, period=False, item_columns=("item_name", "item_code"), channel_column=None
+        filters,
+        "s",
+        params,
+        period=False,
+        item_columns=("item_name", "item_code"),
+        channel_column=None,
+        town_column=None,
     )
     return f"""
         SELECT s.*, {group_sql} AS g,

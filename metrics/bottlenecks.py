@@ -37,7 +37,9 @@ RESUBMISSION_STEP_PATTERN = r"补正|补齐|补件|补充材料|退回|resubmi"
 
 
 def _has_filters(filters: Filters) -> bool:
-    return bool(filters.start or filters.end or filters.departments or filters.items or filters.channels)
+    return bool(
+        filters.start or filters.end or filters.departments or filters.items or filters.channels or filters.towns
+    )
 
 
 def event_ctes(filters: Filters, params: Params, *, backlog: bool = False) -> list[tuple[str, str]]:
@@ -49,32 +51,32 @@ def event_ctes(filters: Filters, params: Params, *, backlog: bool = False) -> li
     """
     if _has_filters(filters):
         where, _ = where_clause(filters, "c", params, start=not backlog)
-        scope = f"e.case_id IN (SELECT c.case_id FROM cases c WHERE {where})"
+        scope = f"(e.town, e.case_id) IN (SELECT c.town, c.case_id FROM cases c WHERE {where})"
     else:
         scope = "true"
     ev = f"""
-        SELECT e.case_id, e.step, e.department, e.handler, e.started_at, e.completed_at, e.seq
+        SELECT e.town, e.case_id, e.step, e.department, e.handler, e.started_at, e.completed_at, e.seq
         FROM events e WHERE {scope}
     """
     w = """
         SELECT ev.*,
                row_number() OVER win AS pos,
-               count(*) OVER (PARTITION BY case_id) AS n_events,
+               count(*) OVER (PARTITION BY town, case_id) AS n_events,
                lag(completed_at) OVER win AS prev_completed_at,
                lag(step) OVER win AS prev_step,
                lag(department) OVER win AS prev_department,
-               row_number() OVER (PARTITION BY case_id, step ORDER BY completed_at, seq) AS step_occurrence
+               row_number() OVER (PARTITION BY town, case_id, step ORDER BY completed_at, seq) AS step_occurrence
         FROM ev
-        WINDOW win AS (PARTITION BY case_id ORDER BY completed_at, seq)
+        WINDOW win AS (PARTITION BY town, case_id ORDER BY completed_at, seq)
     """
     t = _TIMINGS_SQL
     cd = """
-        SELECT case_id, count(*) AS events,
+        SELECT town, case_id, count(*) AS events,
                min(coalesce(least(started_at, completed_at), completed_at)) AS first_at,
                max(completed_at) AS last_at,
                epoch(max(completed_at) - min(coalesce(least(started_at, completed_at), completed_at))) / 3600.0
                    AS duration_hours
-        FROM ev GROUP BY case_id
+        FROM ev GROUP BY town, case_id
     """
     return [("ev", ev), ("w", w), ("t", t), ("cd", cd)]
 
@@ -121,15 +123,16 @@ def _event_ctes(
     events_scope = f"e.case_key IN ({keys})" if keys else "true"
     spans_scope = f"s.case_key IN ({keys})" if keys else "true"
     # ``case_id`` here is the case's integer key: the analyses only count distinct cases with it (the same
-    # counts, far cheaper than comparing id strings); ``cd`` gives the ids themselves.
+    # counts, far cheaper than comparing id strings); ``cd`` gives the ids themselves. A case is (town, case_id)
+    # on both paths (the key is one per town and id already).
     ev = f"""
-        SELECT e.case_key AS case_id, e.step, e.department, e.handler, e.started_at, e.completed_at, e.seq,
+        SELECT e.town, e.case_key AS case_id, e.step, e.department, e.handler, e.started_at, e.completed_at, e.seq,
                e.case_key, e.pos, e.n_events, e.prev_completed_at, e.prev_step, e.step_occurrence,
                e.prev_known_department, e.prev_known_completed_at
         FROM event_rows e WHERE e.is_current AND {events_scope}
     """
     cd = f"""
-        SELECT s.case_id, s.events::BIGINT AS events, s.first_at, s.last_at,
+        SELECT s.town, s.case_id, s.events::BIGINT AS events, s.first_at, s.last_at,
                epoch(s.last_at - s.first_at) / 3600.0 AS duration_hours
         FROM case_spans s WHERE s.is_current AND {spans_scope}
     """
@@ -155,7 +158,7 @@ def case_durations(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataF
     """Per case: events, first_at, last_at, duration_hours (last completion − first start/completion)."""
     params = Params()
     ctes = _event_ctes(cur, filters, params)
-    sql = f"{_with([c for c in ctes if c[0] in ('ev', 'cd')])} SELECT * FROM cd ORDER BY case_id"
+    sql = f"{_with([c for c in ctes if c[0] in ('ev', 'cd')])} SELECT * FROM cd ORDER BY town, case_id"
     return _frame(cur, sql, params)
 
 
@@ -180,8 +183,8 @@ def waiting_time(
     if by == "step":
         cases, reworked = "count(*) FILTER (WHERE step_occurrence = 1)", "count(*) FILTER (WHERE step_occurrence = 2)"
     else:
-        cases = "count(DISTINCT case_id)"
-        reworked = "count(DISTINCT case_id) FILTER (WHERE step_occurrence > 1)"
+        cases = "count(DISTINCT (town, case_id))"
+        reworked = "count(DISTINCT (town, case_id)) FILTER (WHERE step_occurrence > 1)"
     rework_sql = (
         f""",
                {reworked} AS rework_cases,
@@ -261,9 +264,9 @@ def rework_summary(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str
     pattern = params.add(RESUBMISSION_STEP_PATTERN, "resub")
     sql = f"""
         {_with(_event_ctes(cur, filters, params))}
-        SELECT count(DISTINCT case_id),
-               count(DISTINCT case_id) FILTER (WHERE step_occurrence > 1),
-               count(DISTINCT case_id) FILTER (WHERE regexp_matches(lower(step), {pattern}))
+        SELECT count(DISTINCT (town, case_id)),
+               count(DISTINCT (town, case_id)) FILTER (WHERE step_occurrence > 1),
+               count(DISTINCT (town, case_id)) FILTER (WHERE regexp_matches(lower(step), {pattern}))
         FROM w
     """
     cases, repeated, resub = one(cur.execute(sql, params.values))
@@ -285,14 +288,14 @@ def _handover_ctes(
     if unit not in ("department", "handler"):
         raise ValueError("unit must be department or handler")
     h = f"""
-        SELECT case_id, {unit} AS unit, completed_at, started_at,
+        SELECT town, case_id, {unit} AS unit, completed_at, started_at,
                lag({unit}) OVER hw AS prev_unit,
                lag(completed_at) OVER hw AS prev_completed_at
         FROM ev WHERE {unit} IS NOT NULL
-        WINDOW hw AS (PARTITION BY case_id ORDER BY completed_at, seq)
+        WINDOW hw AS (PARTITION BY town, case_id ORDER BY completed_at, seq)
     """
     ho = """
-        SELECT case_id, prev_unit AS from_unit, unit AS to_unit,
+        SELECT town, case_id, prev_unit AS from_unit, unit AS to_unit,
                epoch(greatest(coalesce(started_at, completed_at), prev_completed_at) - prev_completed_at) / 3600.0
                    AS delay_hours
         FROM h WHERE prev_unit IS NOT NULL AND prev_unit <> unit
@@ -301,7 +304,7 @@ def _handover_ctes(
     if unit == "department" and "prev_known_department" in ctes[0][1]:
         # Each event keeps the last earlier event of its case that names a department (fast path).
         h = """
-            SELECT case_id, department AS unit, completed_at, started_at, prev_known_department AS prev_unit,
+            SELECT town, case_id, department AS unit, completed_at, started_at, prev_known_department AS prev_unit,
                    CASE WHEN prev_known_department IS NOT NULL
                         THEN coalesce(prev_known_completed_at, prev_completed_at) END AS prev_completed_at
             FROM ev WHERE department IS NOT NULL
@@ -314,8 +317,8 @@ def handovers(cur: duckdb.DuckDBPyConnection, filters: Filters, unit: str = "dep
     params = Params()
     sql = f"""
         {_with(_handover_ctes(filters, params, unit, cur))}
-        SELECT (SELECT count(DISTINCT case_id) FROM ev),
-               count(*), count(DISTINCT case_id),
+        SELECT (SELECT count(DISTINCT (town, case_id)) FROM ev),
+               count(*), count(DISTINCT (town, case_id)),
                quantile_cont(delay_hours, 0.5), quantile_cont(delay_hours, 0.9), avg(delay_hours),
                coalesce(sum(delay_hours), 0),
                (SELECT sum(duration_hours) FROM cd)
@@ -341,7 +344,7 @@ def handover_matrix(cur: duckdb.DuckDBPyConnection, filters: Filters, unit: str 
     params = Params()
     sql = f"""
         {_with(_handover_ctes(filters, params, unit, cur))}
-        SELECT from_unit, to_unit, count(*) AS count, count(DISTINCT case_id) AS cases,
+        SELECT from_unit, to_unit, count(*) AS count, count(DISTINCT (town, case_id)) AS cases,
                quantile_cont(delay_hours, 0.5) AS median_delay_hours,
                avg(delay_hours) AS mean_delay_hours,
                sum(delay_hours) AS total_delay_hours,
@@ -363,7 +366,7 @@ def directly_follows(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Dat
     params = Params()
     sql = f"""
         {_with(_event_ctes(cur, filters, params))}
-        SELECT prev_step AS source, step AS target, count(*) AS count, count(DISTINCT case_id) AS cases,
+        SELECT prev_step AS source, step AS target, count(*) AS count, count(DISTINCT (town, case_id)) AS cases,
                quantile_cont(wait_hours, 0.5) AS median_hours,
                avg(wait_hours) AS mean_hours,
                quantile_cont(wait_hours, 0.9) AS p90_hours,
@@ -436,7 +439,7 @@ def work_in_progress(cur: duckdb.DuckDBPyConnection, filters: Filters, source: s
                 FROM w WHERE prev_completed_at IS NOT NULL
                 UNION ALL
                 SELECT w.department, w.completed_at, NULL
-                FROM w JOIN cases c ON c.case_id = w.case_id
+                FROM w JOIN cases c ON c.case_id = w.case_id AND c.town = w.town
                 WHERE w.pos = w.n_events AND c.completed_at IS NULL AND coalesce(c.status, 'open') = 'open'
                 """,
             )

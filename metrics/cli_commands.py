@@ -12,6 +12,7 @@ import datetime as dt
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import clock
@@ -25,6 +26,7 @@ from metrics.kpis import KpiResult, compute_kpis
 from metrics.page_queries import default_month_of
 from store.db import Database
 from store.rows import one
+from store.towns import towns
 from terminal import echo
 
 
@@ -32,6 +34,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``kpis`` and ``bottlenecks`` subcommands to cli.py's subparsers."""
     p = subparsers.add_parser("kpis", help="KPI figures for a month or a date range (JSON or table)")
     _common(p)
+    p.add_argument("--by", choices=["town"], default=None, help="one set of figures per town (a JSON list)")
     p.set_defaults(func=cmd_kpis)
 
     p = subparsers.add_parser("bottlenecks", help="waiting time per department or step (JSON or table)")
@@ -57,12 +60,18 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--department", action="append", default=[], help="department name (repeatable)")
     p.add_argument("--item", action="append", default=[], help="service item name or code (repeatable)")
     p.add_argument("--channel", action="append", default=[], help="canonical channel (repeatable)")
+    p.add_argument("--town", action="append", default=[], help="town (repeatable; default: every town)")
     p.add_argument("--format", choices=["json", "table"], default="table")
 
 
 def filters_from_args(args: argparse.Namespace) -> Filters:
     """The Filters the options describe; raises ValueError with a message for the user."""
-    dims = {"departments": tuple(args.department), "items": tuple(args.item), "channels": tuple(args.channel)}
+    dims = {
+        "departments": tuple(args.department),
+        "items": tuple(args.item),
+        "channels": tuple(args.channel),
+        "towns": tuple(args.town),
+    }
     if args.month:
         return Filters.month(args.month, **dims)
     if not _period_given(args):  # the last complete month with data: default_period() asks the database
@@ -120,6 +129,8 @@ def _no_data_message(db: Database, filters: Filters) -> str:
 
 
 def cmd_kpis(args: argparse.Namespace) -> int:
+    if args.by == "town":
+        return _kpis_by_town(args)
     with selection(args) as (db, filters):
         results = compute_kpis(db.cursor(), filters)
         empty = not results["cases"]["value"]
@@ -130,6 +141,21 @@ def cmd_kpis(args: argparse.Namespace) -> int:
             echo(message)
         echo(f"统计期 period: {filters.label()}   截至 as of: {filters.as_of():%Y-%m-%d}")
         echo(format_kpi_table(results))
+        return 0
+
+
+def _kpis_by_town(args: argparse.Namespace) -> int:
+    """``kpis --by town``: each town's figures, exactly as ``kpis --town T`` gives them, in the order of the towns."""
+    with selection(args) as (db, filters):
+        cur = db.cursor()
+        names = list(filters.towns) or towns(cur)
+        per_town = [(town, compute_kpis(cur, replace(filters, towns=(town,)))) for town in names]
+        if args.format == "json":
+            return print_json([{"town": town, **results} for town, results in per_town], default=_clean)
+        echo(f"统计期 period: {filters.label()}   截至 as of: {filters.as_of():%Y-%m-%d}")
+        for town, results in per_town:
+            echo(f"\n== {town} ==")
+            echo(format_kpi_table(results))
         return 0
 
 

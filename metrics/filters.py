@@ -1,4 +1,4 @@
-"""Global filters (period, department, service item, channel) and the one place they become SQL.
+"""Global filters (period, department, service item, channel, town) and the one place they become SQL.
 
 Every page, the CLI and the reports pass a :class:`Filters`; :func:`where_clause` is the only
 function that turns it into a WHERE clause, and it does so with bound named parameters only, so
@@ -44,10 +44,11 @@ class Filters:
     departments: tuple[str, ...] = field(default_factory=tuple)
     items: tuple[str, ...] = field(default_factory=tuple)  # service item names or item codes
     channels: tuple[str, ...] = field(default_factory=tuple)  # canonical channels
+    towns: tuple[str, ...] = field(default_factory=tuple)  # none: every town of the database
 
     def __post_init__(self) -> None:
         # Accept lists from callers (URL parsing, argparse) but keep the object hashable.
-        for name in ("departments", "items", "channels"):
+        for name in ("departments", "items", "channels", "towns"):
             value = getattr(self, name)
             if isinstance(value, str):
                 value = (value,)
@@ -174,6 +175,7 @@ def where_clause(
     department_column: str | None = "department",
     item_columns: tuple[str, ...] = ("service_item", "item_code"),
     channel_column: str | None = "channel",
+    town_column: str | None = "town",
 ) -> tuple[str, dict[str, object]]:
     """The WHERE condition (without the keyword; ``true`` when nothing is filtered) and its parameters.
 
@@ -199,5 +201,8 @@ def where_clause(
     if filters.channels and channel_column:
         placeholder = params.add(list(filters.channels), "chan")
         conditions.append(f"list_contains({placeholder}::VARCHAR[], {alias}.{channel_column})")
+    if filters.towns and town_column:
+        placeholder = params.add(list(filters.towns), "town")
+        conditions.append(f"list_contains({placeholder}::VARCHAR[], {alias}.{town_column})")
     sql = " AND ".join(conditions) if conditions else "true"
     return sql, params.values

@@ -184,7 +184,7 @@ def _wait_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: 
 def _department_wait_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: int) -> list[_Candidate]:
     frame = bottlenecks.waiting_time(cur, filters, "department", rework=False)
     # The yardstick is the whole town's median for the period, whatever else is chosen: "全镇" means the town.
-    overall = bottlenecks.overall_median_wait_hours(cur, Filters(filters.start, filters.end))
+    overall = bottlenecks.overall_median_wait_hours(cur, Filters(filters.start, filters.end, towns=filters.towns))
     out = []
     for r in frame.itertuples(index=False):
         if r.department is None or r.waits < min_count or overall is None or pd.isna(r.share_of_case_time):

@@ -34,7 +34,7 @@ from metrics.catalog import (
 from metrics.filters import Filters, Params
 from store.rows import one
 
-DIMENSIONS = ("department", "service_item", "channel")
+DIMENSIONS = ("department", "service_item", "channel", "town")
 
 
 class KpiResult(TypedDict):
@@ -73,6 +73,8 @@ _BY_DIMENSION = {
     "department": _Grouping("c.department", "c.department", "s.department"),
     "service_item": _Grouping("c.service_item", "c.service_item", "s.item_name"),
     "channel": _Grouping("c.channel", "c.channel", None),
+    # The service catalogue is the county's: every town has the same catalogue figures.
+    "town": _Grouping("c.town", "c.town", "NULL::VARCHAR", replicate_catalog=True),
 }
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import pandas as pd
@@ -38,12 +38,10 @@ def previous_kpis(cur: duckdb.DuckDBPyConnection, filters: Filters, ids: tuple[s
 
 def cases_of(cur, filters: Filters, department: str | None, item: str | None, limit: int = 5000) -> pd.DataFrame:
     """The PII-free case list behind a drill-down (department → item → cases)."""
-    narrowed = Filters(
-        filters.start,
-        filters.end,
-        (department,) if department else filters.departments,
-        (item,) if item else filters.items,
-        filters.channels,
+    narrowed = replace(
+        filters,
+        departments=(department,) if department else filters.departments,
+        items=(item,) if item else filters.items,
     )
     where, params = where_clause(narrowed, alias="c")
     return cur.execute(
@@ -109,7 +107,7 @@ def twelve_months(filters: Filters) -> Filters:
     if end is None:  # pages always filter a period with both ends
         raise ValueError("a trend window needs the period's end")
     start = (pd.Timestamp(dt.date(end.year, end.month, 1)) - pd.DateOffset(months=11)).date()
-    return Filters(start, end, filters.departments, filters.items, filters.channels)
+    return replace(filters, start=start, end=end)
 
 
 #: What every page asks first: the sidebar's choices, and whether the selection has cases (page_header).

@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+import settings
 from errors import BilingualError
 from metrics import adoption, bottlenecks, findings, timeliness
 from metrics.catalog import AT_RISK_WORKDAYS, KPIS, NAME_ONLY_MIN_CASES, NAME_ONLY_THRESHOLD
@@ -35,7 +36,7 @@ from store.rows import one
 
 #: Version of the content layout; renderers check it so an old snapshot is never misread.
 CONTENT_FORMAT = 1
-DEFAULT_TOWN = "沙堰镇"
+DEFAULT_TOWN = settings.DEFAULT_TOWN
 TREND_MONTHS = 12
 TREND_KPIS = ("cases", "online_rate", "fully_online_rate", "on_time_rate", "median_processing_days")
 

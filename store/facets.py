@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import duckdb
 
-#: Schema migration 4 -> 5 creates these (store/schema.py); refresh() keeps them equal to the views.
+#: Schema migration 4 -> 5 creates these and 8 -> 9 adds the town (store/schema.py); refresh() keeps them equal to the views.
 REFRESH_SQL = """
     DELETE FROM case_facets;
-    INSERT INTO case_facets
-        SELECT strftime(submitted_at, '%Y-%m'), department, service_item, channel, count(*)
+    INSERT INTO case_facets (month, department, service_item, channel, town, cases)
+        SELECT strftime(submitted_at, '%Y-%m'), department, service_item, channel, town, count(*)
         FROM cases GROUP BY ALL;
     DELETE FROM event_units;
     INSERT INTO event_units SELECT DISTINCT department FROM events WHERE department IS NOT NULL;

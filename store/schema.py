@@ -17,8 +17,15 @@ from __future__ import annotations
 import duckdb
 
 import clock
+import settings
 from store.facets import REFRESH_SQL as FACETS_SQL
 from store.rows import one
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal of a setting (the default town)."""
+    return "'" + text.replace("'", "''") + "'"
+
 
 #: Each entry migrates the database from version ``i`` to ``i + 1``; never edit a released one.
 MIGRATIONS: list[str] = [
@@ -290,8 +297,12 @@ MIGRATIONS: list[str] = [
         cases         BIGINT NOT NULL
     );
     CREATE TABLE event_units (department VARCHAR NOT NULL);
-    """
-    + FACETS_SQL,
+
+    INSERT INTO case_facets
+        SELECT strftime(submitted_at, '%Y-%m'), department, service_item, channel, count(*)
+        FROM cases GROUP BY ALL;
+    INSERT INTO event_units SELECT DISTINCT department FROM events WHERE department IS NOT NULL;
+    """,
     # 5 -> 6: the pages' figures for the latest months, computed after each change of the data
     # (metrics/precomputed_views.py).
     """
@@ -332,6 +343,21 @@ MIGRATIONS: list[str] = [
         value        VARCHAR           -- the raw value (never a personal identifier)
     );
     """,
+    # 8 -> 9: many towns in one database. Every case, event and case span belongs to a town, and a case is
+    # (town, case_id): each town's platform numbers its own cases, so the same id in two towns is two cases.
+    # The rows of an existing database are the default town's (``settings.DEFAULT_TOWN``, from $EGOV_TOWN):
+    # a single-town installation goes on as before. ``uploads.town`` is the town the upload was loaded into
+    # (a file with a town column: the town of its rows without one). (IF NOT EXISTS: see 6 -> 7.)
+    f"""
+    ALTER TABLE uploads ADD COLUMN IF NOT EXISTS town VARCHAR;
+    UPDATE uploads SET town = {_literal(settings.DEFAULT_TOWN)} WHERE town IS NULL;
+    ALTER TABLE case_rows ADD COLUMN IF NOT EXISTS town VARCHAR DEFAULT {_literal(settings.DEFAULT_TOWN)};
+    ALTER TABLE event_rows ADD COLUMN IF NOT EXISTS town VARCHAR DEFAULT {_literal(settings.DEFAULT_TOWN)};
+    ALTER TABLE case_spans ADD COLUMN IF NOT EXISTS town VARCHAR DEFAULT {_literal(settings.DEFAULT_TOWN)};
+    ALTER TABLE case_facets ADD COLUMN IF NOT EXISTS town VARCHAR;
+    -- A case's key is one per (town, case id) from now on; the keys in use already are (one town).
+    """
+    + FACETS_SQL,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -31,7 +31,7 @@ EVENT_VERSION_ORDER = "last_at DESC, events DESC, upload_id DESC"
 
 
 def refresh_current_cases(cur: duckdb.DuckDBPyConnection, touched: str = "_touched") -> None:
-    """Mark the version that counts for each case in ``_touched``, by :data:`CASE_VERSION_ORDER`.
+    """Mark the version that counts for each case (town, case id) in ``_touched``, by :data:`CASE_VERSION_ORDER`.
 
     The data decides, not the load order: loading an older export after a newer one (or removing an upload)
     gives the same current cases as loading them in order. ``touched`` names another table of case ids to
@@ -41,8 +41,9 @@ def refresh_current_cases(cur: duckdb.DuckDBPyConnection, touched: str = "_touch
         f"""
         UPDATE case_rows SET is_current = w.is_winner
         FROM (
-            SELECT rowid AS rid, row_number() OVER (PARTITION BY case_id ORDER BY {CASE_VERSION_ORDER}) = 1 AS is_winner
-            FROM case_rows WHERE case_id IN (SELECT case_id FROM {touched})
+            SELECT rowid AS rid,
+                   row_number() OVER (PARTITION BY town, case_id ORDER BY {CASE_VERSION_ORDER}) = 1 AS is_winner
+            FROM case_rows WHERE (town, case_id) IN (SELECT town, case_id FROM {touched})
         ) w
         WHERE case_rows.rowid = w.rid AND case_rows.is_current <> w.is_winner
         """
@@ -52,23 +53,25 @@ def refresh_current_cases(cur: duckdb.DuckDBPyConnection, touched: str = "_touch
 def refresh_current_events(cur: duckdb.DuckDBPyConnection, touched: str = "_touched") -> None:
     """For each case in ``_touched`` (or the table ``touched``) only the events of one upload count: the
     first by :data:`EVENT_VERSION_ORDER`, read from ``case_spans`` (one row per upload and case)."""
-    winners = f"""(SELECT case_id, arg_min(upload_id, rank) AS winner
-                   FROM (SELECT case_id, upload_id, row_number() OVER (PARTITION BY case_id ORDER BY {EVENT_VERSION_ORDER})
-                                AS rank
-                         FROM case_spans WHERE case_id IN (SELECT case_id FROM {touched}))
-                   GROUP BY case_id) m"""
+    winners = f"""(SELECT town, case_id, arg_min(upload_id, rank) AS winner
+                   FROM (SELECT town, case_id, upload_id,
+                                row_number() OVER (PARTITION BY town, case_id ORDER BY {EVENT_VERSION_ORDER}) AS rank
+                         FROM case_spans WHERE (town, case_id) IN (SELECT town, case_id FROM {touched}))
+                   GROUP BY town, case_id) m"""
     cur.execute(
         f"""
         UPDATE event_rows SET is_current = (event_rows.upload_id = m.winner)
         FROM {winners}
-        WHERE event_rows.case_id = m.case_id AND event_rows.is_current <> (event_rows.upload_id = m.winner)
+        WHERE event_rows.case_id = m.case_id AND event_rows.town = m.town
+          AND event_rows.is_current <> (event_rows.upload_id = m.winner)
         """
     )
     cur.execute(
         f"""
         UPDATE case_spans SET is_current = (case_spans.upload_id = m.winner)
         FROM {winners}
-        WHERE case_spans.case_id = m.case_id AND case_spans.is_current <> (case_spans.upload_id = m.winner)
+        WHERE case_spans.case_id = m.case_id AND case_spans.town = m.town
+          AND case_spans.is_current <> (case_spans.upload_id = m.winner)
         """
     )
 
@@ -77,7 +80,7 @@ def list_uploads(cur: duckdb.DuckDBPyConnection, include_removed: bool = True) -
     where = "" if include_removed else "WHERE status = 'loaded'"
     rel = cur.execute(
         f"""SELECT upload_id, file_name, kind, rows_total, rows_loaded, rows_rejected, rows_skipped, cases_loaded,
-                   events_loaded, encoding, sheet, header_row, loaded_by, loaded_at, status, removed_at, sha256
+                   events_loaded, encoding, sheet, header_row, loaded_by, loaded_at, status, removed_at, sha256, town
             FROM uploads {where} ORDER BY upload_id"""
     )
     names = [d[0] for d in rel.description]
@@ -95,7 +98,8 @@ def remove(cur: duckdb.DuckDBPyConnection, upload_id: int, removed_by: str | Non
     cases count again, and mark it removed. Returns the rows deleted per table."""
     cur.execute(
         """CREATE OR REPLACE TEMP TABLE _touched AS
-           SELECT case_id FROM case_rows WHERE upload_id = ? UNION SELECT case_id FROM event_rows WHERE upload_id = ?""",
+           SELECT town, case_id FROM case_rows WHERE upload_id = ?
+           UNION SELECT town, case_id FROM event_rows WHERE upload_id = ?""",
         [upload_id, upload_id],
     )
     removed = {}

@@ -1,0 +1,36 @@
+"""Towns: every case, event and upload belongs to one (a county database holds many).
+
+A town is named by its own words (沙堰镇, 柳林街道); a case is (town, case id), because each town's
+platform numbers its cases itself. An installation with one town never shows the word: the town
+appears in filters, tables and file names only once a second town holds data.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+import settings
+
+#: Longest town name accepted (the longest 乡镇/街道 names are about a dozen characters).
+MAX_TOWN_CHARS = 40
+
+
+def clean_town(name: str | None) -> str | None:
+    """A town name as typed (a form, ``--town``): trimmed, or None when it is blank or not a name.
+
+    Not a name: longer than :data:`MAX_TOWN_CHARS`, or holding a control character or a path separator.
+    """
+    text = (name or "").strip()
+    if not text or len(text) > MAX_TOWN_CHARS:
+        return None
+    if any(ord(ch) < 32 or ch in "/\\\x7f" for ch in text):
+        return None
+    return text
+
+
+def towns(cur: duckdb.DuckDBPyConnection) -> list[str]:
+    """The towns that hold current cases, by name; the default town when there are none yet."""
+    found = [
+        r[0] for r in cur.execute("SELECT DISTINCT town FROM case_facets WHERE town IS NOT NULL ORDER BY 1").fetchall()
+    ]
+    return found or [settings.DEFAULT_TOWN]
