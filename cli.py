@@ -43,6 +43,8 @@ def _print_result(result: IngestResult, lang: str = "zh") -> None:
         f"(loaded {result.rows_loaded}, rejected {result.rows_rejected}, skipped {result.rows_skipped}; "
         f"cases {result.cases_loaded}, events {result.events_loaded})"
     )
+    if result.elsewhere():
+        echo(f"  乡镇 town: {'、'.join(result.towns)}")
     _print_reasons(result.rejected_by_reason, result.warnings)
 
 
@@ -77,6 +79,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                     loaded_by=actor,
                     progress=progress,
                     max_rows=args.max_rows,
+                    town=args.town,
                 )
             except IngestRefused as exc:
                 status = refuse(f"{path.name}: 已拒绝", "refused", exc)
@@ -109,7 +112,13 @@ def _dry_run(args: argparse.Namespace) -> int:
                 continue
             try:
                 preview = preview_file(
-                    db, path, kind=args.kind, mapping=args.mapping, sheet=args.sheet, max_rows=args.max_rows
+                    db,
+                    path,
+                    kind=args.kind,
+                    mapping=args.mapping,
+                    sheet=args.sheet,
+                    max_rows=args.max_rows,
+                    town=args.town,
                 )
             except IngestRefused as exc:
                 status = refuse(f"{path.name}: 已拒绝", "refused", exc)
@@ -175,7 +184,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 def _upload_details(result: IngestResult, via: str) -> dict:
     """What the audit log keeps about an upload (the history row has the rest)."""
-    keys = ("file_name", "kind", "rows_loaded", "rows_rejected", "rows_skipped", "cases_loaded", "events_loaded")
+    keys = (
+        "file_name", "kind", "rows_loaded", "rows_rejected", "rows_skipped", "cases_loaded", "events_loaded", "town",
+        "towns",
+    )  # fmt: skip
     return {**{k: getattr(result, k) for k in keys}, "mapping": result.mapping, "via": via}
 
 
@@ -351,6 +363,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mapping", help="saved mapping name or TOML file")
     p.add_argument("--kind", choices=["auto", "cases", "events", "catalog"], default="auto")
     p.add_argument("--sheet", help="Excel sheet name (default: the first)")
+    p.add_argument(
+        "--town",
+        default=None,
+        help="the town the files go into (default: $EGOV_TOWN, else 沙堰镇); a file with a town column (乡镇 …) "
+        "says each row's town, and its rows without one go into this town",
+    )
     p.add_argument("--max-rows", type=int, default=None, help="refuse a file with more data rows (default: no limit)")
     p.add_argument(
         "--no-refresh", action="store_true", help="do not recompute the kept page figures afterwards (cli.py refresh)"

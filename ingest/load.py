@@ -33,7 +33,7 @@ from ingest.readers import Source, file_format
 from ingest.reasons import short_reason
 from ingest.staging import SourceInfo
 from ingest.upload_bytes import temp_copy
-from ingest.validate import normalise_and_count, refuse_if_unusable
+from ingest.validate import VALID, normalise_and_count, refuse_if_unusable
 from store import facets, uploads
 from store.db import Database
 from store.rows import one
@@ -69,6 +69,13 @@ class IngestResult:
     #: them found by their values (:mod:`ingest.personal`).
     personal_columns: list[str] = field(default_factory=list)
     personal_by_value: list[str] = field(default_factory=list)
+    #: The town the upload went into, and the towns of its loaded rows (a file with a town column may hold several).
+    town: str = settings.DEFAULT_TOWN
+    towns: list[str] = field(default_factory=list)
+
+    def elsewhere(self) -> bool:
+        """Loaded into a town other than the default, or into several: worth saying (one town never says it)."""
+        return self.towns != [settings.DEFAULT_TOWN] and bool(self.towns)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -229,6 +236,8 @@ def _load_staged(
         warned_by_reason=checked.warned_by_reason,
         personal_columns=[info.columns[i] for i in mapped.personal_indices()],
         personal_by_value=[info.columns[i] for i in sorted(mapped.pii_by_value)],
+        town=town,
+        towns=_towns(cur, kind),
     )
     if kind == "catalog":
         write.write_catalog(cur, upload_id)
@@ -273,6 +282,13 @@ def _load_staged(
         ],
     )
     return result
+
+
+def _towns(cur: duckdb.DuckDBPyConnection, kind: str) -> list[str]:
+    """The towns of the file's valid rows (the catalogue is the county's: none)."""
+    if kind == "catalog":
+        return []
+    return [r[0] for r in cur.execute(f"SELECT DISTINCT town FROM _norm WHERE {VALID} ORDER BY 1").fetchall()]
 
 
 def _superseded(cur: duckdb.DuckDBPyConnection, upload_id: int, kind: str) -> int:

@@ -45,7 +45,7 @@ def cases_of(cur, filters: Filters, department: str | None, item: str | None, li
     )
     where, params = where_clause(narrowed, alias="c")
     return cur.execute(
-        f"""SELECT c.case_id, c.service_item, c.department, c.channel, c.submitted_at, c.completed_at, c.status,
+        f"""SELECT c.town, c.case_id, c.service_item, c.department, c.channel, c.submitted_at, c.completed_at, c.status,
                    c.due_at, round(c.processing_days_working, 2) AS processing_days_working, c.visits,
                    c.resubmissions, c.satisfaction
             FROM cases c WHERE {where} ORDER BY c.submitted_at DESC LIMIT {int(limit)}""",

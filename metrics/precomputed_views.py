@@ -21,6 +21,7 @@ everything else as JSON with tags for the types JSON lacks (dates, timestamps, t
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -84,12 +85,13 @@ def fingerprint(cur: duckdb.DuckDBPyConnection) -> str:
 # ---- keys and payloads ------------------------------------------------------------------------
 
 
+#: The filter dimensions after the period, in field order (a new field of Filters joins the key by itself).
+_DIMENSIONS = [f.name for f in dataclasses.fields(Filters)][2:]
+
+
 def _key_part(value: object) -> object:
-    if isinstance(value, Filters):
-        return {
-            "filters": [str(value.start), str(value.end), list(value.departments), list(value.items),
-                        list(value.channels)]
-        }  # fmt: skip
+    if isinstance(value, Filters):  # every field, so that no filter (a town) can be served another's figures
+        return {"filters": [str(value.start), str(value.end), *(list(getattr(value, f)) for f in _DIMENSIONS)]}
     if isinstance(value, list | tuple):  # a list or a tuple of ids asks for the same figures
         return [_key_part(v) for v in value]
     if value is None or isinstance(value, bool | int | float | str):

@@ -149,7 +149,7 @@ def processing_time_histogram(cur: duckdb.DuckDBPyConnection, filters: Filters, 
 
 
 _CASE_LIST_COLUMNS = """
-    case_id, service_item, item_code, department, channel, submitted_at, accepted_at, due_at,
+    town, case_id, service_item, item_code, department, channel, submitted_at, accepted_at, due_at,
     promised_days, promised_unit, as_of_day AS as_of, workdays_overdue, workdays_left
 """
 

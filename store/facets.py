@@ -41,11 +41,14 @@ def filter_options(cur: duckdb.DuckDBPyConnection) -> dict:
     units = cur.execute(
         "SELECT department FROM case_facets WHERE department IS NOT NULL UNION SELECT department FROM event_units"
     ).fetchall()
-    return options(months, pairs, channels, units)
+    towns = cur.execute("SELECT DISTINCT town FROM case_facets WHERE town IS NOT NULL").fetchall()
+    return options(months, pairs, channels, units, towns)
 
 
-def options(months: list[tuple], pairs: list[tuple], channels: list[tuple], units: list[tuple]) -> dict:
-    """The sidebar's lists from query rows: (month,), (department, item), (channel,), (unit,)."""
+def options(
+    months: list[tuple], pairs: list[tuple], channels: list[tuple], units: list[tuple], towns: list[tuple]
+) -> dict:
+    """The sidebar's lists from query rows: (month,), (department, item), (channel,), (unit,), (town,)."""
     by_dept: dict[str, list[str]] = {}
     for dept, item in pairs:
         by_dept.setdefault(dept, []).append(item)
@@ -56,4 +59,5 @@ def options(months: list[tuple], pairs: list[tuple], channels: list[tuple], unit
         "items_by_department": {d: sorted(v) for d, v in by_dept.items()},
         "channels": [r[0] for r in channels],
         "all_units": sorted(r[0] for r in units),
+        "towns": sorted(r[0] for r in towns),
     }

@@ -347,7 +347,8 @@ MIGRATIONS: list[str] = [
     # (town, case_id): each town's platform numbers its own cases, so the same id in two towns is two cases.
     # The rows of an existing database are the default town's (``settings.DEFAULT_TOWN``, from $EGOV_TOWN):
     # a single-town installation goes on as before. ``uploads.town`` is the town the upload was loaded into
-    # (a file with a town column: the town of its rows without one). (IF NOT EXISTS: see 6 -> 7.)
+    # (a file with a town column: the town of its rows without one); ``users.towns`` limits a user to some
+    # towns. (IF NOT EXISTS: see 6 -> 7.)
     f"""
     ALTER TABLE uploads ADD COLUMN IF NOT EXISTS town VARCHAR;
     UPDATE uploads SET town = {_literal(settings.DEFAULT_TOWN)} WHERE town IS NULL;
@@ -355,6 +356,8 @@ MIGRATIONS: list[str] = [
     ALTER TABLE event_rows ADD COLUMN IF NOT EXISTS town VARCHAR DEFAULT {_literal(settings.DEFAULT_TOWN)};
     ALTER TABLE case_spans ADD COLUMN IF NOT EXISTS town VARCHAR DEFAULT {_literal(settings.DEFAULT_TOWN)};
     ALTER TABLE case_facets ADD COLUMN IF NOT EXISTS town VARCHAR;
+    -- The towns a user may see and change; NULL: the whole county (every user before towns).
+    ALTER TABLE users ADD COLUMN IF NOT EXISTS towns VARCHAR[];
     -- A case's key is one per (town, case id) from now on; the keys in use already are (one town).
     """
     + FACETS_SQL,

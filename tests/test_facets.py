@@ -27,7 +27,8 @@ def straightforward(cur) -> dict:
         "SELECT department FROM cases WHERE department IS NOT NULL UNION SELECT department FROM events "
         "WHERE department IS NOT NULL"
     ).fetchall()
-    return options(months, pairs, channels, units)
+    towns = cur.execute("SELECT DISTINCT town FROM cases").fetchall()
+    return options(months, pairs, channels, units, towns)
 
 
 def test_facets_follow_loads_new_versions_and_removals(tmp_db):

@@ -1,6 +1,7 @@
 """Global filters in the sidebar, shared by every page and kept in the URL.
 
-A view can be bookmarked or sent: ``?month=2026-10&dept=民政办&channel=online`` restores it.
+A view can be bookmarked or sent: ``?month=2026-10&dept=民政办&channel=online`` restores it (and
+``&town=柳林镇`` in a county database: the town filter is there only when more than one town holds data).
 The widgets live in app.py's run (drawn before the page), their values in session state; pages
 read the result with :func:`current`.
 """
@@ -34,7 +35,7 @@ STATUS_LABELS = {
     "rejected": Text("不予受理", "Rejected"),
     "withdrawn": Text("撤回", "Withdrawn"),
 }
-_KEYS = {"month": "f_month", "dept": "f_dept", "item": "f_item", "channel": "f_channel"}
+_KEYS = {"month": "f_month", "dept": "f_dept", "item": "f_item", "channel": "f_channel", "town": "f_town"}
 #: The days of a running month so far, and its scope: 2026-12（本月至今，1–15 日）.
 _DAYS, _DAY_ONE = Text("1–{last} 日", "1–{last}"), Text("1 日", "day 1")
 _RUNNING = Text("{month}（{mtd}，{days}）", "{month} ({mtd}, {days})")
@@ -89,6 +90,7 @@ def _from_url(options: dict) -> None:
     state.setdefault(_KEYS["dept"], [d for d in qp.get_all("dept") if d in options["departments"]])
     state.setdefault(_KEYS["item"], [i for i in qp.get_all("item") if i in options["items"]])
     state.setdefault(_KEYS["channel"], [c for c in qp.get_all("channel") if c in options["channels"]])
+    state.setdefault(_KEYS["town"], [c for c in qp.get_all("town") if c in options["towns"]])
 
 
 def _to_url() -> None:
@@ -98,6 +100,7 @@ def _to_url() -> None:
         "dept": st.session_state.get(_KEYS["dept"]) or [],
         "item": st.session_state.get(_KEYS["item"]) or [],
         "channel": st.session_state.get(_KEYS["channel"]) or [],
+        "town": st.session_state.get(_KEYS["town"]) or [],
     }
     for key, value in wanted.items():
         current = st.query_params.get_all(key)
@@ -120,6 +123,8 @@ def sidebar() -> None:
         if not options["months"]:
             st.caption(t("filters_no_data"))
             return
+        if is_county(options):
+            st.multiselect(t("town"), options["towns"], key=_KEYS["town"], placeholder=t("all_towns"))
         st.selectbox(t("month"), options["months"], key=_KEYS["month"], format_func=_month_label)
         st.multiselect(t("department"), options["departments"], key=_KEYS["dept"], placeholder=t("all"))
         chosen_depts = st.session_state.get(_KEYS["dept"]) or []
@@ -136,6 +141,16 @@ def sidebar() -> None:
             t("channel"), options["channels"], key=_KEYS["channel"], format_func=channel_label, placeholder=t("all")
         )
     _to_url()
+
+
+def is_county(options: dict | None = None) -> bool:
+    """More than one town holds data: the town is then a filter, a column and part of every scope."""
+    return len((options or filter_options())["towns"]) > 1
+
+
+def town_column() -> list[str]:
+    """``["town"]`` for a case list in a county database (a case id says whose only with its town), else none."""
+    return ["town"] if is_county() else []
 
 
 def _month_label(month: str) -> str:
@@ -176,7 +191,12 @@ def scope_parts(filters: Filters) -> list[tuple[str | None, str]]:
     else:
         span = month
     names = {"dept": filters.departments, "item": filters.items}
-    parts: list[tuple[str | None, str]] = [(None, span)]
+    parts: list[tuple[str | None, str]] = []
+    if filters.towns:
+        parts.append(("town", _join(filters.towns)))
+    elif is_county():
+        parts.append((None, t("scope_all_towns")))
+    parts.append((None, span))
     for key, all_key in (("dept", "scope_all_departments"), ("item", "scope_all_items")):
         chosen = names[key]
         parts.append((key, _join(chosen)) if chosen else (None, t(all_key)))
@@ -192,7 +212,7 @@ def scope_text(filters: Filters) -> str:
 
 def scope_file_stem(filters: Filters, what: str) -> str:
     """A download's file name: what it is and its scope, with nothing that could be a path."""
-    parts = [what, filters.label(), *filters.departments, *filters.items, *filters.channels]
+    parts = [what, *filters.towns, filters.label(), *filters.departments, *filters.items, *filters.channels]
     stem = "_".join(re.sub(r"[^\w\u4e00-\u9fff.-]+", "-", p).strip("-.") for p in parts if p)
     return stem[:120] or "download"
 
@@ -236,4 +256,5 @@ def current() -> Filters | None:
         departments=tuple(st.session_state.get(_KEYS["dept"]) or ()),
         items=tuple(st.session_state.get(_KEYS["item"]) or ()),
         channels=tuple(st.session_state.get(_KEYS["channel"]) or ()),
+        towns=tuple(st.session_state.get(_KEYS["town"]) or ()),
     )

@@ -123,6 +123,21 @@ TEXT: dict[str, Text] = {
     "up_sheet": Text("工作表", "Sheet"),
     "up_sheet_help": Text("默认读取第一个工作表。", "The first sheet unless you choose another."),
     "up_kind": Text("文件类型", "Kind"),
+    "up_town": Text("导入到乡镇（街道）", "Load into town"),
+    "up_town_new": Text("其他乡镇（输入名称）…", "Another town (type its name)…"),
+    "up_town_name": Text("乡镇（街道）名称", "Town name"),
+    "up_town_other": Text(
+        "导入到：{town}（导入其他乡镇的数据请展开）", "Loading into {town} (expand for another town)"
+    ),
+    "up_town_help": Text(
+        "文件中若有“乡镇”列，按每行所填乡镇导入；未填的行导入到这里选的乡镇。",
+        "A file with a town column (乡镇) loads each row into its own town; rows without one go into this town.",
+    ),
+    "up_town_bad": Text(
+        "乡镇名称不可用：最多 40 个字，不含斜杠或控制字符。",
+        "Not a town name: at most 40 characters, no slashes or control characters.",
+    ),
+    "up_done_towns": Text("导入到：{towns}", "Loaded into: {towns}"),
     "up_kind_auto": Text("自动识别", "detect"),
     "up_saved_mapping": Text("使用已保存的映射", "Use a saved mapping"),
     "up_saved_none": Text("（不使用）", "(none)"),

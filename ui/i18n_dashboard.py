@@ -9,6 +9,8 @@ DASHBOARD_TEXT: dict[str, Text] = {
     "filters": Text("筛选", "Filters"),
     "filters_no_data": Text("暂无数据可筛选", "No data to filter yet"),
     "department": Text("部门", "Department"),
+    "town": Text("乡镇（街道）", "Town"),
+    "all_towns": Text("全部乡镇", "All towns"),
     "service_item": Text("事项", "Service item"),
     "channel": Text("渠道", "Channel"),
     "all": Text("全部", "All"),
@@ -24,6 +26,7 @@ DASHBOARD_TEXT: dict[str, Text] = {
         "变化均较上月同期（{days}）",
         "changes vs the same days of last month ({days})",
     ),
+    "scope_all_towns": Text("全部乡镇", "All towns"),
     "scope_all_departments": Text("全部部门", "All departments"),
     "scope_all_items": Text("全部事项", "All items"),
     "scope_all_channels": Text("全部渠道", "All channels"),
@@ -119,6 +122,7 @@ DASHBOARD_TEXT: dict[str, Text] = {
 
 #: Column headings of tables shown on the pages: field -> (Chinese, English).
 COLUMN_LABELS: dict[str, Text] = {
+    "town": Text("乡镇", "Town"),
     "case_id": Text("办件编号", "Case"),
     "service_item": Text("事项", "Service item"),
     "item_code": Text("事项编码", "Item code"),

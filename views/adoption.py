@@ -69,7 +69,9 @@ show_table(
 cases = calls("cases", drill_department=department, drill_item=item)
 st.caption(f"{t('case_list')} · {len(cases):,} {t('rows')}")
 shown = ui_filters.readable(cases)
-columns = ["case_id", "service_item", "channel", "status", "submitted_at", "completed_at", "visits"]
+columns = [
+    *ui_filters.town_column(), "case_id", "service_item", "channel", "status", "submitted_at", "completed_at", "visits"
+]  # fmt: skip
 scope = replace(filters, departments=(department,), items=(item,) if item else ())
 show_table_with_download(
     shown,

@@ -85,4 +85,5 @@ at_risk = ui_filters.readable(calls("at_risk"))
 if at_risk.empty:
     st.caption(t("at_risk_none"))
 else:
-    show_table(at_risk, ["case_id", "service_item", "department", "due_at", "workdays_left", "submitted_at"])
+    columns = [*ui_filters.town_column(), "case_id", "service_item", "department", "due_at", "workdays_left"]
+    show_table(at_risk, [*columns, "submitted_at"])

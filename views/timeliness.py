@@ -55,7 +55,7 @@ show_table(
 )
 
 #: The columns that matter first (due date, how late), so they are visible without scrolling sideways.
-list_columns = ["case_id", "service_item", "department", "due_at"]
+list_columns = [*ui_filters.town_column(), "case_id", "service_item", "department", "due_at"]
 overdue = ui_filters.readable(calls("overdue"))
 at_risk = ui_filters.readable(calls("at_risk"))
 #: Each list full width, in tabs: every column that matters (due date, how late) visible without scrolling.

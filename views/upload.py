@@ -37,6 +37,7 @@ from ingest.templates import catalog_template_xlsx
 from ingest.upload_bytes import UPLOAD_TYPES, file_columns, preview_bytes, sheet_names
 from metrics import precomputed_views
 from store import audit
+from store.towns import clean_town
 from store.uploads import list_uploads
 from text import CLAUSE_SEP, NOTE, Text
 from ui.auth import require_role
@@ -45,6 +46,7 @@ from ui.history import KIND_LABELS, uploads_table
 from ui.i18n import lang, t
 from ui.impact import show_impact
 from ui.messages import failure
+from ui.metrics_cache import filter_options
 from ui.state import get_db
 from ui.widgets import show_frame
 
@@ -93,13 +95,13 @@ def download_stem(name: str) -> str:
 def get_preview(fid: str, data: bytes, name: str, sheet: str | None, kind: str, overrides: dict | None):
     """The preview for these inputs, computed once per change (reruns reuse it)."""
     # The data version too: after another load the impact (what this file would change) is worked out again.
-    key = json.dumps([sheet, kind, overrides, db.data_version()], ensure_ascii=False, sort_keys=True)
+    key = json.dumps([sheet, kind, overrides, town, db.data_version()], ensure_ascii=False, sort_keys=True)
     cached = previews.get(fid)
     if cached and cached[0] == key:
         return cached[1]
     try:
         result: Preview | IngestRefused | str = preview_bytes(
-            db, data, name, sheet=sheet, kind=kind, mapping=overrides, max_rows=settings.MAX_UPLOAD_ROWS
+            db, data, name, sheet=sheet, kind=kind, mapping=overrides, max_rows=settings.MAX_UPLOAD_ROWS, town=town
         )
     except IngestRefused as exc:
         result = exc
@@ -239,6 +241,7 @@ def import_file(fid: str, data: bytes, name: str, sheet: str | None, preview: Pr
             loaded_by=acting.name,
             progress=progress,
             max_rows=settings.MAX_UPLOAD_ROWS,
+            town=town,
         )
     except IngestRefused as exc:
         bar.empty()
@@ -263,6 +266,8 @@ def import_file(fid: str, data: bytes, name: str, sheet: str | None, preview: Pr
                     "rows_skipped": result.rows_skipped,
                     "cases_loaded": result.cases_loaded,
                     "events_loaded": result.events_loaded,
+                    "town": result.town,
+                    "towns": result.towns,
                     "mapping": result.mapping,
                     "via": "app",
                 },
@@ -290,6 +295,9 @@ def show_result(result: dict) -> None:
         ),
         icon=":material/check_circle:",
     )
+    towns = result.get("towns") or []
+    if towns and towns != [settings.DEFAULT_TOWN]:
+        st.caption(md_text(t("up_done_towns").format(towns="、".join(towns))))
     for warning in result.get("warnings") or []:
         st.warning(md_text(one_language(warning, language)))
 
@@ -385,8 +393,41 @@ def handle_file(uploaded) -> None:
         import_file(fid, data, name, sheet, preview, overrides)
 
 
+NEW_TOWN = "__new_town__"
+
+
+def choose_town() -> str | None:
+    """The town the dropped files go into; None (nothing can be imported) while a typed name is not a town's.
+
+    With one town the choice stays out of the way (an expander to start a second one); with several it is a
+    list of the towns, and another town can still be typed. A file's own town column wins row by row.
+    """
+    towns = filter_options()["towns"] or [settings.DEFAULT_TOWN]
+    if len(towns) > 1:
+        choice = st.selectbox(
+            t("up_town"),
+            [*towns, NEW_TOWN],
+            format_func=lambda v: t("up_town_new") if v == NEW_TOWN else v,
+            key="up_town_choice",
+            help=t("up_town_help"),
+        )
+        if choice != NEW_TOWN:
+            return choice
+        typed = st.text_input(t("up_town_name"), key="up_town_typed", max_chars=40)
+    else:
+        with st.expander(t("up_town_other").format(town=towns[0])):
+            typed = st.text_input(t("up_town_name"), key="up_town_typed", max_chars=40, help=t("up_town_help"))
+        if not typed.strip():
+            return towns[0]
+    town = clean_town(typed)
+    if town is None:
+        st.error(t("up_town_bad"), icon=":material/block:")
+    return town
+
+
 st.title(t("upload_title"))
 st.caption(t("upload_intro").format(limit=settings.MAX_UPLOAD_MB, rows=settings.MAX_UPLOAD_ROWS))
+town = choose_town()
 files = st.file_uploader(
     t("upload_files"), type=UPLOAD_TYPES, accept_multiple_files=True, key="upload_files", help=t("upload_files_help")
 )
@@ -401,7 +442,7 @@ with st.expander(t("up_catalog_title")):
         icon=":material/download:",
     )
 
-for uploaded in files or []:
+for uploaded in (files or []) if town else []:  # no import until the town is a town
     with st.container(border=True):
         handle_file(uploaded)
 if not files:
