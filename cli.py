@@ -237,13 +237,18 @@ def cmd_uploads(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from demo.county import MAX_TOWNS
     from demo.load import load_demo
 
+    if not 1 <= args.towns <= MAX_TOWNS:
+        return refuse("乡镇数不可用", "bad --towns", f"1–{MAX_TOWNS}, not {args.towns}", code=2)
+    if args.small and args.towns != 1:
+        return refuse("--small 是单个乡镇的样例", "--small is the one-town sample", "leave out --towns", code=2)
     with database(args) as db:
         if args.if_empty and one(db.cursor().execute("SELECT count(*) FROM uploads"))[0]:
             echo(f"{db.path}: 已有数据，跳过演示数据 (database has data; demo skipped)")
             return 0
-        results = load_demo(db, small=args.small, seed=args.seed, end_month=args.end_month)
+        results = load_demo(db, small=args.small, seed=args.seed, end_month=args.end_month, towns=args.towns)
         for result in results:
             _print_result(result)
         _refresh_kept(db)
@@ -389,7 +394,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", parents=[common], help="generate and load the realistic demo town")
     p.add_argument("--if-empty", action="store_true", help="only when the database has no uploads")
-    p.add_argument("--small", action="store_true", help="load the small shipped sample in data/sample/")
+    p.add_argument(
+        "--small",
+        action="store_true",
+        help="load the small shipped sample in data/sample/ (one town; not with --towns)",
+    )
+    p.add_argument(
+        "--towns",
+        type=int,
+        default=1,
+        help="generate a county of N towns (default 1: the one demo town); the first is the default town",
+    )
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--end-month", default=None, help="YYYY-MM (default: the current month)")
     p.set_defaults(func=cmd_demo)

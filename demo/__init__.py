@@ -23,6 +23,7 @@ events with bounded memory for the benchmarks.
 The modules: :mod:`demo.town` (the offices, services, step templates and what the platform's files
 look like), :mod:`demo.people` (fake applicants and staff), :mod:`demo.simulation` (one month of cases
 and events, vectorised), :mod:`demo.exports` (the public API: ``generate``, ``write_exports``,
-``iter_event_chunks``, ``python -m demo.exports``) and :mod:`demo.load` (the demo town loaded through
-the real ingest). The package sits above ingest and store; nothing below imports it.
+``iter_event_chunks``, ``python -m demo.exports``), :mod:`demo.county` (several towns of one county
+that differ in volume, online share and office speed, for ``cli.py demo --towns N``) and
+:mod:`demo.load` (the demo town or county loaded through the real ingest). The package sits above ingest and store; nothing below imports it.
 """

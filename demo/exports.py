@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from demo.simulation import cases_frame, concat, context, events_frame, parse_month, simulate_month
-from demo.town import TOWN, catalog_frame
+from demo.town import DEFAULT_PROFILE, TOWN, TownProfile, catalog_frame
 
 DEFAULT_SEED = 20261126
 DEFAULT_MONTHS = 18
@@ -38,18 +38,24 @@ class DemoData:
     catalog: pd.DataFrame
     first_month: str = ""  # 'YYYY-MM' of the window, for export titles
     last_month: str = ""
+    town: str = TOWN  # the town the exports are of (their titles name it)
 
 
 def generate(
-    seed: int = DEFAULT_SEED, end_month: str | None = None, months: int = DEFAULT_MONTHS, scale: float = 1.0
+    seed: int = DEFAULT_SEED,
+    end_month: str | None = None,
+    months: int = DEFAULT_MONTHS,
+    scale: float = 1.0,
+    profile: TownProfile = DEFAULT_PROFILE,
 ) -> DemoData:
     """A town's ``months`` months of cases ending with ``end_month`` (default: this month, cut at today).
 
-    ``scale`` multiplies the case volume (1.0 ≈ 2,450 cases and ~16,000 events a month). An explicit
-    ``end_month`` is cut off at the end of that month, so the output depends only on the arguments.
+    ``scale`` multiplies the case volume (1.0 ≈ 2,450 cases and ~16,000 events a month for 沙堰镇's
+    profile). An explicit ``end_month`` is cut off at the end of that month, so the output depends
+    only on the arguments. ``profile`` is the town (see :mod:`demo.county` for a county's towns).
     """
     ctx = context(end_month, months)
-    sims = [simulate_month(ctx, i, seed, scale) for i in range(len(ctx.months))]
+    sims = [simulate_month(ctx, i, seed, scale, profile=profile) for i in range(len(ctx.months))]
     m = concat(sims)
     first, last = ctx.months[0], ctx.months[-1]
     return DemoData(
@@ -58,7 +64,22 @@ def generate(
         catalog=catalog_frame(),
         first_month=f"{first[0]}-{first[1]:02d}",
         last_month=f"{last[0]}-{last[1]:02d}",
+        town=profile.name,
     )
+
+
+def generate_county(
+    towns: int,
+    seed: int = DEFAULT_SEED,
+    end_month: str | None = None,
+    months: int = DEFAULT_MONTHS,
+    scale: float = 1.0,
+    first: str = TOWN,
+) -> list[DemoData]:
+    """One :func:`generate` per town of :func:`demo.county.county`; ``towns=1`` is ``[generate(seed, …)]``."""
+    from demo.county import county
+
+    return [generate(t.seed, end_month, months, scale, t.profile) for t in county(towns, seed, first)]
 
 
 @lru_cache(maxsize=8)
@@ -108,7 +129,7 @@ def write_exports(out_dir: Path, data: DemoData) -> dict[str, Path]:
     }
 
     ncol = len(data.cases.columns)
-    title = f"{TOWN}便民服务中心办件明细表（{_month_title(first)}—{_month_title(last)}）"
+    title = f"{data.town}便民服务中心办件明细表（{_month_title(first)}—{_month_title(last)}）"
     buf = io.StringIO()
     buf.write(title + "," * (ncol - 1) + "\r\n")
     data.cases.to_csv(buf, index=False, lineterminator="\r\n")
@@ -117,24 +138,24 @@ def write_exports(out_dir: Path, data: DemoData) -> dict[str, Path]:
 
     data.events.to_csv(paths["events"], index=False, encoding="utf-8", lineterminator="\n")
 
-    _write_catalog_xlsx(paths["catalog"], data.catalog, last)
+    _write_catalog_xlsx(paths["catalog"], data.catalog, last, data.town)
     return paths
 
 
-def _write_catalog_xlsx(path: Path, catalog: pd.DataFrame, last_month: str) -> None:
+def _write_catalog_xlsx(path: Path, catalog: pd.DataFrame, last_month: str, town: str) -> None:
     """Title merged across the header width on row 1, header on row 2; fixed metadata for identical bytes."""
     import xlsxwriter
 
     year, month = parse_month(last_month)
     wb = xlsxwriter.Workbook(str(path))
     wb.set_properties(
-        {"title": "政务服务事项目录", "author": f"{TOWN}便民服务中心", "created": dt.datetime(year, month, 1)}
+        {"title": "政务服务事项目录", "author": f"{town}便民服务中心", "created": dt.datetime(year, month, 1)}
     )
     ws = wb.add_worksheet("事项目录")
     title_fmt = wb.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"})
     head_fmt = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center"})
     ncol = len(catalog.columns)
-    ws.merge_range(0, 0, 0, ncol - 1, f"{TOWN}便民服务中心政务服务事项目录（{year}年版）", title_fmt)
+    ws.merge_range(0, 0, 0, ncol - 1, f"{town}便民服务中心政务服务事项目录（{year}年版）", title_fmt)
     ws.set_row(0, 28)
     ws.write_row(1, 0, list(catalog.columns), head_fmt)
     for r, row in enumerate(catalog.astype(object).values.tolist(), start=2):

@@ -31,6 +31,7 @@ from demo.town import (
     CH_WINDOW,
     CHANNELS,
     DAY_SECONDS,
+    DEFAULT_PROFILE,
     DEL_ONLINE,
     DEL_POST,
     DEL_WINDOW,
@@ -45,7 +46,6 @@ from demo.town import (
     K_WITHDRAW,
     MAX_RESUBMISSIONS,
     N_DEPT,
-    NORMAL_TIME_SHARE,
     OUT_COMPLETE,
     OUT_OPEN,
     OUT_REJECT,
@@ -55,17 +55,17 @@ from demo.town import (
     REVIEW_STEPS,
     SATISFACTION,
     SEASONS,
-    SLOW_DEPARTMENTS,
     STATUSES,
     TEMPLATES,
     UNIT_CENTRE,
-    UNIT_EXTRA_DAYS,
     UNIT_VILLAGE,
     UNITS,
     VOLUME_FACTOR,
     Item,
+    TownProfile,
     item_codes,
     limit_text,
+    unit_extra_days,
 )
 
 # --- the static tables the vectorised generator indexes into -----------------------------------
@@ -126,17 +126,18 @@ def _variant_steps(item: Item, intake: bool, outcome: int, resub: int) -> list[t
     return steps + body + [("办结", roles["D"], 0.2, K_BUDGET)]
 
 
-def _queues(step: str, unit: int, kind: int) -> bool:
+def _queues(step: str, unit: int, kind: int, slow_units: set[int]) -> bool:
     """Whether a step waits in the unit's queue: all steps of a slow office (but closing), else substantive ones."""
     if kind != K_BUDGET or step == "办结":
         return False
-    slow_units = {1 + DEPT_INDEX[code] for code in SLOW_DEPARTMENTS}
     return unit in slow_units or step not in ("预审", "受理", "送达")
 
 
-@lru_cache(maxsize=1)
-def _tables() -> _Tables:
-    """Flatten the catalogue and every case variant into arrays, once."""
+@lru_cache(maxsize=32)
+def _tables(profile: TownProfile = DEFAULT_PROFILE) -> _Tables:
+    """Flatten the catalogue and every case variant into arrays, once per town profile (a county has ≤ 25)."""
+    slow_units = {1 + DEPT_INDEX[code] for code, _, _ in profile.slow}
+    extra_days = unit_extra_days(profile)
     n_items = len(ITEMS)
     steps: list[str] = []
     step_id: dict[str, int] = {}
@@ -164,16 +165,17 @@ def _tables() -> _Tables:
                         f_unit.append(unit)
                         f_weight.append(weight)
                         f_kind.append(kind)
-                        f_extra.append(UNIT_EXTRA_DAYS[unit] * DAY_SECONDS if _queues(name, unit, kind) else 0.0)
+                        queues = _queues(name, unit, kind, slow_units)
+                        f_extra.append(extra_days[unit] * DAY_SECONDS if queues else 0.0)
     steps = list(step_id)
     season = np.array([SEASONS[i.season] for i in ITEMS])
     budget = np.array([i.promised * DAY_SECONDS * (1.0 if i.unit == "wd" else 5 / 7) for i in ITEMS], dtype=np.float64)
-    share = np.array([SLOW_DEPARTMENTS.get(i.dept, (NORMAL_TIME_SHARE, 0))[0] for i in ITEMS])
+    share = np.array([profile.slow_share(i.dept) for i in ITEMS])
     staff_names, staff_off, staff_n = staff()
     return _Tables(
         steps=steps,
         item_dept=np.array([DEPT_INDEX[i.dept] for i in ITEMS]),
-        item_volume=np.array([i.volume for i in ITEMS]) * VOLUME_FACTOR,
+        item_volume=np.array([i.volume for i in ITEMS]) * VOLUME_FACTOR * profile.volume,
         item_season=season,
         item_affinity=np.array([i.affinity if i.online else 0.0 for i in ITEMS]),
         item_resub=np.array([i.resubmission for i in ITEMS]),
@@ -367,13 +369,21 @@ def _lognormal(rng: np.random.Generator, median: np.ndarray | float, sigma: floa
     return np.asarray(median) * np.exp(sigma * rng.standard_normal(n))
 
 
-def simulate_month(ctx: _Context, i: int, seed: int, scale: float, part: tuple[int, int] = (0, 1)) -> _Month:
+def simulate_month(
+    ctx: _Context,
+    i: int,
+    seed: int,
+    scale: float,
+    part: tuple[int, int] = (0, 1),
+    profile: TownProfile = DEFAULT_PROFILE,
+) -> _Month:
     """All cases submitted in month ``i`` of the window, and their steps up to the cut-off.
 
     ``part=(k, parts)`` simulates only the k-th of ``parts`` runs of consecutive working days (its own
-    random stream), so a huge month can be produced in slices of bounded size.
+    random stream), so a huge month can be produced in slices of bounded size. ``profile`` is the
+    town's behaviour; the random stream is the seed's alone, so another town needs another seed.
     """
-    t = _tables()
+    t = _tables(profile)
     year, month = ctx.months[i]
     k, parts = part
     key = [seed, year, month] if parts == 1 else [seed, year, month, parts, k]
@@ -388,8 +398,8 @@ def simulate_month(ctx: _Context, i: int, seed: int, scale: float, part: tuple[i
     n = int(counts.sum())
     item = np.repeat(np.arange(len(ITEMS)), counts)
 
-    # Channel: online share climbs from ~20 % to ~55 %; mobile takes a growing part of it.
-    target = 0.20 + 0.35 * position + rng.normal(0, 0.008)
+    # Channel: online share climbs (沙堰镇: from ~20 % to ~55 %); mobile takes a growing part of it.
+    target = profile.online_start + profile.online_gain * position + rng.normal(0, 0.008)
     p_online = _online_probabilities(lam, t.item_affinity, target)
     online = rng.random(n) < p_online[item]
     mobile = rng.random(n) < 0.35 + 0.35 * position

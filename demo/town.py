@@ -5,6 +5,7 @@ Static data only (and the catalogue built from it): the simulation (:mod:`demo.s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -61,12 +62,43 @@ NORMAL_TIME_SHARE = 0.3
 UNITS = [CENTRE] + [d[1] for d in DEPARTMENTS] + [d[2] for d in DEPARTMENTS] + [VILLAGE]
 N_DEPT = len(DEPARTMENTS)
 UNIT_CENTRE, UNIT_VILLAGE = 0, 1 + 2 * N_DEPT
-#: Median extra wait (working days) at a unit's substantive steps: slow offices, county handovers, villages.
-UNIT_EXTRA_DAYS = np.zeros(len(UNITS))
-for _code, (_share, _extra) in SLOW_DEPARTMENTS.items():
-    UNIT_EXTRA_DAYS[1 + DEPT_INDEX[_code]] = _extra
-UNIT_EXTRA_DAYS[1 + N_DEPT : 1 + 2 * N_DEPT] = 0.1
-UNIT_EXTRA_DAYS[UNIT_VILLAGE] = 0.2
+
+
+@dataclass(frozen=True)
+class TownProfile:
+    """What differs between the towns of one county; the catalogue, templates and calendar do not.
+
+    A county's towns share the county's service catalogue and bureaux, but not their people: how
+    readily applicants go online, how quickly the offices work and how big the town is vary, and
+    that variation is what a county-level comparison is for. The defaults are 沙堰镇's, so a
+    one-town demo made with the default profile is the demo as it always was. Frozen (hashable)
+    because the simulation caches its tables per profile.
+    """
+
+    name: str = TOWN
+    volume: float = 1.0  #: multiplier on the catalogue's volumes
+    online_start: float = 0.20  #: target online share in the window's first month …
+    online_gain: float = 0.35  #: … and how much it climbs by the last
+    time_share: float = NORMAL_TIME_SHARE  #: median share of the promised time an ordinary office's case uses
+    #: (office code, time share, extra wait in working days) of the offices with queues at every step.
+    slow: tuple[tuple[str, float, float], ...] = tuple((c, s, e) for c, (s, e) in SLOW_DEPARTMENTS.items())
+
+    def slow_share(self, dept: str) -> float:
+        return next((share for code, share, _ in self.slow if code == dept), self.time_share)
+
+
+DEFAULT_PROFILE = TownProfile()
+
+
+def unit_extra_days(profile: TownProfile) -> np.ndarray:
+    """Median extra wait (working days) at a unit's substantive steps: slow offices, county handovers, villages."""
+    extra = np.zeros(len(UNITS))
+    for code, _share, days in profile.slow:
+        extra[1 + DEPT_INDEX[code]] = days
+    extra[1 + N_DEPT : 1 + 2 * N_DEPT] = 0.1
+    extra[UNIT_VILLAGE] = 0.2
+    return extra
+
 
 # --- step templates ----------------------------------------------------------------------------
 
