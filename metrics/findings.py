@@ -19,6 +19,8 @@ import numfmt
 import settings
 from metrics import bottlenecks, timeliness
 from metrics.filters import Filters
+from store.towns import area_kind
+from text import Text
 
 
 class Finding(TypedDict):
@@ -181,10 +183,20 @@ def _wait_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: 
     return out
 
 
+#: The yardstick's name in a finding, by what the view covers (store.towns.area_kind).
+_WHOLE = {
+    "town": Text("全镇", "whole town"),
+    "county": Text("全县", "whole county"),
+    "towns": Text("所选乡镇", "chosen towns"),
+}
+
+
 def _department_wait_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: int) -> list[_Candidate]:
     frame = bottlenecks.waiting_time(cur, filters, "department", rework=False)
-    # The yardstick is the whole town's median for the period, whatever else is chosen: "全镇" means the town.
+    # The yardstick is the whole town's median for the period, whatever else is chosen: "全镇" means the town
+    # (the county, or the chosen towns, when the view holds several).
     overall = bottlenecks.overall_median_wait_hours(cur, Filters(filters.start, filters.end, towns=filters.towns))
+    whole = _WHOLE[area_kind(cur, filters.towns)]
     out = []
     for r in frame.itertuples(index=False):
         if r.department is None or r.waits < min_count or overall is None or pd.isna(r.share_of_case_time):
@@ -195,9 +207,9 @@ def _department_wait_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, 
         out.append(
             _finding(
                 "department_wait", str(r.department), share,
-                f"{r.department} 经手的环节中位等待 {_slot('wait')}（全镇中位 {_slot('town')}），"
+                f"{r.department} 经手的环节中位等待 {_slot('wait')}（{whole.zh}中位 {_slot('town')}），"
                 f"合计占全部办理时间的 {_pct(share)}",
-                f"{r.department}: median wait {_slot('wait')} (whole town: {_slot('town')}), "
+                f"{r.department}: median wait {_slot('wait')} ({whole.en}: {_slot('town')}), "
                 f"{_pct(share)} of all case time",
                 {"department": r.department, "count": r.count, "cases": r.cases,
                  "median_wait_hours": r.median_wait_hours, "median_wait_workdays": r.median_wait_workdays,

@@ -34,3 +34,13 @@ def towns(cur: duckdb.DuckDBPyConnection) -> list[str]:
         r[0] for r in cur.execute("SELECT DISTINCT town FROM case_facets WHERE town IS NOT NULL ORDER BY 1").fetchall()
     ]
     return found or [settings.DEFAULT_TOWN]
+
+
+def area_kind(cur: duckdb.DuckDBPyConnection, chosen: tuple[str, ...]) -> str:
+    """What "the whole" of a view is: ``town`` (one town chosen, or the only town), ``county`` (every town of
+    several), ``towns`` (some of them) — so that a figure says 全镇, 全县 or 所选乡镇 truthfully."""
+    if len(chosen) == 1:
+        return "town"
+    if chosen:
+        return "towns"
+    return "county" if len(towns(cur)) > 1 else "town"

@@ -13,6 +13,7 @@ from text import Text
 COLUMNS: dict[str, Text] = {
     "upload_id": Text("编号", "ID"),
     "file_name": Text("文件", "File"),
+    "town": Text("乡镇", "Town"),
     "status": Text("状态", "Status"),
     "kind": Text("类型", "Kind"),
     "rows_loaded": Text("导入行", "Loaded"),
@@ -53,14 +54,19 @@ def uploads_frame(rows: list[dict], lang: str = "zh", limit: int | None = None) 
 
     ``list_uploads`` keeps the order of the log (oldest first, as the CLI prints it); a person looking at a
     history expects the latest upload on top, so the order is turned here, for every page that shows it.
+    The town column is there only when the uploads went into more than one town (a catalogue: the county's).
     """
     newest = sorted(rows, key=lambda r: r["upload_id"], reverse=True)[:limit]
-    frame = pd.DataFrame(newest, columns=list(COLUMNS)) if newest else pd.DataFrame(columns=list(COLUMNS))
+    several = len({r.get("town") for r in rows if r.get("kind") != "catalog"}) > 1
+    columns = [c for c in COLUMNS if c != "town" or several]
+    frame = pd.DataFrame(newest, columns=columns) if newest else pd.DataFrame(columns=columns)
+    if several:
+        frame["town"] = [r.get("town") if r.get("kind") != "catalog" else "—" for r in newest]
     frame["kind"] = [KIND_LABELS.get(k, Text.same(k))(lang) for k in frame["kind"]]
     frame["status"] = [status_text(r["status"], r.get("removed_at"), lang) for r in newest]
     for column in ("encoding", "loaded_by"):
         frame[column] = frame[column].astype("string").fillna("—")
-    return frame[list(COLUMNS)].rename(columns={k: v(lang) for k, v in COLUMNS.items()})
+    return frame[columns].rename(columns={k: v(lang) for k, v in COLUMNS.items()})
 
 
 def uploads_table(rows: list[dict], lang: str = "zh", limit: int | None = None) -> pd.io.formats.style.Styler:

@@ -382,7 +382,11 @@ def department_board(board: dict[str, dict[str, list]], filters: Filters, target
 
     A department that meets the town's target is not one to press: it is left off ("其余均已达标").
     """
-    st.markdown(f"**{t('board_title')}**")
+    from store.towns import area_kind
+    from ui.metrics_cache import cached
+
+    area = t(f"area_{cached(area_kind, filters.towns)}")
+    st.markdown(f"**{t('board_title').format(area=area)}**")
     columns = st.columns(len(board))
     for column, (kpi_id, part) in zip(columns, board.items(), strict=True):
         with column:
@@ -397,7 +401,7 @@ def department_board(board: dict[str, dict[str, list]], filters: Filters, target
             if not part["rows"]:
                 st.caption(t("board_none"))
             elif not rows:
-                st.caption(t("board_all_met"))
+                st.caption(t("board_all_met").format(area=area))
             for rank, row in enumerate(rows, start=1):
                 share = f"{fmt.count(row['numerator'], lang())}/{fmt.count(row['denominator'], lang())}"
                 text = _BOARD_ROW(lang()).format(

@@ -404,9 +404,12 @@ def choose_town() -> str | None:
     """
     towns = filter_options()["towns"] or [settings.DEFAULT_TOWN]
     if len(towns) > 1:
+        viewed = st.session_state.get("f_town") or []  # the town the sidebar shows, else the default town
+        first = viewed[0] if len(viewed) == 1 and viewed[0] in towns else settings.DEFAULT_TOWN
         choice = st.selectbox(
             t("up_town"),
             [*towns, NEW_TOWN],
+            index=towns.index(first) if first in towns else 0,
             format_func=lambda v: t("up_town_new") if v == NEW_TOWN else v,
             key="up_town_choice",
             help=t("up_town_help"),
