@@ -65,7 +65,12 @@ COVERAGE: dict[str, tuple[Text, Text, str, str]] = {
         "satisfaction IS NOT NULL",
         "status = 'completed'",
     ),
-    "events": (Text("办理环节记录", "step events"), _ALL, "c.case_id IN (SELECT case_id FROM events)", "true"),
+    "events": (
+        Text("办理环节记录", "step events"),
+        _ALL,
+        "(c.town, c.case_id) IN (SELECT town, case_id FROM events)",
+        "true",
+    ),
 }
 
 
