@@ -1,10 +1,15 @@
 """Demo-shaped logs of any size for the benchmark: events (UTF-8 and the same text as GBK), cases, one more month.
 
-The events are exactly those of :func:`demo.exports.iter_event_chunks` (same window, scale and
-slices); the loop is repeated here only to write, beside each slice of events, the case export of
-the same cases, so that the benchmark database holds channels, visits and ratings as a real one
-would. Files are written chunk by chunk through Arrow's CSV writer: memory stays bounded at any
-size.
+The log spreads over a demo county of ``TOWNS`` towns (:mod:`demo.county`: a leading, a lagging, a
+slow-market town and the rest in between, each with its own volume and random stream). Every file is
+one county-wide file with a first column ``乡镇``, which the loader reads row by row; the towns number
+their cases alike, so 办件编号 repeat between towns and a case is (乡镇, 办件编号).
+
+The events are exactly those of :func:`demo.exports.iter_event_chunks` with the same ``towns`` (same
+window, scale and slices); the slices come from the same :func:`demo.exports.iter_county_slices`, so
+that beside each slice of events the case export of the same cases is written, and the benchmark
+database holds channels, visits and ratings as a real one would. Files are written chunk by chunk
+through DuckDB's CSV writer: memory stays bounded at any size.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from demo import exports, simulation
@@ -24,6 +28,8 @@ from demo import exports, simulation
 END_MONTH = "2026-09"
 NEXT_MONTH = "2026-10"
 MONTHS = exports.DEFAULT_MONTHS
+#: The demo county the benchmark's logs spread over (issue 16).
+TOWNS = 20
 
 
 @dataclass
@@ -41,19 +47,24 @@ class LogFiles:
 
 
 def iter_chunks(
-    target_events: int, *, seed: int = exports.DEFAULT_SEED, end_month: str = END_MONTH, months: int = MONTHS
+    target_events: int,
+    *,
+    seed: int = exports.DEFAULT_SEED,
+    end_month: str = END_MONTH,
+    months: int = MONTHS,
+    towns: int = TOWNS,
+    stream: int = 0,
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    """(events, cases) per slice: the events of ``exports.iter_event_chunks`` with their cases."""
-    if target_events <= 0:
-        return
-    ctx = simulation.context(end_month, months)
-    scale = target_events / exports._events_per_unit_scale(seed, end_month, months)
-    parts = max(1, int(np.ceil(target_events / len(ctx.months) * 1.3 / exports.CHUNK_EVENTS)))
-    for i in range(len(ctx.months)):
-        for k in range(parts):
-            m = simulation.simulate_month(ctx, i, seed, scale, (k, parts))
+    """(events, cases) per slice of every town: the events of ``exports.iter_event_chunks`` with their cases."""
+    for ctx, slices in exports.iter_county_slices(target_events, seed, end_month, months, towns, stream):
+        events, cases = [], []
+        for name, town_seed, m in slices:
             if m.n_events:
-                yield simulation.events_frame(ctx, m), simulation.cases_frame(ctx, m, seed)
+                ev, cs = simulation.events_frame(ctx, m), simulation.cases_frame(ctx, m, town_seed)
+                events.append(ev if towns == 1 else exports.with_town(ev, name))
+                cases.append(cs if towns == 1 else exports.with_town(cs, name))
+        if events:
+            yield pd.concat(events, ignore_index=True), pd.concat(cases, ignore_index=True)
 
 
 def _csv_bytes(frame: pd.DataFrame, header: bool, tmp: Path) -> bytes:
@@ -77,9 +88,14 @@ def write_logs(
     with_cases: bool = True,
     with_gbk: bool = True,
     with_next_month: bool = True,
+    towns: int = TOWNS,
     log=print,
 ) -> LogFiles:
-    """Write the benchmark's input files into ``out_dir`` and return their paths and row counts."""
+    """Write the benchmark's input files into ``out_dir`` and return their paths and row counts.
+
+    The events spread over the ``towns`` of ``demo.county.county(towns, seed)``; the month after the
+    window is the same towns' (their next random stream).
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -95,7 +111,7 @@ def write_logs(
         open(paths["gbk"] if with_gbk else "/dev/null", "wb") as gbk,
         open(paths["cases"] if with_cases else "/dev/null", "wb") as cases,
     ):
-        for ev, cs in iter_chunks(events, seed=seed):
+        for ev, cs in iter_chunks(events, seed=seed, towns=towns):
             data = _csv_bytes(ev, header=n_events == 0, tmp=tmp)
             utf8.write(data)
             if with_gbk:
@@ -109,7 +125,10 @@ def write_logs(
     n_month = 0
     if with_next_month:
         with open(paths["month"], "wb") as month:
-            for ev, _ in iter_chunks(max(events // MONTHS, 1), seed=seed + 1, end_month=NEXT_MONTH, months=1):
+            more = iter_chunks(
+                max(events // MONTHS, 1), seed=seed, end_month=NEXT_MONTH, months=1, towns=towns, stream=1
+            )
+            for ev, _ in more:
                 month.write(_csv_bytes(ev, header=n_month == 0, tmp=tmp))
                 n_month += len(ev)
     return LogFiles(

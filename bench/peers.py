@@ -6,6 +6,10 @@ The figures (the process-mining basics behind the bottleneck page):
 - directly-follows edges: per (step, next step), count and median / mean time between completions;
 - department handovers: per (department, next department), count and median delay.
 
+A case is (乡镇, 办件编号): the bench's log spreads over a county whose towns number their cases alike,
+so pandas groups by the pair and pm4py is given the pair as one case id (``case_key``). A log
+without a 乡镇 column is one town's, and its 办件编号 alone is the case.
+
 pm4py is a test and benchmark reference only (AGPL): the product never imports it.
 """
 
@@ -25,13 +29,20 @@ CASE, ITEM, STEP, UNIT, HANDLER, START, DONE = (
     "开始时间",
     "完成时间",
 )
+#: The town column of a county-wide log (demo.exports.TOWN_COLUMN) and the one-column case key built from it.
+TOWN, KEY = "乡镇", "_case"
 
 
 def read_csv(path: str) -> pd.DataFrame:
-    """The export as pandas reads it: ids as text, times parsed (naive local time)."""
-    df = pd.read_csv(path, dtype={CASE: str, STEP: str, UNIT: str, HANDLER: str, ITEM: str})
+    """The export as pandas reads it: ids as text, times parsed (naive local time), and the case key.
+
+    ``_case`` is the case as one text column: ``乡镇/办件编号`` (a town name holds no slash: the
+    loader refuses one), or the 办件编号 alone in a one-town log.
+    """
+    df = pd.read_csv(path, dtype={TOWN: str, CASE: str, STEP: str, UNIT: str, HANDLER: str, ITEM: str})
     for col in (START, DONE):
         df[col] = pd.to_datetime(df[col], format="%Y-%m-%d %H:%M:%S")
+    df[KEY] = df[TOWN] + "/" + df[CASE] if TOWN in df.columns else df[CASE]
     return df
 
 
@@ -46,7 +57,7 @@ def pm4py_log(df: pd.DataFrame) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         frame = df.drop(columns=[START]).rename(columns={UNIT: "org:group"})
-        return pm4py.format_dataframe(frame, case_id=CASE, activity_key=STEP, timestamp_key=DONE)
+        return pm4py.format_dataframe(frame, case_id=KEY, activity_key=STEP, timestamp_key=DONE)
 
 
 def pm4py_figures(log: pd.DataFrame) -> dict[str, int]:
@@ -74,9 +85,10 @@ def pm4py_figures(log: pd.DataFrame) -> dict[str, int]:
 
 
 def pandas_figures(df: pd.DataFrame) -> dict[str, int]:
-    df = df.assign(_row=range(len(df))).sort_values([CASE, DONE, "_row"], kind="stable")
+    case = [TOWN, CASE] if TOWN in df.columns else [CASE]  # the pair itself, not the key text
+    df = df.assign(_row=range(len(df))).sort_values([*case, DONE, "_row"], kind="stable")
     first = df[START].fillna(df[DONE]).where(df[START].isna() | (df[START] <= df[DONE]), df[DONE])
-    by_case = df.assign(_first=first).groupby(CASE, sort=False)
+    by_case = df.assign(_first=first).groupby(case, sort=False)
     durations = by_case.agg(events=(DONE, "size"), first_at=("_first", "min"), last_at=(DONE, "max"))
     durations["hours"] = (durations["last_at"] - durations["first_at"]).dt.total_seconds() / 3600
     prev_done = by_case[DONE].shift()
@@ -89,7 +101,7 @@ def pandas_figures(df: pd.DataFrame) -> dict[str, int]:
         .agg(["size", "median", "mean"])
     )
     known = df.dropna(subset=[UNIT])
-    k_case = known.groupby(CASE, sort=False)
+    k_case = known.groupby(case, sort=False)
     prev_unit = k_case[UNIT].shift()
     prev_known_done = k_case[DONE].shift()
     begin = known[START].fillna(known[DONE])

@@ -32,13 +32,19 @@ def _fresh(db: str) -> None:
 
 
 @step
-def generate(out_dir: str, events: int, peer: bool = False) -> dict:
-    """The input files (bench.generate); a peer log is the events in UTF-8 only."""
+def generate(out_dir: str, events: int, peer: bool = False, towns: int | None = None) -> dict:
+    """The input files (bench.generate), over ``towns`` towns (default ``TOWNS``); a peer log is the events in UTF-8 only."""
     from bench import generate as gen
 
     started = time.perf_counter()
     files = gen.write_logs(
-        Path(out_dir), events, with_cases=not peer, with_gbk=not peer, with_next_month=not peer, log=lambda s: None
+        Path(out_dir),
+        events,
+        with_cases=not peer,
+        with_gbk=not peer,
+        with_next_month=not peer,
+        towns=gen.TOWNS if towns is None else towns,
+        log=lambda s: None,
     )
     result = files.as_dict()
     result["utf8_bytes"] = files.events_utf8.stat().st_size
@@ -96,7 +102,7 @@ def ingest(csv: str, db: str, kind: str = "auto", fresh: bool = True) -> dict:
 
 @step
 def catalog(db: str, path: str) -> dict:
-    """The demo town's service catalogue (for the catalogue KPIs), written and loaded."""
+    """The demo's service catalogue (for the catalogue KPIs), written and loaded (the county's: no town)."""
     from demo import town
     from ingest.load import ingest_file
     from store.db import Database

@@ -18,7 +18,8 @@ The model, in short:
 
 Everything is vectorised per month (numpy ``Generator`` seeded from ``(seed, year, month)``), so the
 same seed gives identical frames and files, and ``iter_event_chunks`` streams tens of millions of
-events with bounded memory for the benchmarks.
+events with bounded memory for the benchmarks, of one town or spread over a county (``towns=N``:
+one file with a 乡镇 column, case ids repeating between towns).
 
 The modules: :mod:`demo.town` (the offices, services, step templates and what the platform's files
 look like), :mod:`demo.people` (fake applicants and staff), :mod:`demo.simulation` (one month of cases

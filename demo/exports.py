@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from demo.simulation import cases_frame, concat, context, events_frame, parse_month, simulate_month
+from demo.simulation import _Context, _Month, cases_frame, concat, context, events_frame, parse_month, simulate_month
 from demo.town import DEFAULT_PROFILE, TOWN, TownProfile, catalog_frame
 
 DEFAULT_SEED = 20261126
@@ -82,33 +82,76 @@ def generate_county(
     return [generate(t.seed, end_month, months, scale, t.profile) for t in county(towns, seed, first)]
 
 
-@lru_cache(maxsize=8)
-def _events_per_unit_scale(seed: int, end_month: str | None, months: int) -> float:
-    """Events a window produces per unit of scale, from a quick numeric pilot run."""
+#: The events (and cases) column naming each row's town in a county's chunks (``towns`` > 1).
+TOWN_COLUMN = "乡镇"
+
+
+@lru_cache(maxsize=64)
+def _events_per_unit_scale(
+    seed: int, end_month: str | None, months: int, profile: TownProfile = DEFAULT_PROFILE
+) -> float:
+    """Events a town's window produces per unit of scale, from a quick numeric pilot run."""
     ctx = context(end_month, months)
     pilot = 1.0
-    total = sum(simulate_month(ctx, i, seed, pilot).n_events for i in range(len(ctx.months)))
+    total = sum(simulate_month(ctx, i, seed, pilot, profile=profile).n_events for i in range(len(ctx.months)))
     return max(total / pilot, 1.0)
 
 
+def iter_county_slices(
+    target_events: int,
+    seed: int = DEFAULT_SEED,
+    end_month: str | None = None,
+    months: int = DEFAULT_MONTHS,
+    towns: int = 1,
+    stream: int = 0,
+) -> Iterator[tuple[_Context, list[tuple[str, int, _Month]]]]:
+    """About ``target_events`` events over the towns of ``demo.county.county(towns, seed)``, slice by slice.
+
+    One scale for every town, calibrated on the sum of their pilot runs (each town's volume differs,
+    so each keeps its share); the slice count comes from the whole county's target, so one slice of
+    all the towns stays near CHUNK_EVENTS. Yields, per (month, slice), the context and one
+    ``(town name, town seed, simulated slice)`` per town. ``stream`` shifts every town's random
+    stream (another month of the same towns); ``towns=1`` is the one-town demo's stream exactly.
+    """
+    if target_events <= 0:
+        return
+    from demo.county import county
+
+    ctx = context(end_month, months)
+    members = [(t.profile, t.seed + stream) for t in county(towns, seed)]
+    per_unit = sum(_events_per_unit_scale(s, end_month, months, p) for p, s in members)
+    scale = target_events / per_unit
+    parts = max(1, int(np.ceil(target_events / len(ctx.months) * 1.3 / CHUNK_EVENTS)))
+    for i in range(len(ctx.months)):
+        for k in range(parts):
+            yield ctx, [(p.name, s, simulate_month(ctx, i, s, scale, (k, parts), profile=p)) for p, s in members]
+
+
+def with_town(frame: pd.DataFrame, town: str) -> pd.DataFrame:
+    """The frame with the town's name as its first column (``TOWN_COLUMN``), as a county-wide export has it."""
+    return pd.concat([pd.DataFrame({TOWN_COLUMN: pd.Series([town] * len(frame), dtype="str")}), frame], axis=1)
+
+
 def iter_event_chunks(
-    target_events: int, seed: int = DEFAULT_SEED, end_month: str | None = None, months: int = DEFAULT_MONTHS
+    target_events: int,
+    seed: int = DEFAULT_SEED,
+    end_month: str | None = None,
+    months: int = DEFAULT_MONTHS,
+    towns: int = 1,
 ) -> Iterator[pd.DataFrame]:
     """About ``target_events`` events (the events-export layout), month by month, for benchmarks.
 
     The scale is calibrated by a small pilot run. Each frame is one month, or a run of its days when
-    a month would exceed ~CHUNK_EVENTS events, so memory stays bounded whatever the target.
+    a month would exceed ~CHUNK_EVENTS events, so memory stays bounded whatever the target. With
+    ``towns`` > 1 the events spread over a demo county (:func:`iter_county_slices`): each frame holds
+    every town's events of its slice, town after town, with a first column ``乡镇``; case ids repeat
+    between towns (every town numbers its cases alike), so a case is (乡镇, 办件编号).
     """
-    if target_events <= 0:
-        return
-    ctx = context(end_month, months)
-    scale = target_events / _events_per_unit_scale(seed, end_month, months)
-    parts = max(1, int(np.ceil(target_events / len(ctx.months) * 1.3 / CHUNK_EVENTS)))
-    for i in range(len(ctx.months)):
-        for k in range(parts):
-            m = simulate_month(ctx, i, seed, scale, (k, parts))
-            if m.n_events:
-                yield events_frame(ctx, m)
+    for ctx, slices in iter_county_slices(target_events, seed, end_month, months, towns):
+        frames = [events_frame(ctx, m) if towns == 1 else with_town(events_frame(ctx, m), name)
+                  for name, _, m in slices if m.n_events]  # fmt: skip
+        if frames:
+            yield frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 def _month_title(month: str) -> str:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import settings
-from demo import county, exports
+from demo import county, exports, town
 from demo.load import load_demo
 from metrics.bottlenecks import waiting_time
 from metrics.filters import Filters
@@ -106,3 +106,27 @@ def test_small_is_the_one_town_sample_only(tmp_path: Path) -> None:
         done = cli("demo", *args, "--db", str(tmp_path / "y.duckdb"))
         assert done.returncode == 2 and "--towns" in done.stderr, done.stderr
     assert not (tmp_path / "y.duckdb").exists()
+
+
+def test_event_chunks_spread_over_the_county_keep_each_towns_share() -> None:
+    """``iter_event_chunks(towns=4)``: the target over four towns, one 乡镇 column, each town its own volume.
+
+    The shares are checked against generate_county at another scale (the same towns, volumes and
+    streams): a calibration that split the target evenly, or on one town's volume, would miss them.
+    """
+    target = 120_000
+    chunks = list(exports.iter_event_chunks(target, seed=SEED, end_month=END, months=MONTHS, towns=4))
+    log = pd.concat(chunks, ignore_index=True)
+    assert abs(len(log) - target) / target < 0.05
+    assert len(chunks) == MONTHS  # one frame per month at this size, every town in it
+    assert all(list(chunk.columns) == [exports.TOWN_COLUMN, *town.EVENT_COLUMNS] for chunk in chunks)
+    names = [t.profile.name for t in county.county(4, SEED)]
+    assert sorted(log[exports.TOWN_COLUMN].unique()) == sorted(names)
+    pairs = log[[exports.TOWN_COLUMN, "办件编号"]].drop_duplicates()
+    assert pairs["办件编号"].nunique() < len(pairs)  # the same ids in several towns
+    shares = log[exports.TOWN_COLUMN].value_counts(normalize=True)
+    county_data = exports.generate_county(4, seed=SEED, end_month=END, months=MONTHS, scale=0.1)
+    total = sum(len(d.events) for d in county_data)
+    for d in county_data:
+        assert shares[d.town] == pytest.approx(len(d.events) / total, abs=0.02), d.town
+    assert shares.max() / shares.min() > 1.5  # the towns' volumes do differ
