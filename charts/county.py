@@ -15,6 +15,7 @@ from charts.theme import (
     base_layout,
     clean_values,
     empty_figure,
+    percent_text,
     plot_text,
     target_label,
 )
@@ -57,9 +58,9 @@ def town_online_small_multiples(
         cols=cols,
         shared_yaxes=True,
         shared_xaxes=True,
-        subplot_titles=[plot_text(n) for n in names],
+        subplot_titles=[_title(towns, n) for n in names],
         vertical_spacing=min(0.3 / max(rows - 1, 1), 0.12) if rows > 1 else 0.0,
-        horizontal_spacing=0.02,
+        horizontal_spacing=0.05,
     )
     months = sorted(towns["month"].unique().tolist())
     county_by_month = dict(zip(county["month"], county["value"], strict=True)) if not county.empty else {}
@@ -107,8 +108,22 @@ def town_online_small_multiples(
     fig.update_yaxes(range=[0, 1], tickformat=".0%", tickmode="array", tickvals=[0, 0.5, 1], gridcolor="#e8e8e8")
     # Months as categories, only the first and the last labelled: twelve ticks do not fit a small panel.
     ticks = [months[0], months[-1]] if len(months) > 1 else months
-    fig.update_xaxes(type="category", tickmode="array", tickvals=ticks, ticktext=[m[2:] for m in ticks])
+    fig.update_xaxes(
+        type="category", tickmode="array", tickvals=ticks, ticktext=[m[2:] for m in ticks], tickfont={"size": 10}
+    )
     fig.update_annotations(font={"size": 13})
     base_layout(fig, title, height=ROW_HEIGHT * rows + (90 if title else 60))
-    fig.update_layout(hovermode="closest", margin={"l": 40, "r": 20, "t": 80 if title else 50, "b": 30})
+    fig.update_layout(
+        hovermode="closest",
+        margin={"l": 40, "r": 20, "t": 100 if title else 70, "b": 30},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "yref": "container", "x": 1, "xanchor": "right"},
+    )
     return fig
+
+
+def _title(towns: pd.DataFrame, name: str) -> str:
+    """A panel's title: the town and its rate in the last month ("白沙镇 20.3%"), the town's name inert."""
+    part = towns[towns["town"] == name].sort_values("month")
+    last = part["value"].iloc[-1] if len(part) else None
+    rate = "" if last is None or pd.isna(last) else f" {percent_text(float(last))}"
+    return f"{plot_text(name)}{rate}"

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
+import numfmt
 import settings
 from metrics import county
 from metrics.catalog import get as kpi_def
@@ -88,6 +89,8 @@ def _value_format(kpi_id: str, goal: float | None):
             return "—"
         state = target_state(kpi_id, float(value), goal)  # type: ignore[arg-type]  # a number, checked above
         symbol = f"{state.symbol} " if state.state != "none" else ""
+        if kpi_def(kpi_id).unit == "days":  # a number with one decimal: the heading and the note say working days
+            return symbol + numfmt.fixed(float(value))  # type: ignore[arg-type]
         return symbol + format_value(kpi_id, float(value))  # type: ignore[arg-type]
 
     return formatted
