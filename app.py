@@ -58,6 +58,13 @@ def _navigation(user: User | None) -> StreamlitPage:
                 url_path="bottlenecks",
             ),
             st.Page(
+                "views/county.py",
+                title=t("county_title"),
+                icon=":material/compare:",
+                url_path="county",
+                visibility="visible" if ui_filters.is_county() else "hidden",
+            ),
+            st.Page(
                 "views/snapshots.py", title=t("nav_snapshots"), icon=":material/inventory_2:", url_path="snapshots"
             ),
         ],

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import duckdb
 import pandas as pd
 
-from metrics import adoption, bottlenecks, findings, kpis, timeliness
+from metrics import adoption, bottlenecks, county, findings, kpis, timeliness
 from metrics.filters import Filters, default_month, where_clause
 from metrics.targets import get_targets
 from store.facets import filter_options
@@ -161,6 +161,18 @@ PAGES: dict[str, dict[str, Query]] = {
         "handover_matrix": Query(bottlenecks.handover_matrix, lambda c: (c.filters, "department")),
         "wip": Query(bottlenecks.work_in_progress, lambda c: (c.filters,)),
         "rework": Query(bottlenecks.rework_by_step, lambda c: (c.filters,)),
+    },
+    # 全县对比: every town the reader may see, whatever the town filter says (the page drops it before asking).
+    "county": _COMMON
+    | {
+        "towns": Query(county.town_kpis, lambda c: (county.all_towns(c.filters), county.COUNTY_IDS)),
+        "county": Query(kpis.compute_kpis, lambda c: (county.all_towns(c.filters), OVERVIEW_TILES)),
+        "targets": Query(get_targets, lambda c: (c.department,)),
+        "months": Query(county.online_rate_by_town_month, lambda c: (twelve_months(county.all_towns(c.filters)),)),
+        "county_months": Query(
+            kpis.kpi_series, lambda c: (twelve_months(county.all_towns(c.filters)), "month", ["cases", "online_rate"])
+        ),
+        "published": Query(county.published_towns, lambda c: (f"{c.filters.start:%Y-%m}",)),
     },
 }
 

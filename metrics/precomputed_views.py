@@ -40,6 +40,7 @@ import pyarrow as pa
 
 import clock
 import settings
+from metrics.county import published_towns
 from metrics.filters import Filters
 from metrics.page_queries import CASE_COUNT, PAGES, call_name, default_context
 from metrics.targets import get_targets
@@ -49,9 +50,9 @@ from store.rows import one
 
 log = logging.getLogger("egov.kept")
 
-#: Page calls always read live: targets are edited on their own page, and the filter options are
-#: already read from small tables.
-READ_LIVE = frozenset({get_targets, filter_options})
+#: Page calls always read live: targets are edited on their own page, snapshots are published on theirs, and
+#: the filter options are already read from small tables.
+READ_LIVE = frozenset({get_targets, filter_options, published_towns})
 
 #: Functions whose results are kept: every other call of a page's default view (it reads only the loaded data).
 KEPT_FUNCTIONS = frozenset(query.fn for queries in PAGES.values() for query in queries.values()) - READ_LIVE

@@ -6,6 +6,40 @@ DASHBOARD_TEXT: dict[str, Text] = {
     "nav_adoption": Text("网办分析", "Online adoption"),
     "nav_timeliness": Text("办理时效", "Timeliness"),
     "nav_bottlenecks": Text("部门瓶颈", "Bottlenecks"),
+    "county_title": Text("全县对比", "County"),
+    "county_one_town": Text(
+        "目前只有一个乡镇有数据，本页在第二个乡镇上传数据后用于各乡镇对比。",
+        "Only one town holds data so far: this page compares towns once a second town has uploaded.",
+    ),
+    "county_town_filter_note": Text(
+        "侧栏已选乡镇（{names}）：本页仍比较全部乡镇，其他页面只看所选乡镇。",
+        "Town chosen in the sidebar ({names}): this page still compares every town; the other pages show only it.",
+    ),
+    "county_ranking_title": Text("排名", "Ranking"),
+    "county_table_title": Text("各乡镇指标（本月）", "Every town's figures this month"),
+    "county_met": Text("达标项", "Targets met"),
+    "county_off_target": Text("未达标项", "Off target"),
+    "county_snapshot": Text("月报快照", "Snapshot"),
+    "county_snapshot_done": Text("已发布（第 {version} 版，{day}）", "published (v{version}, {day})"),
+    "county_snapshot_missing": Text("未发布", "not published"),
+    "county_snapshots": Text(
+        "{month} 月报快照：{done}/{total} 个乡镇已发布。", "{month} snapshot: {done} of {total} towns have published. "
+    ),
+    "county_snapshots_missing": Text("未发布：{names}。", "Not yet: {names}. "),
+    "county_snapshot_county": Text("全县汇总快照已发布。", "The county's own snapshot is published."),
+    "county_table_note": Text(
+        "✔ 达标　▲ 接近　✖ 未达标（目标为全县统一目标）；“较上月”中比率为百分点、时长为工作日。点击列名排序。",
+        "✔ on target  ▲ close  ✖ off target (the county's targets); changes vs last month: rates in points, "
+        "durations in working days. Click a heading to sort.",
+    ),
+    "county_open_title": Text("查看某个乡镇（各页面即只看该乡镇）", "Open a town (every page then shows only it)"),
+    "county_open_help": Text("筛选到该乡镇并打开总览", "Filter to this town and open its overview"),
+    "county_trend_title": Text("各乡镇近 12 个月网办率", "Each town's online rate, last 12 months"),
+    "county_trend_note": Text(
+        "蓝线为该乡镇，灰色点线为全县，黑色短划线为目标；按本月网办率从低到高排列，空缺表示当月无办件。",
+        "Blue: the town; grey dots: the county; black dashes: the target. Lowest online rate this month first; "
+        "a gap is a month without cases.",
+    ),
     "filters": Text("筛选", "Filters"),
     "filters_no_data": Text("暂无数据可筛选", "No data to filter yet"),
     "department": Text("部门", "Department"),

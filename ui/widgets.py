@@ -355,8 +355,13 @@ def column_label(field: str) -> str:
     return COLUMN_LABELS.get(field, Text.same(field))(lang())
 
 
-def page_header(title_key: str, *, check_cases: bool = True) -> Filters:
-    """Title, the period line and the empty states every dashboard page starts with; stops when there is nothing."""
+def page_header(title_key: str, *, check_cases: bool = True, all_towns: bool = False) -> Filters:
+    """Title, the period line and the empty states every dashboard page starts with; stops when there is nothing.
+
+    ``all_towns``: the page compares every town (全县对比), so the town choice is dropped from its scope.
+    """
+    from dataclasses import replace
+
     from ui import filters as ui_filters
     from ui.metrics_cache import ask
 
@@ -365,6 +370,8 @@ def page_header(title_key: str, *, check_cases: bool = True) -> Filters:
     if filters is None:
         empty_state("no_data")
         st.stop()
+    if all_towns:
+        filters = replace(filters, towns=())
     ui_filters.scope_line(filters)
     if check_cases and not ask(CASE_COUNT, Context(filters))["cases"]["value"]:
         empty_state("no_cases_selection")

@@ -1,0 +1,233 @@
+"""全县对比: the towns of a county side by side, for the county's 政务服务中心.
+
+Every figure is the catalogue's (:mod:`metrics.kpis`), per town in one grouped query per period
+(``kpis_by(…, "town")``, this month and the one before); the ranking and its sentences are pure functions
+over that table. The page compares every town the reader may see: the town filter is dropped
+(:func:`all_towns`), the other filters (department, item, channel, month) apply.
+
+Which towns have published the month's snapshot (:func:`published_towns`) reads the ``snapshots`` table:
+a ``town`` column when the table has one (a row without a town is a county-wide snapshot), else every
+snapshot is ``settings.DEFAULT_TOWN``'s (the one town an installation had before towns).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+import duckdb
+import pandas as pd
+
+import numfmt
+import settings
+from metrics import base
+from metrics.catalog import get
+from metrics.filters import Filters, Params
+from metrics.kpis import KpiResult, kpis_by
+from store import towns as store_towns
+from text import Text
+
+#: The overview's tiles, in their reading order: what each town is compared on.
+COUNTY_IDS = (
+    "cases", "online_rate", "fully_online_rate", "max_one_visit_rate", "bad_ratings",
+    "on_time_rate", "median_processing_days", "resubmission_rate", "open_overdue_cases", "at_risk_cases",
+)  # fmt: skip
+
+#: The rankings the page states in words: (KPI, which end, how many). "worst" is the end to press.
+RANKINGS = (
+    ("online_rate", "worst"),
+    ("on_time_rate", "worst"),
+    ("open_overdue_cases", "worst"),
+    ("online_rate", "best"),
+    ("on_time_rate", "best"),
+)
+RANK_SIZE = 3
+
+
+def all_towns(filters: Filters) -> Filters:
+    """The filters without the town choice: the county page compares every town."""
+    return replace(filters, towns=())
+
+
+def town_kpis(cur: duckdb.DuckDBPyConnection, filters: Filters, ids: Sequence[str] = COUNTY_IDS) -> pd.DataFrame:
+    """One row per town: each KPI (``<id>``), its value the period before (``<id>_previous``) and its basis.
+
+    The basis is what a town is ranked on: a rate's denominator (``<id>_denominator``, with ``<id>_numerator``),
+    a duration's measured cases (``<id>_n``); counts are based on the town's cases. Towns in order of their
+    cases this period (most first); a town with cases only in the period before is listed too (0 cases now).
+    """
+    filters = all_towns(filters)
+    now = kpis_by(cur, filters, "town", list(ids))
+    previous = filters.previous_period()
+    before = kpis_by(cur, previous, "town", list(ids)) if previous is not None else now.iloc[0:0]
+    towns = list(dict.fromkeys([*now["town"].dropna(), *before["town"].dropna()]))
+    out = pd.DataFrame({"town": towns})
+    for kpi_id in ids:
+        unit = get(kpi_id).unit
+        for frame, suffix in ((now, ""), (before, "_previous")):
+            part = frame[frame["kpi_id"] == kpi_id].set_index("town")
+            out[f"{kpi_id}{suffix}"] = _values(out["town"].map(part["value"]))
+        part = now[now["kpi_id"] == kpi_id].set_index("town")
+        if unit == "rate":
+            out[f"{kpi_id}_numerator"] = _values(out["town"].map(part["numerator"]))
+            out[f"{kpi_id}_denominator"] = _values(out["town"].map(part["denominator"]))
+        elif unit == "days":
+            out[f"{kpi_id}_n"] = _values(out["town"].map(part["n"]))
+    if "cases" in ids:  # a town without cases this period has 0 of them, not an unknown number
+        out["cases"] = [0 if v is None else int(v) for v in out["cases"]]
+    return out
+
+
+def _values(series: pd.Series) -> pd.Series:
+    return pd.Series([None if v is None or pd.isna(v) else float(v) for v in series], index=series.index, dtype=object)
+
+
+def basis(table: pd.DataFrame, kpi_id: str) -> pd.Series:
+    """What a town's figure rests on: a rate's denominator, a duration's cases measured, else its cases."""
+    unit = get(kpi_id).unit
+    column = f"{kpi_id}_denominator" if unit == "rate" else (f"{kpi_id}_n" if unit == "days" else "cases")
+    return table[column].map(lambda v: 0 if v is None or pd.isna(v) else float(v))
+
+
+def ranking(
+    table: pd.DataFrame, kpi_id: str, end: str = "worst", n: int = RANK_SIZE, min_sample: int | None = None
+) -> dict[str, list]:
+    """The ``n`` towns at one end of a KPI (``worst``: to press; ``best``: leading), among towns with enough cases.
+
+    ``rows`` are (town, value) from that end inwards, ties by name; a town whose basis (:func:`basis`) is under
+    ``min_sample`` (default ``settings.MIN_SAMPLE``) is not ranked but named in ``too_few``. For a count to press
+    (在办超期件) a town with none is no town to press, and is left off.
+    """
+    min_sample = settings.MIN_SAMPLE if min_sample is None else min_sample
+    kpi = get(kpi_id)
+    known = table[table[kpi_id].map(lambda v: v is not None and not pd.isna(v))]
+    enough = known[basis(known, kpi_id) >= min_sample]
+    too_few = sorted(str(t) for t in table.loc[~table["town"].isin(enough["town"]), "town"])
+    ascending = kpi.higher_is_better == (end == "worst")
+    ordered = enough.assign(sort_value=enough[kpi_id].astype(float)).sort_values(
+        ["sort_value", "town"], ascending=[ascending, True]
+    )
+    if kpi.unit == "count" and end == "worst":
+        ordered = ordered[ordered["sort_value"] > 0]
+    rows = [(str(r.town), float(r.sort_value)) for r in ordered.head(n).itertuples(index=False)]
+    return {"rows": rows, "too_few": too_few}
+
+
+_NUMBERS = {1: Text("一", "one"), 2: Text("两", "two"), 3: Text("三", "three"), 4: Text("四", "four")}
+_ENDS = {
+    ("worst", True): Text("最低", "lowest"),
+    ("worst", False): Text("最多", "most"),
+    ("best", True): Text("最高", "highest"),
+    ("best", False): Text("最少", "fewest"),
+}
+_SENTENCE = Text(
+    "{kpi}{end}的{n}个乡镇：{towns}（全县 {county}）", "The {n} towns with the {end} {kpi}: {towns} (county {county})"
+)
+_NONE_TO_PRESS = Text("没有乡镇有{kpi}（全县 {county}）", "No town has {kpi} (county {county})")
+_LEFT_OUT = Text("办件不足 {n} 件、未参与排名的乡镇：{towns}", "Towns with fewer than {n} cases, not ranked: {towns}")
+_NO_RANK = Text("没有办件足够的乡镇可排名", "No town has enough cases to rank")
+
+
+def value_text(kpi_id: str, value: float | None, lang: str = "zh") -> str:
+    """A figure in a sentence: 12.6% / 3.5 个工作日 / 35 件."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return Text("未知", "unknown")(lang)
+    unit = get(kpi_id).unit
+    if unit == "rate":
+        return numfmt.percent(value)
+    if unit == "days":
+        return Text("{} 个工作日", "{} working days")(lang).format(numfmt.fixed(value))
+    return Text("{} 件", "{}")(lang).format(numfmt.fixed(value, 0))
+
+
+def ranking_sentence(
+    kpi_id: str, end: str, ranked: Mapping[str, list], county: KpiResult | None, lang: str = "zh"
+) -> str:
+    """ "网办率最低的三个乡镇：梅溪乡 12.6%、柳林镇 20.1%、…（全县 41.2%）" in either language."""
+    kpi = get(kpi_id)
+    county_text = value_text(kpi_id, county.get("value") if county else None, lang)
+    name = kpi.name(lang) if lang == "zh" else kpi.name(lang)[0].lower() + kpi.name(lang)[1:]
+    rows = ranked["rows"]
+    if not rows:
+        if kpi.unit == "count" and end == "worst":
+            return _NONE_TO_PRESS(lang).format(kpi=name, county=county_text)
+        return _NO_RANK(lang)
+    sep = "、" if lang == "zh" else ", "
+    towns = sep.join(f"{town} {value_text(kpi_id, value, lang)}" for town, value in rows)
+    count = len(rows)
+    words = _NUMBERS.get(count, Text(str(count), str(count)))(lang)
+    return _SENTENCE(lang).format(
+        kpi=name, end=_ENDS[(end, kpi.unit != "count")](lang), n=words, towns=towns, county=county_text
+    )
+
+
+def left_out_sentence(names: Sequence[str], lang: str = "zh", n: int | None = None, shown: int = 6) -> str:
+    """The towns not ranked for too few cases, named (the first ``shown`` of them); empty when none."""
+    if not names:
+        return ""
+    sep = "、" if lang == "zh" else ", "
+    listed = sep.join(names[:shown]) + ("…" if len(names) > shown else "")
+    return _LEFT_OUT(lang).format(n=settings.MIN_SAMPLE if n is None else n, towns=listed)
+
+
+def online_rate_by_town_month(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Each town's online rate per month of the period: town, month (YYYY-MM), numerator, denominator, value.
+
+    The catalogue's own expressions for 网办率, in one grouped query; every (town, month) of the period is a
+    row, a month without cases with a known channel has no value (NaN: a gap in the line, not a 0%).
+    """
+    filters = all_towns(filters)
+    kpi = get("online_rate")
+    params = Params()
+    rows = base.period_cases(filters, params, "c.town")
+    frame = cur.execute(
+        f"""SELECT g AS town, strftime(date_trunc('month', submitted_at), '%Y-%m') AS month,
+                   {kpi.numerator} AS numerator, {kpi.denominator} AS denominator
+            FROM ({rows}) GROUP BY ALL""",
+        params.values,
+    ).df()
+    months = _months(filters)
+    towns = sorted(frame["town"].dropna().unique().tolist())
+    grid = pd.DataFrame([(t, m) for t in towns for m in months], columns=["town", "month"])
+    out = grid.merge(frame, on=["town", "month"], how="left")
+    out["numerator"] = out["numerator"].fillna(0).astype(int)
+    out["denominator"] = out["denominator"].fillna(0).astype(int)
+    out["value"] = [n / d if d else None for n, d in zip(out["numerator"], out["denominator"], strict=True)]
+    return out
+
+
+def _months(filters: Filters) -> list[str]:
+    if filters.start is None or filters.end is None:
+        raise ValueError("the towns' months need a period with both ends")
+    return [f"{p:%Y-%m}" for p in pd.period_range(filters.start, filters.end, freq="M")]
+
+
+# ---- snapshots ----------------------------------------------------------------------------------------------------
+
+
+def published_towns(cur: duckdb.DuckDBPyConnection, month: str) -> dict[str, object]:
+    """Who has published ``month``'s snapshot: ``{"towns": {town: {"version", "published_at"}}, "county": … | None}``.
+
+    The newest version per town. With a ``town`` column on ``snapshots`` a row names its town; a row without
+    one (NULL), or with a name no town holding cases has (a marker such as 全县), is the county's own snapshot.
+    Without the column (snapshots from before towns) every snapshot is ``settings.DEFAULT_TOWN``'s.
+    """
+    has_town = bool(
+        cur.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'snapshots' AND column_name = 'town' "
+            "AND schema_name = current_schema()"
+        ).fetchone()[0]  # type: ignore[index]  # count(*) always returns a row
+    )
+    town_sql = "nullif(trim(town), '')" if has_town else "?::VARCHAR"
+    params: list[object] = [] if has_town else [settings.DEFAULT_TOWN]
+    rows = cur.execute(
+        f"""SELECT {town_sql} AS town, max(version) AS version, arg_max(published_at, version) AS published_at
+            FROM snapshots WHERE month = ? GROUP BY 1 ORDER BY 1 NULLS FIRST""",
+        [*params, month],
+    ).fetchall()
+    held = set(store_towns.towns(cur)) if has_town else {settings.DEFAULT_TOWN}
+    by_town = {town: {"version": int(v), "published_at": at} for town, v, at in rows if town in held}
+    # NULL, or a marker that is no town holding cases ('全县', '*'): the county's own snapshot, newest first.
+    county = [{"version": int(v), "published_at": at} for town, v, at in rows if town not in held]
+    return {"towns": by_town, "county": max(county, key=lambda r: r["published_at"]) if county else None}

@@ -1,0 +1,157 @@
+"""全县对比: the towns side by side, on a hand-made county of three towns (hand-counted figures).
+
+October 2026 (the month compared), September before it; promised 5 working days, so a case done within days
+is on time and one done 12 working days later is late (the calendar has no holiday in 12–28 October).
+
+    甲镇  Oct: 4 cases, online 2 (50%), 4 completed on time (100%), none open     Sep: 2 cases, online 1 (50%)
+    乙镇  Oct: 5 cases, online 4 (80%), 3 on time + 1 late (75%), 1 open overdue  Sep: 2 cases, online 0 (0%)
+    丙镇  Oct: 2 cases, online 1 (50%), 2 on time (100%)                           Sep: none
+    county Oct: 11 cases, online 7 (63.6%), on time 9/10 (90%), 1 open overdue
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ingest.load import ingest_file
+from metrics import county
+from metrics.filters import Filters
+from metrics.kpis import compute_kpis
+from store.db import Database
+
+HEADER = "办件编号,乡镇（街道）,事项名称,实施部门,申请渠道,申请时间,办结时间,承诺时限"
+ROWS = """
+J-1,甲镇,居民身份证办理,派出所,网上,2026-10-12 09:00,2026-10-13 10:00,5
+J-2,甲镇,居民身份证办理,派出所,网上,2026-10-13 09:00,2026-10-14 10:00,5
+J-3,甲镇,结婚登记,民政办,窗口,2026-10-14 09:00,2026-10-15 10:00,5
+J-4,甲镇,结婚登记,民政办,窗口,2026-10-15 09:00,2026-10-16 10:00,5
+J-5,甲镇,结婚登记,民政办,网上,2026-09-14 09:00,2026-09-15 10:00,5
+J-6,甲镇,结婚登记,民政办,窗口,2026-09-15 09:00,2026-09-16 10:00,5
+Y-1,乙镇,居民身份证办理,派出所,网上,2026-10-12 09:00,2026-10-13 10:00,5
+Y-2,乙镇,居民身份证办理,派出所,移动端,2026-10-12 10:00,2026-10-13 10:00,5
+Y-3,乙镇,居民身份证办理,派出所,网上,2026-10-12 11:00,2026-10-14 10:00,5
+Y-4,乙镇,结婚登记,民政办,网上,2026-10-12 12:00,2026-10-28 10:00,5
+Y-5,乙镇,结婚登记,民政办,窗口,2026-10-12 13:00,,5
+Y-6,乙镇,结婚登记,民政办,窗口,2026-09-14 09:00,2026-09-15 10:00,5
+Y-7,乙镇,结婚登记,民政办,窗口,2026-09-15 09:00,2026-09-16 10:00,5
+B-1,丙镇,居民身份证办理,派出所,网上,2026-10-20 09:00,2026-10-21 10:00,5
+B-2,丙镇,居民身份证办理,派出所,窗口,2026-10-20 10:00,2026-10-21 10:00,5
+"""
+OCTOBER = Filters.month("2026-10")
+
+
+def fill_county(db: Database, folder: Path) -> None:
+    path = folder / "county.csv"
+    path.write_text(HEADER + ROWS, encoding="utf-8")
+    ingest_file(db, path, town="甲镇")
+
+
+@pytest.fixture(scope="module")
+def county_db(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("county")
+    db = Database(folder / "egov.duckdb")
+    fill_county(db, folder)
+    db.close()
+    return folder / "egov.duckdb"
+
+
+@pytest.fixture
+def cur(county_db: Path):
+    db = Database(county_db, read_only=True)
+    yield db.cursor()
+    db.close()
+
+
+def test_every_town_with_this_month_and_last_and_what_each_rests_on(cur) -> None:
+    table = county.town_kpis(cur, OCTOBER).set_index("town")
+    assert list(table.index) == ["乙镇", "甲镇", "丙镇"]  # most cases first
+    assert table["cases"].to_dict() == {"乙镇": 5, "甲镇": 4, "丙镇": 2}
+    assert table["online_rate"].to_dict() == {"乙镇": 0.8, "甲镇": 0.5, "丙镇": 0.5}
+    assert table["online_rate_numerator"].to_dict() == {"乙镇": 4, "甲镇": 2, "丙镇": 1}
+    assert table["online_rate_previous"].to_dict() == {"乙镇": 0.0, "甲镇": 0.5, "丙镇": None}
+    assert table["cases_previous"].to_dict() == {"乙镇": 2, "甲镇": 2, "丙镇": None}
+    assert table["on_time_rate"].to_dict() == {"乙镇": 0.75, "甲镇": 1.0, "丙镇": 1.0}
+    assert table["on_time_rate_denominator"].to_dict() == {"乙镇": 4, "甲镇": 4, "丙镇": 2}
+    assert table["open_overdue_cases"].to_dict() == {"乙镇": 1, "甲镇": 0, "丙镇": 0}
+
+
+def test_the_town_filter_does_not_narrow_the_comparison_the_other_filters_do(cur) -> None:
+    one_town = Filters.month("2026-10", towns=["甲镇"])
+    assert county.town_kpis(cur, one_town).equals(county.town_kpis(cur, OCTOBER))
+    window = county.town_kpis(cur, Filters.month("2026-10", channels=["window"])).set_index("town")
+    assert window["cases"].to_dict() == {"甲镇": 2, "乙镇": 1, "丙镇": 1}
+
+
+def test_ranking_only_towns_with_enough_cases_and_in_words(cur) -> None:
+    table = county.town_kpis(cur, OCTOBER)
+    totals = compute_kpis(cur, OCTOBER, ["online_rate", "on_time_rate", "open_overdue_cases"])
+    assert totals["online_rate"]["numerator"] == 7 and totals["online_rate"]["denominator"] == 11
+    low = county.ranking(table, "online_rate", "worst", min_sample=3)
+    assert low == {"rows": [("甲镇", 0.5), ("乙镇", 0.8)], "too_few": ["丙镇"]}
+    assert county.ranking_sentence("online_rate", "worst", low, totals["online_rate"], "zh") == (
+        "网办率最低的两个乡镇：甲镇 50.0%、乙镇 80.0%（全县 63.6%）"
+    )
+    assert county.ranking_sentence("online_rate", "worst", low, totals["online_rate"], "en") == (
+        "The two towns with the lowest online rate: 甲镇 50.0%, 乙镇 80.0% (county 63.6%)"
+    )
+    high = county.ranking(table, "on_time_rate", "best", min_sample=3)
+    assert high["rows"] == [("甲镇", 1.0), ("乙镇", 0.75)]
+    overdue = county.ranking(table, "open_overdue_cases", "worst", min_sample=3)
+    assert overdue["rows"] == [("乙镇", 1.0)]  # a town with none is no town to press
+    assert county.ranking_sentence("open_overdue_cases", "worst", overdue, totals["open_overdue_cases"], "zh") == (
+        "在办超期件最多的一个乡镇：乙镇 1 件（全县 1 件）"
+    )
+    assert county.left_out_sentence(["丙镇"], "zh", 3) == "办件不足 3 件、未参与排名的乡镇：丙镇"
+    # With the default sample of 10 no town of this county is ranked.
+    assert county.ranking(table, "online_rate", "worst")["rows"] == []
+
+
+def test_each_towns_online_rate_per_month_with_gaps_for_months_without_cases(cur) -> None:
+    frame = county.online_rate_by_town_month(cur, Filters.between("2026-09-01", "2026-10-31"))
+    got = {
+        (r.town, r.month): (r.numerator, r.denominator, None if pd.isna(r.value) else r.value)
+        for r in frame.itertuples()
+    }
+    assert got == {
+        ("丙镇", "2026-09"): (0, 0, None),
+        ("丙镇", "2026-10"): (1, 2, 0.5),
+        ("乙镇", "2026-09"): (0, 2, 0.0),
+        ("乙镇", "2026-10"): (4, 5, 0.8),
+        ("甲镇", "2026-09"): (1, 2, 0.5),
+        ("甲镇", "2026-10"): (2, 4, 0.5),
+    }
+
+
+def test_published_snapshots_without_and_with_a_town_column(tmp_path: Path) -> None:
+    db = Database(tmp_path / "egov.duckdb")
+    fill_county(db, tmp_path)
+    insert = (
+        "INSERT INTO snapshots (snapshot_id, month, version, published_at, data_version, content, content_sha256) "
+        "VALUES (?, ?, ?, ?, 1, '{}', 'x')"
+    )
+    with db.write() as w:
+        w.execute(insert, [1, "2026-10", 1, pd.Timestamp("2026-11-02 09:00")])
+        w.execute(insert, [2, "2026-10", 2, pd.Timestamp("2026-11-03 09:00")])
+        w.execute(insert, [3, "2026-09", 1, pd.Timestamp("2026-10-02 09:00")])
+    cur = db.cursor()
+    import settings
+
+    before = county.published_towns(cur, "2026-10")  # no town column: every snapshot is the default town's
+    assert before == {
+        "towns": {settings.DEFAULT_TOWN: {"version": 2, "published_at": pd.Timestamp("2026-11-03 09:00")}},
+        "county": None,
+    }
+    with db.write() as w:
+        w.execute("ALTER TABLE snapshots ADD COLUMN town VARCHAR")
+        w.execute("UPDATE snapshots SET town = '乙镇' WHERE snapshot_id = 1")
+        w.execute("UPDATE snapshots SET town = NULL WHERE snapshot_id = 2")
+        w.execute(insert.replace("content_sha256)", "content_sha256, town)").replace("'x')", "'x', ?)"),
+                  [4, "2026-10", 3, pd.Timestamp("2026-11-04 09:00"), "全县"])  # fmt: skip
+    after = county.published_towns(cur, "2026-10")
+    assert after["towns"] == {"乙镇": {"version": 1, "published_at": pd.Timestamp("2026-11-02 09:00")}}
+    assert after["county"] == {"version": 3, "published_at": pd.Timestamp("2026-11-04 09:00")}  # the newest
+    cur.close()
+    db.close()
