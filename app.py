@@ -14,6 +14,7 @@ from typing import Literal
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
+import scope
 import settings
 from store import logs
 from store.db import DatabaseBusy
@@ -104,16 +105,19 @@ _chosen: list[StreamlitPage] = []
 
 
 def main() -> None:
-    user = auth.current_user()  # re-checked on every run: expiry, removal, role changes
+    user = auth.current_user()  # re-checked on every run: expiry, removal, role changes, towns
     page = _navigation(user)
     _chosen.append(page)
     if user is None:
         auth.login_screen()  # stops the run
     elif user is auth.LOCAL_USER:
         auth.local_mode_guard()
-    auth.sidebar_account(user)
-    ui_filters.sidebar()
-    page.run()
+    # The user's towns, fixed before any filter or page code runs and reset after: every query of this run
+    # (metrics.filters.where_clause, the filter options, the history, the audit, the checks) keeps to them.
+    with scope.scoped(user.towns):
+        auth.sidebar_account(user)
+        ui_filters.sidebar()
+        page.run()
 
 
 def _busy(busy: DatabaseBusy) -> None:

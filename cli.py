@@ -9,8 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import scope
 import settings
 from clitools import Refused, database, print_json, refuse
 from errors import BilingualError
@@ -298,8 +301,9 @@ def cmd_users(args: argparse.Namespace) -> int:
             if not rows:
                 echo("尚无用户：看板处于本地模式 (no users: the app runs in local mode)")
             for r in rows:
+                towns = "、".join(r["towns"]) if r["towns"] is not None else "全县 county"
                 echo(
-                    f"{r['name']:<20} {r['role']:<8} {r['email'] or '-':<30} "
+                    f"{r['name']:<20} {r['role']:<8} {towns:<16} {r['email'] or '-':<30} "
                     f"{'密码 password' if r['has_password'] else '仅单点登录 SSO only'}  "
                     f"created {r['created_at']:%Y-%m-%d %H:%M} by {r['created_by'] or '-'}"
                 )
@@ -310,8 +314,9 @@ def cmd_users(args: argparse.Namespace) -> int:
             if not args.role:
                 return refuse("请用 --role 指定角色：viewer、analyst 或 admin", "--role is required", code=2)
             password = None if args.no_password else _read_password(args)
-            users.add_user(db, args.name, args.role, password, email=args.email, by=actor)
-            echo(f"已创建用户 {args.name}（{args.role}）(user added)")
+            users.add_user(db, args.name, args.role, password, email=args.email, by=actor, towns=args.town or None)
+            where = f"，乡镇 {'、'.join(args.town)}" if args.town else ""
+            echo(f"已创建用户 {args.name}（{args.role}{where}）(user added)")
         elif args.action == "remove":
             users.remove_user(db, args.name, by=actor)
             echo(f"已删除用户 {args.name} (user removed)")
@@ -323,13 +328,22 @@ def cmd_users(args: argparse.Namespace) -> int:
                 return refuse("请用 --role 指定新角色", "--role is required", code=2)
             users.set_role(db, args.name, args.role, by=actor)
             echo(f"{args.name} 的角色为 {args.role} (role set)")
+        elif args.action == "towns":
+            if bool(args.town) == bool(args.all_towns):
+                return refuse(
+                    "请用 --town 指定乡镇（可重复），或用 --all-towns 设为全县",
+                    "give --town (repeatable) or --all-towns",
+                    code=2,
+                )
+            users.set_towns(db, args.name, None if args.all_towns else args.town, by=actor)
+            echo(f"{args.name} 的乡镇范围：{'、'.join(args.town) or '全县'} (towns set)")
         return 0
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """Print the audit log, newest first."""
     with database(args) as db:
-        entries = audit.list_audit(db.cursor(), limit=args.limit, action=args.action)
+        entries = audit.list_audit(db.cursor(), limit=args.limit, action=args.action, me=args.user)
         if args.format == "json":
             return print_json(entries)
         if not entries:
@@ -416,14 +430,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "users",
         parents=[common],
-        help="users and roles: users add NAME --role viewer|analyst|admin, users remove|passwd NAME, users list",
+        help="users and roles: users add NAME --role viewer|analyst|admin [--town T …], users remove|passwd NAME, "
+        "users towns NAME --town T … | --all-towns, users list",
     )
-    p.add_argument("action", choices=["list", "add", "remove", "passwd", "role"])
+    p.add_argument("action", choices=["list", "add", "remove", "passwd", "role", "towns"])
     p.add_argument("name", nargs="?")
     p.add_argument("--role", choices=["viewer", "analyst", "admin"])
     p.add_argument("--email", help="e-mail matched against single sign-on (st.login) identities")
     p.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
     p.add_argument("--no-password", action="store_true", help="an account that signs in only by single sign-on")
+    p.add_argument(
+        "--town",
+        action="append",
+        default=[],
+        help="limit the user to this town (repeatable; none: the whole county; not for an admin)",
+    )
+    p.add_argument("--all-towns", action="store_true", help="users towns: the whole county again")
     p.set_defaults(func=cmd_users)
 
     p = sub.add_parser("audit", parents=[common], help="show the audit log (uploads, removals, user changes)")
@@ -438,11 +460,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: What a user limited to towns may run with ``--user``: their towns' loads, removals, history, figures and audit.
+#: Everything else (the calendar, snapshots, users, backups, the demo, the kept figures) is the county's.
+TOWN_USER_COMMANDS = frozenset({"ingest", "uploads", "kpis", "bottlenecks", "audit"})
+
+
+@contextmanager
+def _as_user(args: argparse.Namespace) -> Iterator[None]:
+    """``--user NAME`` of a user limited to towns: the command runs within those towns (:mod:`scope`).
+
+    The command line is the operator's (whoever runs it can read the file), so ``--user`` is not a sign-in:
+    an unknown name is only recorded, as before. A town user's name, though, limits what the command reads and
+    refuses what it would write elsewhere, so that acting for a town analyst does what the app lets them do.
+    """
+    name = getattr(args, "user", None)
+    path = settings.resolve_db_path(getattr(args, "db", None))
+    towns = None
+    if name and path.is_file():
+        from store.users import get_user
+
+        db = Database(path, read_only=True)
+        try:
+            user = get_user(db.cursor(), name)
+        finally:
+            db.close()
+        towns = user.towns if user is not None else None
+    if towns is not None and args.command not in TOWN_USER_COMMANDS:
+        raise Refused(
+            f"{name} 限定了乡镇（{'、'.join(towns)}），不能运行全县的命令 {args.command}",
+            f"{name} is limited to towns and cannot run the county-wide command {args.command}",
+        )
+    with scope.scoped(towns):
+        yield
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logs.configure()
     try:
-        return args.func(args)
+        with _as_user(args):
+            return args.func(args)
     except KeyboardInterrupt:
         return 130
     except Refused as exc:  # a bad option found on the way in (clitools): its line, its exit code

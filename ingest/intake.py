@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import duckdb
 
+import scope
 import settings
 from ingest import isolation, personal
 from ingest.errors import IngestRefused, first_line
@@ -277,3 +278,57 @@ def drop_temp(cur: duckdb.DuckDBPyConnection) -> None:
         "_touched", "_contested", "_rej_slots", "_rej_errors", "_rej_scans",
     ):  # fmt: skip
         cur.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+# --- the signed-in user's towns (scope) ----------------------------------------------------------------
+
+
+def scoped_upload_town(town: str | None) -> str:
+    """The town an upload goes into, within the run's town scope (:mod:`scope`); refused outside it.
+
+    A town user who names no town uploads into their town when they have one; with several they must choose.
+    """
+    allowed = scope.current()
+    if allowed is not None and (town is None or not town.strip()) and len(allowed) == 1:
+        town = allowed[0]
+    chosen = upload_town(town)
+    if not scope.allows(chosen):
+        raise IngestRefused(
+            "town_out_of_scope",
+            f"您只能向自己的乡镇（{'、'.join(allowed or ())}）上传数据，不能上传到 {chosen}；文件未导入",
+            f"you may upload only into your towns ({', '.join(allowed or ())}), not into {chosen}; nothing was loaded",
+        )
+    return chosen
+
+
+def refuse_rows_out_of_scope(cur: duckdb.DuckDBPyConnection, kind: str) -> None:
+    """Inside the load's transaction: refuse the whole file when a row (valid or not) names a town outside the scope.
+
+    Whole, not those rows: nothing of another town may land, not even as a rejected row (which would keep its
+    raw values under this upload), and a file holding another town's rows is the wrong file or the county's.
+    The catalogue is the county's: a town user cannot load it.
+    """
+    allowed = scope.current()
+    if allowed is None:
+        return
+    if kind == "catalog":
+        raise IngestRefused(
+            "catalog_out_of_scope",
+            "事项目录是全县统一的：限定乡镇的用户不能上传目录；文件未导入",
+            "the service catalogue is the county's: a user limited to towns cannot load it; nothing was loaded",
+        )
+    outside = [
+        r[0]
+        for r in cur.execute(
+            "SELECT DISTINCT town FROM _norm WHERE NOT is_skip AND town IS NOT NULL "
+            "AND NOT list_contains(?::VARCHAR[], town) ORDER BY 1 LIMIT 5",
+            [list(allowed)],
+        ).fetchall()
+    ]
+    if outside:
+        raise IngestRefused(
+            "rows_out_of_scope",
+            f"文件中有其他乡镇（{'、'.join(outside)}）的数据，您只能上传自己乡镇（{'、'.join(allowed)}）的数据；文件未导入",
+            f"the file holds rows of other towns ({', '.join(outside)}); you may upload only your towns' "
+            f"({', '.join(allowed)}); nothing was loaded",
+        )

@@ -101,11 +101,12 @@ def ingest_file(
     (uploads arrive under temporary paths); it is only ever stored as text. A file with more than
     ``max_rows`` data rows is refused whole. ``town`` is the town the file goes into (default
     ``settings.DEFAULT_TOWN``); a file with a town column (乡镇 …) says each row's, the rows without one
-    are ``town``'s.
+    are ``town``'s. Within a town scope (:mod:`scope`: a town user) a town outside it, a row naming one, or
+    the catalogue is refused.
     """
     path = Path(path)
     name = Path(name or path.name).name
-    town = intake.upload_town(town)
+    town = intake.scoped_upload_town(town)
     report = progress or (lambda stage, fraction: None)
     report("hash", 0.0)
     scan = intake.scan_file(path)
@@ -213,6 +214,7 @@ def _load_staged(
         checked.total,
     )
     refuse_if_unusable(checked, max_rows)
+    intake.refuse_rows_out_of_scope(cur, kind)
 
     report("write", 0.6)
     upload_id = one(cur.execute("SELECT nextval('upload_id_seq')"))[0]
@@ -355,15 +357,25 @@ def remove_upload(db: Database, upload_id: int, removed_by: str | None = None) -
     """Remove an upload and everything it brought; earlier versions of its cases count again.
 
     The removal is the model's (:func:`store.uploads.remove`); a missing or removed upload is refused here,
-    in words, as a refused file is.
+    in words, as a refused file is. Within a town scope (:mod:`scope`) an upload is removed only when all it
+    brought is of the scope's towns (a catalogue, the county's, never); another's is refused as if it did not
+    exist only when it is not visible at all (:func:`store.uploads.visible`).
     """
     with db.write() as cur:
         status = uploads.upload_status(cur, upload_id)
+        if status is not None and not uploads.visible(cur, upload_id):
+            status = None  # another town's upload: not even its existence is told
         if status is None:
             raise IngestRefused("no_such_upload", f"没有编号为 {upload_id} 的上传", f"no upload with id {upload_id}")
         if status == "removed":
             raise IngestRefused(
                 "already_removed", f"上传 {upload_id} 已被删除", f"upload {upload_id} is already removed"
+            )
+        if not uploads.removable(cur, upload_id):
+            raise IngestRefused(
+                "remove_out_of_scope",
+                f"上传 {upload_id} 含有您乡镇范围以外的数据（或是全县的事项目录），不能删除",
+                f"upload {upload_id} holds data outside your towns (or is the county's catalogue); not removed",
             )
         removed = uploads.remove(cur, upload_id, removed_by)
     logging.getLogger("egov.ingest").info("upload #%s removed by %s: %s", upload_id, removed_by, removed)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+import scope
 from ingest.normalize import PLACEHOLDERS
 from ingest.reasons import reason_text
 from store.rows import one
@@ -74,17 +75,34 @@ COVERAGE: dict[str, tuple[Text, Text, str, str]] = {
 }
 
 
+#: The current cases of this run's towns: all without a town scope (:mod:`scope`); the scope is bound per cursor
+#: (a DuckDB variable set by :func:`_bind_scope`), so no town name is ever part of the SQL text.
+CASES = (
+    "(SELECT * FROM cases WHERE getvariable('egov_towns') IS NULL OR list_contains(getvariable('egov_towns'), town))"
+)
+#: An upload (``u``) of this run's towns: its rejected rows and field warnings are shown only then.
+UPLOAD_IN_SCOPE = "(getvariable('egov_towns') IS NULL OR list_contains(getvariable('egov_towns'), u.town))"
+
+
+def _bind_scope(cur: duckdb.DuckDBPyConnection) -> None:
+    """Set this cursor's ``egov_towns`` to the run's town scope (NULL: the county) before a check reads."""
+    towns = scope.current()
+    cur.execute("SET VARIABLE egov_towns = ?::VARCHAR[]", [None if towns is None else list(towns)])
+
+
 def case_count(cur: duckdb.DuckDBPyConnection) -> int:
-    return int(one(cur.execute("SELECT count(*) FROM cases"))[0])
+    _bind_scope(cur)
+    return int(one(cur.execute(f"SELECT count(*) FROM {CASES} cases"))[0])
 
 
 def field_coverage(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per field: how many cases (of its basis: all, or completed ones) carry a value, and the share."""
+    _bind_scope(cur)
     parts = []
     for key, (_, _, filled_sql, base) in COVERAGE.items():
         parts.append(f"count(*) FILTER (WHERE ({base}) AND ({filled_sql})) AS {key}_filled")
         parts.append(f"count(*) FILTER (WHERE {base}) AS {key}_total")
-    row = one(cur.execute(f"SELECT {', '.join(parts)} FROM cases c"))
+    row = one(cur.execute(f"SELECT {', '.join(parts)} FROM {CASES} c"))
     records = []
     for i, (key, (label, basis, _, _)) in enumerate(COVERAGE.items()):
         filled, total = int(row[2 * i]), int(row[2 * i + 1])
@@ -105,11 +123,12 @@ def field_coverage(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def rejects_by_month(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Rejected rows of the uploads still loaded, by the month they were uploaded and by reason."""
+    _bind_scope(cur)
     frame = cur.execute(
-        """
+        f"""
         SELECT strftime(u.loaded_at, '%Y-%m') AS month, r.reason, count(*) AS rows
         FROM rejected_rows r JOIN uploads u USING (upload_id)
-        WHERE u.status = 'loaded'
+        WHERE u.status = 'loaded' AND {UPLOAD_IN_SCOPE}
         GROUP BY ALL ORDER BY month, rows DESC
         """
     ).df()
@@ -124,11 +143,12 @@ def thin_months(cur: duckdb.DuckDBPyConnection, share: float = THIN_SHARE) -> pd
     Months with no case at all are included (count 0): a forgotten export shows up as a gap. The
     last month is marked ``latest`` since it may simply not be over yet.
     """
+    _bind_scope(cur)
     return cur.execute(
-        """
+        f"""
         WITH m AS (
             SELECT date_trunc('month', submitted_at) AS month, count(*) AS cases
-            FROM cases WHERE submitted_at IS NOT NULL GROUP BY 1
+            FROM {CASES} cases WHERE submitted_at IS NOT NULL GROUP BY 1
         ),
         span AS (
             SELECT unnest(generate_series((SELECT min(month) FROM m), (SELECT max(month) FROM m), INTERVAL 1 MONTH))
@@ -157,11 +177,12 @@ def thin_department_months(
     Each department is compared with itself, from its first to its last month with data, so a
     small office is not flagged for being small, nor a new one for the months before it existed.
     """
+    _bind_scope(cur)
     return cur.execute(
-        """
+        f"""
         WITH m AS (
             SELECT department, date_trunc('month', submitted_at) AS month, count(*) AS cases
-            FROM cases WHERE submitted_at IS NOT NULL AND department IS NOT NULL GROUP BY ALL
+            FROM {CASES} cases WHERE submitted_at IS NOT NULL AND department IS NOT NULL GROUP BY ALL
         ),
         bounds AS (SELECT department, min(month) AS first, max(month) AS last, count(*) AS months FROM m GROUP BY 1),
         span AS (
@@ -186,6 +207,7 @@ def thin_department_months(
 
 def missing_keys(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """How many current cases lack a department, an item (name and code), or both ("—", "无" count as lacking)."""
+    _bind_scope(cur)
     no_department, no_item = _absent("department"), f"({_absent('service_item')} AND {_absent('item_code')})"
     row = one(
         cur.execute(
@@ -194,7 +216,7 @@ def missing_keys(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
                count(*) FILTER (WHERE {no_department}),
                count(*) FILTER (WHERE {no_item}),
                count(*) FILTER (WHERE {no_department} AND {no_item})
-        FROM cases
+        FROM {CASES} cases
         """
         )
     )
@@ -203,13 +225,14 @@ def missing_keys(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 def missing_keys_by_upload(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Which uploads brought the cases without department or item, so the analyst knows which export to fix."""
+    _bind_scope(cur)
     no_department, no_item = _absent("c.department"), f"({_absent('c.service_item')} AND {_absent('c.item_code')})"
     return cur.execute(
         f"""
         SELECT c.upload_id, u.file_name, count(*) AS cases,
                count(*) FILTER (WHERE {no_department}) AS no_department,
                count(*) FILTER (WHERE {no_item}) AS no_item
-        FROM cases c JOIN uploads u USING (upload_id)
+        FROM {CASES} c JOIN uploads u USING (upload_id)
         GROUP BY ALL
         HAVING count(*) FILTER (WHERE {no_department} OR {no_item}) > 0
         ORDER BY c.upload_id
@@ -219,12 +242,13 @@ def missing_keys_by_upload(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def missing_keys_sample(cur: duckdb.DuckDBPyConnection, limit: int = 200) -> pd.DataFrame:
     """A few such cases to look up in the platform (ids and dates only: no personal data is stored)."""
+    _bind_scope(cur)
     no_department, no_item = _absent("c.department"), f"({_absent('c.service_item')} AND {_absent('c.item_code')})"
     return cur.execute(
         f"""
         SELECT c.case_id, c.submitted_at, c.department, coalesce(c.service_item, c.item_code) AS service_item,
                u.file_name, c.source_row
-        FROM cases c JOIN uploads u USING (upload_id)
+        FROM {CASES} c JOIN uploads u USING (upload_id)
         WHERE {no_department} OR {no_item}
         ORDER BY c.submitted_at DESC NULLS LAST, c.case_id
         LIMIT ?
@@ -248,7 +272,7 @@ def _catalog_keyed() -> str:
                    CASE WHEN NOT {_absent("item_code")} THEN item_code END AS code,
                    CASE WHEN NOT {_absent("department")} THEN department END AS department,
                    submitted_at
-            FROM cases
+            FROM {CASES} cases
         ),
         k AS (
             SELECT coalesce(name, code) AS item, code, department, submitted_at,
@@ -271,6 +295,7 @@ def catalog_gaps(cur: duckdb.DuckDBPyConnection) -> dict[str, int | None]:
     unknown items), ``item_cases``; ``cases_with_department``, ``departments``, ``department_cases`` —
     these three ``None`` when the catalogue names no department, as it cannot be checked.
     """
+    _bind_scope(cur)
     catalog_items, catalog_departments = one(
         cur.execute(
             f"SELECT count(*), count(DISTINCT department) FILTER (WHERE NOT {_absent('department')}) FROM service_items"
@@ -309,6 +334,7 @@ def catalog_gap_items(cur: duckdb.DuckDBPyConnection, limit: int = CATALOG_GAP_L
 
     Empty without a catalogue (every item would be listed). Bounded by ``limit``; see :func:`catalog_gaps`.
     """
+    _bind_scope(cur)
     return cur.execute(
         _catalog_keyed()
         + """
@@ -328,6 +354,7 @@ def catalog_gap_departments(cur: duckdb.DuckDBPyConnection, limit: int = CATALOG
 
     Empty when the catalogue names no department at all (nothing to check against).
     """
+    _bind_scope(cur)
     return cur.execute(
         _catalog_keyed()
         + f"""
@@ -349,11 +376,12 @@ def field_warnings_by_reason(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     A time limit of 99999天 or 跑动次数 -3 does not cost the case; it costs the field, which the coverage
     figures then count as missing. This says why.
     """
+    _bind_scope(cur)
     frame = cur.execute(
-        """
+        f"""
         SELECT w.reason, w.column_name, count(*) AS rows, count(DISTINCT w.upload_id) AS uploads
         FROM field_warnings w JOIN uploads u USING (upload_id)
-        WHERE u.status = 'loaded'
+        WHERE u.status = 'loaded' AND {UPLOAD_IN_SCOPE}
         GROUP BY ALL ORDER BY rows DESC, w.reason
         """
     ).df()
@@ -364,8 +392,11 @@ def field_warnings_by_reason(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def field_warnings_of_upload(cur: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFrame:
     """An upload's field warnings, row by row, in the shape ``ingest.rejects.rejects_table`` takes."""
+    _bind_scope(cur)
     return cur.execute(
-        """SELECT row_number AS row, reason, column_name AS "column", value, NULL::JSON AS fields
-           FROM field_warnings WHERE upload_id = ? ORDER BY row_number, reason""",
+        f"""SELECT row_number AS row, reason, column_name AS "column", value, NULL::JSON AS fields
+           FROM field_warnings w WHERE upload_id = ?
+             AND upload_id IN (SELECT u.upload_id FROM uploads u WHERE {UPLOAD_IN_SCOPE})
+           ORDER BY row_number, reason""",
         [int(upload_id)],
     ).df()

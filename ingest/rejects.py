@@ -14,6 +14,7 @@ import pandas as pd
 
 from cells import neutralise
 from ingest.reasons import reason_text
+from store import uploads
 from text import Text
 
 _HEADS = (Text("行号", "Row"), Text("原因", "Reason"), Text("列", "Column"), Text("值", "Value"))
@@ -62,9 +63,11 @@ def rejects_xlsx(rejects: pd.DataFrame, lang: str = "zh", sheet: str | None = No
 
 
 def stored_rejects(cur: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFrame:
-    """The rejected rows kept for a past upload, in the shape :func:`rejects_table` takes."""
-    return cur.execute(
+    """The rejected rows kept for a past upload, in the shape :func:`rejects_table` takes (none of an upload the
+    run's town scope may not see: :func:`store.uploads.visible`)."""
+    frame = cur.execute(
         """SELECT row_number AS row, reason, column_name AS "column", value, raw AS fields
            FROM rejected_rows WHERE upload_id = ? ORDER BY row_number""",
         [int(upload_id)],
     ).df()
+    return frame if uploads.visible(cur, int(upload_id)) else frame.iloc[0:0]

@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 import clock
+import scope
 import settings
 from clitools import Refused, database, print_json
 from metrics import bottlenecks
@@ -52,6 +53,9 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help="DuckDB file (default: $EGOV_DB or data/egov.duckdb)")
+    p.add_argument(
+        "--user", default=None, help="read as this user: a user limited to towns sees only their towns' figures"
+    )
     period = p.add_mutually_exclusive_group()
     period.add_argument("--month", help="YYYY-MM (default: the last complete month)")
     period.add_argument("--all", action="store_true", help="every date in the database")
@@ -148,7 +152,7 @@ def _kpis_by_town(args: argparse.Namespace) -> int:
     """``kpis --by town``: each town's figures, exactly as ``kpis --town T`` gives them, in the order of the towns."""
     with selection(args) as (db, filters):
         cur = db.cursor()
-        names = list(filters.towns) or towns(cur)
+        names = scope.limit(filters.towns) if filters.towns else towns(cur)  # never another town's name
         per_town = [(town, compute_kpis(cur, replace(filters, towns=(town,)))) for town in names]
         if args.format == "json":
             return print_json([{"town": town, **results} for town, results in per_town], default=_clean)

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import clock
+import scope
 
 
 class Params:
@@ -183,6 +184,10 @@ def where_clause(
     only the upper bound (the backlog of open cases as of the period end includes older cases).
     Column names are fixed identifiers chosen by our own code, never user input; set a column to
     None (or ``item_columns=()``) when the table lacks it and the filter should not apply.
+
+    When the run has a town scope (:mod:`scope`: a town user signed in), ``town IN scope`` is ANDed too,
+    whatever ``filters.towns`` says: a town outside the scope gives nothing (the two conditions intersect,
+    an empty intersection never widens to every town).
     """
     params = params if params is not None else Params()
     conditions: list[str] = []
@@ -203,6 +208,10 @@ def where_clause(
         conditions.append(f"list_contains({placeholder}::VARCHAR[], {alias}.{channel_column})")
     if filters.towns and town_column:
         placeholder = params.add(list(filters.towns), "town")
+        conditions.append(f"list_contains({placeholder}::VARCHAR[], {alias}.{town_column})")
+    allowed = scope.current()
+    if allowed is not None and town_column:  # the signed-in user's towns, whatever the filters ask for
+        placeholder = params.add(list(allowed), "scope")
         conditions.append(f"list_contains({placeholder}::VARCHAR[], {alias}.{town_column})")
     sql = " AND ".join(conditions) if conditions else "true"
     return sql, params.values

@@ -39,6 +39,7 @@ import pandas as pd
 import pyarrow as pa
 
 import clock
+import scope
 import settings
 from metrics.county import published_towns
 from metrics.filters import Filters
@@ -227,7 +228,12 @@ def lookup(
 def call(
     cur: duckdb.DuckDBPyConnection, fn: Callable, args: tuple, kwargs: dict | None = None, *, seen: str | None = None
 ) -> object:
-    """A page's call ``fn(cur, *args, **kwargs)``: the kept result where there is one, else computed now."""
+    """A page's call ``fn(cur, *args, **kwargs)``: the kept result where there is one, else computed now.
+
+    The kept figures are the county's: a run with a town scope (:mod:`scope`) always computes live.
+    """
+    if scope.current() is not None:
+        return fn(cur, *args, **(kwargs or {}))
     found = lookup(cur, fn, args, kwargs, seen=seen)
     if found is not MISSING:
         return found
@@ -257,6 +263,9 @@ def refresh(db: Database, months: int | None = None) -> dict:
     that change refreshes again). Returns what was done: months, calls kept, seconds.
     """
     started = time.perf_counter()
+    if scope.current() is not None:  # never keep a town user's figures as the county's
+        with scope.scoped(None):
+            return refresh(db, months)
     cur = db.cursor()
     try:
         seen = fingerprint(cur)

@@ -13,6 +13,7 @@ import math
 
 import duckdb
 
+import scope
 from errors import BilingualError
 from metrics import catalog
 from store import targets as target_rows
@@ -62,7 +63,15 @@ def set_target(
     department: str | None = None,
     by: str | None = None,
 ) -> None:
-    """Set (or, with ``value`` None, clear back to the default) one target, audited in the same write."""
+    """Set (or, with ``value`` None, clear back to the default) one target, audited in the same write.
+
+    Targets are the county's (there are no per-town targets): within a town scope (:mod:`scope`) refused.
+    """
+    if scope.current() is not None:
+        raise TargetError(
+            "目标值是全县统一的：限定乡镇的用户不能修改",
+            "targets are the county's: a user limited to towns cannot change them",
+        )
     kpi = _check(kpi_id, value)
     department = (department or "").strip() or None
     target_rows.write_target(db, kpi_id, value, department=department, by=by, default=kpi.default_target)

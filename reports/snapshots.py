@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import duckdb
 
 import clock
+import scope
 from errors import BilingualError
 from reports import content as frozen
 from reports import data as data_files
@@ -138,7 +139,12 @@ def publish(
     town: str | None = None,
     now: dt.datetime | None = None,
 ) -> Published:
-    """Freeze ``month`` as its next version and store it with its files (raises NoDataForMonth, SnapshotError)."""
+    """Freeze ``month`` as its next version and store it with its files (raises NoDataForMonth, SnapshotError).
+
+    A snapshot is the county's report: within a town scope (:mod:`scope`) it is refused (its figures would be
+    the town's, published as the county's).
+    """
+    _refuse_in_scope()
     frozen.check_month(month)
     note = (note or "").strip() or None
     with _PUBLISH_LOCK:
@@ -223,12 +229,32 @@ def _audit(
 _LIST_COLUMNS = "snapshot_id, month, version, published_at, published_by, data_version, note, supersedes, changes"
 
 
+def _visible() -> tuple[str, list[object]]:
+    """The snapshots this run may read, as a condition: every one without a town scope (:mod:`scope`).
+
+    The one place the snapshots' reads (:func:`list_snapshots`, :func:`get_snapshot`, :func:`file_bytes`) are
+    limited. Snapshots are the county's (no ``town`` column yet): a town user reads none. Once a snapshot
+    carries its town, this becomes ``list_contains(?, town)`` with the scope bound.
+    """
+    if scope.current() is None:
+        return "true", []
+    return "false", []
+
+
+def _refuse_in_scope() -> None:
+    if scope.current() is not None:
+        raise SnapshotError(
+            "月度快照是全县的报告：限定乡镇的用户不能发布",
+            "the snapshot is the county's report: a town user cannot publish it",
+        )
+
+
 def list_snapshots(cur: duckdb.DuckDBPyConnection, month: str | None = None) -> list[dict]:
     """Snapshots (without their content), newest month first, then newest version first; with their files."""
-    sql = f"SELECT {_LIST_COLUMNS} FROM snapshots"
-    params: list[object] = []
+    visible, params = _visible()
+    sql = f"SELECT {_LIST_COLUMNS} FROM snapshots WHERE {visible}"
     if month:
-        sql += " WHERE month = ?"
+        sql += " AND month = ?"
         params.append(month)
     sql += " ORDER BY month DESC, version DESC"
     rel = cur.execute(sql, params)
@@ -262,8 +288,10 @@ def _files(cur: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[int, list[dic
 
 def get_snapshot(cur: duckdb.DuckDBPyConnection, snapshot_id: int) -> dict | None:
     """One snapshot with its frozen content (parsed) and files."""
+    visible, params = _visible()
     row = cur.execute(
-        f"SELECT {_LIST_COLUMNS}, content, content_sha256 FROM snapshots WHERE snapshot_id = ?", [snapshot_id]
+        f"SELECT {_LIST_COLUMNS}, content, content_sha256 FROM snapshots WHERE snapshot_id = ? AND {visible}",
+        [snapshot_id, *params],
     ).fetchone()
     if row is None:
         return None
@@ -285,9 +313,11 @@ def latest_versions(cur: duckdb.DuckDBPyConnection) -> dict[str, dict]:
 
 def file_bytes(cur: duckdb.DuckDBPyConnection, snapshot_id: int, name: str) -> bytes:
     """The stored bytes of one file of a snapshot, exactly as published (SHA-256 checked)."""
+    visible, params = _visible()
     row = cur.execute(
-        "SELECT compression, content, sha256 FROM snapshot_files WHERE snapshot_id = ? AND file_name = ?",
-        [snapshot_id, name],
+        "SELECT compression, content, sha256 FROM snapshot_files WHERE snapshot_id = ? AND file_name = ? "
+        f"AND snapshot_id IN (SELECT snapshot_id FROM snapshots WHERE {visible})",
+        [snapshot_id, name, *params],
     ).fetchone()
     if row is None:
         raise SnapshotError(f"快照中没有文件 {name}", f"the snapshot has no file {name}")

@@ -14,6 +14,8 @@ import json
 import duckdb
 
 import clock
+import scope
+from store import uploads
 from store.db import Database
 from text import Text
 
@@ -27,6 +29,7 @@ ACTIONS: dict[str, Text] = {
     "user_passwd": Text("修改密码", "change password"),
     "role_change": Text("变更角色", "change role"),
     "user_email": Text("变更单点登录邮箱", "change SSO e-mail"),
+    "user_towns": Text("变更乡镇范围", "change towns"),
     "target_set": Text("设置目标值", "set target"),
 }
 
@@ -71,12 +74,24 @@ def record_now(
         record(cur, actor, action, target, details)
 
 
-def list_audit(cur: duckdb.DuckDBPyConnection, limit: int = 500, action: str | None = None) -> list[dict]:
-    """The newest entries first."""
-    sql = "SELECT audit_id, logged_at, actor, action, target, details FROM audit"
+def list_audit(
+    cur: duckdb.DuckDBPyConnection, limit: int = 500, action: str | None = None, me: str | None = None
+) -> list[dict]:
+    """The newest entries first.
+
+    Within a town scope (:mod:`scope`: a town user, ``me``) only the entries about uploads the user may see
+    (:func:`store.uploads.visible`: loads and removals of their towns' uploads) and their own actions: another
+    town's uploads, user changes and targets are not theirs to read.
+    """
+    sql = "SELECT audit_id, logged_at, actor, action, target, details FROM audit a WHERE true"
     params: list[object] = []
+    allowed = scope.current()
+    if allowed is not None:
+        sql += f""" AND (a.actor = ? OR (a.action IN ('upload', 'remove_upload')
+                    AND TRY_CAST(a.target AS BIGINT) IN (SELECT u.upload_id FROM uploads u WHERE {uploads.VISIBLE})))"""
+        params += [me or "", *[list(allowed)] * uploads.VISIBLE.count("?")]
     if action:
-        sql += " WHERE action = ?"
+        sql += " AND action = ?"
         params.append(action)
     sql += " ORDER BY audit_id DESC LIMIT ?"
     params.append(int(limit))

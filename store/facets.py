@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import duckdb
 
+import scope
+
 #: Schema migration 4 -> 5 creates these and 8 -> 9 adds the town (store/schema.py); refresh() keeps them equal to the views.
 REFRESH_SQL = """
     DELETE FROM case_facets;
@@ -27,21 +29,36 @@ def refresh(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 def filter_options(cur: duckdb.DuckDBPyConnection) -> dict:
-    """Months (newest first), departments, items (also by department), channels (by volume), all units."""
+    """Months (newest first), departments, items (also by department), channels (by volume), all units.
+
+    Within the run's town scope (:mod:`scope`), when there is one: a town user is offered only what their
+    towns hold (the units of the events are then those of their towns' current events).
+    """
+    allowed = scope.current()
+    where, params = ("true", []) if allowed is None else ("list_contains(?::VARCHAR[], town)", [list(allowed)])
     months = cur.execute(
-        "SELECT DISTINCT month FROM case_facets WHERE month IS NOT NULL ORDER BY month DESC"
+        f"SELECT DISTINCT month FROM case_facets WHERE month IS NOT NULL AND {where} ORDER BY month DESC", params
     ).fetchall()
     pairs = cur.execute(
         "SELECT DISTINCT department, service_item FROM case_facets "
-        "WHERE department IS NOT NULL AND service_item IS NOT NULL"
+        f"WHERE department IS NOT NULL AND service_item IS NOT NULL AND {where}",
+        params,
     ).fetchall()
     channels = cur.execute(
-        "SELECT channel FROM case_facets WHERE channel IS NOT NULL GROUP BY channel ORDER BY sum(cases) DESC, channel"
+        f"SELECT channel FROM case_facets WHERE channel IS NOT NULL AND {where} "
+        "GROUP BY channel ORDER BY sum(cases) DESC, channel",
+        params,
     ).fetchall()
+    units_sql = (
+        "SELECT department FROM event_units"
+        if allowed is None
+        else "SELECT DISTINCT department FROM events WHERE department IS NOT NULL AND list_contains(?::VARCHAR[], town)"
+    )
     units = cur.execute(
-        "SELECT department FROM case_facets WHERE department IS NOT NULL UNION SELECT department FROM event_units"
+        f"SELECT department FROM case_facets WHERE department IS NOT NULL AND {where} UNION {units_sql}",
+        params * 2,
     ).fetchall()
-    towns = cur.execute("SELECT DISTINCT town FROM case_facets WHERE town IS NOT NULL").fetchall()
+    towns = cur.execute(f"SELECT DISTINCT town FROM case_facets WHERE town IS NOT NULL AND {where}", params).fetchall()
     return options(months, pairs, channels, units, towns)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import duckdb
 
+import scope
 import settings
 
 #: Longest town name accepted (the longest 乡镇/街道 names are about a dozen characters).
@@ -29,10 +30,16 @@ def clean_town(name: str | None) -> str | None:
 
 
 def towns(cur: duckdb.DuckDBPyConnection) -> list[str]:
-    """The towns that hold current cases, by name; the default town when there are none yet."""
+    """The towns that hold current cases, by name; the default town when there are none yet.
+
+    Within a town scope (:mod:`scope`) only the scope's towns: a town user never learns another's name here.
+    """
     found = [
         r[0] for r in cur.execute("SELECT DISTINCT town FROM case_facets WHERE town IS NOT NULL ORDER BY 1").fetchall()
     ]
+    allowed = scope.current()
+    if allowed is not None:
+        return scope.limit(found) or list(allowed)
     return found or [settings.DEFAULT_TOWN]
 
 

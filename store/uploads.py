@@ -11,6 +11,7 @@ from __future__ import annotations
 import duckdb
 
 import clock
+import scope
 from store import facets
 from store.rows import one
 
@@ -76,12 +77,54 @@ def refresh_current_events(cur: duckdb.DuckDBPyConnection, touched: str = "_touc
     )
 
 
+#: An upload a town user may see (``?``: their towns): one into their towns, one whose rows (or, once removed,
+#: rejected rows) are of them, and the catalogue (the county's, which their figures use too).
+VISIBLE = """(u.kind = 'catalog' OR list_contains(?::VARCHAR[], u.town)
+               OR EXISTS (SELECT 1 FROM case_rows r WHERE r.upload_id = u.upload_id AND list_contains(?::VARCHAR[], r.town))
+               OR EXISTS (SELECT 1 FROM event_rows r WHERE r.upload_id = u.upload_id
+                          AND list_contains(?::VARCHAR[], r.town)))"""
+#: An upload a town user may remove: into their towns, and nothing it brought is of another town.
+_REMOVABLE = """(u.kind <> 'catalog' AND list_contains(?::VARCHAR[], u.town)
+                 AND NOT EXISTS (SELECT 1 FROM case_rows r WHERE r.upload_id = u.upload_id
+                                 AND NOT list_contains(?::VARCHAR[], r.town))
+                 AND NOT EXISTS (SELECT 1 FROM event_rows r WHERE r.upload_id = u.upload_id
+                                 AND NOT list_contains(?::VARCHAR[], r.town)))"""
+
+
+def _scoped(condition: str) -> tuple[str, list]:
+    """``condition`` with the run's towns bound (:mod:`scope`), or ``true`` without a scope."""
+    allowed = scope.current()
+    if allowed is None:
+        return "true", []
+    return condition, [list(allowed)] * condition.count("?")
+
+
+def visible(cur: duckdb.DuckDBPyConnection, upload_id: int) -> bool:
+    """Whether the run's user may see the upload (always, without a town scope)."""
+    where, params = _scoped(VISIBLE)
+    return (
+        one(cur.execute(f"SELECT count(*) FROM uploads u WHERE upload_id = ? AND {where}", [upload_id, *params]))[0] > 0
+    )
+
+
+def removable(cur: duckdb.DuckDBPyConnection, upload_id: int) -> bool:
+    """Whether the run's user may remove the upload (always, without a town scope)."""
+    where, params = _scoped(_REMOVABLE)
+    return (
+        one(cur.execute(f"SELECT count(*) FROM uploads u WHERE upload_id = ? AND {where}", [upload_id, *params]))[0] > 0
+    )
+
+
 def list_uploads(cur: duckdb.DuckDBPyConnection, include_removed: bool = True) -> list[dict]:
-    where = "" if include_removed else "WHERE status = 'loaded'"
+    """The upload history, oldest first; within a town scope only the uploads :func:`visible` to it."""
+    where, params = _scoped(VISIBLE)
+    if not include_removed:
+        where += " AND status = 'loaded'"
     rel = cur.execute(
         f"""SELECT upload_id, file_name, kind, rows_total, rows_loaded, rows_rejected, rows_skipped, cases_loaded,
                    events_loaded, encoding, sheet, header_row, loaded_by, loaded_at, status, removed_at, sha256, town
-            FROM uploads {where} ORDER BY upload_id"""
+            FROM uploads u WHERE {where} ORDER BY upload_id""",
+        params,
     )
     names = [d[0] for d in rel.description]
     return [dict(zip(names, row, strict=True)) for row in rel.fetchall()]

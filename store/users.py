@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import duckdb
@@ -31,6 +32,7 @@ from errors import BilingualError
 from store import audit
 from store.db import Database
 from store.rows import one
+from store.towns import clean_town
 from text import Text
 
 ROLES: tuple[str, ...] = ("viewer", "analyst", "admin")
@@ -65,6 +67,12 @@ class User:
     #: The account (never reused) and its credential epoch; not part of equality, which compares what a user is.
     user_id: int | None = field(default=None, compare=False)
     epoch: int = field(default=0, compare=False)
+    #: The towns the user may see and change (sorted); None: the whole county (:mod:`scope`).
+    towns: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.towns is not None and not isinstance(self.towns, tuple):
+            object.__setattr__(self, "towns", tuple(sorted(self.towns)))
 
 
 def role_rank(role: str | None) -> int:
@@ -97,6 +105,29 @@ def _check_email(email: str | None) -> str | None:
     return email
 
 
+def _check_towns(towns: Iterable[str] | None, role: str) -> tuple[str, ...] | None:
+    """The towns of a user as given (``--town``, the users page): None or nothing is the whole county.
+
+    An admin manages every user (and could give themselves the county), so an admin is never limited to towns.
+    """
+    if towns is None:
+        return None
+    cleaned = []
+    for name in towns:
+        town = clean_town(name)
+        if town is None:
+            raise UserError(f"乡镇名称不可用：{name!r}", f"not a town name: {name!r}")
+        cleaned.append(town)
+    if not cleaned:
+        return None
+    if role == "admin":
+        raise UserError(
+            "管理员管理全部用户，不能限定乡镇：请改为分析员或查看者",
+            "an admin manages every user and so sees the whole county: make the user an analyst or viewer",
+        )
+    return tuple(sorted(set(cleaned)))
+
+
 # --- reading ---------------------------------------------------------------------------------------
 
 
@@ -104,7 +135,7 @@ def user_count(cur: duckdb.DuckDBPyConnection) -> int:
     return int(one(cur.execute("SELECT count(*) FROM users"))[0])
 
 
-_USER_COLUMNS = "name, role, email, password_hash IS NOT NULL, user_id, coalesce(epoch, 0)"
+_USER_COLUMNS = "name, role, email, password_hash IS NOT NULL, user_id, coalesce(epoch, 0), towns"
 
 
 def get_user(cur: duckdb.DuckDBPyConnection, name: str) -> User | None:
@@ -133,7 +164,7 @@ def find_by_email(cur: duckdb.DuckDBPyConnection, email: str | None) -> User | N
 def list_users(cur: duckdb.DuckDBPyConnection) -> list[dict]:
     rel = cur.execute(
         """SELECT name, role, email, password_hash IS NOT NULL AS has_password, created_at, created_by, updated_at,
-                  password_changed_at
+                  password_changed_at, towns
            FROM users ORDER BY name"""
     )
     names = [d[0] for d in rel.description]
@@ -154,7 +185,7 @@ def verify_password(cur: duckdb.DuckDBPyConnection, name: str, password: str) ->
     Counts nothing: a login goes through :func:`login`, which limits the attempts per name.
     """
     row = cur.execute(
-        "SELECT name, role, email, password_hash, user_id, coalesce(epoch, 0) FROM users WHERE name = ?",
+        "SELECT name, role, email, password_hash, user_id, coalesce(epoch, 0), towns FROM users WHERE name = ?",
         [name.strip()],
     ).fetchone()
     stored = row[3] if row and row[3] else _DUMMY_HASH
@@ -162,7 +193,7 @@ def verify_password(cur: duckdb.DuckDBPyConnection, name: str, password: str) ->
         return None
     if not row or not row[3]:
         return None
-    return User(row[0], row[1], row[2], True, row[4], row[5])
+    return User(row[0], row[1], row[2], True, row[4], row[5], row[6])
 
 
 #: Longest name kept in ``login_failures`` (a typed name of no user may be anything).
@@ -233,8 +264,10 @@ def add_user(
     *,
     email: str | None = None,
     by: str | None = None,
+    towns: Iterable[str] | None = None,
 ) -> User:
-    """Create a user. ``password`` None makes a single-sign-on-only account (needs ``email``)."""
+    """Create a user. ``password`` None makes a single-sign-on-only account (needs ``email``); ``towns``
+    limits the user to those towns (none: the whole county)."""
     name = (name or "").strip()
     if not _NAME.match(name):
         raise UserError(
@@ -242,6 +275,7 @@ def add_user(
             "a user name may hold letters, digits, Chinese characters and . _ - @, up to 64 characters",
         )
     _check_role(role)
+    scoped = _check_towns(towns, role)
     email = _check_email(email)
     if password is None and email is None:
         raise UserError("没有密码的账号必须填写单点登录邮箱", "an account without a password needs an SSO e-mail")
@@ -259,14 +293,26 @@ def add_user(
         user_id = one(
             cur.execute(
                 """INSERT INTO users (name, role, password_hash, email, created_at, created_by, password_changed_at,
-                                  user_id, epoch)
-               VALUES (?, ?, ?, ?, ?, ?, CASE WHEN ? THEN ?::TIMESTAMP END, nextval('user_id_seq'), 0)
+                                  user_id, epoch, towns)
+               VALUES (?, ?, ?, ?, ?, ?, CASE WHEN ? THEN ?::TIMESTAMP END, nextval('user_id_seq'), 0, ?::VARCHAR[])
                RETURNING user_id""",
-                [name, role, hashed, email, clock.now(), by, hashed is not None, clock.now()],
+                [name, role, hashed, email, clock.now(), by, hashed is not None, clock.now(),
+                 None if scoped is None else list(scoped)],
             )
-        )[0]
-        audit.record(cur, by, "user_add", name, {"role": role, "email": email, "password": hashed is not None})
-    return User(name, role, email, hashed is not None, user_id, 0)
+        )[0]  # fmt: skip
+        audit.record(
+            cur,
+            by,
+            "user_add",
+            name,
+            {
+                "role": role,
+                "email": email,
+                "password": hashed is not None,
+                "towns": None if scoped is None else list(scoped),
+            },
+        )
+    return User(name, role, email, hashed is not None, user_id, 0, scoped)
 
 
 def _require(cur: duckdb.DuckDBPyConnection, name: str) -> tuple[str, str | None]:
@@ -304,6 +350,11 @@ def set_role(db: Database, name: str, role: str, *, by: str | None = None) -> No
         if old == role:
             return
         _keep_an_admin(cur, name, old, role)
+        if role == "admin" and one(cur.execute("SELECT towns IS NOT NULL FROM users WHERE name = ?", [name]))[0]:
+            raise UserError(
+                f"{name} 限定了乡镇：管理员看全县，请先取消乡镇限定（users towns {name} --all-towns）",
+                f"{name} is limited to towns and an admin sees the whole county: clear the towns first",
+            )
         cur.execute(
             "UPDATE users SET role = ?, updated_at = ?, epoch = coalesce(epoch, 0) + 1 WHERE name = ?",
             [role, clock.now(), name],
@@ -325,3 +376,20 @@ def set_email(db: Database, name: str, email: str | None, *, by: str | None = No
             [email, clock.now(), name],
         )
         audit.record(cur, by, "user_email", name, {"from": old, "to": email})
+
+
+def set_towns(db: Database, name: str, towns: Iterable[str] | None, *, by: str | None = None) -> None:
+    """Limit a user to ``towns`` (None or none: the whole county). Open sessions of the user end (a new epoch)."""
+    with db.write() as cur:
+        role, _ = _require(cur, name)
+        scoped = _check_towns(towns, role)
+        old = one(cur.execute("SELECT towns FROM users WHERE name = ?", [name]))[0]
+        old = None if old is None else sorted(old)
+        new = None if scoped is None else list(scoped)
+        if old == new:
+            return
+        cur.execute(
+            "UPDATE users SET towns = ?::VARCHAR[], updated_at = ?, epoch = coalesce(epoch, 0) + 1 WHERE name = ?",
+            [new, clock.now(), name],
+        )
+        audit.record(cur, by, "user_towns", name, {"from": old, "to": new})

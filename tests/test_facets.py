@@ -43,6 +43,7 @@ def test_facets_follow_loads_new_versions_and_removals(tmp_db):
             "items_by_department": {},
             "channels": [],
             "all_units": [],
+            "towns": [],
         }
     )
     xlsx = ingest_file(tmp_db, DATA / "cases_merged_title.xlsx")

@@ -13,7 +13,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LEAVES = {"settings", "clock", "errors", "text", "cells", "names", "numfmt", "terminal", "scratch"}
+LEAVES = {"settings", "clock", "errors", "text", "cells", "names", "numfmt", "terminal", "scratch", "scope"}
 #: layer -> the layers it may import (besides itself and the leaves).
 ALLOWED: dict[str, set[str]] = {
     "leaf": set(),

@@ -27,6 +27,7 @@ from typing import NoReturn
 import duckdb
 import streamlit as st
 
+import scope
 import settings
 from store import users
 from store.db import DatabaseBusy
@@ -45,8 +46,8 @@ _NOTICE = "auth_notice"  # a message for the login screen (session expired, logg
 #: This module's own words, beside the shared ones of ui.i18n.
 _TEXT: dict[str, Text] = {
     "session_changed": Text(
-        "账号信息已变更（密码、角色或单点登录邮箱），请重新登录。",
-        "Your account has changed (password, role or single-sign-on e-mail); please sign in again.",
+        "账号信息已变更（密码、角色、乡镇范围或单点登录邮箱），请重新登录。",
+        "Your account has changed (password, role, towns or single-sign-on e-mail); please sign in again.",
     ),
     "sso_unverified": Text(
         "统一身份认证未确认邮箱 {email} 属于您，无法据此登录。请先在单位统一身份认证系统中验证邮箱，或联系管理员。",
@@ -189,6 +190,19 @@ def actor() -> str | None:
     return user.name if user else None
 
 
+def is_town_user(user: User | None = None) -> bool:
+    """The signed-in user is limited to some towns (:mod:`scope`): county-wide changes are not theirs."""
+    user = user if user is not None else current_user()
+    return user is not None and user.towns is not None
+
+
+def refuse_town_user(user: User, message_key: str) -> None:
+    """Stop a page or an action a town user may not use (the county's targets, the catalogue), with a message."""
+    if is_town_user(user):
+        st.error(t(message_key).format(towns="、".join(user.towns or ())))
+        st.stop()
+
+
 def has_role(min_role: str) -> bool:
     user = current_user()
     return user is not None and role_rank(user.role) >= role_rank(min_role)
@@ -206,6 +220,8 @@ def require_role(min_role: str) -> User:
     user = current_user()
     if user is None:
         login_screen()
+    if scope.current() != user.towns:  # a page run without app.py: limit it all the same (app.py sets it first)
+        scope.set_scope(user.towns)
     if role_rank(user.role) < role_rank(min_role):
         st.error(t("forbidden").format(role=role_label(min_role, lang()), mine=role_label(user.role, lang())))
         st.stop()
@@ -312,6 +328,8 @@ def sidebar_account(user: User) -> None:
             st.caption(t("local_mode_sidebar"))
             return
         st.caption(t("signed_in_as").format(name=user.name, role=role_label(user.role, lang())))
+        if user.towns is not None:
+            st.caption(t("signed_in_towns").format(towns=md_text("、".join(user.towns) or "—")))
         if st.button(t("logout"), key="logout", icon=":material/logout:"):
             logout()
 

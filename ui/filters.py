@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 import clock
+import scope
 from metrics.filters import Filters, default_month
 from text import LIST_SEP, NOTE, Text
 from ui.fmt import md_text
@@ -194,6 +195,8 @@ def scope_parts(filters: Filters) -> list[tuple[str | None, str]]:
     parts: list[tuple[str | None, str]] = []
     if filters.towns:
         parts.append(("town", _join(filters.towns)))
+    elif scope.current() is not None:  # a town user: their towns, always said
+        parts.append((None, _join(scope.current() or ())))
     elif is_county():
         parts.append((None, t("scope_all_towns")))
     parts.append((None, span))
@@ -256,5 +259,7 @@ def current() -> Filters | None:
         departments=tuple(st.session_state.get(_KEYS["dept"]) or ()),
         items=tuple(st.session_state.get(_KEYS["item"]) or ()),
         channels=tuple(st.session_state.get(_KEYS["channel"]) or ()),
-        towns=tuple(st.session_state.get(_KEYS["town"]) or ()),
+        # A town user's choice within their towns only (a crafted state or link naming another is dropped;
+        # the where clause would give nothing of it anyway).
+        towns=tuple(scope.limit(st.session_state.get(_KEYS["town"]) or ())),
     )

@@ -21,6 +21,7 @@ from typing import Any
 
 import streamlit as st
 
+import scope
 from metrics import precomputed_views
 from metrics.filters import Filters
 from metrics.page_queries import FILTER_OPTIONS, PAGES, Context, Query, call_name
@@ -40,18 +41,33 @@ def _fingerprint(db_path: str, version: int) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _call(db_path: str, version: int, today: str, name: str, args: tuple, kwargs: tuple, _fn: Callable) -> object:
-    """``_fn`` (not hashed: a leading underscore) is the function ``name`` names."""
+def _call(
+    db_path: str,
+    version: int,
+    today: str,
+    towns: tuple[str, ...] | None,
+    name: str,
+    args: tuple,
+    kwargs: tuple,
+    _fn: Callable,
+) -> object:
+    """``_fn`` (not hashed: a leading underscore) is the function ``name`` names; ``towns`` is the run's scope.
+
+    The scope is part of the key (a county user's figures are never served to a town user, nor the other
+    way), and it is set again around the call, so the cached function computes within it whichever thread
+    runs it.
+    """
     seen = _fingerprint(db_path, version)
-    with get_db().reading() as cur:
+    with scope.scoped(towns), get_db().reading() as cur:
         return precomputed_views.call(cur, _fn, args, dict(kwargs), seen=seen)
 
 
 def cached(fn: Callable, *args: object, **kwargs: object):
-    """``fn(cursor, *args, **kwargs)`` on a fresh cursor, cached on (database, data version, day, fn, args)."""
+    """``fn(cursor, *args, **kwargs)`` on a fresh cursor, cached on (database, data version, day, town scope, fn,
+    args)."""
     path, version = _key()
     today = Filters().as_of().isoformat()  # today in the town's time zone
-    return _call(path, version, today, call_name(fn), args, tuple(sorted(kwargs.items())), _fn=fn)
+    return _call(path, version, today, scope.current(), call_name(fn), args, tuple(sorted(kwargs.items())), _fn=fn)
 
 
 def ask(query: Query, context: Context) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import scope
 from charts.quality import cases_per_month, rejects_over_time
 from ingest import quality
 from ingest.mapping import FIELD_LABELS_EN, FIELD_LABELS_ZH
@@ -29,8 +30,9 @@ key = str(db.path)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def load(db_path: str, data_version: int) -> dict:
-    with get_db().reading() as cur:
+def load(db_path: str, data_version: int, towns: tuple[str, ...] | None) -> dict:
+    """The checks of this data version for the run's towns (:mod:`scope`): a key part, and set around the reads."""
+    with scope.scoped(towns), get_db().reading() as cur:
         return _load(cur)
 
 
@@ -52,7 +54,7 @@ def _load(cur) -> dict:
 
 
 st.title(t("dq_title"))
-data = load(key, version)
+data = load(key, version, scope.current())
 if not data["cases"]:
     st.info(t("dq_no_data"))
     st.stop()

@@ -2,7 +2,8 @@
 
 The dashboard colours a KPI by whether it meets its target; the catalogue in ``metrics.catalog``
 ships sensible defaults, and this page lets the town set its own (stored in ``targets``, every
-change audited). Clearing a target returns to the default.
+change audited). Clearing a target returns to the default. Targets are the county's: a user limited
+to towns reads them here but cannot change them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from metrics import catalog, targets
 from metrics.targets import TargetError
 from store.targets import list_targets
 from ui import fmt
-from ui.auth import require_role
+from ui.auth import refuse_town_user, require_role
 from ui.i18n import lang, t
 from ui.messages import failure
 from ui.state import get_db
@@ -77,6 +78,7 @@ table = pd.DataFrame(
     ]
 )
 show_frame(table, hide_index=True, width="stretch", height=full_height(table))
+refuse_town_user(user, "town_user_targets")  # the county's targets: read, not changed (set_target refuses too)
 
 st.subheader(t("settings_edit"))
 left, right = st.columns(2)

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 import clock
+import scope
 import settings
 from metrics.catalog import KPI_BY_ID
 from reports import content as frozen
@@ -255,14 +256,16 @@ def _changes_table(changes: dict, language: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _file_bytes(db, snapshot_id: int, name: str) -> bytes:
+def _file_bytes(db, snapshot_id: int, name: str, towns: tuple[str, ...] | None = None) -> bytes:
     """A frozen file's bytes, fetched when the download is asked for, on a cursor closed at once (in shared mode a
-    cursor is a connection: one left open holds the file against the CLI jobs)."""
-    with db.reading() as cur:
+    cursor is a connection: one left open holds the file against the CLI jobs); within the towns of the run that
+    offered it (it may run after that run)."""
+    with scope.scoped(towns), db.reading() as cur:
         return snapshots.file_bytes(cur, snapshot_id, name)
 
 
 def _downloads(db, snaps: list[dict], language: str) -> None:
+    towns = scope.current()  # the bytes may be made after this run: within its towns
     st.subheader(t("snap_downloads"))
     months = sorted({s["month"] for s in snaps}, reverse=True)
     if st.session_state.get(_SHOW_MONTH) in months:  # just published: open on it (before the widget exists)
@@ -292,7 +295,7 @@ def _downloads(db, snaps: list[dict], language: str) -> None:
                 sid, name = snap["snapshot_id"], f["file_name"]
                 cols[n % 4].download_button(
                     t("snap_file_" + f["kind"]),
-                    data=lambda sid=sid, name=name: _file_bytes(db, sid, name),
+                    data=lambda sid=sid, name=name, towns=towns: _file_bytes(db, sid, name, towns),
                     file_name=name,
                     mime=f["media_type"].split(";")[0],
                     key=f"dl_{sid}_{f['kind']}",
@@ -358,6 +361,9 @@ def _comparison(db, snaps: list[dict], language: str) -> None:
 language = lang()
 db = get_db()
 st.title(t("snap_title"))
+if auth.is_town_user():  # the county's report: nothing of it for a town user (reports.snapshots refuses too)
+    st.info(t("town_user_snapshots"))
+    st.stop()
 st.caption(t("snap_intro"))
 st.caption(t("snap_scope"))
 done = st.session_state.pop(_DONE, None)

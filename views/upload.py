@@ -401,7 +401,15 @@ def choose_town() -> str | None:
 
     With one town the choice stays out of the way (an expander to start a second one); with several it is a
     list of the towns, and another town can still be typed. A file's own town column wins row by row.
+
+    A town user is offered their towns only, and no new one: a new town is the county's to start (an admin
+    adds it to the user's towns, and it is offered then). ``ingest_file`` refuses any other all the same.
     """
+    if user.towns is not None:
+        if len(user.towns) == 1:
+            st.caption(t("up_town_fixed").format(town=md_text(user.towns[0])))
+            return user.towns[0]
+        return st.selectbox(t("up_town"), list(user.towns), key="up_town_choice", help=t("up_town_help"))
     towns = filter_options()["towns"] or [settings.DEFAULT_TOWN]
     if len(towns) > 1:
         viewed = st.session_state.get("f_town") or []  # the town the sidebar shows, else the default town

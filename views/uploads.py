@@ -3,18 +3,23 @@
 Everyone may read the history. Analysts and admins may also download a past upload's rejected
 rows and remove an upload with everything it brought (earlier versions of its cases count again);
 removal asks for confirmation, and the role is checked again at the moment of removing.
+
+A user limited to towns sees their towns' uploads (and the county's catalogue, which their figures use) and
+may remove only an upload all of whose rows are their towns' (:func:`store.uploads.visible`, ``removable``;
+``remove_upload`` refuses any other all the same).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+import scope
 from ingest.errors import IngestRefused, refusal_message
 from ingest.load import remove_upload
 from ingest.rejects import rejects_xlsx, stored_rejects
 from metrics import precomputed_views
 from store import audit
-from store.uploads import list_uploads
+from store.uploads import list_uploads, removable, visible
 from text import Text
 from ui.auth import has_role, require_role
 from ui.fmt import md_text
@@ -29,6 +34,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 require_role("viewer")  # signed in at all: app.py asks first; this holds should the file ever run alone
 language = lang()
 db = get_db()
+TOWNS = scope.current()  # this run's towns, for the bytes made after it
 st.title(t("uploads_title"))
 show_done("uploads")
 with db.reading() as cur:
@@ -52,12 +58,16 @@ def describe(upload_id: int) -> str:
     return f"#{r['upload_id']} · {r['file_name']} · {kind} · {r['loaded_at']:%Y-%m-%d %H:%M}"
 
 
-def _rejects_bytes(upload_id: int) -> bytes:
-    with db.reading() as cur:
+def _rejects_bytes(upload_id: int, towns: tuple[str, ...] | None) -> bytes:
+    """Made when asked for, maybe after the run: within the towns of the run that offered it."""
+    with scope.scoped(towns), db.reading() as cur:
+        if not visible(cur, upload_id):
+            return b""
         return rejects_xlsx(stored_rejects(cur, upload_id), language)
 
 
-ids = [r["upload_id"] for r in reversed(loaded)]
+with db.reading() as cur:
+    ids = [r["upload_id"] for r in reversed(loaded) if removable(cur, r["upload_id"])]
 left, right = st.columns(2)
 with left, st.container(border=True):
     st.markdown(f"**{t('uploads_rejects_title')}**")
@@ -66,7 +76,7 @@ with left, st.container(border=True):
         chosen = st.selectbox(t("uploads_pick"), with_rejects, format_func=describe, key="uploads_rejects_pick")
         st.download_button(
             t("up_download_rejects"),
-            data=lambda chosen=chosen: _rejects_bytes(chosen),  # made when asked for, on a cursor of its own
+            data=lambda chosen=chosen, towns=TOWNS: _rejects_bytes(chosen, towns),  # when asked for
             file_name=f"{t('up_rejects_file')}-{chosen}.xlsx",
             mime=XLSX_MIME,
             key="uploads_rejects_dl",
@@ -78,6 +88,9 @@ with left, st.container(border=True):
 with right, st.container(border=True):
     st.markdown(f"**{t('uploads_remove_title')}**")
     st.caption(t("uploads_remove_help"))
+    if not ids:
+        st.caption(t("uploads_none_removable"))
+        st.stop()
     target = st.selectbox(t("uploads_pick"), ids, format_func=describe, key="uploads_remove_pick")
     pending = st.session_state.get("uploads_remove_pending")
     if pending != target:

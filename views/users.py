@@ -13,6 +13,7 @@ import streamlit as st
 from metrics.catalog import KPI_BY_ID
 from metrics.catalog import get as kpi_def
 from store import audit, users
+from store.towns import towns
 from store.users import ROLES, UserError, role_label
 from text import CLAUSE_SEP, COLON, COMMA, Text
 from ui.auth import LOCAL_USER, require_role
@@ -49,6 +50,7 @@ show_done("users")
 
 with db.reading() as cur:
     rows = users.list_users(cur)
+    known_towns = towns(cur)  # an admin is never limited: every town holding data
 if rows:
     frame = pd.DataFrame(rows)
     show_frame(
@@ -59,6 +61,10 @@ if rows:
                 t("users_email"): frame["email"].fillna(""),
                 t("users_password"): [t("yes") if p else t("no") for p in frame["has_password"]],
                 t("users_created"): [f"{c:%Y-%m-%d %H:%M}" for c in frame["created_at"]],
+                t("users_towns"): [
+                    "、".join(v) if isinstance(v, (list, tuple)) or hasattr(v, "tolist") else t("users_towns_all")
+                    for v in frame["towns"]
+                ],
                 t("users_created_by"): frame["created_by"].fillna("—"),
             }
         ),
@@ -87,6 +93,14 @@ with st.form("users_add_form", clear_on_submit=False):
     )
     confirm = c4.text_input(t("users_confirm"), type="password", key="users_add_confirm")
     email = st.text_input(t("users_email"), key="users_add_email", help=t("users_email_help"))
+    add_towns = st.multiselect(
+        t("users_towns"),
+        known_towns,
+        key="users_add_towns",
+        help=t("users_towns_help"),
+        placeholder=t("users_towns_all"),
+        accept_new_options=True,
+    )
     add = st.form_submit_button(t("users_add_submit"), type="primary")
 if add:
     if password != confirm:
@@ -94,7 +108,9 @@ if add:
     else:
         message = t("users_added_first") if first_user else t("users_added")
         act(
-            lambda by: users.add_user(db, name, role, password or None, email=email or None, by=by),
+            lambda by: users.add_user(
+                db, name, role, password or None, email=email or None, by=by, towns=add_towns or None
+            ),
             message.format(name=name.strip()),
         )
 
@@ -130,6 +146,22 @@ if rows:
         new_mail = st.text_input(t("users_email"), value=row["email"] or "", key=f"users_mail_{who}")
         if st.form_submit_button(t("users_mail_submit")):
             act(lambda by: users.set_email(db, who, new_mail or None, by=by), t("users_mail_done").format(name=who))
+
+    with st.form(f"users_towns_form_{who}"):
+        new_towns = st.multiselect(
+            t("users_towns"),
+            sorted(set(known_towns) | set(row["towns"] or [])),
+            default=list(row["towns"] or []),
+            key=f"users_towns_{who}",
+            help=t("users_towns_help"),
+            placeholder=t("users_towns_all"),
+            accept_new_options=True,
+        )
+        if st.form_submit_button(t("users_towns_submit")):
+            act(
+                lambda by: users.set_towns(db, who, new_towns or None, by=by),
+                t("users_towns_done").format(name=who, towns="、".join(new_towns) or t("users_towns_all")),
+            )
 
     pending = st.session_state.get("users_remove_pending")
     if pending != who:
