@@ -460,9 +460,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: What a user limited to towns may run with ``--user``: their towns' loads, removals, history, figures and audit.
-#: Everything else (the calendar, snapshots, users, backups, the demo, the kept figures) is the county's.
-TOWN_USER_COMMANDS = frozenset({"ingest", "uploads", "kpis", "bottlenecks", "audit"})
+#: What a user limited to towns may run with ``--user``: their towns' loads, removals, history, figures, audit and
+#: snapshots. Everything else (the calendar, users, backups, the demo, the kept figures) is the county's.
+TOWN_USER_COMMANDS = frozenset({"ingest", "uploads", "kpis", "bottlenecks", "audit", "snapshot"})
 
 
 @contextmanager

@@ -5,6 +5,9 @@ are exactly ``compute_kpis(cur, Filters.month(M))``), and returns a dict of Pyth
 and dicts only, so that it can be stored as JSON and every report file can be rendered from it
 alone. :func:`case_list` is the month's PII-free case list (no applicant data of any kind).
 
+With ``town=T`` every figure is the town's alone (``Filters(..., towns=(T,))`` everywhere: KPIs, trend,
+departments, items, channels, bottlenecks, overdue lists, the case list, the uploads listed).
+
 Call both on one read cursor inside one transaction (:func:`consistent_cursor`): DuckDB then
 shows every query the same committed state, so the figures, the case list and the recorded data
 version agree even while an analyst uploads.
@@ -19,6 +22,7 @@ import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import duckdb
@@ -70,6 +74,11 @@ def town_name() -> str:
     return os.environ.get("EGOV_TOWN", "").strip() or DEFAULT_TOWN
 
 
+def scoped(f: Filters, town: str | None) -> Filters:
+    """``f`` limited to one town (unchanged for ``None``: the whole database)."""
+    return replace(f, towns=(town,)) if town else f
+
+
 def check_month(month: str) -> Filters:
     """``Filters.month`` for ``YYYY-MM`` (raises ValueError with a plain message otherwise)."""
     text = (month or "").strip()
@@ -98,31 +107,39 @@ def consistent_cursor(db: Database) -> Iterator[duckdb.DuckDBPyConnection]:
             cur.close()
 
 
-def months_with_data(cur: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
-    """Months with cases, newest first: ``[{"month": "2026-10", "cases": 157}, ...]``."""
+def _town_sql(town: str | None) -> tuple[str, list[object]]:
+    return (" AND town = ?", [town]) if town else ("", [])
+
+
+def months_with_data(cur: duckdb.DuckDBPyConnection, town: str | None = None) -> list[dict[str, object]]:
+    """Months with cases (of ``town``, when given), newest first: ``[{"month": "2026-10", "cases": 157}, ...]``."""
+    where, params = _town_sql(town)
     rows = cur.execute(
-        """
+        f"""
         SELECT strftime(submitted_at, '%Y-%m') AS month, count(*) AS cases
-        FROM cases WHERE submitted_at IS NOT NULL
+        FROM cases WHERE submitted_at IS NOT NULL{where}
         GROUP BY 1 ORDER BY 1 DESC
-        """
+        """,
+        params,
     ).fetchall()
     return [{"month": m, "cases": int(n)} for m, n in rows]
 
 
-def month_has_data(cur: duckdb.DuckDBPyConnection, month: str) -> None:
-    """Raise :class:`NoDataForMonth` unless a case was submitted in ``month``."""
+def month_has_data(cur: duckdb.DuckDBPyConnection, month: str, town: str | None = None) -> None:
+    """Raise :class:`NoDataForMonth` unless a case (of ``town``, when given) was submitted in ``month``."""
     f = check_month(month)
     assert f.end is not None  # a month has both ends
     end = f.end + dt.timedelta(days=1)
+    where, params = _town_sql(town)
     n = one(
         cur.execute(
-            "SELECT count(*) FROM cases WHERE submitted_at >= ?::TIMESTAMP AND submitted_at < ?::TIMESTAMP",
-            [f.start, end],
+            "SELECT count(*) FROM cases WHERE submitted_at >= ?::TIMESTAMP AND submitted_at < ?::TIMESTAMP" + where,
+            [f.start, end, *params],
         )
     )[0]
     if not n:
-        lo, hi = one(cur.execute("SELECT min(submitted_at)::DATE, max(submitted_at)::DATE FROM cases"))
+        sql = "SELECT min(submitted_at)::DATE, max(submitted_at)::DATE FROM cases WHERE true" + where
+        lo, hi = one(cur.execute(sql, params))
         raise NoDataForMonth(month, lo, hi)
 
 
@@ -187,13 +204,13 @@ def _targets(cur: duckdb.DuckDBPyConnection) -> dict[str, object]:
         return {k.id: k.default_target for k in KPIS}
 
 
-def _trend(cur: duckdb.DuckDBPyConnection, month: str) -> list[dict[str, object]]:
+def _trend(cur: duckdb.DuckDBPyConnection, month: str, town: str | None = None) -> list[dict[str, object]]:
     end = check_month(month).end
     assert end is not None
     first = end.replace(day=1)
     for _ in range(TREND_MONTHS - 1):
         first = (first - dt.timedelta(days=1)).replace(day=1)
-    series = kpi_series(cur, Filters(first, end), "month", TREND_KPIS)
+    series = kpi_series(cur, scoped(Filters(first, end), town), "month", TREND_KPIS)
     wide = to_wide(series, "period_start", with_counts=True)
     out = []
     for row in records(wide):
@@ -290,13 +307,20 @@ def _overdue(cur: duckdb.DuckDBPyConnection, f: Filters, departments: list[dict[
     }
 
 
-def _uploads(cur: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
-    """The uploads whose rows the figures were computed from (the loaded ones, oldest first)."""
+def _uploads(cur: duckdb.DuckDBPyConnection, town: str | None = None) -> list[dict[str, object]]:
+    """The uploads whose rows the figures were computed from (the loaded ones, oldest first); for a town, those
+    loaded into it or holding its cases or events (a file with a 乡镇 column may hold several towns)."""
+    where, params = "", []
+    if town:
+        where = """ AND (town = ? OR upload_id IN (SELECT upload_id FROM case_rows WHERE town = ?)
+                         OR upload_id IN (SELECT upload_id FROM case_spans WHERE town = ?))"""
+        params = [town, town, town]
     rows = cur.execute(
-        """
+        f"""
         SELECT upload_id, file_name, kind, sha256, loaded_at, loaded_by, rows_loaded
-        FROM uploads WHERE status = 'loaded' ORDER BY upload_id
-        """
+        FROM uploads WHERE status = 'loaded'{where} ORDER BY upload_id
+        """,
+        params,
     ).fetchall()
     names = ["upload_id", "file_name", "kind", "sha256", "loaded_at", "loaded_by", "rows_loaded"]
     return [{n: plain(v) for n, v in zip(names, r, strict=True)} for r in rows]
@@ -317,10 +341,16 @@ def _all_units(cur: duckdb.DuckDBPyConnection) -> list[str] | None:
 Content = dict[str, Any]
 
 
-def collect(cur: duckdb.DuckDBPyConnection, month: str, *, town: str | None = None) -> Content:
-    """All figures of month ``M`` for the report, as JSON-ready data (raises NoDataForMonth)."""
-    f = check_month(month)
-    month_has_data(cur, month)
+def collect(
+    cur: duckdb.DuckDBPyConnection, month: str, *, town: str | None = None, cover: str | None = None
+) -> Content:
+    """All figures of month ``M`` for the report, as JSON-ready data (raises NoDataForMonth).
+
+    ``town``: the figures of that town only (None: the whole database). ``cover``: the name on the cover
+    (default: the town, else :func:`town_name`).
+    """
+    f = scoped(check_month(month), town)
+    month_has_data(cur, month, town)
     prev = previous_month(month)
     departments = _departments(cur, f)
     start, end = f.start, f.end
@@ -328,7 +358,7 @@ def collect(cur: duckdb.DuckDBPyConnection, month: str, *, town: str | None = No
     return {
         "format": CONTENT_FORMAT,
         "month": month,
-        "town": (town or "").strip() or town_name(),
+        "town": (cover or "").strip() or town or town_name(),
         "period": {
             "start": start.isoformat(),
             "end": end.isoformat(),
@@ -336,10 +366,10 @@ def collect(cur: duckdb.DuckDBPyConnection, month: str, *, town: str | None = No
             "days": _calendar.monthrange(start.year, start.month)[1],
         },  # fmt: skip
         "data_version": int(one(cur.execute("SELECT version FROM data_version"))[0]),
-        "uploads": _uploads(cur),
+        "uploads": _uploads(cur, town),
         "kpis": plain(compute_kpis(cur, f)),
         "previous_month": prev,
-        "previous_kpis": plain(compute_kpis(cur, Filters.month(prev))),
+        "previous_kpis": plain(compute_kpis(cur, scoped(Filters.month(prev), town))),
         "targets": _targets(cur),
         "catalogue": _catalogue(),
         "rules": {
@@ -348,7 +378,7 @@ def collect(cur: duckdb.DuckDBPyConnection, month: str, *, town: str | None = No
             "at_risk_workdays": AT_RISK_WORKDAYS,
             "has_catalog": bool(one(cur.execute("SELECT count(*) FROM service_items"))[0]),
         },
-        "trend": _trend(cur, month),
+        "trend": _trend(cur, month, town),
         "channels": _channels(cur, f),
         "departments": departments,
         "items": _items(cur, f),
@@ -368,17 +398,19 @@ def _items_flagged(cur: duckdb.DuckDBPyConnection, f: Filters) -> list[dict[str,
     )  # fmt: skip
 
 
-def case_list(cur: duckdb.DuckDBPyConnection, month: str) -> pd.DataFrame:
-    """The cases submitted in ``month``, PII-free (see CASE_COLUMNS), ordered by submission time and id."""
+def case_list(cur: duckdb.DuckDBPyConnection, month: str, town: str | None = None) -> pd.DataFrame:
+    """The cases submitted in ``month`` (of ``town``, when given), PII-free (see CASE_COLUMNS), ordered by
+    submission time and id."""
     f = check_month(month)
     assert f.end is not None  # a month has both ends
     end = f.end + dt.timedelta(days=1)
     columns = ", ".join(CASE_COLUMNS)
+    where, params = _town_sql(town)
     return cur.execute(
         f"""
         SELECT {columns} FROM cases
-        WHERE submitted_at >= ?::TIMESTAMP AND submitted_at < ?::TIMESTAMP
+        WHERE submitted_at >= ?::TIMESTAMP AND submitted_at < ?::TIMESTAMP{where}
         ORDER BY submitted_at, case_id
         """,
-        [f.start, end],
+        [f.start, end, *params],
     ).df()

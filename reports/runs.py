@@ -8,6 +8,7 @@ run reads it to retry a month whose run failed.
 
 A line holds: ``at`` (town time), ``job``, ``month``, ``outcome`` (``published`` | ``skipped`` |
 ``failed``), ``version``, ``by``, ``reason_zh``/``reason_en`` (a failure's one-line reason).
+In a county database a line also holds ``town`` (the town, or ``/county``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def log_path(db_path: str | os.PathLike) -> Path:
 
 
 def record(db_path: str | os.PathLike, month: str, outcome: str, *, version: int | None = None, by: str | None = None,
-           reason_zh: str = "", reason_en: str = "", retry: bool = True, job: str = "snapshot") -> None:  # fmt: skip
+           reason_zh: str = "", reason_en: str = "", retry: bool = True, job: str = "snapshot",
+           town: str | None = None) -> None:  # fmt: skip
     """Append one run. Never raises: a run whose record cannot be written still reports on its own output.
 
     ``retry=False`` marks a failure that trying again cannot mend (the month has no data).
@@ -43,6 +45,8 @@ def record(db_path: str | os.PathLike, month: str, outcome: str, *, version: int
         "at": clock.now().isoformat(), "job": job, "month": month, "outcome": outcome, "version": version,
         "by": by, "reason_zh": reason_zh[:300], "reason_en": reason_en[:300], "retry": retry and outcome == "failed",
     }  # fmt: skip
+    if town:  # a county database's runs name the town (or /county); a one-town database's lines stay as they were
+        entry["town"] = town[:60]
     line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
     path = log_path(db_path)
     try:
@@ -97,7 +101,7 @@ def last_run(db_path: str | os.PathLike) -> dict | None:
 
 def months_to_retry(db_path: str | os.PathLike) -> list[str]:
     """Months whose latest recorded run failed: the next scheduled run tries them again (if still unpublished)."""
-    latest: dict[str, dict] = {}
+    latest: dict[tuple[str, object], dict] = {}
     for entry in read(db_path):
-        latest[entry["month"]] = entry
-    return sorted(m for m, e in latest.items() if e["outcome"] == "failed" and e.get("retry", True))
+        latest[(entry["month"], entry.get("town"))] = entry
+    return sorted({m for (m, _), e in latest.items() if e["outcome"] == "failed" and e.get("retry", True)})

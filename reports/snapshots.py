@@ -10,6 +10,11 @@ Publishing month M (:func:`publish`):
    never re-rendered, so a published report stays byte-for-byte the same whatever is uploaded
    afterwards. Publishing a month again adds version N+1 beside the earlier ones, with the KPI
    figures that changed.
+
+A snapshot belongs to a town (its figures alone) or to the county (:data:`COUNTY`: every town side by side,
+:mod:`reports.county`); versions count per (town, month). In a database of one town the files are named as
+they always were (``report-2026-10-v1.pdf``); once a second town holds data a town's files carry its name
+(``report-柳林镇-2026-10-v1.pdf``) and the county's are ``county-report-2026-10-v1.pdf``.
 """
 
 from __future__ import annotations
@@ -27,12 +32,15 @@ import clock
 import scope
 from errors import BilingualError
 from reports import content as frozen
+from reports import county as county_report
 from reports import data as data_files
 from reports.html import render_html
 from reports.pdf import html_to_pdf
 from reports.xlsx import render_xlsx
 from store.db import Database
 from store.rows import one
+from store.towns import holds_several
+from store.towns import towns as town_names
 
 #: The files of a snapshot, in the order they are listed and zipped: kind -> (name pattern, media type).
 FILE_KINDS: dict[str, tuple[str, str]] = {
@@ -46,6 +54,10 @@ FILE_KINDS: dict[str, tuple[str, str]] = {
 }
 #: Text files are stored zlib-compressed (plotly.js makes the HTML ~5 MB); the others are compressed already.
 _COMPRESSED_KINDS = {"html", "csv", "json"}
+#: ``snapshots.town`` of the county's snapshot: no town's name holds a '/' (store.towns.clean_town).
+COUNTY = "/county"
+#: The files of a county snapshot (no case list: each town's snapshot has its own).
+COUNTY_KINDS = ("pdf", "html", "xlsx", "json", "zip")
 _PUBLISH_LOCK = threading.Lock()
 
 
@@ -60,10 +72,23 @@ class Published:
     version: int
     files: dict[str, str]  # kind -> file name
     changes: dict | None
+    town: str = ""  # the town, or COUNTY
 
 
-def file_name(kind: str, month: str, version: int) -> str:
-    return FILE_KINDS[kind][0].format(month=month, version=version)
+def _name_part(town: str) -> str:
+    """A town's name as a file name part: letters (Chinese included) and digits kept, anything else ``_``."""
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in town).strip("_") or "town"
+
+
+def file_name(kind: str, month: str, version: int, town: str | None = None) -> str:
+    """A snapshot file's name; ``town`` (given in a county database) goes into it, the county's starts ``county-``."""
+    name = FILE_KINDS[kind][0].format(month=month, version=version)
+    if town == COUNTY:
+        return "county-" + name
+    if town:
+        stem, _, rest = name.partition("-")
+        return f"{stem}-{_name_part(town)}-{rest}"
+    return name
 
 
 def _now() -> dt.datetime:
@@ -99,22 +124,33 @@ def diff_kpis(before: dict, after: dict) -> dict[str, object]:
     }
 
 
-def _latest(cur: duckdb.DuckDBPyConnection, month: str) -> dict | None:
+def _latest(cur: duckdb.DuckDBPyConnection, month: str, town: str) -> dict | None:
     row = cur.execute(
         """
         SELECT snapshot_id, version, data_version, content FROM snapshots
-        WHERE month = ? ORDER BY version DESC LIMIT 1
+        WHERE month = ? AND town = ? ORDER BY version DESC LIMIT 1
         """,
-        [month],
+        [month, town],
     ).fetchone()
     if row is None:
         return None
     return {"snapshot_id": row[0], "version": row[1], "data_version": row[2], "content": json.loads(row[3])}
 
 
-def render_files(content: dict, meta: dict, cases) -> dict[str, bytes]:
-    """Every file of a snapshot (kind -> bytes), rendered from frozen content only."""
+def render_files(content: dict, meta: dict, cases, town: str | None = None) -> dict[str, bytes]:
+    """Every file of a snapshot (kind -> bytes), rendered from frozen content only (``town``: see file_name)."""
     month, version = content["month"], int(meta["version"])
+    if county_report.is_county(content):
+        html = county_report.render_county_html(content, meta)
+        files = {
+            "pdf": html_to_pdf(county_report.render_county_html(content, meta, print_mode=True)),
+            "html": html.encode("utf-8"),
+            "xlsx": county_report.render_county_xlsx(content, meta),
+            "json": (json.dumps({"snapshot": meta, "content": content}, ensure_ascii=False, indent=1) + "\n").encode(),
+        }
+        when = dt.datetime.fromisoformat(str(meta["published_at"]))
+        files["zip"] = data_files.zip_files([(file_name(k, month, version, COUNTY), files[k]) for k in files], when)
+        return files
     html = render_html(content, meta)
     pdf = html_to_pdf(render_html(content, meta, print_mode=True))
     files = {
@@ -126,8 +162,31 @@ def render_files(content: dict, meta: dict, cases) -> dict[str, bytes]:
         "json": (json.dumps({"snapshot": meta, "content": content}, ensure_ascii=False, indent=1) + "\n").encode(),
     }
     when = dt.datetime.fromisoformat(str(meta["published_at"]))
-    files["zip"] = data_files.zip_files([(file_name(k, month, version), files[k]) for k in files], when)
+    files["zip"] = data_files.zip_files([(file_name(k, month, version, town), files[k]) for k in files], when)
     return files
+
+
+def is_county_database(cur: duckdb.DuckDBPyConnection) -> bool:
+    """More than one town holds data (what the app calls a county database), for a town user too."""
+    return holds_several(cur)
+
+
+def resolve_town(cur: duckdb.DuckDBPyConnection, town: str | None) -> str:
+    """The town a snapshot is for: ``town``, else the database's only town (a county database must name one)."""
+    names = town_names(cur)
+    if town:
+        if town != COUNTY and town not in names:
+            raise SnapshotError(
+                f"没有乡镇 {town} 的办件数据；现有乡镇：{'、'.join(names)}",
+                f"no cases of the town {town}; the towns are: {', '.join(names)}",
+            )
+        return town
+    if len(names) > 1:
+        raise SnapshotError(
+            f"数据库中有 {len(names)} 个乡镇，请选择乡镇或全县",
+            f"the database holds {len(names)} towns: choose one, or the county",
+        )
+    return names[0]
 
 
 def publish(
@@ -137,21 +196,27 @@ def publish(
     by: str | None,
     note: str | None = None,
     town: str | None = None,
+    cover: str | None = None,
     now: dt.datetime | None = None,
 ) -> Published:
-    """Freeze ``month`` as its next version and store it with its files (raises NoDataForMonth, SnapshotError).
-
-    A snapshot is the county's report: within a town scope (:mod:`scope`) it is refused (its figures would be
-    the town's, published as the county's).
-    """
-    _refuse_in_scope()
+    """Freeze ``month`` of ``town`` (a town's name, :data:`COUNTY`, or None: the database's only town) as its next
+    version and store it with its files (raises NoDataForMonth, SnapshotError). ``cover``: the name on a town's
+    cover (default: the town's own name). Within a town scope (:mod:`scope`) only a town of the scope may be
+    published: never the county's report, which would show other towns."""
     frozen.check_month(month)
     note = (note or "").strip() or None
     with _PUBLISH_LOCK:
         with frozen.consistent_cursor(db) as cur:
-            content = frozen.collect(cur, month, town=town)
-            cases = frozen.case_list(cur, month)
-            previous = _latest(cur, month)
+            town = resolve_town(cur, town)
+            _refuse_outside_scope(town)
+            named = town if is_county_database(cur) else None  # file names carry the town in a county only
+            if town == COUNTY:
+                content = county_report.collect_county(cur, month)
+                cases = None
+            else:
+                content = frozen.collect(cur, month, town=town, cover=cover or (town if named else None))
+                cases = frozen.case_list(cur, month, town)
+            previous = _latest(cur, month, town)
         content_text = _dump(content)
         version = 1 if previous is None else int(previous["version"]) + 1
         changes = diff_kpis(previous["content"], content) if previous else None
@@ -167,10 +232,12 @@ def publish(
             "changes": changes,
             "content_sha256": hashlib.sha256(content_text.encode()).hexdigest(),
         }
-        files = render_files(content, meta, cases)
+        files = render_files(content, meta, cases, named)
         upload_ids = [u["upload_id"] for u in content["uploads"]]
         with db.write() as w:
-            taken = w.execute("SELECT count(*) FROM snapshots WHERE month = ? AND version = ?", [month, version])
+            taken = w.execute(
+                "SELECT count(*) FROM snapshots WHERE town = ? AND month = ? AND version = ?", [town, month, version]
+            )
             if one(taken)[0]:
                 raise SnapshotError(
                     f"{month} 第 {version} 版刚刚已由他人发布，请刷新后再试",
@@ -179,12 +246,12 @@ def publish(
             snapshot_id = int(one(w.execute("SELECT nextval('snapshot_id_seq')"))[0])
             w.execute(
                 """
-                INSERT INTO snapshots (snapshot_id, month, version, published_at, published_by, data_version,
+                INSERT INTO snapshots (snapshot_id, town, month, version, published_at, published_by, data_version,
                                        uploads, note, supersedes, changes, content, content_sha256)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
-                    snapshot_id, month, version, published_at, by, content["data_version"], _dump(upload_ids), note,
+                    snapshot_id, town, month, version, published_at, by, content["data_version"], _dump(upload_ids), note,
                     previous["snapshot_id"] if previous else None, _dump(changes) if changes else None,
                     content_text, meta["content_sha256"],
                 ],
@@ -194,12 +261,13 @@ def publish(
                 w.execute(
                     "INSERT INTO snapshot_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [
-                        snapshot_id, file_name(kind, month, version), kind, FILE_KINDS[kind][1], len(data),
+                        snapshot_id, file_name(kind, month, version, named), kind, FILE_KINDS[kind][1], len(data),
                         hashlib.sha256(data).hexdigest(), "zlib" if kind in _COMPRESSED_KINDS else "none", stored,
                     ],
                 )  # fmt: skip
-            _audit(w, by, month, version, snapshot_id, content["data_version"], changes, note)
-    return Published(snapshot_id, month, version, {k: file_name(k, month, version) for k in files}, changes)
+            _audit(w, by, month, version, snapshot_id, content["data_version"], changes, note, town)
+    names = {k: file_name(k, month, version, named) for k in files}
+    return Published(snapshot_id, month, version, names, changes, town)
 
 
 def _audit(
@@ -211,6 +279,7 @@ def _audit(
     data_version: int,
     changes: dict | None,
     note: str | None,
+    town: str,
 ) -> None:
     """One audit row in the same transaction (when the audit log exists in this build)."""
     try:
@@ -218,7 +287,7 @@ def _audit(
     except ImportError:
         return
     details = {
-        "snapshot_id": snapshot_id, "month": month, "version": version, "data_version": data_version,
+        "snapshot_id": snapshot_id, "town": town, "month": month, "version": version, "data_version": data_version,
         "note": note, "changed_kpis": [c["id"] for c in (changes or {}).get("kpis", [])] if changes else None,
     }  # fmt: skip
     audit.record(cur, by, "publish_snapshot", f"{month} v{version}", details)
@@ -226,37 +295,42 @@ def _audit(
 
 # --- reading ----------------------------------------------------------------------------------------
 
-_LIST_COLUMNS = "snapshot_id, month, version, published_at, published_by, data_version, note, supersedes, changes"
+_LIST_COLUMNS = "snapshot_id, town, month, version, published_at, published_by, data_version, note, supersedes, changes"
 
 
 def _visible() -> tuple[str, list[object]]:
-    """The snapshots this run may read, as a condition: every one without a town scope (:mod:`scope`).
+    """The snapshots this run may read, as a condition: every one without a town scope (:mod:`scope`), else
+    those of the scope's towns (never the county's, which shows every town).
 
     The one place the snapshots' reads (:func:`list_snapshots`, :func:`get_snapshot`, :func:`file_bytes`) are
-    limited. Snapshots are the county's (no ``town`` column yet): a town user reads none. Once a snapshot
-    carries its town, this becomes ``list_contains(?, town)`` with the scope bound.
+    limited.
     """
-    if scope.current() is None:
+    allowed = scope.current()
+    if allowed is None:
         return "true", []
-    return "false", []
+    return "list_contains(?::VARCHAR[], town)", [list(allowed)]
 
 
-def _refuse_in_scope() -> None:
-    if scope.current() is not None:
+def _refuse_outside_scope(town: str) -> None:
+    if not scope.allows(town):
         raise SnapshotError(
-            "月度快照是全县的报告：限定乡镇的用户不能发布",
-            "the snapshot is the county's report: a town user cannot publish it",
+            "只能发布您负责的乡镇的快照（全县快照由县级用户发布）",
+            "you can publish only your own towns' snapshots (the county's is published by a county user)",
         )
 
 
-def list_snapshots(cur: duckdb.DuckDBPyConnection, month: str | None = None) -> list[dict]:
-    """Snapshots (without their content), newest month first, then newest version first; with their files."""
+def list_snapshots(cur: duckdb.DuckDBPyConnection, month: str | None = None, town: str | None = None) -> list[dict]:
+    """Snapshots (without their content), newest month first, then newest version first; with their files.
+    ``town``: only that town's (or :data:`COUNTY`'s); None: every town's and the county's (that this run may see)."""
     visible, params = _visible()
     sql = f"SELECT {_LIST_COLUMNS} FROM snapshots WHERE {visible}"
     if month:
         sql += " AND month = ?"
         params.append(month)
-    sql += " ORDER BY month DESC, version DESC"
+    if town:
+        sql += " AND town = ?"
+        params.append(town)
+    sql += " ORDER BY month DESC, version DESC, town"
     rel = cur.execute(sql, params)
     names = [d[0] for d in rel.description]
     rows = [dict(zip(names, r, strict=True)) for r in rel.fetchall()]
@@ -303,10 +377,10 @@ def get_snapshot(cur: duckdb.DuckDBPyConnection, snapshot_id: int) -> dict | Non
     return snap
 
 
-def latest_versions(cur: duckdb.DuckDBPyConnection) -> dict[str, dict]:
-    """month -> its newest snapshot (no content)."""
+def latest_versions(cur: duckdb.DuckDBPyConnection, town: str | None = None) -> dict[str, dict]:
+    """month -> its newest snapshot (no content) of ``town`` (None: of any town)."""
     out: dict[str, dict] = {}
-    for row in list_snapshots(cur):
+    for row in list_snapshots(cur, town=town):
         out.setdefault(row["month"], row)
     return out
 

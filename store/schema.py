@@ -361,6 +361,37 @@ MIGRATIONS: list[str] = [
     -- A case's key is one per (town, case id) from now on; the keys in use already are (one town).
     """
     + FACETS_SQL,
+    # 9 -> 10: snapshots per town, and the county's. A snapshot belongs to a town (``snapshots.town``) or to the whole
+    # county (the marker ``'/county'``: never a town's name, which holds no '/'; NOT NULL, because a UNIQUE constraint
+    # treats NULLs as distinct). Versions count per (town, month). DuckDB cannot drop the old UNIQUE (month, version),
+    # so the table is rebuilt with the same snapshot ids (``snapshot_files`` refers to them); the snapshots published
+    # before are the default town's. (Re-runnable: see 6 -> 7.)
+    f"""
+    ALTER TABLE snapshots ADD COLUMN IF NOT EXISTS town VARCHAR;
+    UPDATE snapshots SET town = {_literal(settings.DEFAULT_TOWN)} WHERE town IS NULL;
+    CREATE TABLE snapshots_v10 (
+        snapshot_id     INTEGER PRIMARY KEY,
+        town            VARCHAR NOT NULL,          -- the town, or '/county' for the county's snapshot
+        month           VARCHAR NOT NULL,          -- YYYY-MM
+        version         INTEGER NOT NULL,          -- 1, 2, ... per (town, month); a re-issue never replaces
+        published_at    TIMESTAMP NOT NULL,
+        published_by    VARCHAR,
+        data_version    BIGINT NOT NULL,
+        uploads         JSON,
+        note            VARCHAR,
+        supersedes      INTEGER,
+        changes         JSON,
+        content         JSON NOT NULL,
+        content_sha256  VARCHAR NOT NULL,
+        UNIQUE (town, month, version)
+    );
+    INSERT INTO snapshots_v10
+        SELECT snapshot_id, town, month, version, published_at, published_by, data_version, uploads, note, supersedes,
+               changes, content, content_sha256
+        FROM snapshots;
+    DROP TABLE snapshots;
+    ALTER TABLE snapshots_v10 RENAME TO snapshots;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

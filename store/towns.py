@@ -51,3 +51,10 @@ def area_kind(cur: duckdb.DuckDBPyConnection, chosen: tuple[str, ...]) -> str:
     if chosen:
         return "towns"
     return "county" if len(towns(cur)) > 1 else "town"
+
+
+def holds_several(cur: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the database holds more than one town's cases, whoever asks (the shape of the data, no name):
+    what makes it a county's, for file names and the choices a page offers."""
+    row = cur.execute("SELECT count(DISTINCT town) > 1 FROM case_facets").fetchone()
+    return bool(row and row[0])

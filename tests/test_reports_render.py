@@ -85,7 +85,7 @@ def sparse(tmp_db):
 
     ingest_file(tmp_db, ROOT / "tests" / "data" / "cases_title_total_gbk.csv")
     with consistent_cursor(tmp_db) as cur:
-        return collect(cur, "2026-10", town="测试镇"), case_list(cur, "2026-10")
+        return collect(cur, "2026-10", cover="测试镇"), case_list(cur, "2026-10")
 
 
 def test_a_sparse_month_renders_with_unknowns_not_zeros(sparse):

@@ -205,7 +205,10 @@ def test_the_command_line_with_a_town_user(db_copy: Path, tmp_path: Path) -> Non
     log = cli("audit", "--format", "json", "--db", d, "--user", "a_analyst")
     assert "B_cases" not in log.stdout and "b_clerk" not in log.stdout
     assert cli("calendar", "x.csv", "--db", d, "--user", "a_analyst").returncode == 1  # county-wide: refused
-    assert cli("snapshot", "--month", MONTH, "--db", d, "--user", "a_analyst").returncode == 1
+    county = cli("snapshot", "--month", MONTH, "--county", "--db", d, "--user", "a_analyst")
+    assert county.returncode == 1 and "只能发布您负责的乡镇的快照" in county.stdout + county.stderr
+    other = cli("snapshot", "--month", MONTH, "--town", B, "--db", d, "--user", "a_analyst")
+    assert other.returncode != 0 and "没有乡镇 石桥镇" in other.stdout + other.stderr  # B is not even named
 
 
 def test_towns_of_a_user_change_audited_and_end_sessions(db_copy: Path) -> None:

@@ -572,6 +572,12 @@ TEXT: dict[str, Text] = {
     "snap_note": Text("说明（可选；重新发布时请写明更正原因）", "Note (optional; for a re-issue, say why)"),
     "snap_note_placeholder": Text("例如：补录了 10 月 28 日的窗口办件", "e.g. added the desk cases of 28 Oct"),
     "snap_town": Text("封面上的镇名", "Town on the cover"),
+    "snap_scope_pick": Text("快照范围（乡镇或全县）", "Snapshots of (a town, or the county)"),
+    "snap_scope_county": Text("全县（乡镇对比）", "County (towns compared)"),
+    "snap_county_note": Text(
+        "全县快照：各乡镇主要指标对比表、排名和各乡镇主要指标（PDF、HTML、Excel 和数据 JSON）。",
+        "County snapshot: the town table, the ranking and each town's headline KPIs (PDF, HTML, Excel, figures JSON).",
+    ),
     "snap_publish_button": Text("发布 {month} 快照", "Publish the {month} snapshot"),
     "snap_reissue_button": Text("重新发布为第 {version} 版", "Re-issue as version {version}"),
     "snap_reissue_info": Text(

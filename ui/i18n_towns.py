@@ -13,11 +13,6 @@ TOWN_TEXT: dict[str, Text] = {
         "事项目录是全县统一的：限定乡镇（{towns}）的用户不能上传目录。",
         "The service catalogue is the county's: a user limited to towns ({towns}) cannot upload it.",
     ),
-    "town_user_snapshots": Text(
-        "月度快照是全县的报告：限定乡镇的用户暂不能查看或发布（按乡镇的快照将另行提供）。",
-        "Monthly snapshots are the county's report: a user limited to towns can neither read nor publish them "
-        "(per-town snapshots are to come).",
-    ),
     "town_user_remove_refused": Text(
         "上传 #{upload_id} 含有您乡镇范围以外的数据，不能删除。",
         "Upload #{upload_id} holds data outside your towns; you cannot remove it.",

@@ -21,9 +21,11 @@ from metrics.catalog import KPI_BY_ID
 from reports import content as frozen
 from reports import runs, snapshots
 from reports.pdf import PdfUnavailable
+from store.towns import towns as town_names
 from text import FULL_STOP, NOTE, SENTENCE_GAP, Text
 from ui import auth
 from ui import fmt as ui_fmt
+from ui.filters import is_county
 from ui.fmt import md_text
 from ui.i18n import lang, t
 from ui.state import get_db
@@ -50,9 +52,24 @@ _RUN_LINE = Text("{title}：{at}（{zone}）· {text}", "{title}: {at} ({zone}) 
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def months_with_data(db_path: str, data_version: int) -> list[dict]:
+def months_with_data(db_path: str, data_version: int, town: str | None = None) -> list[dict]:
     with get_db().reading() as cur:
-        return frozen.months_with_data(cur)
+        return frozen.months_with_data(cur, None if town == snapshots.COUNTY else town)
+
+
+def scope_label(scope: str) -> str:
+    return t("snap_scope_county") if scope == snapshots.COUNTY else scope
+
+
+def choose_scope(db) -> str | None:
+    """In a county database: the town (or 全县) whose snapshots the page shows and publishes; None in one town's."""
+    if not is_county():
+        return None
+    with db.reading() as cur:
+        names = town_names(cur)
+    county = [snapshots.COUNTY] if not auth.is_town_user() else []  # the county's report: a county user's
+    choices = [*county, *names]
+    return st.selectbox(t("snap_scope_pick"), choices, format_func=scope_label, key="snap_scope")
 
 
 def month_label(month: str, language: str) -> str:
@@ -125,7 +142,7 @@ def _status_table(months: list[dict], latest: dict[str, dict], counts: dict[str,
     return pd.DataFrame(rows)
 
 
-def _publish_form(db, months: list[dict], latest: dict[str, dict], language: str) -> None:
+def _publish_form(db, months: list[dict], latest: dict[str, dict], language: str, scope: str | None = None) -> None:
     st.subheader(t("snap_publish_title"))
     choices = [m["month"] for m in months]
     current = clock.running_month()
@@ -144,7 +161,13 @@ def _publish_form(db, months: list[dict], latest: dict[str, dict], language: str
             )
         )
     note = st.text_input(t("snap_note"), key="snap_note", placeholder=t("snap_note_placeholder"), max_chars=500)
-    town = st.text_input(t("snap_town"), value=frozen.town_name(), key="snap_town", max_chars=40)
+    if scope is None:  # one town: the name on the cover, as always
+        town = st.text_input(t("snap_town"), value=frozen.town_name(), key="snap_town", max_chars=40)
+    elif scope == snapshots.COUNTY:
+        town = ""
+        st.caption(t("snap_county_note"))
+    else:
+        town = st.text_input(t("snap_town"), value=scope, key=f"snap_town_{scope}", max_chars=40)
     label = (
         t("snap_reissue_button").format(version=existing["version"] + 1)
         if existing
@@ -158,7 +181,7 @@ def _publish_form(db, months: list[dict], latest: dict[str, dict], language: str
     if not publishing:
         return
     user = auth.require_role("analyst")  # checked again at the moment of acting
-    request = (month, db.data_version(), (note or "").strip(), (town or "").strip())
+    request = (month, db.data_version(), (note or "").strip(), (town or "").strip(), scope)
     last = st.session_state.get(_LAST_PUBLISH)
     if last and last[0] == request and time.monotonic() - last[1] < DOUBLE_CLICK_SECONDS:
         # The same click again (a double click, or a click while the first was running): one version, not two.
@@ -167,9 +190,12 @@ def _publish_form(db, months: list[dict], latest: dict[str, dict], language: str
         st.rerun()
     with st.spinner(t("snap_publishing")):
         try:
-            result = snapshots.publish(db, month, by=user.name, note=note, town=town)
+            if scope is None:
+                result = snapshots.publish(db, month, by=user.name, note=note, cover=town)
+            else:
+                result = snapshots.publish(db, month, by=user.name, note=note, town=scope, cover=town or None)
             # Remembered before the next element is drawn (where a second click would cut this run short).
-            after = (month, db.data_version(), request[2], request[3])  # publishing wrote: the version it left
+            after = (month, db.data_version(), request[2], request[3], scope)  # publishing wrote: the version it left
             st.session_state[_LAST_PUBLISH] = (after, time.monotonic(), result.version)
             st.session_state[_DONE] = t("snap_published").format(
                 month=month_label(month, language), version=result.version
@@ -333,7 +359,8 @@ def _comparison(db, snaps: list[dict], language: str) -> None:
         b = snapshots.get_snapshot(cur, latest[other]["snapshot_id"])
     if a is None or b is None:
         return
-    ka, kb = a["content"]["kpis"], b["content"]["kpis"]
+    ka = a["content"].get("kpis") or a["content"].get("county_kpis") or {}
+    kb = b["content"].get("kpis") or b["content"].get("county_kpis") or {}
     targets = a["content"].get("targets") or {}
     rows = []
     for kpi_id, result in ka.items():
@@ -361,19 +388,17 @@ def _comparison(db, snaps: list[dict], language: str) -> None:
 language = lang()
 db = get_db()
 st.title(t("snap_title"))
-if auth.is_town_user():  # the county's report: nothing of it for a town user (reports.snapshots refuses too)
-    st.info(t("town_user_snapshots"))
-    st.stop()
 st.caption(t("snap_intro"))
 st.caption(t("snap_scope"))
 done = st.session_state.pop(_DONE, None)
 if done:
     st.success(done, icon=":material/check_circle:")
 
-months = months_with_data(str(db.path), db.data_version())
+scope = choose_scope(db)
+months = months_with_data(str(db.path), db.data_version(), scope)
 with db.reading() as cur:
-    snaps = snapshots.list_snapshots(cur)
-    latest = snapshots.latest_versions(cur)
+    snaps = snapshots.list_snapshots(cur, town=scope)
+    latest = snapshots.latest_versions(cur, scope)
 if not months and not snaps:
     st.info(t("snap_no_data"))
     st.stop()
@@ -391,7 +416,7 @@ else:
 if auth.has_role("analyst"):
     if months:
         with st.container(border=True):
-            _publish_form(db, months, latest, language)
+            _publish_form(db, months, latest, language, scope)
 else:
     st.caption(t("snap_viewer_note"))
 
