@@ -57,8 +57,8 @@ def months_with_data(db_path: str, data_version: int, town: str | None = None) -
         return frozen.months_with_data(cur, None if town == snapshots.COUNTY else town)
 
 
-def scope_label(scope: str) -> str:
-    return t("snap_scope_county") if scope == snapshots.COUNTY else scope
+def scope_label(snapshot_scope: str) -> str:
+    return t("snap_scope_county") if snapshot_scope == snapshots.COUNTY else snapshot_scope
 
 
 def choose_scope(db) -> str | None:
@@ -142,7 +142,9 @@ def _status_table(months: list[dict], latest: dict[str, dict], counts: dict[str,
     return pd.DataFrame(rows)
 
 
-def _publish_form(db, months: list[dict], latest: dict[str, dict], language: str, scope: str | None = None) -> None:
+def _publish_form(
+    db, months: list[dict], latest: dict[str, dict], language: str, snapshot_scope: str | None = None
+) -> None:
     st.subheader(t("snap_publish_title"))
     choices = [m["month"] for m in months]
     current = clock.running_month()
@@ -161,13 +163,13 @@ def _publish_form(db, months: list[dict], latest: dict[str, dict], language: str
             )
         )
     note = st.text_input(t("snap_note"), key="snap_note", placeholder=t("snap_note_placeholder"), max_chars=500)
-    if scope is None:  # one town: the name on the cover, as always
+    if snapshot_scope is None:  # one town: the name on the cover, as always
         town = st.text_input(t("snap_town"), value=frozen.town_name(), key="snap_town", max_chars=40)
-    elif scope == snapshots.COUNTY:
+    elif snapshot_scope == snapshots.COUNTY:
         town = ""
         st.caption(t("snap_county_note"))
     else:
-        town = st.text_input(t("snap_town"), value=scope, key=f"snap_town_{scope}", max_chars=40)
+        town = st.text_input(t("snap_town"), value=snapshot_scope, key=f"snap_town_{snapshot_scope}", max_chars=40)
     label = (
         t("snap_reissue_button").format(version=existing["version"] + 1)
         if existing
@@ -181,7 +183,7 @@ def _publish_form(db, months: list[dict], latest: dict[str, dict], language: str
     if not publishing:
         return
     user = auth.require_role("analyst")  # checked again at the moment of acting
-    request = (month, db.data_version(), (note or "").strip(), (town or "").strip(), scope)
+    request = (month, db.data_version(), (note or "").strip(), (town or "").strip(), snapshot_scope)
     last = st.session_state.get(_LAST_PUBLISH)
     if last and last[0] == request and time.monotonic() - last[1] < DOUBLE_CLICK_SECONDS:
         # The same click again (a double click, or a click while the first was running): one version, not two.
@@ -190,12 +192,18 @@ def _publish_form(db, months: list[dict], latest: dict[str, dict], language: str
         st.rerun()
     with st.spinner(t("snap_publishing")):
         try:
-            if scope is None:
+            if snapshot_scope is None:
                 result = snapshots.publish(db, month, by=user.name, note=note, cover=town)
             else:
-                result = snapshots.publish(db, month, by=user.name, note=note, town=scope, cover=town or None)
+                result = snapshots.publish(db, month, by=user.name, note=note, town=snapshot_scope, cover=town or None)
             # Remembered before the next element is drawn (where a second click would cut this run short).
-            after = (month, db.data_version(), request[2], request[3], scope)  # publishing wrote: the version it left
+            after = (
+                month,
+                db.data_version(),
+                request[2],
+                request[3],
+                snapshot_scope,
+            )  # publishing wrote: the version it left
             st.session_state[_LAST_PUBLISH] = (after, time.monotonic(), result.version)
             st.session_state[_DONE] = t("snap_published").format(
                 month=month_label(month, language), version=result.version
@@ -394,11 +402,11 @@ done = st.session_state.pop(_DONE, None)
 if done:
     st.success(done, icon=":material/check_circle:")
 
-scope = choose_scope(db)
-months = months_with_data(str(db.path), db.data_version(), scope)
+snapshot_scope = choose_scope(db)
+months = months_with_data(str(db.path), db.data_version(), snapshot_scope)
 with db.reading() as cur:
-    snaps = snapshots.list_snapshots(cur, town=scope)
-    latest = snapshots.latest_versions(cur, scope)
+    snaps = snapshots.list_snapshots(cur, town=snapshot_scope)
+    latest = snapshots.latest_versions(cur, snapshot_scope)
 if not months and not snaps:
     st.info(t("snap_no_data"))
     st.stop()
@@ -416,7 +424,7 @@ else:
 if auth.has_role("analyst"):
     if months:
         with st.container(border=True):
-            _publish_form(db, months, latest, language, scope)
+            _publish_form(db, months, latest, language, snapshot_scope)
 else:
     st.caption(t("snap_viewer_note"))
 
