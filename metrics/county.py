@@ -209,25 +209,15 @@ def _months(filters: Filters) -> list[str]:
 def published_towns(cur: duckdb.DuckDBPyConnection, month: str) -> dict[str, object]:
     """Who has published ``month``'s snapshot: ``{"towns": {town: {"version", "published_at"}}, "county": … | None}``.
 
-    The newest version per town. With a ``town`` column on ``snapshots`` a row names its town; a row without
-    one (NULL), or with a name no town holding cases has (a marker such as 全县), is the county's own snapshot.
-    Without the column (snapshots from before towns) every snapshot is ``settings.DEFAULT_TOWN``'s.
+    The newest version per town (of the towns this run may see) and of the county's own snapshot
+    (``store.towns.COUNTY``, schema 9 -> 10).
     """
-    has_town = bool(
-        cur.execute(
-            "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'snapshots' AND column_name = 'town' "
-            "AND schema_name = current_schema()"
-        ).fetchone()[0]  # type: ignore[index]  # count(*) always returns a row
-    )
-    town_sql = "nullif(trim(town), '')" if has_town else "?::VARCHAR"
-    params: list[object] = [] if has_town else [settings.DEFAULT_TOWN]
     rows = cur.execute(
-        f"""SELECT {town_sql} AS town, max(version) AS version, arg_max(published_at, version) AS published_at
-            FROM snapshots WHERE month = ? GROUP BY 1 ORDER BY 1 NULLS FIRST""",
-        [*params, month],
+        """SELECT town, max(version) AS version, arg_max(published_at, version) AS published_at
+           FROM snapshots WHERE month = ? GROUP BY town ORDER BY town""",
+        [month],
     ).fetchall()
-    held = set(store_towns.towns(cur)) if has_town else {settings.DEFAULT_TOWN}
+    held = set(store_towns.towns(cur))  # within a town user's scope: their towns
     by_town = {town: {"version": int(v), "published_at": at} for town, v, at in rows if town in held}
-    # NULL, or a marker that is no town holding cases ('全县', '*'): the county's own snapshot, newest first.
-    county = [{"version": int(v), "published_at": at} for town, v, at in rows if town not in held]
-    return {"towns": by_town, "county": max(county, key=lambda r: r["published_at"]) if county else None}
+    county = next(({"version": int(v), "published_at": at} for town, v, at in rows if town == store_towns.COUNTY), None)
+    return {"towns": by_town, "county": county}

@@ -26,6 +26,7 @@ from metrics import adoption, bottlenecks, county, findings, kpis, timeliness
 from metrics.filters import Filters, default_month, where_clause
 from metrics.targets import get_targets
 from store.facets import filter_options
+from store.towns import area_kind
 
 
 def previous_kpis(cur: duckdb.DuckDBPyConnection, filters: Filters, ids: tuple[str, ...]) -> dict[str, kpis.KpiResult]:
@@ -128,6 +129,7 @@ PAGES: dict[str, dict[str, Query]] = {
         "calendar_warning": Query(timeliness.calendar_warning, lambda c: (c.filters,)),
         "trend": Query(kpis.kpi_series, lambda c: (twelve_months(c.filters), "month", ["cases", "online_rate"])),
         "weakest_departments": Query(kpis.weakest_departments, lambda c: (c.filters,)),
+        "area": Query(area_kind, lambda c: (c.filters.towns,)),
         "findings": Query(findings.rank_bottlenecks, lambda c: (c.filters, TOP_FINDINGS)),
         "name_only": Query(adoption.name_only_items, lambda c: (c.filters,)),
         "at_risk": Query(timeliness.at_risk_cases, lambda c: (c.filters,)),

@@ -37,6 +37,7 @@ from reports import data as data_files
 from reports.html import render_html
 from reports.pdf import html_to_pdf
 from reports.xlsx import render_xlsx
+from store import towns as store_towns
 from store.db import Database
 from store.rows import one
 from store.towns import holds_several
@@ -55,7 +56,7 @@ FILE_KINDS: dict[str, tuple[str, str]] = {
 #: Text files are stored zlib-compressed (plotly.js makes the HTML ~5 MB); the others are compressed already.
 _COMPRESSED_KINDS = {"html", "csv", "json"}
 #: ``snapshots.town`` of the county's snapshot: no town's name holds a '/' (store.towns.clean_town).
-COUNTY = "/county"
+COUNTY = store_towns.COUNTY
 #: The files of a county snapshot (no case list: each town's snapshot has its own).
 COUNTY_KINDS = ("pdf", "html", "xlsx", "json", "zip")
 _PUBLISH_LOCK = threading.Lock()

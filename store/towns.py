@@ -12,6 +12,9 @@ import duckdb
 import scope
 import settings
 
+#: What a county-wide record (the county's own snapshot) names as its town: never a town's name (no slash).
+COUNTY = "/county"
+
 #: Longest town name accepted (the longest 乡镇/街道 names are about a dozen characters).
 MAX_TOWN_CHARS = 40
 

@@ -125,33 +125,25 @@ def test_each_towns_online_rate_per_month_with_gaps_for_months_without_cases(cur
     }
 
 
-def test_published_snapshots_without_and_with_a_town_column(tmp_path: Path) -> None:
+def test_published_snapshots_per_town_and_the_countys_own(tmp_path: Path) -> None:
+    from store.towns import COUNTY
+
     db = Database(tmp_path / "egov.duckdb")
     fill_county(db, tmp_path)
     insert = (
-        "INSERT INTO snapshots (snapshot_id, month, version, published_at, data_version, content, content_sha256) "
-        "VALUES (?, ?, ?, ?, 1, '{}', 'x')"
+        "INSERT INTO snapshots (snapshot_id, town, month, version, published_at, data_version, content, "
+        "content_sha256) VALUES (?, ?, ?, ?, ?, 1, '{}', 'x')"
     )
     with db.write() as w:
-        w.execute(insert, [1, "2026-10", 1, pd.Timestamp("2026-11-02 09:00")])
-        w.execute(insert, [2, "2026-10", 2, pd.Timestamp("2026-11-03 09:00")])
-        w.execute(insert, [3, "2026-09", 1, pd.Timestamp("2026-10-02 09:00")])
+        w.execute(insert, [1, "乙镇", "2026-10", 1, pd.Timestamp("2026-11-02 09:00")])
+        w.execute(insert, [2, "乙镇", "2026-10", 2, pd.Timestamp("2026-11-03 09:00")])
+        w.execute(insert, [3, "甲镇", "2026-09", 1, pd.Timestamp("2026-10-02 09:00")])  # another month
+        w.execute(insert, [4, COUNTY, "2026-10", 1, pd.Timestamp("2026-11-04 09:00")])
+        w.execute(insert, [5, "旧镇", "2026-10", 1, pd.Timestamp("2026-11-01 09:00")])  # a town without cases now
     cur = db.cursor()
-    import settings
-
-    before = county.published_towns(cur, "2026-10")  # no town column: every snapshot is the default town's
-    assert before == {
-        "towns": {settings.DEFAULT_TOWN: {"version": 2, "published_at": pd.Timestamp("2026-11-03 09:00")}},
-        "county": None,
-    }
-    with db.write() as w:
-        w.execute("ALTER TABLE snapshots ADD COLUMN town VARCHAR")
-        w.execute("UPDATE snapshots SET town = '乙镇' WHERE snapshot_id = 1")
-        w.execute("UPDATE snapshots SET town = NULL WHERE snapshot_id = 2")
-        w.execute(insert.replace("content_sha256)", "content_sha256, town)").replace("'x')", "'x', ?)"),
-                  [4, "2026-10", 3, pd.Timestamp("2026-11-04 09:00"), "全县"])  # fmt: skip
-    after = county.published_towns(cur, "2026-10")
-    assert after["towns"] == {"乙镇": {"version": 1, "published_at": pd.Timestamp("2026-11-02 09:00")}}
-    assert after["county"] == {"version": 3, "published_at": pd.Timestamp("2026-11-04 09:00")}  # the newest
+    got = county.published_towns(cur, "2026-10")
+    assert got["towns"] == {"乙镇": {"version": 2, "published_at": pd.Timestamp("2026-11-03 09:00")}}
+    assert got["county"] == {"version": 1, "published_at": pd.Timestamp("2026-11-04 09:00")}
+    assert county.published_towns(cur, "2026-08") == {"towns": {}, "county": None}
     cur.close()
     db.close()

@@ -384,15 +384,15 @@ def _choose_department(department: str) -> None:
     st.session_state["f_dept"] = [department]
 
 
-def department_board(board: dict[str, dict[str, list]], filters: Filters, targets: dict | None = None) -> None:
+def department_board(
+    board: dict[str, dict[str, list]], filters: Filters, targets: dict | None = None, area: str = "town"
+) -> None:
     """部门红黑榜: the bottom departments of the town on 网办率 and 按时办结率, each a button that filters to it.
 
-    A department that meets the town's target is not one to press: it is left off ("其余均已达标").
+    A department that meets the town's target is not one to press: it is left off ("其余均已达标"). ``area``
+    is what the view covers (``store.towns.area_kind``): the title says 全镇, 全县 or 所选乡镇 by it.
     """
-    from store.towns import area_kind
-    from ui.metrics_cache import cached
-
-    area = t(f"area_{cached(area_kind, filters.towns)}")
+    area = t(f"area_{area}")
     st.markdown(f"**{t('board_title').format(area=area)}**")
     columns = st.columns(len(board))
     for column, (kpi_id, part) in zip(columns, board.items(), strict=True):

@@ -46,7 +46,7 @@ kpi_tiles(
     links={kpi_id: (LIST_PAGE, t("tile_open_list")) for kpi_id in ("open_overdue_cases", "at_risk_cases")},
 )
 
-department_board(calls("weakest_departments"), filters, calls("town_targets"))
+department_board(calls("weakest_departments"), filters, calls("town_targets"), area=calls("area"))
 
 series = calls("trend")
 st.plotly_chart(
