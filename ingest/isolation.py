@@ -98,8 +98,12 @@ def _run(command: str, path: Path, name: str, sheet: str | None, max_rows: int |
     if done.returncode in (-signal.SIGXCPU, 128 + signal.SIGXCPU):  # the CPU time cap
         raise _too_slow()
     out_of_memory = ("out of memory", "memoryerror", "bad_alloc", "cannot allocate")
-    if done.returncode in (3, -signal.SIGKILL) or any(words in stderr for words in out_of_memory):
-        raise _too_big()  # MemoryError, DuckDB's or glibc's "out of memory", or killed by the kernel for it
+    # A native reader that meets the address-space cap may not raise: it aborts (an uncaught std::bad_alloc) or
+    # dereferences the NULL a failed allocation returned. Under the cap that is by far the likeliest cause, and
+    # the refusal says "too large or malformed" — true of either.
+    crashed = (-signal.SIGSEGV, -signal.SIGABRT, 128 + signal.SIGSEGV, 128 + signal.SIGABRT)
+    if done.returncode in (3, -signal.SIGKILL, *crashed) or any(words in stderr for words in out_of_memory):
+        raise _too_big()  # MemoryError, DuckDB's or glibc's "out of memory", a crash under the cap, or the kernel
     raise _failed()
 
 
