@@ -27,7 +27,7 @@ from metrics.kpis import compute_kpis
 from reports import content as frozen
 from reports import fmt
 from reports.html import HEADLINE_KPIS, META_DEFAULTS, _environment, kpi_rows
-from reports.xlsx import _UNIT_KINDS, CHANGE_FORMATS, _state_format, safe_text
+from reports.xlsx import _UNIT_KINDS, CHANGE_FORMATS, _state_format, publication_lines, safe_text
 from store.rows import one
 from store.towns import towns as town_names
 
@@ -268,12 +268,7 @@ def render_county_xlsx(content: dict, meta: dict) -> bytes:
     about.set_column(1, 1, 100)
     about.write_string(0, 0, safe_text(title), f["title"])
     lines = [
-        ("版本", f"第 {meta.get('version', 1)} 版"
-               + (f"（替代第 {meta['supersedes_version']} 版）" if meta.get("supersedes_version") else "")),
-        ("发布时间", fmt.datetime_text(meta.get("published_at"))),
-        ("发布人", fmt.text(meta.get("published_by")) if meta.get("published_by") else "—"),
-        ("说明", meta.get("note") or "—"),
-        ("数据版本", str(content["data_version"])),
+        *publication_lines(content, meta),
         ("乡镇", "、".join(t["town"] for t in content["towns"])),
         ("口径", "每个乡镇的数字与看板选中该乡镇时、与 cli.py kpis --town 所得相同；合计为全县全部办件。"),
         ("冻结说明", "本工作簿为发布时冻结的数据快照，数字不会因之后的上传而改变；如需更正，将发布新版本。"),

@@ -162,6 +162,18 @@ def _parse_datetime(value: object) -> dt.datetime | None:
         return None
 
 
+def publication_lines(content: dict, meta: dict) -> list[tuple[str, str]]:
+    """The 说明 sheet's lines on the publication itself (version, when, by whom, why, data version): every workbook's."""
+    return [
+        ("版本", f"第 {meta.get('version', 1)} 版"
+               + (f"（替代第 {meta['supersedes_version']} 版）" if meta.get("supersedes_version") else "")),
+        ("发布时间", fmt.datetime_text(meta.get("published_at"))),
+        ("发布人", fmt.text(meta.get("published_by")) if meta.get("published_by") else "—"),
+        ("说明", meta.get("note") or "—"),
+        ("数据版本", str(content["data_version"])),
+    ]  # fmt: skip
+
+
 def _about(book: _Book, content: dict, meta: dict) -> None:
     ws = book.sheet("about")
     ws.set_column(0, 0, 16)
@@ -171,12 +183,7 @@ def _about(book: _Book, content: dict, meta: dict) -> None:
     lines = [
         ("统计期", f"{content['period']['start']} 至 {content['period']['end']}（按申请时间）；"
                  f"在办、超期、临期截至 {content['period']['as_of']} 日终"),
-        ("版本", f"第 {meta.get('version', 1)} 版"
-               + (f"（替代第 {meta['supersedes_version']} 版）" if meta.get("supersedes_version") else "")),
-        ("发布时间", fmt.datetime_text(meta.get("published_at"))),
-        ("发布人", fmt.text(meta.get("published_by")) if meta.get("published_by") else "—"),
-        ("说明", meta.get("note") or "—"),
-        ("数据版本", str(content["data_version"])),
+        *publication_lines(content, meta),
         ("数据来源", "；".join(
             f"上传 #{u['upload_id']} {fmt.upload_kind(u.get('kind'))} {fmt.text(u.get('file_name'))}"
             f"（{fmt.datetime_text(u.get('loaded_at'))} 导入，{fmt.count(u.get('rows_loaded'))} 行）"
