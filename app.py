@@ -63,7 +63,7 @@ def _navigation(user: User | None) -> StreamlitPage:
                 title=t("county_title"),
                 icon=":material/compare:",
                 url_path="county",
-                visibility="visible" if ui_filters.is_county() else "hidden",
+                visibility="visible" if _several_towns() else "hidden",
             ),
             st.Page(
                 "views/snapshots.py", title=t("nav_snapshots"), icon=":material/inventory_2:", url_path="snapshots"
@@ -118,6 +118,14 @@ def main() -> None:
         auth.sidebar_account(user)
         ui_filters.sidebar()
         page.run()
+
+
+def _several_towns() -> bool:
+    """Whether the county page is in the menu; not while the file is busy (the busy notice registers the pages too)."""
+    try:
+        return ui_filters.is_county()
+    except DatabaseBusy:
+        return False
 
 
 def _busy(busy: DatabaseBusy) -> None:

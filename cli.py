@@ -475,11 +475,18 @@ def _as_user(args: argparse.Namespace) -> Iterator[None]:
     """
     name = getattr(args, "user", None)
     path = settings.resolve_db_path(getattr(args, "db", None))
-    towns = None
+    towns: tuple[str, ...] | None = None
     if name and path.is_file():
         from store.users import get_user
 
-        db = Database(path, read_only=True)
+        try:
+            db = Database(path, read_only=True)
+        except (DatabaseBusy, StorageError):
+            # Who NAME is cannot be read now: within no town at all (nothing to see or change), and the command
+            # itself meets the busy file as it would have (the scheduled snapshot records that, and retries).
+            with scope.scoped(()):
+                yield
+            return
         try:
             user = get_user(db.cursor(), name)
         finally:

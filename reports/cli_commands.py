@@ -93,6 +93,9 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     except snapshots.SnapshotError as exc:
         db.close()
         return refuse(exc.message_zh, exc.message_en, code=2)
+    if not scopes:  # a town user whose towns hold no cases (or whose towns could not be read)
+        db.close()
+        return refuse("没有可发布的乡镇", "no town to publish within your towns")
     try:
         codes = [_publish_month(db, path, month, scope, args, by, county_db) for month in months for scope in scopes]
     finally:

@@ -159,8 +159,9 @@ def _db_with_a_snapshot(path: Path, file_name: str = "report-2026-10-v1.pdf", da
 
     with Database(path) as db, db.write() as w:
         w.execute(
-            "INSERT INTO snapshots (snapshot_id, month, version, published_at, published_by, data_version, uploads, "
-            "content, content_sha256) VALUES (1, '2026-10', 1, now()::TIMESTAMP, 'cron', 1, '[]', '{}', 'x')"
+            "INSERT INTO snapshots (snapshot_id, town, month, version, published_at, published_by, data_version, "
+            "uploads, content, content_sha256) VALUES (1, ?, '2026-10', 1, now()::TIMESTAMP, 'cron', 1, '[]', '{}', 'x')",
+            [settings.DEFAULT_TOWN],
         )
         w.execute(
             "INSERT INTO snapshot_files VALUES (1, ?, 'pdf', 'application/pdf', ?, ?, 'none', ?)",

@@ -17,7 +17,7 @@ from tests.apptest_support import ROOT, button, demo_copy_with_users, errors, lo
 from tests.conftest import database_at_version
 from ui.fmt import md_text
 
-CHANGED = "账号信息已变更（密码、角色或单点登录邮箱），请重新登录。"
+CHANGED = "账号信息已变更（密码、角色、乡镇范围或单点登录邮箱），请重新登录。"
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "id"}
 
 
