@@ -106,15 +106,16 @@ _chosen: list[StreamlitPage] = []
 
 def main() -> None:
     user = auth.current_user()  # re-checked on every run: expiry, removal, role changes, towns
-    page = _navigation(user)
-    _chosen.append(page)
-    if user is None:
-        auth.login_screen()  # stops the run
-    elif user is auth.LOCAL_USER:
-        auth.local_mode_guard()
-    # The user's towns, fixed before any filter or page code runs and reset after: every query of this run
-    # (metrics.filters.where_clause, the filter options, the history, the audit, the checks) keeps to them.
-    with scope.scoped(user.towns):
+    # The user's towns, fixed before the menu, any filter or page code runs and reset after: every query of this
+    # run (metrics.filters.where_clause, the filter options, the history, the audit, the checks) keeps to them,
+    # and the menu offers the county page only to a user who sees several towns.
+    with scope.scoped(user.towns if user is not None else None):
+        page = _navigation(user)
+        _chosen.append(page)
+        if user is None:
+            auth.login_screen()  # stops the run
+        elif user is auth.LOCAL_USER:
+            auth.local_mode_guard()
         auth.sidebar_account(user)
         ui_filters.sidebar()
         page.run()

@@ -124,6 +124,7 @@ _ENDS = {
 _SENTENCE = Text(
     "{kpi}{end}的{n}个乡镇：{towns}（全县 {county}）", "The {n} towns with the {end} {kpi}: {towns} (county {county})"
 )
+_ONE = Text("{kpi}{end}的乡镇：{towns}（全县 {county}）", "The town with the {end} {kpi}: {towns} (county {county})")
 _NONE_TO_PRESS = Text("没有乡镇有{kpi}（全县 {county}）", "No town has {kpi} (county {county})")
 _LEFT_OUT = Text("办件不足 {n} 件、未参与排名的乡镇：{towns}", "Towns with fewer than {n} cases, not ranked: {towns}")
 _NO_RANK = Text("没有办件足够的乡镇可排名", "No town has enough cases to rank")
@@ -157,7 +158,7 @@ def ranking_sentence(
     towns = sep.join(f"{town} {value_text(kpi_id, value, lang)}" for town, value in rows)
     count = len(rows)
     words = _NUMBERS.get(count, Text(str(count), str(count)))(lang)
-    return _SENTENCE(lang).format(
+    return (_ONE if count == 1 else _SENTENCE)(lang).format(
         kpi=name, end=_ENDS[(end, kpi.unit != "count")](lang), n=words, towns=towns, county=county_text
     )
 

@@ -26,7 +26,7 @@ from metrics import adoption, bottlenecks, county, findings, kpis, timeliness
 from metrics.filters import Filters, default_month, where_clause
 from metrics.targets import get_targets
 from store.facets import filter_options
-from store.towns import area_kind
+from store.towns import area_kind, towns_without_cases
 
 
 def previous_kpis(cur: duckdb.DuckDBPyConnection, filters: Filters, ids: tuple[str, ...]) -> dict[str, kpis.KpiResult]:
@@ -114,7 +114,9 @@ def twelve_months(filters: Filters) -> Filters:
 #: What every page asks first: the sidebar's choices, and whether the selection has cases (page_header).
 FILTER_OPTIONS = Query(filter_options, lambda c: ())
 CASE_COUNT = Query(kpis.compute_kpis, lambda c: (c.filters, ["cases"]))
-_COMMON = {"filter_options": FILTER_OPTIONS, "case_count": CASE_COUNT}
+#: And, in a county, the towns the month's figures leave out (no cases of it yet): the scope line says so.
+TOWNS_MISSING = Query(towns_without_cases, lambda c: (f"{c.filters.start:%Y-%m}" if c.filters.start else "",))
+_COMMON = {"filter_options": FILTER_OPTIONS, "case_count": CASE_COUNT, "towns_missing": TOWNS_MISSING}
 
 #: Per page, its calls by the name the page asks for them with (``ui.metrics_cache.PageCalls``).
 #: Every call a page makes on its default view is here; a call it makes only in another state (the

@@ -61,3 +61,14 @@ def holds_several(cur: duckdb.DuckDBPyConnection) -> bool:
     what makes it a county's, for file names and the choices a page offers."""
     row = cur.execute("SELECT count(DISTINCT town) > 1 FROM case_facets").fetchone()
     return bool(row and row[0])
+
+
+def towns_without_cases(cur: duckdb.DuckDBPyConnection, month: str) -> list[str]:
+    """The towns (this run may see) that hold cases but none submitted in ``month`` (YYYY-MM): most likely their
+    export is not uploaded yet, so a county figure of that month leaves them out and must say so."""
+    rows = cur.execute(
+        "SELECT town FROM case_facets WHERE town IS NOT NULL GROUP BY town "
+        "HAVING count(*) FILTER (WHERE month = ?) = 0 ORDER BY town",
+        [month],
+    ).fetchall()
+    return scope.limit(r[0] for r in rows)

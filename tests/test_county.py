@@ -102,7 +102,7 @@ def test_ranking_only_towns_with_enough_cases_and_in_words(cur) -> None:
     overdue = county.ranking(table, "open_overdue_cases", "worst", min_sample=3)
     assert overdue["rows"] == [("乙镇", 1.0)]  # a town with none is no town to press
     assert county.ranking_sentence("open_overdue_cases", "worst", overdue, totals["open_overdue_cases"], "zh") == (
-        "在办超期件最多的一个乡镇：乙镇 1 件（全县 1 件）"
+        "在办超期件最多的乡镇：乙镇 1 件（全县 1 件）"
     )
     assert county.left_out_sentence(["丙镇"], "zh", 3) == "办件不足 3 件、未参与排名的乡镇：丙镇"
     # With the default sample of 10 no town of this county is ranked.

@@ -56,12 +56,13 @@ def test_the_county_page_compares_ranks_and_opens_a_town(county_path: Path, monk
     assert list(table["办件量"]) == [5, 4, 2]
     assert [round(v, 3) for v in table["网办率"]] == [0.8, 0.5, 0.5]
     assert [None if v != v else round(v, 1) for v in table["网办率较上月"]] == [80.0, 0.0, None]  # points
+    assert at.dataframe[0].proto.placeholder == "—"  # drawn as a dash, not "None"
     off = dict(zip(table["乡镇（街道）"], table["未达标项"], strict=True))
     assert "✖ 网办率 未达标（差 10.0 个百分点）" in off["甲镇"]  # target 60%
     assert set(table["月报快照"]) == {"未发布"}
     text = [m.value for m in at.markdown]
     assert "- 网办率最低的两个乡镇：甲镇 50\\.0%、乙镇 80\\.0%（全县 63\\.6%）" in text, text
-    assert "- 在办超期件最多的一个乡镇：乙镇 1 件（全县 1 件）" in text
+    assert "- 在办超期件最多的乡镇：乙镇 1 件（全县 1 件）" in text
     assert any("未参与排名的乡镇：丙镇" in c.value for c in at.caption)
     assert any("侧栏已选乡镇（丙镇）" in c.value for c in at.caption)
 

@@ -25,7 +25,10 @@ _CHANGE = Text("{}较上月", "{} Δ")
 
 
 def _off_target(row: pd.Series, targets: Mapping[str, float | None], language: str) -> str:
-    """The KPIs a town misses, in words as the tiles say it: 网办率 未达标（差 6.7 个百分点）."""
+    """The KPIs a town misses, in words as the tiles say it: 网办率 未达标（差 6.7 个百分点）; or that it has no
+    cases this month (nothing uploaded yet, most likely), which is not the same as meeting every target."""
+    if not row["cases"]:
+        return t("county_no_cases")
     parts = []
     for kpi_id in county.COUNTY_IDS:
         state = target_state(kpi_id, row[kpi_id], targets.get(kpi_id))
@@ -36,6 +39,8 @@ def _off_target(row: pd.Series, targets: Mapping[str, float | None], language: s
 
 
 def _met(row: pd.Series, targets: Mapping[str, float | None]) -> str:
+    if not row["cases"]:
+        return "—"
     states = [target_state(k, row[k], targets.get(k)).state for k in county.COUNTY_IDS]
     judged = [s for s in states if s != "none"]
     return f"{judged.count('met')}/{len(judged)}" if judged else "—"
@@ -78,6 +83,7 @@ def town_table(table: pd.DataFrame, targets: Mapping[str, float | None], publish
         width="stretch",
         height=min(full_height(shown), 740),
         key="county_table",
+        placeholder="—",  # Streamlit draws a missing number as "None" whatever the Styler says; numbers stay numbers
         column_config={t("town"): st.column_config.TextColumn(pinned=True)},
     )
     st.caption(t("county_table_note"))
@@ -85,7 +91,7 @@ def town_table(table: pd.DataFrame, targets: Mapping[str, float | None], publish
 
 def _value_format(kpi_id: str, goal: float | None):
     def formatted(value: object) -> str:
-        if value is None or pd.isna(value):
+        if value is None or isinstance(value, str) or pd.isna(value):
             return "—"
         state = target_state(kpi_id, float(value), goal)  # type: ignore[arg-type]  # a number, checked above
         symbol = f"{state.symbol} " if state.state != "none" else ""
@@ -98,7 +104,7 @@ def _value_format(kpi_id: str, goal: float | None):
 
 def _change_format(unit: str):
     def formatted(value: object) -> str:
-        if value is None or pd.isna(value):
+        if value is None or isinstance(value, str) or pd.isna(value):
             return "—"
         return fmt.signed(float(value), 0 if unit == "count" else 1, thousands=unit == "count")  # type: ignore[arg-type]
 
@@ -107,7 +113,7 @@ def _change_format(unit: str):
 
 def _colour(kpi_id: str, goal: float | None):
     def css(value: object) -> str:
-        if value is None or pd.isna(value):
+        if value is None or isinstance(value, str) or pd.isna(value):
             return ""
         state = target_state(kpi_id, float(value), goal)  # type: ignore[arg-type]
         return f"color: {state.color}" if state.state != "none" else ""
@@ -118,6 +124,12 @@ def _colour(kpi_id: str, goal: float | None):
 def ranking(table: pd.DataFrame, totals: Mapping[str, KpiResult]) -> None:
     """The towns to press and the leading ones, in sentences; the towns left out for too few cases, named."""
     language = lang()
+    rankable = [town for town in table["town"] if town not in county.ranking(table, "cases", "best")["too_few"]]
+    if len(rankable) < 2:  # one town (or none) is no ranking: its lowest is its highest
+        st.markdown(
+            fmt.md_text(t("county_rank_too_few").format(towns="、".join(rankable) or "—", n=settings.MIN_SAMPLE))
+        )
+        return
     press, lead = st.columns(2)
     left_out: list[str] = []
     for kpi_id, end in county.RANKINGS:

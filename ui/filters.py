@@ -245,6 +245,21 @@ def scope_line(filters: Filters) -> None:
             else t("changes_vs_last_month")
         )
         st.caption(f"{t('as_of')} {filters.as_of():%Y-%m-%d} · {compare}", width="content")
+    missing = _towns_left_out(filters)
+    if missing:
+        names = LIST_SEP(lang()).join(missing[:6]) + ("…" if len(missing) > 6 else "")
+        st.warning(md_text(t("scope_towns_missing").format(n=len(missing), towns=names)), icon=":material/info:")
+
+
+def _towns_left_out(filters: Filters) -> list[str]:
+    """The towns of the view with no cases in its month (a county view only; a chosen town is its own view)."""
+    from metrics.page_queries import TOWNS_MISSING, Context
+    from ui.metrics_cache import ask
+
+    missing = ask(TOWNS_MISSING, Context(filters))  # asked on every page: declared with the page's calls
+    if not is_county() or len(filters.towns) == 1:
+        return []
+    return [town for town in missing if not filters.towns or town in filters.towns]
 
 
 def current() -> Filters | None:
