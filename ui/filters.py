@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -249,6 +250,16 @@ def scope_line(filters: Filters) -> None:
     if missing:
         names = LIST_SEP(lang()).join(missing[:6]) + ("…" if len(missing) > 6 else "")
         st.warning(md_text(t("scope_towns_missing").format(n=len(missing), towns=names)), icon=":material/info:")
+
+
+def like_for_like(filters: Filters) -> Filters:
+    """A county view of a month some towns have no cases of yet, narrowed to the towns that have: the same figures
+    for the month, and its change against last month compares the same towns (not three towns with one)."""
+    missing = _towns_left_out(filters)
+    if not missing:
+        return filters
+    present = [town for town in (filters.towns or filter_options()["towns"]) if town not in missing]
+    return replace(filters, towns=tuple(present)) if present else filters
 
 
 def _towns_left_out(filters: Filters) -> list[str]:

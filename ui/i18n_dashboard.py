@@ -13,8 +13,9 @@ DASHBOARD_TEXT: dict[str, Text] = {
         "This month only {towns} has enough cases (at least {n}) to be ranked: compare once the other towns upload.",
     ),
     "scope_towns_missing": Text(
-        "{n} 个乡镇本月还没有办件数据：{towns}。以下全县数字不含这些乡镇。",
-        "{n} towns have no cases this month yet: {towns}. The county's figures below leave them out.",
+        "{n} 个乡镇本月还没有办件数据：{towns}。以下数字不含这些乡镇，与上月比较的也是其余乡镇。",
+        "{n} towns have no cases this month yet: {towns}. The figures below leave them out, and compare the "
+        "other towns with their own last month.",
     ),
     "county_one_town": Text(
         "目前只有一个乡镇有数据，本页在第二个乡镇上传数据后用于各乡镇对比。",

@@ -376,7 +376,7 @@ def page_header(title_key: str, *, check_cases: bool = True, all_towns: bool = F
     if check_cases and not ask(CASE_COUNT, Context(filters))["cases"]["value"]:
         empty_state("no_cases_selection")
         st.stop()
-    return filters
+    return filters if all_towns else ui_filters.like_for_like(filters)
 
 
 def _choose_department(department: str) -> None:
