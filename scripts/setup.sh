@@ -110,11 +110,9 @@ _egov_setup() {
     if [[ -f "$stamp" && "$(cat "$stamp")" == "$hash" ]]; then
         _say "Python packages up to date ($(basename "$req"))"
     else
-        # --no-compile: byte-compiling every file of every package took a minute of the CI's 20; Python compiles
-        # (and caches) only the modules that are imported, when they first are.
         _say "Installing Python packages from $(basename "$req") (pip, a few minutes the first time)"
         if ! PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PIP_ROOT_USER_ACTION=ignore \
-            "$venv/bin/python" -m pip install --quiet --no-compile --requirement "$req"; then
+            "$venv/bin/python" -m pip install --quiet --requirement "$req"; then
             _warn "pip install failed"
             return 1
         fi
