@@ -74,11 +74,16 @@ class IngestResult:
     towns: list[str] = field(default_factory=list)
 
     def elsewhere(self) -> bool:
-        """Loaded into a town other than the default, or into several: worth saying (one town never says it)."""
-        return self.towns != [settings.DEFAULT_TOWN] and bool(self.towns)
+        return towns_worth_saying(self.towns)
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def towns_worth_saying(towns: list[str]) -> bool:
+    """An upload's towns (``IngestResult.towns``) other than the default one alone, or several: worth saying (a
+    one-town installation never says it)."""
+    return bool(towns) and towns != [settings.DEFAULT_TOWN]
 
 
 def ingest_file(

@@ -116,10 +116,7 @@ def _scopes(cur, args: argparse.Namespace) -> tuple[list[str], bool]:
     for raw in args.town:
         town = clean_town(raw)
         if town is None or town not in names:
-            raise snapshots.SnapshotError(
-                f"没有乡镇 {raw} 的办件数据；现有乡镇：{'、'.join(names)}",
-                f"no cases of the town {raw}; the towns are: {', '.join(names)}",
-            )
+            raise snapshots.no_such_town(raw, names)
         if town not in chosen:
             chosen.append(town)
     if args.county:

@@ -24,6 +24,7 @@ import hashlib
 import json
 import threading
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -172,15 +173,20 @@ def is_county_database(cur: duckdb.DuckDBPyConnection) -> bool:
     return holds_several(cur)
 
 
+def no_such_town(town: str, names: Sequence[str]) -> SnapshotError:
+    """The refusal of a snapshot of a town that holds no cases (naming the towns there are)."""
+    return SnapshotError(
+        f"没有乡镇 {town} 的办件数据；现有乡镇：{'、'.join(names)}",
+        f"no cases of the town {town}; the towns are: {', '.join(names)}",
+    )
+
+
 def resolve_town(cur: duckdb.DuckDBPyConnection, town: str | None) -> str:
     """The town a snapshot is for: ``town``, else the database's only town (a county database must name one)."""
     names = town_names(cur)
     if town:
         if town != COUNTY and town not in names:
-            raise SnapshotError(
-                f"没有乡镇 {town} 的办件数据；现有乡镇：{'、'.join(names)}",
-                f"no cases of the town {town}; the towns are: {', '.join(names)}",
-            )
+            raise no_such_town(town, names)
         return town
     if len(names) > 1:
         raise SnapshotError(

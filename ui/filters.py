@@ -221,7 +221,7 @@ def scope_file_stem(filters: Filters, what: str) -> str:
     return stem[:120] or "download"
 
 
-def scope_line(filters: Filters) -> None:
+def scope_line(filters: Filters, missing: list[str] | None = None) -> None:
     """The scope under a page's title — month, department, item, channel — each chosen filter with a clear button.
 
     A projected screen or a forwarded screenshot then always says whose figures these are.
@@ -246,23 +246,21 @@ def scope_line(filters: Filters) -> None:
             else t("changes_vs_last_month")
         )
         st.caption(f"{t('as_of')} {filters.as_of():%Y-%m-%d} · {compare}", width="content")
-    missing = _towns_left_out(filters)
-    if missing:
+    if missing:  # the view's towns with no cases of its month (towns_left_out)
         names = LIST_SEP(lang()).join(missing[:6]) + ("…" if len(missing) > 6 else "")
         st.warning(md_text(t("scope_towns_missing").format(n=len(missing), towns=names)), icon=":material/info:")
 
 
-def like_for_like(filters: Filters) -> Filters:
-    """A county view of a month some towns have no cases of yet, narrowed to the towns that have: the same figures
-    for the month, and its change against last month compares the same towns (not three towns with one)."""
-    missing = _towns_left_out(filters)
+def like_for_like(filters: Filters, missing: list[str]) -> Filters:
+    """A county view of a month some towns (``missing``: :func:`towns_left_out`) have no cases of yet, narrowed to the
+    towns that have: the same figures for the month, and its change against last month compares the same towns."""
     if not missing:
         return filters
     present = [town for town in (filters.towns or filter_options()["towns"]) if town not in missing]
     return replace(filters, towns=tuple(present)) if present else filters
 
 
-def _towns_left_out(filters: Filters) -> list[str]:
+def towns_left_out(filters: Filters) -> list[str]:
     """The towns of the view with no cases in its month (a county view only; a chosen town is its own view)."""
     from metrics.page_queries import TOWNS_MISSING, Context
     from ui.metrics_cache import ask

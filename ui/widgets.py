@@ -372,11 +372,12 @@ def page_header(title_key: str, *, check_cases: bool = True, all_towns: bool = F
         st.stop()
     if all_towns:
         filters = replace(filters, towns=())
-    ui_filters.scope_line(filters)
+    missing = ui_filters.towns_left_out(filters)
+    ui_filters.scope_line(filters, missing)
     if check_cases and not ask(CASE_COUNT, Context(filters))["cases"]["value"]:
         empty_state("no_cases_selection")
         st.stop()
-    return filters if all_towns else ui_filters.like_for_like(filters)
+    return filters if all_towns else ui_filters.like_for_like(filters, missing)
 
 
 def _choose_department(department: str) -> None:

@@ -18,7 +18,7 @@ import streamlit as st
 
 import settings
 from ingest.errors import IngestRefused, refusal_message
-from ingest.load import IngestResult, ingest_bytes
+from ingest.load import IngestResult, ingest_bytes, towns_worth_saying
 from ingest.mapping import (
     FIELD_LABELS_EN,
     FIELD_LABELS_ZH,
@@ -296,7 +296,7 @@ def show_result(result: dict) -> None:
         icon=":material/check_circle:",
     )
     towns = result.get("towns") or []
-    if towns and towns != [settings.DEFAULT_TOWN]:
+    if towns_worth_saying(towns):
         st.caption(md_text(t("up_done_towns").format(towns="、".join(towns))))
     for warning in result.get("warnings") or []:
         st.warning(md_text(one_language(warning, language)))
