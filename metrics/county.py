@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import duckdb
 import pandas as pd
@@ -61,6 +61,27 @@ def town_kpis(cur: duckdb.DuckDBPyConnection, filters: Filters, ids: Sequence[st
     now = kpis_by(cur, filters, "town", list(ids))
     previous = filters.previous_period()
     before = kpis_by(cur, previous, "town", list(ids)) if previous is not None else now.iloc[0:0]
+    return _wide(now, before, ids)
+
+
+def frozen_table(towns: Sequence[Mapping[str, object]], ids: Sequence[str] = COUNTY_IDS) -> pd.DataFrame:
+    """:func:`town_kpis`'s table from figures already computed (a county snapshot's frozen ``towns``: each
+    ``{"town", "kpis": {id: KpiResult}, "previous_kpis": {…}}``), so a snapshot ranks exactly as the page does."""
+
+    def long(key: str) -> pd.DataFrame:
+        rows = [
+            {"town": t["town"], "kpi_id": kpi_id, **result}
+            for t in towns
+            for kpi_id, result in dict(t[key]).items()  # type: ignore[call-overload]
+            if kpi_id in ids
+        ]
+        return pd.DataFrame(rows, columns=["town", "kpi_id", "value", "numerator", "denominator", "n"])
+
+    return _wide(long("kpis"), long("previous_kpis"), ids)
+
+
+def _wide(now: pd.DataFrame, before: pd.DataFrame, ids: Sequence[str]) -> pd.DataFrame:
+    """The long frames (one row per town and KPI) of this period and the one before, one row per town."""
     towns = list(dict.fromkeys([*now["town"].dropna(), *before["town"].dropna()]))
     out = pd.DataFrame({"town": towns})
     for kpi_id in ids:
@@ -75,7 +96,7 @@ def town_kpis(cur: duckdb.DuckDBPyConnection, filters: Filters, ids: Sequence[st
         elif unit == "days":
             out[f"{kpi_id}_n"] = _values(out["town"].map(part["n"]))
     if "cases" in ids:  # a town without cases this period has 0 of them, not an unknown number
-        out["cases"] = [0 if v is None else int(v) for v in out["cases"]]
+        out["cases"] = [0 if v is None or pd.isna(v) else int(v) for v in out["cases"]]
     return out
 
 
@@ -90,20 +111,31 @@ def basis(table: pd.DataFrame, kpi_id: str) -> pd.Series:
     return table[column].map(lambda v: 0 if v is None or pd.isna(v) else float(v))
 
 
+@dataclass(frozen=True)
+class Ranked:
+    """One end of one KPI: ``rows`` (town, value) from that end inwards, ties by name; ``too_few`` the towns whose
+    figure is known but rests on too few cases (a town whose figure is unknown is in neither); ``known`` how many towns' figure is known at all, ``enough`` how many were ranked on."""
+
+    rows: list[tuple[str, float]]
+    too_few: list[str]
+    known: int = 0
+    enough: int = 0
+
+
 def ranking(
     table: pd.DataFrame, kpi_id: str, end: str = "worst", n: int = RANK_SIZE, min_sample: int | None = None
-) -> dict[str, list]:
+) -> Ranked:
     """The ``n`` towns at one end of a KPI (``worst``: to press; ``best``: leading), among towns with enough cases.
 
-    ``rows`` are (town, value) from that end inwards, ties by name; a town whose basis (:func:`basis`) is under
-    ``min_sample`` (default ``settings.MIN_SAMPLE``) is not ranked but named in ``too_few``. For a count to press
-    (在办超期件) a town with none is no town to press, and is left off.
+    A town whose basis (:func:`basis`) is under ``min_sample`` (default ``settings.MIN_SAMPLE``) is not ranked
+    but named in ``too_few``. For a count to press (在办超期件) a town with none is no town to press, and is left
+    off.
     """
     min_sample = settings.MIN_SAMPLE if min_sample is None else min_sample
     kpi = get(kpi_id)
     known = table[table[kpi_id].map(lambda v: v is not None and not pd.isna(v))]
     enough = known[basis(known, kpi_id) >= min_sample]
-    too_few = sorted(str(t) for t in table.loc[~table["town"].isin(enough["town"]), "town"])
+    too_few = sorted(str(t) for t in known.loc[~known["town"].isin(enough["town"]), "town"])
     ascending = kpi.higher_is_better == (end == "worst")
     ordered = enough.assign(sort_value=enough[kpi_id].astype(float)).sort_values(
         ["sort_value", "town"], ascending=[ascending, True]
@@ -111,7 +143,7 @@ def ranking(
     if kpi.unit == "count" and end == "worst":
         ordered = ordered[ordered["sort_value"] > 0]
     rows = [(str(r.town), float(r.sort_value)) for r in ordered.head(n).itertuples(index=False)]
-    return {"rows": rows, "too_few": too_few}
+    return Ranked(rows, too_few, known=len(known), enough=len(enough))
 
 
 _NUMBERS = {1: Text("一", "one"), 2: Text("两", "two"), 3: Text("三", "three"), 4: Text("四", "four")}
@@ -127,7 +159,11 @@ _SENTENCE = Text(
 _ONE = Text("{kpi}{end}的乡镇：{towns}（全县 {county}）", "The town with the {end} {kpi}: {towns} (county {county})")
 _NONE_TO_PRESS = Text("没有乡镇有{kpi}（全县 {county}）", "No town has {kpi} (county {county})")
 _LEFT_OUT = Text("办件不足 {n} 件、未参与排名的乡镇：{towns}", "Towns with fewer than {n} cases, not ranked: {towns}")
-_NO_RANK = Text("没有办件足够的乡镇可排名", "No town has enough cases to rank")
+_PARTLY = Text(
+    "可计算的办件不足 {n} 件、该项未参与排名：{towns}", "Too few cases measured (under {n}) to rank on: {towns}"
+)
+_NO_RANK = Text("{kpi}：没有办件足够的乡镇可排名", "{kpi}: no town has enough cases to rank")
+_UNKNOWN = Text("{kpi}：各乡镇均无法计算（本月没有可计算的办件）", "{kpi}: unknown for every town (no case to measure)")
 
 
 def value_text(kpi_id: str, value: float | None, lang: str = "zh") -> str:
@@ -142,18 +178,16 @@ def value_text(kpi_id: str, value: float | None, lang: str = "zh") -> str:
     return Text("{} 件", "{}")(lang).format(numfmt.fixed(value, 0))
 
 
-def ranking_sentence(
-    kpi_id: str, end: str, ranked: Mapping[str, list], county: KpiResult | None, lang: str = "zh"
-) -> str:
+def ranking_sentence(kpi_id: str, end: str, ranked: Ranked, county: KpiResult | None, lang: str = "zh") -> str:
     """ "网办率最低的三个乡镇：梅溪乡 12.6%、柳林镇 20.1%、…（全县 41.2%）" in either language."""
     kpi = get(kpi_id)
     county_text = value_text(kpi_id, county.get("value") if county else None, lang)
     name = kpi.name(lang) if lang == "zh" else kpi.name(lang)[0].lower() + kpi.name(lang)[1:]
-    rows = ranked["rows"]
+    rows = ranked.rows
     if not rows:
-        if kpi.unit == "count" and end == "worst":
+        if kpi.unit == "count" and end == "worst" and ranked.enough:
             return _NONE_TO_PRESS(lang).format(kpi=name, county=county_text)
-        return _NO_RANK(lang)
+        return (_NO_RANK if ranked.known else _UNKNOWN)(lang).format(kpi=kpi.name(lang))
     sep = "、" if lang == "zh" else ", "
     towns = sep.join(f"{town} {value_text(kpi_id, value, lang)}" for town, value in rows)
     count = len(rows)
@@ -164,12 +198,70 @@ def ranking_sentence(
 
 
 def left_out_sentence(names: Sequence[str], lang: str = "zh", n: int | None = None, shown: int = 6) -> str:
-    """The towns not ranked for too few cases, named (the first ``shown`` of them); empty when none."""
+    """The towns not ranked for too few cases (or none this month), named (the first ``shown`` of them); empty
+    when none."""
     if not names:
         return ""
     sep = "、" if lang == "zh" else ", "
     listed = sep.join(names[:shown]) + ("…" if len(names) > shown else "")
     return _LEFT_OUT(lang).format(n=settings.MIN_SAMPLE if n is None else n, towns=listed)
+
+
+@dataclass(frozen=True)
+class RankingText:
+    """The ranking in words, as the page and the county snapshot both say it.
+
+    ``press``: the towns to press (lowest online rate, …); ``lead``: the leading ones; ``left_out``: the towns
+    not ranked for too few cases (empty when none). ``alone`` instead of all of these when fewer than two
+    towns have enough cases: one town is no ranking (its lowest is its highest)."""
+
+    press: list[str]
+    lead: list[str]
+    left_out: str
+    alone: str = ""
+
+    def sentences(self) -> list[str]:
+        """Every sentence in reading order (the snapshot's list)."""
+        return [self.alone] if self.alone else [*self.press, *self.lead, *([self.left_out] if self.left_out else [])]
+
+
+_ALONE = Text(
+    "本月只有{towns}的办件足够（不少于 {n} 件）参与排名：待其他乡镇上传后再比较。",
+    "This month only {towns} has enough cases (at least {n}) to be ranked: compare once the other towns upload.",
+)
+
+
+def ranking_text(
+    table: pd.DataFrame, totals: Mapping[str, KpiResult], lang: str = "zh", min_sample: int | None = None
+) -> RankingText:
+    """Every ranking of :data:`RANKINGS` over :func:`town_kpis`'s table in sentences, with the county's figure
+    (``totals``: the county's own KPI results) beside each."""
+    min_sample = settings.MIN_SAMPLE if min_sample is None else min_sample
+    rankable = [t for t in table["town"] if t not in ranking(table, "cases", "best", min_sample=min_sample).too_few]
+    if len(rankable) < 2:
+        sep = "、" if lang == "zh" else ", "
+        return RankingText([], [], "", _ALONE(lang).format(towns=sep.join(rankable) or "—", n=min_sample))
+    few_cases = ranking(table, "cases", "best", min_sample=min_sample).too_few
+    press: list[str] = []
+    lead: list[str] = []
+    partly: dict[str, list[str]] = {}  # a town with cases enough, but too few measured for a KPI: town -> KPIs
+    for kpi_id, end in RANKINGS:
+        ranked = ranking(table, kpi_id, end, min_sample=min_sample)
+        for town in ranked.too_few:
+            if town not in few_cases and kpi_id not in partly.setdefault(town, []):
+                partly[town].append(kpi_id)
+        (press if end == "worst" else lead).append(ranking_sentence(kpi_id, end, ranked, totals.get(kpi_id), lang))
+    notes = [left_out_sentence(few_cases, lang, min_sample), _partly_sentence(partly, lang, min_sample)]
+    return RankingText(press, lead, ("；" if lang == "zh" else "; ").join(n for n in notes if n))
+
+
+def _partly_sentence(partly: Mapping[str, Sequence[str]], lang: str, n: int) -> str:
+    sep = "、" if lang == "zh" else ", "
+    towns = sep.join(
+        Text("{}（{}）", "{} ({})")(lang).format(town, sep.join(get(k).name(lang) for k in kpis))
+        for town, kpis in sorted(partly.items())
+    )
+    return _PARTLY(lang).format(n=n, towns=towns) if partly else ""
 
 
 def online_rate_by_town_month(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:

@@ -16,11 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-from collections.abc import Sequence
 
 import duckdb
 import xlsxwriter
 
+from metrics import county as county_metrics
 from metrics.catalog import KPI_BY_ID
 from metrics.filters import Filters
 from metrics.kpis import compute_kpis
@@ -34,18 +34,6 @@ from store.towns import towns as town_names
 #: Content layout of a county snapshot (its own: a town renderer never reads one).
 COUNTY_FORMAT = 1
 SCOPE = "county"
-#: How many towns a ranking sentence names at each end.
-RANK_SHOWN = 3
-_DIGITS = "零一二三四五六七八九十"
-#: (unit, higher is better) -> the worst end, the best end, the order worst first, in words.
-_WORDS = {
-    ("rate", True): ("最低", "最高", "由低到高"),
-    ("rate", False): ("最高", "最低", "由高到低"),
-    ("count", True): ("最少", "最多", "由少到多"),
-    ("count", False): ("最多", "最少", "由多到少"),
-    ("days", True): ("最短", "最长", "由短到长"),
-    ("days", False): ("最长", "最短", "由长到短"),
-}
 
 
 def county_name() -> str:
@@ -111,47 +99,11 @@ def town_table(content: dict) -> list[dict]:
     return out
 
 
-def _number_word(n: int) -> str:
-    return _DIGITS[n] if 0 <= n <= 10 else str(n)
-
-
 def ranking(content: dict) -> list[str]:
-    """Plain sentences: for each directional headline KPI, the worst towns (and the best), with their figures.
-
-    Three towns or fewer: the full order (网办率由低到高：…). More: the RANK_SHOWN worst and the best one.
-    A town whose figure is unknown (no case that month) is named apart."""
-    rows = town_table(content)[:-1]
-    sentences: list[str] = []
-    for kpi_id in content["headline"]:
-        kpi = KPI_BY_ID.get(kpi_id)
-        if kpi is None or not kpi.directional:
-            continue
-        known = [r for r in rows if not fmt.missing(r["kpis"][kpi_id]["value"])]
-        unknown = [r["town"] for r in rows if fmt.missing(r["kpis"][kpi_id]["value"])]
-        if len(known) < 2:
-            continue
-        # worst first: the lowest of a higher-is-better KPI, the highest of a lower-is-better one
-        worst = sorted(
-            known, key=lambda r: (r["kpis"][kpi_id]["value"] * (1 if kpi.higher_is_better else -1), r["town"])
-        )
-        low, high, order = _WORDS[(kpi.unit, kpi.higher_is_better)]
-
-        def named(rs: Sequence[dict], kpi_id: str = kpi_id) -> str:
-            return "、".join(f"{r['town']}（{r['kpis'][kpi_id]['value_text']}）" for r in rs)
-
-        name = kpi.name.zh
-        if len(known) <= RANK_SHOWN:
-            text = f"{name}{order}：{named(worst)}"
-        else:
-            n = _number_word(RANK_SHOWN)
-            text = f"{name}{low}的{n}个乡镇：{named(worst[:RANK_SHOWN])}；{high}的是{named(worst[-1:])}"
-        missed = [r["town"] for r in known if r["kpis"][kpi_id]["state"].state == "far"]
-        if missed:
-            text += f"；{len(missed)} 个乡镇未达标"
-        if unknown:
-            text += f"；{'、'.join(unknown)}本月无数据"
-        sentences.append(text + "。")
-    return sentences
+    """The ranking in sentences, by the county page's own rule (:func:`metrics.county.ranking_text`) over the
+    frozen figures: the towns to press, the leading ones, the towns with too few cases to rank."""
+    table = county_metrics.frozen_table(content["towns"])
+    return county_metrics.ranking_text(table, content["county_kpis"], "zh").sentences()
 
 
 def headline_rows(content: dict, row: dict) -> list[dict]:

@@ -18,6 +18,7 @@ import pytest
 
 from ingest.load import ingest_file
 from metrics import county
+from metrics.catalog import get
 from metrics.filters import Filters
 from metrics.kpis import compute_kpis
 from store.db import Database
@@ -90,7 +91,7 @@ def test_ranking_only_towns_with_enough_cases_and_in_words(cur) -> None:
     totals = compute_kpis(cur, OCTOBER, ["online_rate", "on_time_rate", "open_overdue_cases"])
     assert totals["online_rate"]["numerator"] == 7 and totals["online_rate"]["denominator"] == 11
     low = county.ranking(table, "online_rate", "worst", min_sample=3)
-    assert low == {"rows": [("甲镇", 0.5), ("乙镇", 0.8)], "too_few": ["丙镇"]}
+    assert (low.rows, low.too_few, low.known, low.enough) == ([("甲镇", 0.5), ("乙镇", 0.8)], ["丙镇"], 3, 2)
     assert county.ranking_sentence("online_rate", "worst", low, totals["online_rate"], "zh") == (
         "网办率最低的两个乡镇：甲镇 50.0%、乙镇 80.0%（全县 63.6%）"
     )
@@ -98,15 +99,78 @@ def test_ranking_only_towns_with_enough_cases_and_in_words(cur) -> None:
         "The two towns with the lowest online rate: 甲镇 50.0%, 乙镇 80.0% (county 63.6%)"
     )
     high = county.ranking(table, "on_time_rate", "best", min_sample=3)
-    assert high["rows"] == [("甲镇", 1.0), ("乙镇", 0.75)]
+    assert high.rows == [("甲镇", 1.0), ("乙镇", 0.75)]
     overdue = county.ranking(table, "open_overdue_cases", "worst", min_sample=3)
-    assert overdue["rows"] == [("乙镇", 1.0)]  # a town with none is no town to press
+    assert overdue.rows == [("乙镇", 1.0)]  # a town with none is no town to press
     assert county.ranking_sentence("open_overdue_cases", "worst", overdue, totals["open_overdue_cases"], "zh") == (
         "在办超期件最多的乡镇：乙镇 1 件（全县 1 件）"
     )
     assert county.left_out_sentence(["丙镇"], "zh", 3) == "办件不足 3 件、未参与排名的乡镇：丙镇"
     # With the default sample of 10 no town of this county is ranked.
-    assert county.ranking(table, "online_rate", "worst")["rows"] == []
+    assert county.ranking(table, "online_rate", "worst").rows == []
+
+
+def test_the_ranking_in_sentences_as_the_page_and_the_snapshot_say_it(cur) -> None:
+    table = county.town_kpis(cur, OCTOBER)
+    totals = compute_kpis(cur, OCTOBER, ["online_rate", "on_time_rate", "open_overdue_cases"])
+    said = county.ranking_text(table, totals, "zh", min_sample=3)
+    assert said.press == [
+        "网办率最低的两个乡镇：甲镇 50.0%、乙镇 80.0%（全县 63.6%）",
+        "按时办结率最低的两个乡镇：乙镇 75.0%、甲镇 100.0%（全县 90.0%）",
+        "在办超期件最多的乡镇：乙镇 1 件（全县 1 件）",
+    ]
+    assert said.lead == [
+        "网办率最高的两个乡镇：乙镇 80.0%、甲镇 50.0%（全县 63.6%）",
+        "按时办结率最高的两个乡镇：甲镇 100.0%、乙镇 75.0%（全县 90.0%）",
+    ]
+    assert said.left_out == "办件不足 3 件、未参与排名的乡镇：丙镇"
+    assert said.sentences() == [*said.press, *said.lead, said.left_out] and said.alone == ""
+    # a town with cases enough but too few measured for one KPI is left out of that ranking only, and said so
+    few_measured = table.assign(on_time_rate_denominator=[2.0 if t == "甲镇" else d for t, d in zip(
+        table["town"], table["on_time_rate_denominator"], strict=True)])  # fmt: skip
+    partly = county.ranking_text(few_measured, totals, "zh", min_sample=3)
+    assert partly.press[1] == "按时办结率最低的乡镇：乙镇 75.0%（全县 90.0%）"
+    assert partly.press[0] == said.press[0]
+    assert partly.left_out == (
+        "办件不足 3 件、未参与排名的乡镇：丙镇；可计算的办件不足 3 件、该项未参与排名：甲镇（按时办结率）"
+    )
+    # one town with enough cases is no ranking: its lowest would be its highest
+    alone = county.ranking_text(table, totals, "zh", min_sample=5)
+    assert alone.sentences() == ["本月只有乙镇的办件足够（不少于 5 件）参与排名：待其他乡镇上传后再比较。"]
+    assert alone.press == alone.lead == []
+    # nobody overdue is said as such; a KPI no town can be measured on is unknown, not "too few cases"
+    none_overdue = table.assign(open_overdue_cases=0.0)
+    ranked = county.ranking(none_overdue, "open_overdue_cases", "worst", min_sample=3)
+    assert county.ranking_sentence("open_overdue_cases", "worst", ranked, totals["open_overdue_cases"], "zh") == (
+        "没有乡镇有在办超期件（全县 1 件）"
+    )
+    unknown = table.assign(on_time_rate=None)
+    ranked = county.ranking(unknown, "on_time_rate", "worst", min_sample=3)
+    assert county.ranking_sentence("on_time_rate", "worst", ranked, totals["on_time_rate"], "en") == (
+        "On-time rate: unknown for every town (no case to measure)"
+    )
+
+
+def test_a_snapshots_frozen_figures_give_the_pages_table(cur) -> None:
+    from reports.county import collect_county
+
+    content = collect_county(cur, "2026-10")
+    frozen = county.frozen_table(content["towns"])
+    live = county.town_kpis(cur, OCTOBER)
+    assert sorted(frozen["town"]) == sorted(live["town"])  # the snapshot lists towns by name, the page by cases
+    # 丙镇 had no case in September: the snapshot counted its 0 cases, the page leaves a town it did not group
+    # unknown; the counts are the only difference
+    counts = [f"{k}_previous" for k in county.COUNTY_IDS if get(k).unit == "count"]
+    assert live.set_index("town").loc["丙镇", counts].tolist() == [None] * len(counts)
+    assert frozen.set_index("town").loc["丙镇", counts].tolist() == [0.0, None, 0.0, 0.0]  # 差评数: no ratings
+    for column in counts:  # 丙镇's alone: the other towns' counts are compared as they are
+        bing = frozen.set_index("town").loc["丙镇", column]
+        filled = [bing if town == "丙镇" else v for town, v in zip(live["town"], live[column], strict=True)]
+        live[column] = pd.Series(filled, dtype=object)
+    by_town = {"ignore_index": True}
+    pd.testing.assert_frame_equal(
+        frozen.sort_values("town", **by_town), live.sort_values("town", **by_town), check_like=True
+    )
 
 
 def test_each_towns_online_rate_per_month_with_gaps_for_months_without_cases(cur) -> None:

@@ -15,6 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+import settings
+
 ROOT = Path(__file__).resolve().parent.parent
 MONTH = "2026-10"
 
@@ -150,28 +152,30 @@ def test_the_county_snapshots_town_table_is_kpis_by_town(db, tmp_path):
         t["kpis"]["cases"]["value"] for t in content["towns"]
     )
     sentences = county.ranking(content)
-    online = next(s for s in sentences if s.startswith("网办率"))
-    order = sorted(content["towns"], key=lambda t: t["kpis"]["online_rate"]["value"])
-    assert online.startswith("网办率由低到高：" + order[0]["town"])
+    online = next(s for s in sentences if s.startswith("网办率最低的"))
+    order = sorted(
+        (t for t in content["towns"] if (t["kpis"]["online_rate"]["denominator"] or 0) >= settings.MIN_SAMPLE),
+        key=lambda t: (t["kpis"]["online_rate"]["value"], t["town"]),
+    )
+    assert len(order) >= 2 and online.split("：")[1].startswith(order[0]["town"] + " ")
     html = county.render_county_html(content, {"version": 1, "published_at": "2026-11-15T10:00:00"})
     assert all(t["town"] in html for t in content["towns"]) and "乡镇对比" in html
 
 
-def test_ranking_names_the_three_worst_of_more_towns():
+def test_the_snapshot_ranks_by_the_pages_rule():
     from reports import county
-    from reports.content import _catalogue
 
-    towns = [
-        {"town": f"镇{i}", "kpis": {"online_rate": {"value": v}}, "previous_kpis": {}}
-        for i, v in enumerate([0.5, 0.1, 0.9, 0.3, 0.2])
-    ]
-    content = {
-        "headline": ["online_rate"], "catalogue": _catalogue(), "targets": {"online_rate": 0.6}, "towns": towns,
-        "county": "全县", "county_kpis": {"online_rate": {"value": 0.4}}, "county_previous_kpis": {},
-    }  # fmt: skip
-    assert county.ranking(content) == [
-        "网办率最低的三个乡镇：镇1（10.0%）、镇4（20.0%）、镇3（30.0%）；最高的是镇2（90.0%）；4 个乡镇未达标。"
-    ]
+    def town(name: str, cases: int, online: int) -> dict:
+        rate = {"value": online / cases, "numerator": online, "denominator": cases}
+        return {"town": name, "kpis": {"cases": {"value": cases}, "online_rate": rate}, "previous_kpis": {}}
+
+    towns = [town("镇0", 20, 10), town("镇1", 20, 2), town("镇2", 10, 9), town("镇3", 40, 12), town("镇4", 5, 1)]
+    content = {"towns": towns, "county_kpis": {"online_rate": {"value": 34 / 95}}}
+    sentences = county.ranking(content)
+    # 镇4 has 5 cases (fewer than MIN_SAMPLE = 10): named apart, not ranked; the other KPIs are unknown here
+    assert sentences[0] == "网办率最低的三个乡镇：镇1 10.0%、镇3 30.0%、镇0 50.0%（全县 35.8%）"
+    assert sentences[3] == "网办率最高的三个乡镇：镇2 90.0%、镇0 50.0%、镇3 30.0%（全县 35.8%）"
+    assert sentences[-1] == "办件不足 10 件、未参与排名的乡镇：镇4"
 
 
 def test_cli_all_towns_and_if_missing_per_town(db):

@@ -8,7 +8,6 @@ import pandas as pd
 import streamlit as st
 
 import numfmt
-import settings
 from metrics import county
 from metrics.catalog import get as kpi_def
 from metrics.kpis import KpiResult
@@ -123,24 +122,17 @@ def _colour(kpi_id: str, goal: float | None):
 
 def ranking(table: pd.DataFrame, totals: Mapping[str, KpiResult]) -> None:
     """The towns to press and the leading ones, in sentences; the towns left out for too few cases, named."""
-    language = lang()
-    rankable = [town for town in table["town"] if town not in county.ranking(table, "cases", "best")["too_few"]]
-    if len(rankable) < 2:  # one town (or none) is no ranking: its lowest is its highest
-        st.markdown(
-            fmt.md_text(t("county_rank_too_few").format(towns="、".join(rankable) or "—", n=settings.MIN_SAMPLE))
-        )
+    said = county.ranking_text(table, totals, lang())
+    if said.alone:
+        st.markdown(fmt.md_text(said.alone))
         return
     press, lead = st.columns(2)
-    left_out: list[str] = []
-    for kpi_id, end in county.RANKINGS:
-        ranked = county.ranking(table, kpi_id, end)
-        left_out += [n for n in ranked["too_few"] if n not in left_out]
-        sentence = county.ranking_sentence(kpi_id, end, ranked, totals.get(kpi_id), language)
-        with press if end == "worst" else lead:
-            st.markdown(f"- {fmt.md_text(sentence)}")
-    note = county.left_out_sentence(left_out, language, settings.MIN_SAMPLE)
-    if note:
-        st.caption(fmt.md_text(note))
+    for column, sentences in ((press, said.press), (lead, said.lead)):
+        with column:
+            for sentence in sentences:
+                st.markdown(f"- {fmt.md_text(sentence)}")
+    if said.left_out:
+        st.caption(fmt.md_text(said.left_out))
 
 
 def snapshot_line(table: pd.DataFrame, published: Mapping[str, object], month: str) -> None:

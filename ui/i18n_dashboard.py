@@ -8,10 +8,6 @@ DASHBOARD_TEXT: dict[str, Text] = {
     "nav_bottlenecks": Text("部门瓶颈", "Bottlenecks"),
     "county_title": Text("全县对比", "County"),
     "county_no_cases": Text("本月无办件数据（可能尚未上传）", "no cases this month (not uploaded yet?)"),
-    "county_rank_too_few": Text(
-        "本月只有{towns}的办件足够（不少于 {n} 件）参与排名：待其他乡镇上传后再比较。",
-        "This month only {towns} has enough cases (at least {n}) to be ranked: compare once the other towns upload.",
-    ),
     "scope_towns_missing": Text(
         "{n} 个乡镇本月还没有办件数据：{towns}。以下数字不含这些乡镇，与上月比较的也是其余乡镇。",
         "{n} towns have no cases this month yet: {towns}. The figures below leave them out, and compare the "
