@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 
 from metrics import base, precomputed_columns, timeliness
-from metrics.filters import Filters, Params, where_clause
+from metrics.filters import Filters, Params, town_condition, where_clause
 from store.calendar import working_clock
 from store.rows import one
 
@@ -397,13 +397,16 @@ def process_nodes(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFr
 def _day_range(cur: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[dt.date, dt.date] | None:
     start, end = filters.start, filters.end
     if start is None or end is None:
+        towns, values = town_condition(filters, "x")  # never another town's dates
         lo, hi = one(
             cur.execute(
-                """
-            SELECT least((SELECT min(submitted_at) FROM cases), (SELECT min(completed_at) FROM events))::DATE,
-                   greatest((SELECT max(coalesce(completed_at, submitted_at)) FROM cases),
-                            (SELECT max(completed_at) FROM events))::DATE
-            """
+                f"""
+            SELECT least((SELECT min(submitted_at) FROM cases x WHERE {towns}),
+                         (SELECT min(completed_at) FROM events x WHERE {towns}))::DATE,
+                   greatest((SELECT max(coalesce(completed_at, submitted_at)) FROM cases x WHERE {towns}),
+                            (SELECT max(completed_at) FROM events x WHERE {towns}))::DATE
+            """,
+                values,
             )
         )
         start, end = start or lo, end or hi

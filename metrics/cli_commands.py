@@ -21,7 +21,7 @@ import settings
 from clitools import Refused, database, print_json
 from metrics import bottlenecks
 from metrics.catalog import KPI_BY_ID
-from metrics.filters import Filters
+from metrics.filters import Filters, town_condition
 from metrics.findings import rank_bottlenecks
 from metrics.kpis import KpiResult, compute_kpis
 from metrics.page_queries import default_month_of
@@ -123,7 +123,15 @@ def _clean(value: object) -> object:
 
 def _no_data_message(db: Database, filters: Filters) -> str:
     cur = db.cursor()
-    lo, hi, total = one(cur.execute("SELECT min(submitted_at)::DATE, max(submitted_at)::DATE, count(*) FROM cases"))
+    towns, values = town_condition(filters, "c")  # the chosen towns' data, never another town's dates
+    lo, hi, total = one(
+        cur.execute(
+            f"SELECT min(submitted_at)::DATE, max(submitted_at)::DATE, count(*) FROM cases c WHERE {towns}", values
+        )
+    )
+    if not total and (filters.towns or scope.current() is not None):
+        names = "、".join(filters.towns or scope.current() or ())
+        return f"{names} 还没有办件数据，请先导入 ({names}: no cases yet; load data first)"
     if not total:
         return "数据库中还没有办件数据，请先导入 (the database has no cases yet; load data first)"
     return (

@@ -215,3 +215,11 @@ def where_clause(
         conditions.append(f"list_contains({placeholder}::VARCHAR[], {alias}.{town_column})")
     sql = " AND ".join(conditions) if conditions else "true"
     return sql, params.values
+
+
+def town_condition(filters: Filters, alias: str, params: Params | None = None) -> tuple[str, dict[str, object]]:
+    """:func:`where_clause` for the towns alone (the chosen ones, within the scope): where an open period finds
+    its first and last day, so a town user's range is never drawn from another town's dates."""
+    return where_clause(
+        filters, alias, params, period=False, department_column=None, item_columns=(), channel_column=None
+    )

@@ -31,7 +31,7 @@ from metrics.catalog import (
     reason_empty_denominator,
     reason_missing_field,
 )
-from metrics.filters import Filters, Params
+from metrics.filters import Filters, Params, town_condition
 from store.rows import one
 
 DIMENSIONS = ("department", "service_item", "channel", "town")
@@ -357,8 +357,11 @@ def _next_bucket(day: dt.date, grain: str) -> dt.date:
 def buckets(cur: duckdb.DuckDBPyConnection, filters: Filters, grain: str) -> list[tuple[dt.date, dt.date]]:
     """The (first day, last day) of each bucket in the period; open ends are taken from the data."""
     start, end = filters.start, filters.end
-    if start is None or end is None:
-        lo, hi = one(cur.execute("SELECT min(submitted_at)::DATE, max(submitted_at)::DATE FROM cases"))
+    if start is None or end is None:  # the chosen towns' own data (and only the scope's: no other town's dates)
+        towns, values = town_condition(filters, "c")
+        lo, hi = one(
+            cur.execute(f"SELECT min(submitted_at)::DATE, max(submitted_at)::DATE FROM cases c WHERE {towns}", values)
+        )
         start = start or lo
         end = end or hi
     if start is None or end is None or start > end:
