@@ -111,6 +111,20 @@ def test_the_run_log_skips_lines_that_are_not_runs_and_keeps_the_last_ones(tmp_p
     assert runs.months_to_retry(db) == []
 
 
+def test_a_towns_page_shows_its_own_last_run(tmp_path):
+    from reports import runs
+
+    db = tmp_path / "egov.duckdb"
+    runs.record(db, "2026-10", "failed", reason_zh="数据库正被占用", reason_en="busy")  # before any town was known
+    runs.record(db, "2026-10", "published", version=1, town="甲镇")
+    runs.record(db, "2026-10", "published", version=4, town="乙镇")
+    runs.record(db, "2026-10", "skipped", version=2, town="/county")
+    assert runs.last_run(db)["town"] == "/county"  # the latest of all
+    assert (runs.last_run(db, "甲镇")["version"], runs.last_run(db, "乙镇")["version"]) == (1, 4)
+    assert runs.last_run(db, "/county")["outcome"] == "skipped"
+    assert runs.last_run(db, "丙镇")["outcome"] == "failed"  # the failure that was every town's
+
+
 def test_a_run_log_planted_as_a_link_is_not_written_through(tmp_path):
     from reports import runs
 

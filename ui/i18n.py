@@ -555,6 +555,10 @@ TEXT: dict[str, Text] = {
         "快照按全镇、整月统计，不受侧栏筛选的影响。",
         "Snapshots cover the whole town and the whole month; the sidebar filters do not apply.",
     ),
+    "snap_scope_towns": Text(
+        "快照按所选乡镇（或全县）、整月统计，不受侧栏筛选的影响。",
+        "A snapshot covers the chosen town (or the county) and the whole month; the sidebar filters do not apply.",
+    ),
     "snap_no_data": Text(
         "数据库中还没有办件数据，暂时无法发布快照。",
         "There are no cases in the database yet, so there is nothing to publish.",

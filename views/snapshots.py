@@ -231,7 +231,7 @@ def _zone(language: str) -> str:
     return t("zone_beijing") if zone in ("Asia/Shanghai", "PRC", "Asia/Chongqing") else zone
 
 
-def _last_month_status(db, latest: dict[str, dict], language: str) -> None:
+def _last_month_status(db, latest: dict[str, dict], snapshot_scope: str | None, language: str) -> None:
     """What a leader and the analyst ask first: is last month out, by whom and when; and what the cron job did."""
     month = clock.last_complete_month()
     shown = month_label(month, language)
@@ -248,7 +248,7 @@ def _last_month_status(db, latest: dict[str, dict], language: str) -> None:
         hint = t("snap_last_missing_analyst" if auth.has_role("analyst") else "snap_last_missing_viewer")
         gap = SENTENCE_GAP(language)
         st.warning(f"{t('snap_last_missing').format(month=shown)}{gap}{hint}", icon=":material/schedule:")
-    run = runs.last_run(db.path)
+    run = runs.last_run(db.path, snapshot_scope)
     if run is None:
         return
     try:
@@ -397,12 +397,12 @@ language = lang()
 db = get_db()
 st.title(t("snap_title"))
 st.caption(t("snap_intro"))
-st.caption(t("snap_scope"))
 done = st.session_state.pop(_DONE, None)
 if done:
     st.success(done, icon=":material/check_circle:")
 
 snapshot_scope = choose_scope(db)
+st.caption(t("snap_scope" if snapshot_scope is None else "snap_scope_towns"))
 months = months_with_data(str(db.path), db.data_version(), snapshot_scope)
 with db.reading() as cur:
     snaps = snapshots.list_snapshots(cur, town=snapshot_scope)
@@ -411,7 +411,7 @@ if not months and not snaps:
     st.info(t("snap_no_data"))
     st.stop()
 
-_last_month_status(db, latest, language)
+_last_month_status(db, latest, snapshot_scope, language)
 counts: dict[str, int] = {}
 for s in snaps:
     counts[s["month"]] = counts.get(s["month"], 0) + 1
