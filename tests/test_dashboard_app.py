@@ -110,6 +110,23 @@ def test_filters_come_from_the_url(demo_dir, monkeypatch):
     assert at.sidebar.multiselect(key="f_dept").value == []
 
 
+def test_the_default_month_moves_on_a_chosen_one_stays(demo_dir, monkeypatch):
+    """A leader left on the default (last month) sees the new month when it completes; one who chose a month keeps
+    it; both in the same session, without signing in again."""
+    monkeypatch.setenv("EGOV_TODAY", "2026-11-15")
+    at = app(demo_dir / "egov.duckdb", monkeypatch)
+    assert at.sidebar.selectbox(key="f_month").value == "2026-10"
+    monkeypatch.setenv("EGOV_TODAY", "2026-12-01")  # November is over: it is the month to read now
+    at.run()
+    assert at.sidebar.selectbox(key="f_month").value == "2026-11"
+    monkeypatch.setenv("EGOV_TODAY", "2026-11-15")
+    chosen = app(demo_dir / "egov.duckdb", monkeypatch)
+    chosen.sidebar.selectbox(key="f_month").set_value("2026-09").run()
+    monkeypatch.setenv("EGOV_TODAY", "2026-12-01")
+    chosen.run()
+    assert chosen.sidebar.selectbox(key="f_month").value == "2026-09"
+
+
 def test_bottleneck_statistic_switch(demo_dir, monkeypatch):
     """Median / p90 / mean redraw the process map; the department ranking keeps the findings' one measure."""
     monkeypatch.setenv("EGOV_DB", str(demo_dir / "egov.duckdb"))

@@ -37,6 +37,8 @@ STATUS_LABELS = {
     "rejected": Text("不予受理", "Rejected"),
     "withdrawn": Text("撤回", "Withdrawn"),
 }
+#: The default month when the sidebar last ran (:func:`_follow_default_month`).
+_DEFAULT_SEEN = "_f_month_default"
 _KEYS = {"month": "f_month", "dept": "f_dept", "item": "f_item", "channel": "f_channel", "town": "f_town"}
 #: The days of a running month so far, and its scope: 2026-12（本月至今，1–15 日）.
 _DAYS, _DAY_ONE = Text("1–{last} 日", "1–{last}"), Text("1 日", "day 1")
@@ -114,12 +116,25 @@ def _to_url() -> None:
                 del st.query_params[key]
 
 
+def _follow_default_month(months: list[str]) -> None:
+    """A month that was the default moves on with it: a leader on last month's figures sees the new month once
+    it is uploaded (or once the month turns); a month chosen by hand stays. A month no longer in the data (its
+    upload removed) falls back to the default."""
+    state = st.session_state
+    default = default_month(months)
+    was_default = state.get(_DEFAULT_SEEN)
+    if state.get(_KEYS["month"]) not in months or (
+        was_default is not None and state.get(_KEYS["month"]) == was_default and default != was_default
+    ):
+        state[_KEYS["month"]] = default
+    state[_DEFAULT_SEEN] = default
+
+
 def sidebar() -> None:
     """Draw the filter widgets (call once per run, before the page)."""
     options = filter_options()
     _from_url(options)
-    if st.session_state.get(_KEYS["month"]) not in options["months"]:
-        st.session_state[_KEYS["month"]] = default_month(options["months"])
+    _follow_default_month(options["months"])
     with st.sidebar:
         st.subheader(t("filters"))
         if not options["months"]:
