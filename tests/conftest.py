@@ -64,6 +64,22 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     terminalreporter.write_line(report(json.loads(LOAD_REPORT.read_text(encoding="utf-8"))))
 
 
+#: The longest test files, longest first (from ``pytest --durations`` in CI, 2026-12-01: the journey file about
+#: 250 s, the load test 180 s, the roles walk 135 s, …). The suite is spread over two workers file by file, in
+#: collection order: a long file collected last keeps one worker busy while the other has nothing left to do.
+LONGEST_FIRST = (
+    "test_browser_journey.py", "test_load.py", "test_browser_roles_lock.py", "test_browser_publish.py",
+    "test_browser_hostile_upload.py", "test_browser_upload.py", "test_properties.py", "test_monthly_quarter.py",
+    "test_bench.py", "test_hostile_files.py", "test_snapshots_towns.py", "test_browser_dashboard.py",
+)  # fmt: skip
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """Start the longest files first (see LONGEST_FIRST); the rest keep their order."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 # --- paths and databases ------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ Screenshots: ``test-artefacts/publish-*.png``; the PDF fetched by the download b
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from tests.browser_support import idle
 from tests.conftest import StreamlitServer
 
 pytestmark = pytest.mark.browser
+#: What the page says once a publication is done (before its rerun, no such line is on the page).
+_DONE = re.compile(r"^已发布 \d{4}年\d{1,2}月 第 \d+ 版快照。$")
 
 
 def _publish(page, out: Path, step: str, *, month_label: str | None = None, note: str = "", double: bool = False):
@@ -35,7 +38,8 @@ def _publish(page, out: Path, step: str, *, month_label: str | None = None, note
         button.dblclick()
     else:
         button.click()
-    page.get_by_text("正在生成快照").first.wait_for(state="detached", timeout=180_000)
+    # the confirmation itself, not the spinner's going: under load the spinner may not be drawn yet when asked
+    page.get_by_text(_DONE).first.wait_for(timeout=180_000)
     idle(page)
     body = page.inner_text("body")
     assert "意外错误" not in body and "Traceback" not in body, body[:1500]
