@@ -97,10 +97,7 @@ def read(db_path: str | os.PathLike, limit: int = KEEP) -> list[dict]:
 def last_run(db_path: str | os.PathLike, town: str | None = None) -> dict | None:
     """The latest run; given a ``town`` (or the county), the latest that was about it, or about every town (a run
     that failed before it knew which: the database would not open)."""
-    if town is None:
-        runs = read(db_path, limit=1)
-    else:
-        runs = [r for r in read(db_path) if r.get("town") in (None, town)]
+    runs = read(db_path, limit=1) if town is None else [r for r in read(db_path) if r.get("town") in (None, town)]
     return runs[-1] if runs else None
 
 
