@@ -157,6 +157,8 @@ _SENTENCE = Text(
     "{kpi}{end}的{n}个乡镇：{towns}（全县 {county}）", "The {n} towns with the {end} {kpi}: {towns} (county {county})"
 )
 _ONE = Text("{kpi}{end}的乡镇：{towns}（全县 {county}）", "The town with the {end} {kpi}: {towns} (county {county})")
+_ORDERS = {True: Text("由低到高", "from lowest to highest"), False: Text("由多到少", "from most to fewest")}
+_ORDER = Text("{kpi}{order}：{towns}（全县 {county}）", "{kpi} {order}: {towns} (county {county})")
 _NONE_TO_PRESS = Text("没有乡镇有{kpi}（全县 {county}）", "No town has {kpi} (county {county})")
 _LEFT_OUT = Text("办件不足 {n} 件、未参与排名的乡镇：{towns}", "Towns with fewer than {n} cases, not ranked: {towns}")
 _PARTLY = Text(
@@ -191,6 +193,9 @@ def ranking_sentence(kpi_id: str, end: str, ranked: Ranked, county: KpiResult | 
     sep = "、" if lang == "zh" else ", "
     towns = sep.join(f"{town} {value_text(kpi_id, value, lang)}" for town, value in rows)
     count = len(rows)
+    if end == "worst" and count == ranked.enough >= 2:  # every ranked town: the whole order, said once
+        order = _ORDERS[kpi.unit != "count"](lang)
+        return _ORDER(lang).format(kpi=kpi.name(lang), order=order, towns=towns, county=county_text)
     words = _NUMBERS.get(count, Text(str(count), str(count)))(lang)
     return (_ONE if count == 1 else _SENTENCE)(lang).format(
         kpi=name, end=_ENDS[(end, kpi.unit != "count")](lang), n=words, towns=towns, county=county_text
@@ -247,6 +252,10 @@ def ranking_text(
     partly: dict[str, list[str]] = {}  # a town with cases enough, but too few measured for a KPI: town -> KPIs
     for kpi_id, end in RANKINGS:
         ranked = ranking(table, kpi_id, end, min_sample=min_sample)
+        if end == "best":  # towns the worst end named already are not named again at the best
+            ranked = replace(ranked, rows=ranked.rows[: max(0, ranked.enough - RANK_SIZE)])
+            if not ranked.rows:
+                continue
         for town in ranked.too_few:
             if town not in few_cases and kpi_id not in partly.setdefault(town, []):
                 partly[town].append(kpi_id)

@@ -92,11 +92,16 @@ def test_ranking_only_towns_with_enough_cases_and_in_words(cur) -> None:
     assert totals["online_rate"]["numerator"] == 7 and totals["online_rate"]["denominator"] == 11
     low = county.ranking(table, "online_rate", "worst", min_sample=3)
     assert (low.rows, low.too_few, low.known, low.enough) == ([("甲镇", 0.5), ("乙镇", 0.8)], ["丙镇"], 3, 2)
+    # every ranked town at the worst end: the whole order, said once
     assert county.ranking_sentence("online_rate", "worst", low, totals["online_rate"], "zh") == (
-        "网办率最低的两个乡镇：甲镇 50.0%、乙镇 80.0%（全县 63.6%）"
+        "网办率由低到高：甲镇 50.0%、乙镇 80.0%（全县 63.6%）"
     )
     assert county.ranking_sentence("online_rate", "worst", low, totals["online_rate"], "en") == (
-        "The two towns with the lowest online rate: 甲镇 50.0%, 乙镇 80.0% (county 63.6%)"
+        "Online rate from lowest to highest: 甲镇 50.0%, 乙镇 80.0% (county 63.6%)"
+    )
+    lowest = county.ranking(table, "online_rate", "worst", n=1, min_sample=3)
+    assert county.ranking_sentence("online_rate", "worst", lowest, totals["online_rate"], "en") == (
+        "The town with the lowest online rate: 甲镇 50.0% (county 63.6%)"
     )
     high = county.ranking(table, "on_time_rate", "best", min_sample=3)
     assert high.rows == [("甲镇", 1.0), ("乙镇", 0.75)]
@@ -115,16 +120,13 @@ def test_the_ranking_in_sentences_as_the_page_and_the_snapshot_say_it(cur) -> No
     totals = compute_kpis(cur, OCTOBER, ["online_rate", "on_time_rate", "open_overdue_cases"])
     said = county.ranking_text(table, totals, "zh", min_sample=3)
     assert said.press == [
-        "网办率最低的两个乡镇：甲镇 50.0%、乙镇 80.0%（全县 63.6%）",
-        "按时办结率最低的两个乡镇：乙镇 75.0%、甲镇 100.0%（全县 90.0%）",
+        "网办率由低到高：甲镇 50.0%、乙镇 80.0%（全县 63.6%）",
+        "按时办结率由低到高：乙镇 75.0%、甲镇 100.0%（全县 90.0%）",
         "在办超期件最多的乡镇：乙镇 1 件（全县 1 件）",
     ]
-    assert said.lead == [
-        "网办率最高的两个乡镇：乙镇 80.0%、甲镇 50.0%（全县 63.6%）",
-        "按时办结率最高的两个乡镇：甲镇 100.0%、乙镇 75.0%（全县 90.0%）",
-    ]
+    assert said.lead == []  # two towns ranked: the whole order is said once, at the worst end
     assert said.left_out == "办件不足 3 件、未参与排名的乡镇：丙镇"
-    assert said.sentences() == [*said.press, *said.lead, said.left_out] and said.alone == ""
+    assert said.sentences() == [*said.press, said.left_out] and said.alone == ""
     # a town with cases enough but too few measured for one KPI is left out of that ranking only, and said so
     few_measured = table.assign(on_time_rate_denominator=[2.0 if t == "甲镇" else d for t, d in zip(
         table["town"], table["on_time_rate_denominator"], strict=True)])  # fmt: skip

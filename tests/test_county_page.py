@@ -61,7 +61,7 @@ def test_the_county_page_compares_ranks_and_opens_a_town(county_path: Path, monk
     assert "✖ 网办率 未达标（差 10.0 个百分点）" in off["甲镇"]  # target 60%
     assert set(table["月报快照"]) == {"未发布"}
     text = [m.value for m in at.markdown]
-    assert "- 网办率最低的两个乡镇：甲镇 50\\.0%、乙镇 80\\.0%（全县 63\\.6%）" in text, text
+    assert "- 网办率由低到高：甲镇 50\\.0%、乙镇 80\\.0%（全县 63\\.6%）" in text, text
     assert "- 在办超期件最多的乡镇：乙镇 1 件（全县 1 件）" in text
     assert any("未参与排名的乡镇：丙镇" in c.value for c in at.caption)
     assert any("侧栏已选乡镇（丙镇）" in c.value for c in at.caption)
@@ -79,7 +79,7 @@ def test_the_county_page_compares_ranks_and_opens_a_town(county_path: Path, monk
     at.switch_page("views/county.py").run()
     assert not at.exception, at.exception
     text = [m.value for m in at.markdown]
-    assert "- The two towns with the lowest online rate\\: 甲镇 50\\.0%, 乙镇 80\\.0% \\(county 63\\.6%\\)" in text, (
+    assert "- Online rate from lowest to highest\\: 甲镇 50\\.0%, 乙镇 80\\.0% \\(county 63\\.6%\\)" in text, (
         text
     )
 
