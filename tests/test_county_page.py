@@ -79,9 +79,7 @@ def test_the_county_page_compares_ranks_and_opens_a_town(county_path: Path, monk
     at.switch_page("views/county.py").run()
     assert not at.exception, at.exception
     text = [m.value for m in at.markdown]
-    assert "- Online rate from lowest to highest\\: 甲镇 50\\.0%, 乙镇 80\\.0% \\(county 63\\.6%\\)" in text, (
-        text
-    )
+    assert "- Online rate from lowest to highest\\: 甲镇 50\\.0%, 乙镇 80\\.0% \\(county 63\\.6%\\)" in text, text
 
 
 def test_with_one_town_the_page_is_not_in_the_menu(tmp_path: Path, monkeypatch) -> None:
