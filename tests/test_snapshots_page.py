@@ -98,6 +98,15 @@ def test_analyst_sees_the_publish_form(db_copy, monkeypatch):
     assert not at.error
 
 
+def test_on_the_first_a_month_without_data_asks_for_its_upload_not_its_publication(db_copy, monkeypatch):
+    monkeypatch.setenv("EGOV_TODAY", "2027-01-01")  # December 2026 is over, and nothing of it is uploaded
+    at = open_page(login(start_app(db_copy, monkeypatch), "boss"))
+    assert "上个月（2026年12月）还没有办件数据，上传该月的导出文件后才能发布。请联系分析员上传。" in [
+        i.value for i in at.info
+    ]
+    assert not [w.value for w in at.warning if "尚未发布" in w.value]
+
+
 def test_month_over_month_comparison_reads_the_frozen_figures(db_copy, monkeypatch, tmp_path):
     from ingest.load import ingest_file
     from reports import snapshots

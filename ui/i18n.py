@@ -612,6 +612,12 @@ TEXT: dict[str, Text] = {
         "Last month ({month}) is published, version {version}: by {by}, {at} ({zone}).",
     ),
     "snap_last_missing": Text("上个月（{month}）尚未发布。", "Last month ({month}) is not published yet."),
+    "snap_last_no_data": Text(
+        "上个月（{month}）还没有办件数据，上传该月的导出文件后才能发布。",
+        "Last month ({month}) has no cases yet: it can be published once its exports are uploaded.",
+    ),
+    "snap_last_no_data_analyst": Text("可在“数据上传”页上传。", "Upload them on the Upload page."),
+    "snap_last_no_data_viewer": Text("请联系分析员上传。", "Ask an analyst to upload them."),
     "snap_last_missing_analyst": Text("可在下方“发布快照”中发布。", "Publish it below."),
     "snap_last_missing_viewer": Text("请联系分析员发布。", "Ask an analyst to publish it."),
     "snap_run_title": Text("定时发布上次运行", "Last scheduled run"),

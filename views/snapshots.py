@@ -231,7 +231,9 @@ def _zone(language: str) -> str:
     return t("zone_beijing") if zone in ("Asia/Shanghai", "PRC", "Asia/Chongqing") else zone
 
 
-def _last_month_status(db, latest: dict[str, dict], snapshot_scope: str | None, language: str) -> None:
+def _last_month_status(
+    db, latest: dict[str, dict], with_data: set[str], snapshot_scope: str | None, language: str
+) -> None:
     """What a leader and the analyst ask first: is last month out, by whom and when; and what the cron job did."""
     month = clock.last_complete_month()
     shown = month_label(month, language)
@@ -244,6 +246,10 @@ def _last_month_status(db, latest: dict[str, dict], snapshot_scope: str | None, 
             ),
             icon=":material/task_alt:",
         )  # fmt: skip
+    elif month not in with_data:  # nothing to publish yet: the month's exports are not uploaded (the 1st, often)
+        hint = t("snap_last_no_data_analyst" if auth.has_role("analyst") else "snap_last_no_data_viewer")
+        gap = SENTENCE_GAP(language)
+        st.info(f"{t('snap_last_no_data').format(month=shown)}{gap}{hint}", icon=":material/schedule:")
     else:
         hint = t("snap_last_missing_analyst" if auth.has_role("analyst") else "snap_last_missing_viewer")
         gap = SENTENCE_GAP(language)
@@ -411,7 +417,7 @@ if not months and not snaps:
     st.info(t("snap_no_data"))
     st.stop()
 
-_last_month_status(db, latest, snapshot_scope, language)
+_last_month_status(db, latest, {m["month"] for m in months}, snapshot_scope, language)
 counts: dict[str, int] = {}
 for s in snaps:
     counts[s["month"]] = counts.get(s["month"], 0) + 1
