@@ -126,8 +126,8 @@ def ranking(table: pd.DataFrame, totals: Mapping[str, KpiResult]) -> None:
     if said.alone:
         st.markdown(fmt.md_text(said.alone))
         return
-    press, lead = st.columns(2)
-    for column, sentences in ((press, said.press), (lead, said.lead)):
+    parts = [said.press, said.lead] if said.lead else [said.press]  # the whole order said once: one column
+    for column, sentences in zip(st.columns(len(parts)), parts, strict=True):
         with column:
             for sentence in sentences:
                 st.markdown(f"- {fmt.md_text(sentence)}")
