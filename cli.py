@@ -260,7 +260,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_calendar(args: argparse.Namespace) -> int:
     from ingest.derive import fill_derived
-    from store import derived
     from store.calendar import coverage, load_schedule
 
     with database(args) as db:
@@ -268,7 +267,6 @@ def cmd_calendar(args: argparse.Namespace) -> int:
             with db.write() as cur:
                 years = load_schedule(cur, Path(args.file))
                 fill_derived(cur, calendar_changed=True)  # loaded cases' due dates and working days follow it
-                derived.changed(cur, everything=True)
         except (ValueError, OSError) as exc:
             return refuse("已拒绝", "refused", exc)
         lo, hi = coverage(db.cursor())

@@ -6,7 +6,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import metrics.cube  # noqa: F401  (declares the KPI cube's keeper: the demo's loads keep it)
 import settings
 from ingest.load import IngestResult, ingest_file
 from store.db import Database

@@ -34,7 +34,7 @@ from ingest.reasons import short_reason
 from ingest.staging import SourceInfo
 from ingest.upload_bytes import temp_copy
 from ingest.validate import VALID, normalise_and_count, refuse_if_unusable
-from store import derived, facets, uploads
+from store import facets, uploads
 from store.db import Database
 from store.rows import one
 
@@ -288,8 +288,6 @@ def _load_staged(
             town,
         ],
     )
-    derived.mark_cells(cur, None if kind == "catalog" else "_touched")  # the tables kept from the cases follow
-    derived.changed(cur)
     return result
 
 

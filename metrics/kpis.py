@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 
 import settings
-from metrics import base, cube
+from metrics import base
 from metrics.catalog import (
     AT_RISK_WORKDAYS,
     KPIS,
@@ -66,24 +66,22 @@ class _Grouping:
     backlog: str
     catalog: str | None
     replicate_catalog: bool = False  # time buckets: the catalogue is the same for every bucket
-    cube: str | None = None  # the same grouping over the KPI cube's cells (None: the cube has no such cells)
 
 
-_TOTAL = _Grouping("NULL::VARCHAR", "NULL::VARCHAR", "NULL::VARCHAR", cube="NULL::VARCHAR")
+_TOTAL = _Grouping("NULL::VARCHAR", "NULL::VARCHAR", "NULL::VARCHAR")
 _BY_DIMENSION = {
-    "department": _Grouping("c.department", "c.department", "s.department", cube="c.department"),
-    "service_item": _Grouping("c.service_item", "c.service_item", "s.item_name", cube="c.service_item"),
-    "channel": _Grouping("c.channel", "c.channel", None, cube="c.channel"),
+    "department": _Grouping("c.department", "c.department", "s.department"),
+    "service_item": _Grouping("c.service_item", "c.service_item", "s.item_name"),
+    "channel": _Grouping("c.channel", "c.channel", None),
     # The service catalogue is the county's: every town has the same catalogue figures.
-    "town": _Grouping("c.town", "c.town", "NULL::VARCHAR", replicate_catalog=True, cube="c.town"),
+    "town": _Grouping("c.town", "c.town", "NULL::VARCHAR", replicate_catalog=True),
 }
 
 
 def _bucket_sql(grain: str) -> _Grouping:
     if grain not in GRAINS:
         raise ValueError(f"grain must be one of {GRAINS}")
-    by_month = "c.month_start" if grain == "month" else None  # the cube's cells are months
-    return _Grouping(f"date_trunc('{grain}', c.submitted_at)::DATE", "a.bucket", "NULL::VARCHAR", True, by_month)
+    return _Grouping(f"date_trunc('{grain}', c.submitted_at)::DATE", "a.bucket", "NULL::VARCHAR", True)
 
 
 def _select_ids(ids: Iterable[str] | None) -> list[Kpi]:
@@ -109,14 +107,9 @@ def _aggregate(
     source: str,
     kpis: list[tuple[int, Kpi]],
     params: Params,
-    *,
-    over_cube: bool = False,
 ) -> dict[object, _Row]:
-    """Run one GROUP BY g query over ``source`` computing every given KPI's expressions; over the KPI cube's
-    cells (``over_cube``) each expression is the sum of its cube column."""
+    """Run one GROUP BY g query over ``source`` computing every given KPI's expressions."""
     cols = [c for i, k in kpis for c in _columns(k, i)]
-    if over_cube:
-        cols = [(alias, f"sum({cube.column(expr)})") for alias, expr in cols]
     select = ",\n".join(f"{expr} AS {alias}" for alias, expr in cols)
     with_sql = "WITH " + ",\n".join(f"{name} AS ({body})" for name, body in ctes)
     sql = f"{with_sql}\nSELECT g, {select} FROM {source} GROUP BY g"
@@ -202,19 +195,11 @@ def _evaluate(
         by_scope.setdefault(k.scope, []).append((i, k))
 
     rows: dict[str, dict[object, _Row]] = {}
-    from_cube, live = _split_by_cube(cur, filters, grouping, by_scope.get("period", []))
-    if from_cube:
-        assert grouping.cube is not None  # _split_by_cube checks it
-        params = Params()
-        ctes = [("k", cube.source(filters, params, grouping.cube))]
-        rows["period"] = _aggregate(cur, ctes, "k", from_cube, params, over_cube=True)
-    if live or "items" in by_scope:
+    if "period" in by_scope or "items" in by_scope:
         params = Params()
         ctes = [("p", base.period_cases(filters, params, grouping.period))]
-        if live:
-            computed = _aggregate(cur, ctes, "p", live, params)
-            for key, row in computed.items():  # beside the cube's columns of the same groups
-                rows.setdefault("period", {}).setdefault(key, {}).update(row)
+        if "period" in by_scope:
+            rows["period"] = _aggregate(cur, ctes, "p", by_scope["period"], params)
         if "items" in by_scope:
             ctes_items = ctes + [("items", base.item_stats(params, "p", name_only_threshold, name_only_min_cases))]
             rows["items"] = _aggregate(cur, ctes_items, "items", by_scope["items"], params)
@@ -243,17 +228,6 @@ def _evaluate(
     for key in keys:
         out[key] = _results_for(key, indexed, rows, grouping, presence)
     return keys, out
-
-
-def _split_by_cube(
-    cur: duckdb.DuckDBPyConnection, filters: Filters, grouping: _Grouping, period: list[tuple[int, Kpi]]
-) -> tuple[list[tuple[int, Kpi]], list[tuple[int, Kpi]]]:
-    """The period KPIs the KPI cube can give (every expression adds up, the period is whole months, the grouping
-    is the cube's, the cube holds the data as it is) and the rest, computed from the cases."""
-    if not period or grouping.cube is None or not cube.whole_months(filters) or not cube.usable(cur):
-        return [], period
-    adds_up = [(i, k) for i, k in period if all(cube.column(e) for _, e in _columns(k, i))]
-    return adds_up, [(i, k) for i, k in period if (i, k) not in adds_up]
 
 
 def _results_for(
@@ -354,20 +328,16 @@ def kpis_by(
         name_only_threshold=name_only_threshold, name_only_min_cases=name_only_min_cases,
         at_risk_workdays=at_risk_workdays,
     )  # fmt: skip
-    counts = _period_counts(cur, filters, _BY_DIMENSION[dimension])
+    counts = _period_counts(cur, filters, _BY_DIMENSION[dimension].period)
     keys = sorted(keys, key=lambda k: (-counts.get(k, 0), k is None, str(k)))
     rows = [{dimension: key, **r} for key in keys for r in _frame_rows(out[key])]
     return pd.DataFrame(rows, columns=[dimension, *_FRAME_COLUMNS])
 
 
-def _period_counts(cur: duckdb.DuckDBPyConnection, filters: Filters, grouping: _Grouping) -> dict[object, int]:
+def _period_counts(cur: duckdb.DuckDBPyConnection, filters: Filters, group_sql: str) -> dict[object, int]:
     params = Params()
-    if grouping.cube is not None and cube.whole_months(filters) and cube.usable(cur):
-        cases = cube.column("count(*)")
-        sql = f"SELECT g, sum({cases}) FROM ({cube.source(filters, params, grouping.cube)}) GROUP BY g"
-    else:
-        sql = f"SELECT g, count(*) FROM ({base.period_cases(filters, params, grouping.period)}) GROUP BY g"
-    return {g: int(n) for g, n in cur.execute(sql, params.values).fetchall()}
+    sql = f"SELECT g, count(*) FROM ({base.period_cases(filters, params, group_sql)}) GROUP BY g"
+    return dict(cur.execute(sql, params.values).fetchall())
 
 
 def _bucket_start(day: dt.date, grain: str) -> dt.date:

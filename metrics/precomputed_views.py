@@ -41,12 +41,10 @@ import pyarrow as pa
 import clock
 import scope
 import settings
-from metrics import cube
 from metrics.county import published_towns
 from metrics.filters import Filters
 from metrics.page_queries import CASE_COUNT, PAGES, call_name, default_context
 from metrics.targets import get_targets
-from store import derived
 from store.db import Database
 from store.facets import filter_options
 from store.rows import one
@@ -64,7 +62,11 @@ KEPT_FUNCTIONS = frozenset(query.fn for queries in PAGES.values() for query in q
 MISSING = object()
 
 #: What the kept figures were computed from, read in the same statement as the lookup.
-FINGERPRINT_SQL = derived.FINGERPRINT_SQL
+FINGERPRINT_SQL = """
+    (SELECT coalesce(max(upload_id), 0) || '.' || count(*) FILTER (WHERE status = 'removed') FROM uploads)
+    || '/' || (SELECT md5(string_agg(CASE WHEN is_workday THEN '1' ELSE '0' END, '' ORDER BY day)) || '.' || min(day)
+               FROM calendar)
+"""
 
 
 def _code_digest() -> str:
@@ -264,7 +266,6 @@ def refresh(db: Database, months: int | None = None) -> dict:
     if scope.current() is not None:  # never keep a town user's figures as the county's
         with scope.scoped(None):
             return refresh(db, months)
-    _rebuild_cube_if_stale(db)
     cur = db.cursor()
     try:
         seen = fingerprint(cur)
@@ -308,19 +309,6 @@ def refresh(db: Database, months: int | None = None) -> dict:
 _background = threading.Lock()
 #: Databases (by path) with a refresh running in the background: True when another was asked meanwhile.
 _asked_again: dict[str, bool] = {}
-
-
-def _rebuild_cube_if_stale(db: Database) -> None:
-    """The KPI cube, built again when a change came from a process that did not keep it (or the measures changed):
-    the data is the same, so the pages' caches stay (no bump)."""
-    cur = db.cursor()
-    try:
-        fresh = cube.usable(cur)
-    finally:
-        cur.close()
-    if not fresh:
-        with db.write(bump=False) as w:
-            cube.refresh(w, False)
 
 
 def refresh_soon(db: Database) -> threading.Thread | None:

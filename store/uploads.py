@@ -12,7 +12,7 @@ import duckdb
 
 import clock
 import scope
-from store import derived, facets
+from store import facets
 from store.rows import one
 
 #: The order in which versions of one case win (first wins), whatever order the uploads came in:
@@ -145,7 +145,6 @@ def remove(cur: duckdb.DuckDBPyConnection, upload_id: int, removed_by: str | Non
            UNION SELECT town, case_id FROM event_rows WHERE upload_id = ?""",
         [upload_id, upload_id],
     )
-    derived.mark_cells(cur, "_touched")  # before the rows go: the months they counted in
     removed = {}
     for table in ("case_rows", "event_rows", "service_item_rows", "rejected_rows"):
         removed[table] = one(cur.execute(f"DELETE FROM {table} WHERE upload_id = ?", [upload_id]))[0]
@@ -158,6 +157,5 @@ def remove(cur: duckdb.DuckDBPyConnection, upload_id: int, removed_by: str | Non
         "UPDATE uploads SET status = 'removed', removed_at = ?, removed_by = ? WHERE upload_id = ?",
         [clock.now(), removed_by, upload_id],
     )
-    derived.changed(cur)
     cur.execute("DROP TABLE IF EXISTS _touched")
     return removed
