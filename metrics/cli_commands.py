@@ -205,6 +205,8 @@ def _fmt_value(kpi_id: str, r: KpiResult) -> str:
         return f"{value * 100:.1f}%  ({_n(r.get('numerator'))}/{_n(r.get('denominator'))})"
     if kpi.unit == "days":
         return f"{value:.2f} 工作日 ({r.get('natural_value') or 0:.2f} 自然日, n={r.get('n')})"
+    if kpi.decimals:
+        return f"{value:.{kpi.decimals}f}"
     return f"{value}"
 
 

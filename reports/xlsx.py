@@ -141,6 +141,8 @@ _NUMBER_KINDS = ("int", "num", "days", "limit", "pct", "chg_rate", "chg_days", "
 _SHOWN_ZERO = {"pct": 0.0005, "days": 0.05}
 #: The cell format of each KPI unit's figures.
 _UNIT_KINDS = {"rate": "pct", "count": "int", "days": "days"}
+#: The unit column of the KPI sheet where a count does not count cases.
+_UNIT_WORDS = {"name_only_items": "个", "visits_per_journey": "次/旅程", "avoidable_submissions": "次"}
 
 
 def _state_format(font: dict, state: str) -> dict:
@@ -234,7 +236,7 @@ def _kpis(book: _Book, content: dict) -> None:
         ws.set_column(col, col, w)
     for r, row in enumerate(rows, start=1):
         kpi = KPI_BY_ID[row["id"]]
-        kind = _UNIT_KINDS[kpi.unit]
+        kind = "num" if kpi.decimals else _UNIT_KINDS[kpi.unit]
         book.cell(ws, r, 0, row["name"])
         book.cell(ws, r, 1, row["value"], kind)
         # a mean of per-case fractions (实际提速率) has no numerator a person can read: only its case count
@@ -245,10 +247,8 @@ def _kpis(book: _Book, content: dict) -> None:
         shown = f"{state.symbol} {row['state_text']}" if state.state != "none" else row["state_words"]
         ws.write_string(r, 5, shown, book.f[f"state_{state.state}"])
         book.cell(ws, r, 6, row["previous"], kind)
-        book.cell(ws, r, 7, row["change_value"], f"chg_{kpi.unit}")
-        book.cell(
-            ws, r, 8, "个" if kpi.id == "name_only_items" else {"rate": "%", "count": "件", "days": "工作日"}[kpi.unit]
-        )
+        book.cell(ws, r, 7, row["change_value"], "num" if kpi.decimals else f"chg_{kpi.unit}")
+        book.cell(ws, r, 8, _UNIT_WORDS.get(kpi.id) or {"rate": "%", "count": "件", "days": "工作日"}[kpi.unit])
         reason = (content["kpis"].get(row["id"]) or {}).get("reason") or {}
         note = reason.get("zh") if isinstance(reason, dict) else None
         if not note and row["mean_rate"]:
