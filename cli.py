@@ -462,7 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: What a user limited to towns may run with ``--user``: their towns' loads, removals, history, figures, audit and
 #: snapshots. Everything else (the calendar, users, backups, the demo, the kept figures) is the county's.
-TOWN_USER_COMMANDS = frozenset({"ingest", "uploads", "kpis", "bottlenecks", "audit", "snapshot"})
+TOWN_USER_COMMANDS = frozenset({"ingest", "uploads", "kpis", "bottlenecks", "journeys", "audit", "snapshot"})
 
 
 @contextmanager

@@ -3,7 +3,8 @@
 - :func:`period_cases`: cases submitted in the period, with the flags the KPI catalogue uses;
 - :func:`backlog_cases`: cases open at the end of an as-of day (older backlog included);
 - :func:`catalog_items`: the service catalogue, filtered by department and item;
-- :func:`item_stats`: one row per service item with its online share and the 摆设 flag.
+- :func:`item_stats`: one row per service item with its online share and the 摆设 flag;
+- :func:`journey_cases` / :func:`journeys`: the cases of the period's journeys (一件事), and one row per journey.
 
 Each returns the SQL text of a SELECT (to be used as a CTE) and adds its values to a shared
 :class:`~metrics.filters.Params`.
@@ -12,11 +13,12 @@ Each returns the SQL text of a SELECT (to be used as a CTE) and adds its values 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import duckdb
 import pandas as pd
 
-from metrics.catalog import AT_RISK_WORKDAYS, NAME_ONLY_MIN_CASES, NAME_ONLY_THRESHOLD
+from metrics.catalog import AT_RISK_WORKDAYS, JOURNEY_WINDOW_DAYS, NAME_ONLY_MIN_CASES, NAME_ONLY_THRESHOLD
 from metrics.filters import Filters, Params, where_clause
 from store.channels import ONLINE_CHANNELS
 from store.rows import one
@@ -160,13 +162,98 @@ def item_stats(
     """
 
 
+#: The statuses that mean the applicant was turned away (不予受理, 退回, 驳回 …) or withdrew (撤回):
+#: :mod:`ingest.normalize` (egov_status_word) writes them so.
+REFUSED_STATUSES = ("rejected", "withdrawn")
+
+
+def journey_cases(filters: Filters, params: Params, window_days: int = JOURNEY_WINDOW_DAYS) -> str:
+    """Every case of the journeys that begin in the period, one row per case, with its journey.
+
+    A journey is one applicant's cases in one town in order of submission; a new one begins when more than
+    ``window_days`` (exact, from the timestamps) pass since the applicant's previous case. A journey belongs
+    to the period of its first case, so its later cases may lie after the period end. Cases without an
+    applicant key or a submission time are left out. Only the towns (and the scope) of ``filters`` select
+    cases: a journey crosses departments, items and channels, so those filters would cut it apart.
+
+    Columns: town, applicant_key, journey_no (per applicant and town), case_id, submitted_at, item
+    (service item, else item code), service_item, item_code, department, visits, status, first_at (the
+    journey's first submission) and is_refiling (the same item filed again within the window after a
+    rejected or withdrawn case of it, measured between submission times).
+    """
+    # A case in the period starts a journey unless its previous case lies within the window before it, so
+    # cases from ``window`` days before the start are enough to tell; nothing bounds a journey's end.
+    lookback = replace(filters, departments=(), items=(), channels=(), end=None)
+    if filters.start is not None:
+        lookback = replace(lookback, start=filters.start - dt.timedelta(days=int(window_days)))
+    where, _ = where_clause(lookback, "c", params)
+    seconds = params.add(float(window_days) * 86400.0, "window")
+    refused = params.add(list(REFUSED_STATUSES), "refused")
+    period = []
+    if filters.start is not None:
+        period.append(f"first_at >= {params.add(filters.start, 'jstart')}::TIMESTAMP")
+    if filters.end is not None:
+        period.append(f"first_at < {params.add(filters.end + dt.timedelta(days=1), 'jend')}::TIMESTAMP")
+    in_period = " AND ".join(period) or "true"
+    return f"""
+        SELECT * FROM (
+            SELECT s.*, min(s.submitted_at) OVER (PARTITION BY s.town, s.applicant_key, s.journey_no) AS first_at
+            FROM (
+                SELECT k.*,
+                       sum(CASE WHEN k.prev_at IS NULL OR epoch(k.submitted_at) - epoch(k.prev_at) > {seconds}
+                                THEN 1 ELSE 0 END)
+                           OVER (PARTITION BY k.town, k.applicant_key ORDER BY k.submitted_at, k.case_id
+                                 ROWS UNBOUNDED PRECEDING) AS journey_no,
+                       coalesce(epoch(k.submitted_at) - epoch(k.refused_at) <= {seconds}, false) AS is_refiling
+                FROM (
+                    SELECT c.town, c.applicant_key, c.case_id, c.submitted_at,
+                           coalesce(c.service_item, c.item_code) AS item, c.service_item, c.item_code,
+                           c.department, c.visits, c.status,
+                           lag(c.submitted_at) OVER (PARTITION BY c.town, c.applicant_key
+                                                     ORDER BY c.submitted_at, c.case_id) AS prev_at,
+                           max(CASE WHEN list_contains({refused}::VARCHAR[], c.status) THEN c.submitted_at END)
+                               OVER (PARTITION BY c.town, c.applicant_key, coalesce(c.service_item, c.item_code)
+                                     ORDER BY c.submitted_at, c.case_id
+                                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS refused_at
+                    FROM cases c
+                    WHERE c.applicant_key IS NOT NULL AND c.submitted_at IS NOT NULL AND {where}
+                ) k
+            ) s
+        ) j
+        WHERE {in_period}
+    """
+
+
+def journeys(
+    filters: Filters, params: Params, group_sql: str = "NULL::VARCHAR", window_days: int = JOURNEY_WINDOW_DAYS
+) -> str:
+    """One row per journey of the period (``j`` is the journey alias inside ``group_sql``: town, first_at).
+
+    Columns: town, applicant_key, journey_no, first_at, cases, items and departments (distinct), visits
+    (their sum), visits_known (every case has a number of visits), refilings (cases that are re-applications
+    after a refusal), is_multi_item (≥ 2 items), is_multi_department (≥ 2 departments), g.
+    """
+    return f"""
+        SELECT j.*, {group_sql} AS g,
+               j.items >= 2 AS is_multi_item, j.departments >= 2 AS is_multi_department
+        FROM (
+            SELECT town, applicant_key, journey_no, min(first_at) AS first_at, count(*) AS cases,
+                   count(DISTINCT item) AS items, count(DISTINCT department) AS departments,
+                   sum(visits) AS visits, count(visits) = count(*) AS visits_known,
+                   count(*) FILTER (WHERE is_refiling) AS refilings
+            FROM ({journey_cases(filters, params, window_days)})
+            GROUP BY town, applicant_key, journey_no
+        ) j
+    """
+
+
 def field_presence(cur: duckdb.DuckDBPyConnection) -> dict[str, bool]:
     """Which fields have at least one value anywhere in the data (absent field = unknown KPI).
 
     Each is an EXISTS, which stops at the first value: no scan of every case per page view.
     """
     fields = ("submitted_at", "channel", "visits", "completed_at", "processing_days_working", "due_at",
-              "promised_days", "resubmissions", "satisfaction")  # fmt: skip
+              "promised_days", "resubmissions", "satisfaction", "applicant_key")  # fmt: skip
     row = one(
         cur.execute(
             "SELECT "
@@ -180,7 +267,8 @@ def field_presence(cur: duckdb.DuckDBPyConnection) -> dict[str, bool]:
     )
     keys = (
         "submitted_at", "channel", "visits", "completed_at", "processing_days_working", "due_at",
-        "promised_days", "resubmissions", "satisfaction", "catalog", "catalog_online_capable", "catalog_limits",
+        "promised_days", "resubmissions", "satisfaction", "applicant_key", "catalog", "catalog_online_capable",
+        "catalog_limits",
     )  # fmt: skip
     return {k: bool(v) for k, v in zip(keys, row, strict=True)}
 

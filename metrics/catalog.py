@@ -5,14 +5,17 @@ defines a KPI. Each entry carries its Chinese and English names, the plain-langu
 shown in the UI (口径说明), the SQL that computes it, its unit and direction, a default target
 and the fields it needs (so that a KPI whose field is absent is reported as unknown, never 0).
 
-The SQL pieces are aggregate expressions evaluated by :mod:`metrics.kpis` over one of four
+The SQL pieces are aggregate expressions evaluated by :mod:`metrics.kpis` over one of five
 row sets (``scope``), each built once in :mod:`metrics.base`:
 
 - ``period``: cases submitted in the period (alias-free columns of the ``cases`` view plus the
   flags ``is_online``, ``is_completed``, ``delivered_in_person``, ``days_in_promised_unit``);
 - ``backlog``: cases open at the end of the as-of day (flags ``is_overdue``, ``is_at_risk``);
 - ``catalog``: rows of the ``service_items`` view (flag ``comparable_limits``);
-- ``items``: one row per service item with cases in the period (flag ``name_only``).
+- ``items``: one row per service item with cases in the period (flag ``name_only``);
+- ``journeys``: one row per journey (一件事: one applicant's cases in one town, no more than the window
+  apart) whose first case lies in the period (``cases``, ``items``, ``departments``, ``visits``,
+  ``visits_known``, ``refilings`` and the flags ``is_multi_item``, ``is_multi_department``).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ FIELDS: dict[str, Field] = {
         Field("promised_days", Text("承诺时限", "promised time limit")),
         Field("resubmissions", Text("补正次数", "number of resubmissions (补正)")),
         Field("satisfaction", Text("满意度评价", "satisfaction rating")),
+        Field("applicant_key", Text("申请人证件号码或手机号", "applicant ID or phone number")),
         Field("catalog", Text("事项目录", "service catalogue")),
         Field("catalog_online_capable", Text("事项目录中的“网上可办”", "the catalogue's online-capable flag")),
         Field(
@@ -65,7 +69,7 @@ class Kpi:
     higher_is_better: bool
     default_target: float | None
     requires: tuple[str, ...]
-    scope: str  # period | backlog | catalog | items
+    scope: str  # period | backlog | catalog | items | journeys
     value: str | None = None
     numerator: str | None = None
     denominator: str | None = None
@@ -79,6 +83,8 @@ class Kpi:
     #: What the numerator and the denominator count, in words ("渠道已知的办件" / "cases with a known channel").
     numerator_label: Text = Text("", "")
     denominator_label: Text = Text("", "")
+    #: Decimals a count is shown with: 0 for whole counts; a mean of counts (跑动 per journey) needs one.
+    decimals: int = 0
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
@@ -442,6 +448,93 @@ KPIS: tuple[Kpi, ...] = (
         scope="items",
         value="count(*) FILTER (WHERE name_only)",
     ),
+    Kpi(
+        id="multi_item_journey_rate",
+        name=Text("多事项旅程占比", "Multi-item journeys"),
+        definition=Text(
+            "同一申请人在同一乡镇、前后相隔不超过 15 天的办件算作一个“旅程”（一件事），归入其第一件办件的统计期；"
+            "办了 2 个及以上不同事项的旅程 ÷ 旅程。没有申请人证件号码或手机号的办件不计入。",
+            "A journey is one applicant's cases in one town, each filed no more than 15 days after the one before, "
+            "counted in the period of its first case; journeys with two or more different service items ÷ journeys. "
+            "Cases without an applicant ID or phone number are left out.",
+        ),
+        unit="rate",
+        higher_is_better=False,
+        directional=False,
+        default_target=None,
+        requires=("applicant_key",),
+        scope="journeys",
+        numerator="count(*) FILTER (WHERE is_multi_item)",
+        denominator="count(*)",
+        numerator_label=Text("多事项旅程", "multi-item journeys"),
+        denominator_label=Text("旅程（有申请人标识的办件）", "journeys (cases with an applicant key)"),
+    ),
+    Kpi(
+        id="multi_department_journey_rate",
+        name=Text("跨部门旅程占比", "Cross-department journeys"),
+        definition=Text(
+            "涉及 2 个及以上不同部门的旅程 ÷ 旅程：群众为一件事要跑几个部门。",
+            "Journeys that involve two or more departments ÷ journeys: one matter, several offices.",
+        ),
+        unit="rate",
+        higher_is_better=False,
+        directional=False,
+        default_target=None,
+        requires=("applicant_key",),
+        scope="journeys",
+        numerator="count(*) FILTER (WHERE is_multi_department)",
+        denominator="count(*)",
+        numerator_label=Text("跨部门旅程", "cross-department journeys"),
+        denominator_label=Text("旅程（有申请人标识的办件）", "journeys (cases with an applicant key)"),
+    ),
+    Kpi(
+        id="visits_per_journey",
+        name=Text("每旅程平均跑动", "Visits per journey"),
+        definition=Text(
+            "旅程中各办件到现场次数之和的平均值（仅计每件办件跑动次数都已知的旅程）。",
+            "Mean over journeys of the visits of all their cases (journeys whose cases all have known visits).",
+        ),
+        unit="count",
+        higher_is_better=False,
+        default_target=None,
+        requires=("applicant_key", "visits"),
+        scope="journeys",
+        value="avg(visits) FILTER (WHERE visits_known)",
+        decimals=1,
+        denominator_label=Text("跑动次数已知的旅程", "journeys with known visits"),
+    ),
+    Kpi(
+        id="avoidable_submissions",
+        name=Text("可减少提交次数", "Avoidable submissions"),
+        definition=Text(
+            "多事项旅程中“办件数 − 1”之和：若合并为一次办理（高效办成一件事），群众可少提交的次数。",
+            "Sum over multi-item journeys of their cases minus one: the submissions a single combined "
+            "application (高效办成一件事) would save.",
+        ),
+        unit="count",
+        higher_is_better=False,
+        default_target=None,
+        requires=("applicant_key",),
+        scope="journeys",
+        value="coalesce(sum(cases - 1) FILTER (WHERE is_multi_item), 0)",
+        denominator_label=Text("旅程（有申请人标识的办件）", "journeys (cases with an applicant key)"),
+    ),
+    Kpi(
+        id="reapplications_after_refusal",
+        name=Text("退件后重新申请数", "Re-applications after refusal"),
+        definition=Text(
+            "同一申请人在某事项被不予受理、退回或撤回后 15 天内（按申请时间计）再次申请同一事项的办件数，每件只计一次。",
+            "Cases in which an applicant files the same item again within 15 days (by submission time) of a case of "
+            "it that was rejected or withdrawn; each case counted once.",
+        ),
+        unit="count",
+        higher_is_better=False,
+        default_target=None,
+        requires=("applicant_key",),
+        scope="journeys",
+        value="coalesce(sum(refilings), 0)",
+        denominator_label=Text("旅程（有申请人标识的办件）", "journeys (cases with an applicant key)"),
+    ),
 )
 
 KPI_BY_ID: dict[str, Kpi] = {k.id: k for k in KPIS}
@@ -452,6 +545,10 @@ NAME_ONLY_THRESHOLD = 0.05
 NAME_ONLY_MIN_CASES = 10
 #: "At risk" means due within this many working days after the as-of day.
 AT_RISK_WORKDAYS = 2
+#: A journey (一件事) goes on while an applicant's next case follows within this many days.
+JOURNEY_WINDOW_DAYS = 15
+#: A pair or bundle of items with fewer distinct applicants is not shown (small cells identify people).
+JOURNEY_MIN_APPLICANTS = 5
 
 
 def get(kpi_id: str) -> Kpi:
@@ -483,6 +580,11 @@ def reason_empty_denominator(kpi: Kpi) -> Reason:
         "en": f"no {kpi.denominator_label.en} in the selection",
     }
 
+
+REASON_JOURNEYS_NOT_SPLIT: Reason = {
+    "zh": "旅程跨部门、跨事项、跨渠道，不能按部门、事项或渠道拆分或筛选",
+    "en": "journeys span departments, items and channels: they cannot be split or filtered by them",
+}
 
 REASON_NOT_BY_CHANNEL: Reason = {
     "zh": "事项目录指标不能按渠道拆分",

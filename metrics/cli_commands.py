@@ -1,4 +1,4 @@
-"""`cli.py kpis` and `cli.py bottlenecks`: the same functions the pages call, printed as JSON or a table.
+"""`cli.py kpis`, `cli.py bottlenecks` and `cli.py journeys`: the same functions the pages call, printed as JSON or a table.
 
 cli.py wires these in with :func:`add_parsers`. Each handler takes its :func:`selection` (the filters, the
 database), prints, and returns an exit code (0 ok, 2 bad arguments); an empty selection is said plainly, not as
@@ -19,8 +19,8 @@ import clock
 import scope
 import settings
 from clitools import Refused, database, print_json
-from metrics import bottlenecks
-from metrics.catalog import KPI_BY_ID
+from metrics import bottlenecks, journeys
+from metrics.catalog import JOURNEY_MIN_APPLICANTS, JOURNEY_WINDOW_DAYS, KPI_BY_ID
 from metrics.filters import Filters, town_condition
 from metrics.findings import rank_bottlenecks
 from metrics.kpis import KpiResult, compute_kpis
@@ -49,6 +49,30 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         help="fewest events or cases a finding is built on (default: settings.MIN_SAMPLE, $EGOV_MIN_SAMPLE)",
     )
     p.set_defaults(func=cmd_bottlenecks)
+
+    p = subparsers.add_parser(
+        "journeys", help="一件事: journeys of one applicant, items filed together, known bundles (JSON or table)"
+    )
+    p.add_argument("--db", help="DuckDB file (default: $EGOV_DB or data/egov.duckdb)")
+    p.add_argument(
+        "--user", default=None, help="read as this user: a user limited to towns sees only their towns' journeys"
+    )
+    p.add_argument("--month", help="YYYY-MM: journeys whose first case falls in it (default: the last complete month)")
+    p.add_argument("--town", action="append", default=[], help="town (repeatable; default: every town)")
+    p.add_argument(
+        "--window-days",
+        type=int,
+        default=JOURNEY_WINDOW_DAYS,
+        help=f"a journey goes on while the next case follows within this many days (default {JOURNEY_WINDOW_DAYS})",
+    )
+    p.add_argument(
+        "--min-applicants",
+        type=int,
+        default=JOURNEY_MIN_APPLICANTS,
+        help=f"pairs and bundles with fewer distinct applicants are not shown (default {JOURNEY_MIN_APPLICANTS})",
+    )
+    p.add_argument("--format", choices=["json", "table"], default="table")
+    p.set_defaults(func=cmd_journeys, all=False, date_from=None, date_to=None, department=[], item=[], channel=[])
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -181,6 +205,8 @@ def _fmt_value(kpi_id: str, r: KpiResult) -> str:
         return f"{value * 100:.1f}%  ({_n(r.get('numerator'))}/{_n(r.get('denominator'))})"
     if kpi.unit == "days":
         return f"{value:.2f} 工作日 ({r.get('natural_value') or 0:.2f} 自然日, n={r.get('n')})"
+    if kpi.decimals:
+        return f"{value:.{kpi.decimals}f}"
     return f"{value}"
 
 
@@ -285,3 +311,91 @@ def cmd_bottlenecks(args: argparse.Namespace) -> int:
 
 def _h(v: object) -> str:
     return "-" if v is None else f"{v:.1f}"
+
+
+#: The most days a journey may stretch between two cases, and the most applicants a cell may be asked to have.
+MAX_WINDOW_DAYS = 366
+MAX_MIN_APPLICANTS = 1000
+
+
+def cmd_journeys(args: argparse.Namespace) -> int:
+    """``journeys``: the period's journeys (一件事), the item pairs filed together, the known bundles."""
+    if not 1 <= args.window_days <= MAX_WINDOW_DAYS:
+        raise Refused("参数错误", "bad argument", f"--window-days must be 1–{MAX_WINDOW_DAYS}", code=2)
+    if not 1 <= args.min_applicants <= MAX_MIN_APPLICANTS:
+        raise Refused("参数错误", "bad argument", f"--min-applicants must be 1–{MAX_MIN_APPLICANTS}", code=2)
+    with selection(args) as (db, filters):
+        cur = db.cursor()
+        try:
+            summary = journeys.journey_summary(
+                cur, filters, window_days=args.window_days, min_applicants=args.min_applicants
+            )
+        except journeys.BundleFileError as exc:
+            raise Refused("一件事清单有误", "the bundles file is wrong", exc) from None
+        message = _no_data_message(db, filters) if summary["coverage"] is None else None
+        if message is None and summary["journeys"] is None:
+            message = (
+                "所选范围的办件都没有申请人证件号码或手机号，无法识别旅程 "
+                "(no case in the selection carries an applicant ID or phone number: journeys are unknown)"
+            )
+        if args.format == "json":
+            out = {k: v for k, v in summary.items() if k != "bundle_journeys"}
+            return print_json(out, note=message, default=_clean)
+        if message:
+            echo(message)
+        echo(
+            f"统计期 period: {filters.label()}   旅程间隔 window: {args.window_days} 天 days   "
+            f"最少申请人 min applicants: {args.min_applicants}"
+        )
+        echo(format_journey_table(summary))
+        return 0
+
+
+def _maybe(value: object) -> str:
+    return "未知 unknown" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def format_journey_table(summary: journeys.JourneySummary) -> str:
+    """The headline figures, then the item pairs and the bundles, as plain-text tables."""
+    cov = summary["coverage"]
+    head = [
+        ("指标 figure", "值 value"),
+        ("申请人 applicants", _maybe(summary["applicants"])),
+        ("旅程 journeys", _maybe(summary["journeys"])),
+        ("多事项旅程 multi-item journeys", _maybe(summary["multi_item_journeys"])),
+        ("跨部门旅程 cross-department journeys", _maybe(summary["multi_department_journeys"])),
+        ("可减少提交次数 avoidable submissions", _maybe(summary["avoidable_submissions"])),
+        ("退件后重新申请 re-applications after refusal", _maybe(summary["reapplications_after_refusal"])),
+        ("有申请人标识的办件 cases with an applicant key", "未知 unknown" if cov is None else f"{cov * 100:.1f}%"),
+    ]
+    lines = [_table(head)]
+    pairs = [("事项 A item A", "事项 B item B", "申请人 applicants", "旅程 journeys", "间隔中位(天) median gap d",
+              "部门 departments", "跑动 visits")]  # fmt: skip
+    pairs += [
+        (
+            p["items"][0], p["items"][1], str(p["applicants"]), str(p["journeys"]),
+            "-" if p["median_gap_days"] is None else f"{p['median_gap_days']:.1f}",
+            "、".join(p["departments"]) or "-", "-" if p["visits"] is None else str(p["visits"]),
+        )
+        for p in summary["pairs"]
+    ]  # fmt: skip
+    lines.append("\n同一旅程中一起办理的事项 Items filed in the same journey:")
+    lines.append(_table(pairs) if len(pairs) > 1 else "（无 none）")
+    if summary["suppressed_pairs"]:
+        lines.append(
+            f"另有 {summary['suppressed_pairs']} 组事项申请人过少，不予显示 "
+            f"({summary['suppressed_pairs']} more pairs have too few applicants to show)"
+        )
+    lines.append("\n已知“一件事” Known bundles:")
+    bundles = [("一件事 bundle", "旅程 journeys", "申请人 applicants")]
+    bundles += [(b["name"], str(b["journeys"]), str(b["applicants"])) for b in summary["bundles"]]
+    lines.append(_table(bundles) if len(bundles) > 1 else "（无 none）")
+    if summary["suppressed_bundles"]:
+        lines.append(
+            f"另有 {summary['suppressed_bundles']} 个一件事申请人过少，不予显示 "
+            f"({summary['suppressed_bundles']} more bundles have too few applicants to show)"
+        )
+    sentence = journeys.bundle_sentence(summary["bundle_journeys"])
+    if sentence is not None and summary["bundles"]:
+        lines.append(f"{sentence.zh} ({sentence.en})")
+    return "\n".join(lines)

@@ -2,7 +2,7 @@
 
 One engine serves :func:`compute_kpis` (the tiles), :func:`kpis_by` (tables by department, item
 or channel) and :func:`kpi_series` (trends): it evaluates the catalogue's SQL with at most one
-statement per row set (period cases, backlog, catalogue, items), so every figure on every page
+statement per row set (period cases, backlog, catalogue, items, journeys), so every figure on every page
 comes from the same expressions. A KPI is unknown (value None, with a reason in zh and en) when
 the data has no value of a field it needs, or when its denominator is empty.
 """
@@ -21,9 +21,11 @@ import settings
 from metrics import base
 from metrics.catalog import (
     AT_RISK_WORKDAYS,
+    JOURNEY_WINDOW_DAYS,
     KPIS,
     NAME_ONLY_MIN_CASES,
     NAME_ONLY_THRESHOLD,
+    REASON_JOURNEYS_NOT_SPLIT,
     REASON_NOT_BY_CHANNEL,
     Kpi,
     Reason,
@@ -66,22 +68,32 @@ class _Grouping:
     backlog: str
     catalog: str | None
     replicate_catalog: bool = False  # time buckets: the catalogue is the same for every bucket
+    #: Journeys cross departments, items and channels: by those they are not applicable (None).
+    journeys: str | None = "NULL::VARCHAR"
 
 
 _TOTAL = _Grouping("NULL::VARCHAR", "NULL::VARCHAR", "NULL::VARCHAR")
 _BY_DIMENSION = {
-    "department": _Grouping("c.department", "c.department", "s.department"),
-    "service_item": _Grouping("c.service_item", "c.service_item", "s.item_name"),
-    "channel": _Grouping("c.channel", "c.channel", None),
+    "department": _Grouping("c.department", "c.department", "s.department", journeys=None),
+    "service_item": _Grouping("c.service_item", "c.service_item", "s.item_name", journeys=None),
+    "channel": _Grouping("c.channel", "c.channel", None, journeys=None),
     # The service catalogue is the county's: every town has the same catalogue figures.
-    "town": _Grouping("c.town", "c.town", "NULL::VARCHAR", replicate_catalog=True),
+    "town": _Grouping("c.town", "c.town", "NULL::VARCHAR", replicate_catalog=True, journeys="j.town"),
 }
 
 
 def _bucket_sql(grain: str) -> _Grouping:
     if grain not in GRAINS:
         raise ValueError(f"grain must be one of {GRAINS}")
-    return _Grouping(f"date_trunc('{grain}', c.submitted_at)::DATE", "a.bucket", "NULL::VARCHAR", True)
+    return _Grouping(
+        f"date_trunc('{grain}', c.submitted_at)::DATE", "a.bucket", "NULL::VARCHAR", True,
+        journeys=f"date_trunc('{grain}', j.first_at)::DATE",
+    )  # fmt: skip
+
+
+def _journeys_apply(filters: Filters, grouping: _Grouping) -> bool:
+    """Journey KPIs need whole journeys: not per department, item or channel, nor under such a filter."""
+    return grouping.journeys is not None and not (filters.departments or filters.items or filters.channels)
 
 
 def _select_ids(ids: Iterable[str] | None) -> list[Kpi]:
@@ -136,6 +148,9 @@ def _result(kpi: Kpi, i: int, row: _Row | None, presence: dict[str, bool], na_re
 
     missing = next((f for f in kpi.requires if not presence.get(f, False)), None)
     reason = na_reason or (reason_missing_field(missing) if missing else None)
+    if kpi.scope == "journeys" and kpi.unit == "count" and not reason and (row is None or col("val") is None):
+        # no journey in this group (no case with an applicant key): unknown, never 0
+        return {"value": None, "reason": reason_empty_denominator(kpi)}
     if kpi.unit == "rate":
         if reason:
             return {"value": None, "numerator": None, "denominator": None, "reason": reason}
@@ -182,6 +197,7 @@ def _evaluate(
     name_only_threshold: float,
     name_only_min_cases: int,
     at_risk_workdays: int,
+    journey_window_days: int = JOURNEY_WINDOW_DAYS,
     required_keys: Sequence[object] = (),
 ) -> tuple[list[object], dict[object, dict[str, KpiResult]]]:
     """Evaluate KPIs per group; returns the group keys and {key: {kpi_id: result}}.
@@ -215,6 +231,12 @@ def _evaluate(
         params = Params()
         ctes = [("s", base.catalog_items(filters, params, grouping.catalog))]
         rows["catalog"] = _aggregate(cur, ctes, "s", by_scope["catalog"], params)
+    journeys_apply = _journeys_apply(filters, grouping)
+    if "journeys" in by_scope and journeys_apply:
+        assert grouping.journeys is not None  # _journeys_apply checks it
+        params = Params()
+        ctes = [("jr", base.journeys(filters, params, grouping.journeys, journey_window_days))]
+        rows["journeys"] = _aggregate(cur, ctes, "jr", by_scope["journeys"], params)
 
     keys: list[object] = list(required_keys)
     for scope, scoped in rows.items():
@@ -226,7 +248,7 @@ def _evaluate(
 
     out: dict[object, dict[str, KpiResult]] = {}
     for key in keys:
-        out[key] = _results_for(key, indexed, rows, grouping, presence)
+        out[key] = _results_for(key, indexed, rows, grouping, presence, journeys_apply)
     return keys, out
 
 
@@ -236,11 +258,14 @@ def _results_for(
     rows: dict[str, dict[object, _Row]],
     grouping: _Grouping,
     presence: dict[str, bool],
+    journeys_apply: bool = True,
 ) -> dict[str, KpiResult]:
     results: dict[str, KpiResult] = {}
     for i, k in indexed:
         na: Reason | None = None
-        if k.scope == "catalog":
+        if k.scope == "journeys" and not journeys_apply:
+            na, row = REASON_JOURNEYS_NOT_SPLIT, None
+        elif k.scope == "catalog":
             if grouping.catalog is None:
                 na = REASON_NOT_BY_CHANNEL
                 row = None
@@ -263,20 +288,22 @@ def compute_kpis(
     name_only_threshold: float = NAME_ONLY_THRESHOLD,
     name_only_min_cases: int = NAME_ONLY_MIN_CASES,
     at_risk_workdays: int = AT_RISK_WORKDAYS,
+    journey_window_days: int = JOURNEY_WINDOW_DAYS,
 ) -> dict[str, KpiResult]:
     """All (or the given) KPIs for the filtered selection, keyed by id in catalogue order.
 
     Rates: ``{"value", "numerator", "denominator", "reason"}``; counts: ``{"value", "reason"}``;
     days: ``{"value" (working days), "natural_value", "n", "reason"}``. ``reason`` is None when
     the value is known, else ``{"zh": ..., "en": ...}``. Open-case figures are as of ``as_of``
-    (default: the period end, else today).
+    (default: the period end, else today). Journeys (一件事) go on while cases follow within
+    ``journey_window_days``.
     """
     kpis = _select_ids(ids)
     day = as_of or filters.as_of()
     _, out = _evaluate(
         cur, filters, kpis, _TOTAL, day,
         name_only_threshold=name_only_threshold, name_only_min_cases=name_only_min_cases,
-        at_risk_workdays=at_risk_workdays, required_keys=[None],
+        at_risk_workdays=at_risk_workdays, journey_window_days=journey_window_days, required_keys=[None],
     )  # fmt: skip
     return out[None]
 

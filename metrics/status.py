@@ -79,8 +79,8 @@ def gap_text(kpi: Kpi | str, state: TargetState, lang: str = "zh") -> str:
     elif kpi.unit == "days":
         amount = Text(f"{state.gap:.1f} 个工作日", f"{state.gap:.1f} working days")
     else:
-        noun = "个" if kpi.scope in ("catalog", "items") else "件"  # 摆设事项 counts items, the rest cases
-        amount = Text(f"{state.gap:,.0f} {noun}", f"{state.gap:,.0f}")
+        noun = "个" if kpi.scope in ("catalog", "items") else "次" if kpi.scope == "journeys" else "件"
+        amount = Text(f"{state.gap:,.{kpi.decimals}f} {noun}", f"{state.gap:,.{kpi.decimals}f}")
     return (_SHORT if kpi.higher_is_better else _OVER)(lang).format(amount(lang))
 
 

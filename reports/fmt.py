@@ -135,6 +135,8 @@ def kpi_value(kpi: Kpi | str, result: dict[str, object] | None) -> str:
         return percent(value)
     if kpi.unit == "days":
         return days(value)
+    if kpi.decimals:  # a mean of counts (每旅程平均跑动): whole numbers would hide its change
+        return decimal(value, kpi.decimals)
     return count(value)
 
 
@@ -206,7 +208,7 @@ def change_value(kpi: Kpi | str, now: object, before: object) -> float | None:
     elif kpi.unit == "days":
         shown = round(d, 1)
     else:
-        shown = float(round(d))
+        shown = float(round(d, kpi.decimals))
     return shown + 0.0 if shown != 0 else 0.0
 
 
@@ -222,6 +224,8 @@ def change(kpi: Kpi | str, now: object, before: object) -> str:
         return f"{shown:+.1f} 个百分点"
     if kpi.unit == "days":
         return f"{shown:+.1f} 个工作日"
+    if kpi.decimals:
+        return f"{shown:+,.{kpi.decimals}f}"
     return f"{int(shown):+,}"
 
 

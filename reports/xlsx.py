@@ -85,6 +85,7 @@ class _Book:
             "chg_rate": self.wb.add_format({**font, "border": 1, "num_format": CHANGE_FORMATS["rate"]}),
             "chg_days": self.wb.add_format({**font, "border": 1, "num_format": CHANGE_FORMATS["days"]}),
             "chg_count": self.wb.add_format({**font, "border": 1, "num_format": CHANGE_FORMATS["count"]}),
+            "chg_mean": self.wb.add_format({**font, "border": 1, "num_format": CHANGE_FORMATS["mean"]}),
             "date": self.wb.add_format({**font, "border": 1, "num_format": "yyyy-mm-dd hh:mm"}),
             "title": self.wb.add_format({**font, "bold": True, "font_size": 16, "font_color": "#16355E"}),
             "label": self.wb.add_format({**font, "bold": True, "font_color": "#555555"}),
@@ -134,13 +135,16 @@ CHANGE_FORMATS = {
     "rate": '+0.0" 个百分点";-0.0" 个百分点";"持平"',
     "days": '+0.0" 个工作日";-0.0" 个工作日";"持平"',
     "count": '+#,##0;-#,##0;"持平"',
+    "mean": '+0.0;-0.0;"持平"',  # a mean of counts (每旅程平均跑动)
 }
-_NUMBER_KINDS = ("int", "num", "days", "limit", "pct", "chg_rate", "chg_days", "chg_count")
+_NUMBER_KINDS = ("int", "num", "days", "limit", "pct", "chg_rate", "chg_days", "chg_count", "chg_mean")
 #: Below these magnitudes a negative figure displays as "-0.0%" / "-0.0": it is written as 0 instead (the
 #: snapshot's JSON keeps the exact value), so no cell ever reads "-0.0".
 _SHOWN_ZERO = {"pct": 0.0005, "days": 0.05}
 #: The cell format of each KPI unit's figures.
 _UNIT_KINDS = {"rate": "pct", "count": "int", "days": "days"}
+#: The unit column of the KPI sheet where a count does not count cases.
+_UNIT_WORDS = {"name_only_items": "个", "visits_per_journey": "次/旅程", "avoidable_submissions": "次"}
 
 
 def _state_format(font: dict, state: str) -> dict:
@@ -234,7 +238,7 @@ def _kpis(book: _Book, content: dict) -> None:
         ws.set_column(col, col, w)
     for r, row in enumerate(rows, start=1):
         kpi = KPI_BY_ID[row["id"]]
-        kind = _UNIT_KINDS[kpi.unit]
+        kind = "days" if kpi.decimals else _UNIT_KINDS[kpi.unit]  # "days" is #,##0.0: one decimal
         book.cell(ws, r, 0, row["name"])
         book.cell(ws, r, 1, row["value"], kind)
         # a mean of per-case fractions (实际提速率) has no numerator a person can read: only its case count
@@ -245,10 +249,8 @@ def _kpis(book: _Book, content: dict) -> None:
         shown = f"{state.symbol} {row['state_text']}" if state.state != "none" else row["state_words"]
         ws.write_string(r, 5, shown, book.f[f"state_{state.state}"])
         book.cell(ws, r, 6, row["previous"], kind)
-        book.cell(ws, r, 7, row["change_value"], f"chg_{kpi.unit}")
-        book.cell(
-            ws, r, 8, "个" if kpi.id == "name_only_items" else {"rate": "%", "count": "件", "days": "工作日"}[kpi.unit]
-        )
+        book.cell(ws, r, 7, row["change_value"], "chg_mean" if kpi.decimals else f"chg_{kpi.unit}")
+        book.cell(ws, r, 8, _UNIT_WORDS.get(kpi.id) or {"rate": "%", "count": "件", "days": "工作日"}[kpi.unit])
         reason = (content["kpis"].get(row["id"]) or {}).get("reason") or {}
         note = reason.get("zh") if isinstance(reason, dict) else None
         if not note and row["mean_rate"]:

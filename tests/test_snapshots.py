@@ -134,6 +134,8 @@ def expected_texts(kpi_id: str, r: dict) -> tuple[str, str]:
         return f"{r['value'] * 100:.1f}%", f"{n(r['numerator'])}/{n(r['denominator'])}"
     if unit == "days":
         return f"{r['value']:.1f} 个工作日", f"n={r['n']:,}"
+    if KPI_BY_ID[kpi_id].decimals:  # a mean of counts (每旅程平均跑动): one decimal
+        return f"{r['value']:,.{KPI_BY_ID[kpi_id].decimals}f}", ""
     return f"{r['value']:,}", ""
 
 

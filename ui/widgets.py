@@ -40,6 +40,9 @@ def format_value(kpi_id: str, value: float | None, *, tile: bool = False) -> str
         if tile and lang() != "zh":
             return fmt.days(value, lang(), unit="natural")
         return fmt.days(value, lang())
+    decimals = kpi_def(kpi_id).decimals
+    if decimals and value is not None:  # a mean of counts (每旅程平均跑动)
+        return numfmt.fixed(value, decimals)
     return fmt.count(value, lang())
 
 
@@ -53,6 +56,8 @@ def change_text(kpi_id: str, value: float | None, previous: float | None) -> str
         return f"{fmt.signed(diff * 100)} {t('points')}"
     if unit == "days":
         return f"{fmt.signed(diff)} {_DAYS_CHANGE(lang())}"
+    if kpi_def(kpi_id).decimals:
+        return fmt.signed(diff, kpi_def(kpi_id).decimals)
     if previous and not fmt.is_zero_change(diff, 0):
         return f"{fmt.signed(diff, 0, thousands=True)} ({fmt.signed(diff / previous * 100, 0)}%)"
     return fmt.signed(diff, 0, thousands=True)
@@ -61,7 +66,9 @@ def change_text(kpi_id: str, value: float | None, previous: float | None) -> str
 def _is_zero(kpi_id: str, value: float, previous: float) -> bool:
     unit = kpi_def(kpi_id).unit
     diff = value - previous
-    return fmt.is_zero_change(diff * 100 if unit == "rate" else diff, 1 if unit != "count" else 0)
+    return fmt.is_zero_change(
+        diff * 100 if unit == "rate" else diff, 1 if unit != "count" else kpi_def(kpi_id).decimals
+    )
 
 
 def _target_text(kpi_id: str, target: float | None) -> str:
