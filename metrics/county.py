@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -64,7 +65,7 @@ def town_kpis(cur: duckdb.DuckDBPyConnection, filters: Filters, ids: Sequence[st
     return _wide(now, before, ids)
 
 
-def frozen_table(towns: Sequence[Mapping[str, object]], ids: Sequence[str] = COUNTY_IDS) -> pd.DataFrame:
+def frozen_table(towns: Sequence[Mapping[str, Any]], ids: Sequence[str] = COUNTY_IDS) -> pd.DataFrame:
     """:func:`town_kpis`'s table from figures already computed (a county snapshot's frozen ``towns``: each
     ``{"town", "kpis": {id: KpiResult}, "previous_kpis": {…}}``), so a snapshot ranks exactly as the page does."""
 
@@ -72,7 +73,7 @@ def frozen_table(towns: Sequence[Mapping[str, object]], ids: Sequence[str] = COU
         rows = [
             {"town": t["town"], "kpi_id": kpi_id, **result}
             for t in towns
-            for kpi_id, result in dict(t[key]).items()  # type: ignore[call-overload]
+            for kpi_id, result in t[key].items()
             if kpi_id in ids
         ]
         return pd.DataFrame(rows, columns=["town", "kpi_id", "value", "numerator", "denominator", "n"])
