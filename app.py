@@ -58,6 +58,7 @@ def _navigation(user: User | None) -> StreamlitPage:
                 icon=":material/account_tree:",
                 url_path="bottlenecks",
             ),
+            st.Page("views/journeys.py", title=t("nav_journeys"), icon=":material/route:", url_path="journeys"),
             st.Page(
                 "views/county.py",
                 title=t("county_title"),

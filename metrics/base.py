@@ -177,7 +177,7 @@ def journey_cases(filters: Filters, params: Params, window_days: int = JOURNEY_W
     cases: a journey crosses departments, items and channels, so those filters would cut it apart.
 
     Columns: town, applicant_key, journey_no (per applicant and town), case_id, submitted_at, item
-    (service item, else item code), service_item, item_code, department, visits, status, first_at (the
+    (service item, else item code), service_item, item_code, department, channel, visits, status, first_at (the
     journey's first submission) and is_refiling (the same item filed again within the window after a
     rejected or withdrawn case of it, measured between submission times).
     """
@@ -208,7 +208,7 @@ def journey_cases(filters: Filters, params: Params, window_days: int = JOURNEY_W
                 FROM (
                     SELECT c.town, c.applicant_key, c.case_id, c.submitted_at,
                            coalesce(c.service_item, c.item_code) AS item, c.service_item, c.item_code,
-                           c.department, c.visits, c.status,
+                           c.department, c.channel, c.visits, c.status,
                            lag(c.submitted_at) OVER (PARTITION BY c.town, c.applicant_key
                                                      ORDER BY c.submitted_at, c.case_id) AS prev_at,
                            max(CASE WHEN list_contains({refused}::VARCHAR[], c.status) THEN c.submitted_at END)

@@ -105,6 +105,41 @@ class Kpi:
         return value >= target if self.higher_is_better else value <= target
 
 
+#: A journey (一件事) goes on while an applicant's next case follows within this many days.
+JOURNEY_WINDOW_DAYS = 15
+#: A pair or bundle of items with fewer distinct applicants is not shown (small cells identify people).
+JOURNEY_MIN_APPLICANTS = 5
+
+#: The journey KPIs whose 口径说明 names the window (``{w}`` days): a page or command set to another window
+#: says that one (:func:`journey_definition`).
+_WINDOWED_DEFINITIONS = {
+    "multi_item_journey_rate": Text(
+        "同一申请人在同一乡镇、前后相隔不超过 {w} 天的办件算作一个“旅程”（一件事），归入其第一件办件的统计期；"
+        "办了 2 个及以上不同事项的旅程 ÷ 旅程。没有申请人证件号码或手机号的办件不计入。",
+        "A journey is one applicant's cases in one town, each filed no more than {w} days after the one before, "
+        "counted in the period of its first case; journeys with two or more different service items ÷ journeys. "
+        "Cases without an applicant ID or phone number are left out.",
+    ),
+    "reapplications_after_refusal": Text(
+        "同一申请人在某事项被不予受理、退回或撤回后 {w} 天内（按申请时间计）再次申请同一事项的办件数，每件只计一次。",
+        "Cases in which an applicant files the same item again within {w} days (by submission time) of a case of "
+        "it that was rejected or withdrawn; each case counted once.",
+    ),
+}
+
+
+def journey_definition(kpi_id: str, window_days: int = JOURNEY_WINDOW_DAYS) -> Text:
+    """The 口径说明 of a journey KPI that depends on the window, for ``window_days``."""
+    return _WINDOWED_DEFINITIONS[kpi_id].format(w=int(window_days))
+
+
+def definition(kpi_id: str, window_days: int = JOURNEY_WINDOW_DAYS) -> Text:
+    """Any KPI's 口径说明; a journey KPI's for the window it was computed with."""
+    if kpi_id in _WINDOWED_DEFINITIONS:
+        return journey_definition(kpi_id, window_days)
+    return get(kpi_id).definition
+
+
 _COMPLETED = "is_completed"
 _PROMISED_RATIO = "days_in_promised_unit / promised_days"
 
@@ -451,13 +486,7 @@ KPIS: tuple[Kpi, ...] = (
     Kpi(
         id="multi_item_journey_rate",
         name=Text("多事项旅程占比", "Multi-item journeys"),
-        definition=Text(
-            "同一申请人在同一乡镇、前后相隔不超过 15 天的办件算作一个“旅程”（一件事），归入其第一件办件的统计期；"
-            "办了 2 个及以上不同事项的旅程 ÷ 旅程。没有申请人证件号码或手机号的办件不计入。",
-            "A journey is one applicant's cases in one town, each filed no more than 15 days after the one before, "
-            "counted in the period of its first case; journeys with two or more different service items ÷ journeys. "
-            "Cases without an applicant ID or phone number are left out.",
-        ),
+        definition=journey_definition("multi_item_journey_rate"),
         unit="rate",
         higher_is_better=False,
         directional=False,
@@ -522,11 +551,7 @@ KPIS: tuple[Kpi, ...] = (
     Kpi(
         id="reapplications_after_refusal",
         name=Text("退件后重新申请数", "Re-applications after refusal"),
-        definition=Text(
-            "同一申请人在某事项被不予受理、退回或撤回后 15 天内（按申请时间计）再次申请同一事项的办件数，每件只计一次。",
-            "Cases in which an applicant files the same item again within 15 days (by submission time) of a case of "
-            "it that was rejected or withdrawn; each case counted once.",
-        ),
+        definition=journey_definition("reapplications_after_refusal"),
         unit="count",
         higher_is_better=False,
         default_target=None,
@@ -545,10 +570,6 @@ NAME_ONLY_THRESHOLD = 0.05
 NAME_ONLY_MIN_CASES = 10
 #: "At risk" means due within this many working days after the as-of day.
 AT_RISK_WORKDAYS = 2
-#: A journey (一件事) goes on while an applicant's next case follows within this many days.
-JOURNEY_WINDOW_DAYS = 15
-#: A pair or bundle of items with fewer distinct applicants is not shown (small cells identify people).
-JOURNEY_MIN_APPLICANTS = 5
 
 
 def get(kpi_id: str) -> Kpi:

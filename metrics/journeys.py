@@ -13,19 +13,21 @@ of items in a township can name a person.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
 
 import duckdb
+import pandas as pd
 
 from cells import FORMULA_PREFIXES
 from errors import BilingualError
 from metrics import base
 from metrics.catalog import JOURNEY_MIN_APPLICANTS, JOURNEY_WINDOW_DAYS
 from metrics.filters import Filters, Params, where_clause
-from metrics.kpis import compute_kpis
+from metrics.kpis import KpiResult, compute_kpis
 from store.rows import one
 from text import Text
 
@@ -81,6 +83,17 @@ class BundleRow(TypedDict):
     items: list[str]
     journeys: int
     applicants: int
+    #: Σ over its journeys of (its items' cases − 1): the submissions one combined application would save.
+    submissions_saved: int
+    #: Σ over its journeys of (its items' visits − the most visits of one of them); None when a visit count is
+    #: missing (a partial sum would understate it).
+    trips_saved: int | None
+
+
+class DepartmentPair(TypedDict):
+    departments: list[str]
+    applicants: int
+    journeys: int
 
 
 class JourneySummary(TypedDict):
@@ -91,6 +104,8 @@ class JourneySummary(TypedDict):
     avoidable_submissions: int | None
     reapplications_after_refusal: int | None
     coverage: float | None
+    #: (cases with an applicant key, cases): what ``coverage`` is the share of.
+    coverage_cases: list[int]
     suppressed_pairs: int
     suppressed_bundles: int
     bundle_journeys: int | None
@@ -267,6 +282,86 @@ def item_pairs(
     return shown, sum(1 for *_, ok in rows if not ok)
 
 
+def department_pairs(
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    window_days: int = JOURNEY_WINDOW_DAYS,
+    min_applicants: int = JOURNEY_MIN_APPLICANTS,
+) -> tuple[list[DepartmentPair], int]:
+    """Unordered pairs of departments one journey went to, most applicants first, and how many were suppressed.
+
+    The 部门壁垒 seen from the applicant's side: two offices that the same people must both visit for one
+    matter. Per pair: distinct applicants and journeys; a pair with fewer than ``min_applicants`` applicants
+    is only counted, like an item pair.
+    """
+    params = Params()
+    cases = base.journey_cases(replace_dims(filters), params, window_days)
+    floor = params.add(int(min_applicants), "k")
+    sql = f"""
+        WITH jd AS (
+            SELECT DISTINCT town, applicant_key, journey_no, department FROM ({cases}) WHERE department IS NOT NULL
+        ),
+        pairs AS (
+            SELECT a.department AS dept_a, b.department AS dept_b,
+                   count(DISTINCT [a.town, a.applicant_key]) AS applicants, count(*) AS journeys
+            FROM jd a JOIN jd b
+              ON a.town = b.town AND a.applicant_key = b.applicant_key AND a.journey_no = b.journey_no
+             AND a.department < b.department
+            GROUP BY a.department, b.department
+        )
+        SELECT dept_a, dept_b, applicants, journeys, applicants >= {floor} AS shown
+        FROM pairs ORDER BY applicants DESC, journeys DESC, dept_a, dept_b
+    """
+    rows = cur.execute(sql, params.values).fetchall()
+    shown: list[DepartmentPair] = [
+        {"departments": [a, b], "applicants": int(n), "journeys": int(j)} for a, b, n, j, ok in rows if ok
+    ]
+    return shown, sum(1 for *_, ok in rows if not ok)
+
+
+#: How many example journeys a pair shows: enough to see how people go about it, few enough to read.
+EXAMPLE_JOURNEYS = 5
+
+
+def example_journeys(
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    items: list[str] | tuple[str, ...],
+    window_days: int = JOURNEY_WINDOW_DAYS,
+    min_applicants: int = JOURNEY_MIN_APPLICANTS,
+    limit: int = EXAMPLE_JOURNEYS,
+) -> pd.DataFrame:
+    """The latest journeys that filed both ``items``, case by case: what a pair of items means in practice.
+
+    Columns: journey (1, 2, … in the order shown), town, case_id, submitted_at, service_item, department,
+    channel, status. Nothing that names a person (no applicant key, name, ID or phone). A pair with fewer
+    than ``min_applicants`` applicants is shown nowhere, so it has no examples either (an empty frame).
+    """
+    params = Params()
+    cases = base.journey_cases(replace_dims(filters), params, window_days)
+    pair = params.add([str(i) for i in items], "pair")
+    floor = params.add(int(min_applicants), "k")
+    sql = f"""
+        WITH jc AS ({cases}),
+        hits AS (
+            SELECT town, applicant_key, journey_no, min(first_at) AS first_at FROM jc
+            GROUP BY town, applicant_key, journey_no
+            HAVING count(DISTINCT item) FILTER (WHERE list_contains({pair}::VARCHAR[], item)) = 2
+        ),
+        chosen AS (
+            SELECT *, row_number() OVER (ORDER BY first_at DESC, town, applicant_key, journey_no) AS journey
+            FROM hits
+            WHERE (SELECT count(DISTINCT [town, applicant_key]) FROM hits) >= {floor}
+            QUALIFY journey <= {int(limit)}
+        )
+        SELECT ch.journey, jc.town, jc.case_id, jc.submitted_at, jc.item AS service_item, jc.department,
+               jc.channel, jc.status
+        FROM jc JOIN chosen ch USING (town, applicant_key, journey_no)
+        ORDER BY ch.journey, jc.submitted_at, jc.case_id
+    """
+    return cur.execute(sql, params.values).df()
+
+
 def bundle_matches(
     cur: duckdb.DuckDBPyConnection,
     filters: Filters,
@@ -298,17 +393,31 @@ def bundle_matches(
                    unnest({codes}::VARCHAR[]) AS item_code
         ),
         bi_n AS (SELECT *, row_number() OVER () AS item_no FROM bi),
-        matched AS (
-            SELECT bi_n.bundle, jc.town, jc.applicant_key, jc.journey_no
+        bundle_cases AS (  -- a journey's cases of a bundle's items (an item matched by name or by code)
+            SELECT DISTINCT bi_n.bundle, jc.town, jc.applicant_key, jc.journey_no, jc.case_id, jc.visits,
+                   bi_n.item_no
             FROM jc JOIN bi_n ON jc.service_item = bi_n.item_name OR jc.item_code = bi_n.item_code
-            GROUP BY bi_n.bundle, jc.town, jc.applicant_key, jc.journey_no
-            HAVING count(DISTINCT bi_n.item_no) >= 2
+        ),
+        hits AS (
+            SELECT bundle, town, applicant_key, journey_no FROM bundle_cases
+            GROUP BY bundle, town, applicant_key, journey_no HAVING count(DISTINCT item_no) >= 2
+        ),
+        matched AS (  -- per journey that filed two or more of a bundle's items: its cases of them, their visits
+            SELECT h.bundle, h.town, h.applicant_key, h.journey_no, count(*) AS cases,
+                   sum(c.visits) AS visits, max(c.visits) AS most_visits, count(c.visits) = count(*) AS visits_known
+            FROM hits h
+            JOIN (SELECT DISTINCT bundle, town, applicant_key, journey_no, case_id, visits FROM bundle_cases) c
+              USING (bundle, town, applicant_key, journey_no)
+            GROUP BY h.bundle, h.town, h.applicant_key, h.journey_no
         ),
         per_bundle AS (
-            SELECT bundle, count(*) AS journeys, count(DISTINCT [town, applicant_key]) AS applicants
+            SELECT bundle, count(*) AS journeys, count(DISTINCT [town, applicant_key]) AS applicants,
+                   sum(cases - 1) AS submissions_saved,
+                   CASE WHEN bool_and(visits_known) THEN sum(visits - most_visits) END AS trips_saved
             FROM matched GROUP BY bundle
         )
-        SELECT p.bundle, p.journeys, p.applicants, p.applicants >= {floor} AS shown,
+        SELECT p.bundle, p.journeys, p.applicants, p.submissions_saved, p.trips_saved,
+               p.applicants >= {floor} AS shown,
                (SELECT count(DISTINCT [m.town, m.applicant_key, m.journey_no::VARCHAR]) FROM matched m
                  WHERE m.bundle IN (SELECT bundle FROM per_bundle WHERE applicants >= {floor})) AS covered
         FROM per_bundle p ORDER BY p.bundle
@@ -320,11 +429,13 @@ def bundle_matches(
             "items": bundles[b].item_names,
             "journeys": int(j),
             "applicants": int(n),
+            "submissions_saved": int(saved),
+            "trips_saved": None if trips is None else int(trips),
         }
-        for b, j, n, ok, _ in rows
+        for b, j, n, saved, trips, ok, _ in rows
         if ok
     ]
-    covered = int(rows[0][4]) if rows else 0
+    covered = int(rows[0][6]) if rows else 0
     return shown, sum(1 for *_, ok, _ in rows if not ok), covered
 
 
@@ -385,9 +496,70 @@ def journey_summary(
         "avoidable_submissions": count("avoidable_submissions") if known else None,
         "reapplications_after_refusal": count("reapplications_after_refusal") if known else None,
         "coverage": keyed / total if total else None,
+        "coverage_cases": [keyed, total],
         "suppressed_pairs": suppressed_pairs,
         "suppressed_bundles": suppressed_bundles,
         "bundle_journeys": covered if known else None,
         "pairs": pairs,
         "bundles": found,
     }
+
+
+# --- what the 一件事 page asks for ---------------------------------------------------------------------------
+
+#: The page's tiles, and 办件量 (whether the period before has anything to compare with).
+JOURNEY_TILES = (*JOURNEY_KPIS, "cases")
+
+
+def journey_kpis(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, window_days: int = JOURNEY_WINDOW_DAYS
+) -> dict[str, KpiResult]:
+    """The journey KPIs of the period's towns (no other filter splits a journey), with its case count."""
+    return compute_kpis(cur, replace_dims(filters), list(JOURNEY_TILES), journey_window_days=window_days)
+
+
+def previous_journey_kpis(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, window_days: int = JOURNEY_WINDOW_DAYS
+) -> dict[str, KpiResult]:
+    """:func:`journey_kpis` of the period before (the tiles' change vs last month)."""
+    previous = filters.previous_period()
+    if previous is None:  # pages always filter a period with both ends
+        raise ValueError("the period before an open-ended one is undefined")
+    return journey_kpis(cur, previous, window_days)
+
+
+#: Bundles as plain lists (``[name, [[item name, item code], …]]``): what a kept figure or a cache can key on.
+BundleSpec = list[list[Any]]
+
+
+def bundle_spec(bundles: list[Bundle]) -> BundleSpec:
+    return [[b.name, [[name, code] for name, code in b.items]] for b in bundles]
+
+
+def shipped_bundle_spec() -> BundleSpec:
+    """The shipped bundles as a spec; none when the file cannot be used (the page says why: :func:`load_bundles`)."""
+    try:
+        return bundle_spec(load_bundles())
+    except BundleFileError:
+        return []
+
+
+def page_summary(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, window_days: int, spec: BundleSpec
+) -> JourneySummary:
+    """:func:`journey_summary` for the page: its window, and the bundles read when the page ran."""
+    bundles = [
+        Bundle(str(name), tuple((str(n), None if c is None else str(c)) for n, c in items)) for name, items in spec
+    ]
+    return journey_summary(cur, filters, window_days=window_days, bundles=bundles)
+
+
+def settles_on(filters: Filters, window_days: int = JOURNEY_WINDOW_DAYS) -> dt.date | None:
+    """The day after which the period's journeys can take no more cases (its last day + the window).
+
+    Until then a journey begun late in the period may still go on, so its figures can still grow: a page
+    read on the 1st says so rather than show last month's journeys as if they were over.
+    """
+    if filters.end is None:
+        return None
+    return filters.end + dt.timedelta(days=int(window_days))

@@ -22,7 +22,8 @@ from dataclasses import dataclass, replace
 import duckdb
 import pandas as pd
 
-from metrics import adoption, bottlenecks, county, findings, kpis, timeliness
+from metrics import adoption, bottlenecks, county, findings, journeys, kpis, timeliness
+from metrics.catalog import JOURNEY_WINDOW_DAYS
 from metrics.filters import Filters, default_month, where_clause
 from metrics.targets import get_targets
 from store.facets import filter_options
@@ -89,11 +90,13 @@ def call_name(fn: Callable) -> str:
 
 @dataclass(frozen=True)
 class Context:
-    """A page's view: the filters, and the department and item the adoption page's drill-down is on."""
+    """A page's view: the filters, the department and item the adoption page's drill-down is on, the window."""
 
     filters: Filters
     drill_department: str | None = None
     drill_item: str | None = None
+    #: The 一件事 page's window: days between two cases of one journey.
+    window_days: int = JOURNEY_WINDOW_DAYS
 
     @property
     def department(self) -> str | None:
@@ -167,6 +170,14 @@ PAGES: dict[str, dict[str, Query]] = {
         "rework": Query(bottlenecks.rework_by_step, lambda c: (c.filters,)),
     },
     # 全县对比: every town the reader may see, whatever the town filter says (the page drops it before asking).
+    "journeys": _COMMON
+    | {
+        "tiles": Query(journeys.journey_kpis, lambda c: (c.filters, c.window_days)),
+        "targets": Query(get_targets, lambda c: (None,)),
+        "previous": Query(journeys.previous_journey_kpis, lambda c: (c.filters, c.window_days)),
+        "summary": Query(journeys.page_summary, lambda c: (c.filters, c.window_days, journeys.shipped_bundle_spec())),
+        "department_pairs": Query(journeys.department_pairs, lambda c: (c.filters, c.window_days)),
+    },
     "county": _COMMON
     | {
         "towns": Query(county.town_kpis, lambda c: (county.all_towns(c.filters), county.COUNTY_IDS)),

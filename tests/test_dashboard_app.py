@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from tests.cli_support import cli_kpis
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["views/overview.py", "views/adoption.py", "views/timeliness.py", "views/bottlenecks.py"]
+PAGES = ["views/overview.py", "views/adoption.py", "views/timeliness.py", "views/bottlenecks.py", "views/journeys.py"]
 MONTH = "2026-10"
 
 

@@ -165,6 +165,7 @@ def hostile_dir(small_demo_db: Path, tmp_path_factory) -> Path:
             for old, new in STEPS.items():
                 for column in ("step", "prev_step"):  # the step and its copy on the next event (store.schema)
                     cur.execute(f"UPDATE event_rows SET {column} = ? WHERE {column} = ?", [new, old])
+            _journeys_across(cur, LINK_DEPT, IMAGE_DEPT)
             cur.execute("UPDATE uploads SET file_name = ? WHERE upload_id = 1", [FORMULA_FILE])
             facets.refresh(cur)
             cur.execute("DELETE FROM kept_figures")
@@ -172,6 +173,32 @@ def hostile_dir(small_demo_db: Path, tmp_path_factory) -> Path:
     finally:
         db.close()
     return target
+
+
+def _journeys_across(cur, first: str, second: str, people: int = 5) -> None:
+    """Five applicants (K) who each filed an October case of ``first`` and then, within 15 days, one of ``second``: the
+    一件事 page then names both (hostile) departments in its figures."""
+    picks = [
+        cur.execute(
+            "SELECT case_id, min(submitted_at) AS first_at FROM case_rows WHERE department = ? "
+            "AND strftime(submitted_at, '%Y-%m') = ? GROUP BY case_id ORDER BY first_at, case_id",
+            [department, MONTH],
+        ).fetchall()
+        for department in (first, second)
+    ]
+    taken: set[str] = set()
+    pairs = []
+    for case_a, at_a in picks[0]:
+        match = next((c for c, at in picks[1] if c not in taken and 0 <= (at - at_a).days < 15), None)
+        if match is not None:
+            taken.add(match)
+            pairs.append((case_a, match))
+        if len(pairs) == people:
+            break
+    assert len(pairs) == people, pairs
+    for n, (case_a, case_b) in enumerate(pairs):
+        key = f"hostile-journey-{n}"
+        cur.execute("UPDATE case_rows SET applicant_key = ? WHERE case_id IN (?, ?)", [key, case_a, case_b])
 
 
 def private_copy(hostile_dir: Path, name: str) -> Path:
@@ -235,7 +262,7 @@ def figure_strings(at: AppTest) -> list[str]:
 
 
 RAW = [LINK_DEPT, IMAGE_DEPT, STEP, "<img src=x>", "<b>受理</b>", '<a href="https://evil.example">']
-PAGES = ["views/overview.py", "views/adoption.py", "views/timeliness.py", "views/bottlenecks.py"]
+PAGES = ["views/overview.py", "views/adoption.py", "views/timeliness.py", "views/bottlenecks.py", "views/journeys.py"]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -258,6 +285,11 @@ def test_data_text_on_every_page_is_escaped(app_db, monkeypatch, page):
         joined = "\n".join(strings)
         assert plot_text(LINK_DEPT) in joined and plot_text(IMAGE_DEPT) in joined
         assert "&lt;b&gt;受理" in joined
+    if page == "views/journeys.py":  # the departments the same people must both visit, entity-escaped
+        joined = "\n".join(strings)
+        assert f"{plot_text(LINK_DEPT)} ↔ {plot_text(IMAGE_DEPT)}" in joined or (
+            f"{plot_text(IMAGE_DEPT)} ↔ {plot_text(LINK_DEPT)}" in joined
+        ), joined
 
 
 @pytest.mark.parametrize("page", [*PAGES, "views/data_quality.py", "views/settings.py", "views/uploads.py"])

@@ -13,7 +13,7 @@ format (P1…P11; Q is P6's number filed in 乙镇). Visits are 1 per case unles
     P4   甲镇  出生 10-05, 医保 10-09                         1, idem, gap 4 d
     P5   甲镇  出生 10-05, 医保 10-20 09:00 (exactly 15 d)    1, idem, gap 15 d (the boundary: same journey)
     P6   甲镇  出生 10-05, 医保 10-20 09:01 (15 d + 1 min)    2 single-item journeys (no pair)
-    P7   甲镇  医保 10-08, 社保卡 10-09                       1, multi-item, same department (社保所), gap 1 d
+    P7   甲镇  医保 10-08 (online, 0 visits), 社保卡 10-09    1, multi-item, same department (社保所), gap 1 d
     P8   甲镇  低保 10-10 不予受理, 10-12 退回, 10-20 办结      1 (one item); re-filed 10-12 and 10-20: 2
     P9   甲镇  临救 10-01 撤回, 临救 10-20 (19 d; visits empty)  2 journeys; the re-filing is outside W: 0
     P10  甲镇  个体 09-28, 食品 10-03                         0 (the journey began in September)
@@ -26,11 +26,13 @@ October, county:  cases 24 (keyed 22) -> coverage 22/24; journeys 13 (P1–P5 5,
                   Q 1); applicants 11 (P1–P9, P11, Q); multi-item 7 (P1–P5, P7, P11); cross-department 5
                   (P1–P5); avoidable = Σ(cases−1) over multi-item = 5×1 + 1 + 1 = 7; re-applications 2 (P8);
                   visits per journey: 12 journeys with all visits known (not P9's second), visits
-                  10 (P1–P5) + 2 (P6) + 2 (P7) + 3 (P8) + 1 (P9's first) + 2 (P11) + 1 (Q) = 21 -> 21/12 = 1.75.
+                  10 (P1–P5) + 2 (P6) + 1 (P7) + 3 (P8) + 1 (P9's first) + 2 (P11) + 1 (Q) = 20 -> 20/12.
 Pairs (Oct):      出生+医保: 5 applicants, 5 journeys, gaps 1,2,3,4,15 -> median 3.0, [派出所户籍室, 社保所],
-                  visits 10 — shown at K=5. 医保+社保卡 (P7, gap 1.0, [社保所], visits 2) and 个体+食品 (P11,
+                  visits 10 — shown at K=5. 医保+社保卡 (P7, gap 1.0, [社保所], visits 1) and 个体+食品 (P11,
                   gap 5.0, [市场监管所], visits 2): 1 applicant each -> suppressed_pairs 2 at K=5.
 Bundles (Oct):    新生儿出生一件事: P1–P5 (出生+医保) and P7 (医保+社保卡) -> 6 journeys, 6 applicants, shown;
+                  submissions saved Σ(cases − 1) = 6 × 1 = 6; trips saved Σ(visits − the most of one case) =
+                  5 × (2 − 1) + (0 + 1 − 1) = 5;
                   开办个体工商户一件事: P11 alone -> suppressed_bundles 1; 困难群众救助: P8/P9 file one item each
                   -> no match. "6 个旅程本可一次办成".
 甲镇 alone:       Q left out -> journeys 12, applicants 10, coverage 21/23; 乙镇 alone: journeys 1, applicants 1.
@@ -79,7 +81,7 @@ CASES = [
     ("A4-2", "甲镇", MED, "2026-10-09 09:00", "已办结", "1", P[4]),
     ("A5-2", "甲镇", MED, "2026-10-20 09:00", "已办结", "1", P[5]),
     ("A6-2", "甲镇", MED, "2026-10-20 09:01", "已办结", "1", P[6]),
-    ("A7-1", "甲镇", MED, "2026-10-08 09:00", "已办结", "1", P[7]),
+    ("A7-1", "甲镇", MED, "2026-10-08 09:00", "已办结", "0", P[7]),  # online: no visit
     ("A7-2", "甲镇", CARD, "2026-10-09 09:00", "已办结", "1", P[7]),
     ("A8-1", "甲镇", RELIEF, "2026-10-10 09:00", "不予受理", "1", P[8]),
     ("A8-2", "甲镇", RELIEF, "2026-10-12 09:00", "退回", "1", P[8]),
@@ -132,18 +134,51 @@ def test_october_journeys_of_the_county(cur) -> None:
     assert s["suppressed_pairs"] == 2
     assert s["bundles"] == [
         {"name": "新生儿出生一件事", "items": ["出生医学证明", BIRTH, MED, CARD, "生育登记服务"], "journeys": 6,
-         "applicants": 6},
+         "applicants": 6, "submissions_saved": 6, "trips_saved": 5},
     ]  # fmt: skip
     assert s["suppressed_bundles"] == 1 and s["bundle_journeys"] == 6
     sentence = journeys.bundle_sentence(s["bundle_journeys"])
     assert sentence is not None and sentence.zh.startswith("6 个旅程本可一次办成")
 
 
+def test_department_pairs_and_example_journeys(cur) -> None:
+    # Cross-department journeys in October: P1–P5 only (派出所户籍室 + 社保所); P7 and P11 stay in one department.
+    pairs, suppressed = journeys.department_pairs(cur, OCTOBER)
+    assert pairs == [{"departments": ["派出所户籍室", "社保所"], "applicants": 5, "journeys": 5}] and suppressed == 0
+    assert journeys.department_pairs(cur, OCTOBER, min_applicants=6) == ([], 1)
+    # Examples of 出生 + 医保: the five journeys, each its two cases in submission order, numbered 1–5; nothing
+    # that names a person; at W=15 P6's second case (15 d + 1 min) is not in any of them.
+    examples = journeys.example_journeys(cur, OCTOBER, [BIRTH, MED])
+    assert list(examples.columns) == [
+        "journey", "town", "case_id", "submitted_at", "service_item", "department", "channel", "status",
+    ]  # fmt: skip
+    assert sorted(examples["journey"].unique()) == [1, 2, 3, 4, 5]
+    cases_of = {j: list(g["case_id"]) for j, g in examples.groupby("journey")}
+    assert sorted(cases_of.values()) == [[f"A{n}-1", f"A{n}-2"] for n in range(1, 6)]
+    assert not {"A6-1", "A6-2"} & set(examples["case_id"])
+    assert journeys.example_journeys(cur, OCTOBER, [BIRTH, MED], limit=2)["journey"].max() == 2
+    # 医保 + 社保卡 has one applicant (P7): shown nowhere, so no example either; K lowered to 1, it has one.
+    assert journeys.example_journeys(cur, OCTOBER, [MED, CARD]).empty
+    assert list(journeys.example_journeys(cur, OCTOBER, [MED, CARD], min_applicants=1)["case_id"]) == ["A7-1", "A7-2"]
+
+
+def test_the_definition_names_the_window_and_when_figures_settle() -> None:
+    from metrics import catalog
+
+    assert "15 天" in catalog.get("multi_item_journey_rate").definition.zh
+    assert "30 天" in catalog.definition("multi_item_journey_rate", 30).zh
+    assert "within 7 days" in catalog.definition("reapplications_after_refusal", 7).en
+    assert catalog.definition("online_rate", 30) == catalog.get("online_rate").definition
+    import datetime as dt
+
+    assert journeys.settles_on(OCTOBER, 15) == dt.date(2026, 11, 15)
+
+
 def test_the_catalogue_kpis_are_the_same_figures(cur) -> None:
     k = compute_kpis(cur, OCTOBER, journeys.JOURNEY_KPIS)
     assert (k["multi_item_journey_rate"]["numerator"], k["multi_item_journey_rate"]["denominator"]) == (7, 13)
     assert k["multi_department_journey_rate"]["value"] == pytest.approx(5 / 13)
-    assert k["visits_per_journey"]["value"] == pytest.approx(21 / 12)
+    assert k["visits_per_journey"]["value"] == pytest.approx(20 / 12)
     assert k["avoidable_submissions"]["value"] == 7 and k["reapplications_after_refusal"]["value"] == 2
     # a journey crosses departments and channels: by or under them the figures are unknown, with the reason
     by_dept = kpis_by(cur, OCTOBER, "department", ["cases", "multi_item_journey_rate"])
@@ -163,7 +198,7 @@ def test_pairs_below_k_when_k_is_lowered_same_department_and_the_month_boundary(
     assert [(p["items"], p["applicants"], p["median_gap_days"], p["departments"], p["visits"]) for p in pairs] == [
         ([BIRTH, MED], 5, 3.0, ["派出所户籍室", "社保所"], 10),
         ([SHOP, FOOD], 1, 5.0, ["市场监管所"], 2),  # P11: begun 10-29, its 11-03 case counts in October
-        ([MED, CARD], 1, 1.0, ["社保所"], 2),  # P7: multi-item, one department
+        ([MED, CARD], 1, 1.0, ["社保所"], 1),  # P7: multi-item, one department
     ]
     september = journeys.journey_summary(cur, Filters.month("2026-09"), min_applicants=1)
     assert (september["journeys"], september["multi_item_journeys"], september["avoidable_submissions"]) == (1, 1, 1)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from text import Text
 from ui.i18n_dashboard import DASHBOARD_TEXT
+from ui.i18n_journeys import JOURNEY_TEXT
 from ui.i18n_towns import TOWN_TEXT
 
 LANGS = {"zh": "中文", "en": "English"}
@@ -675,6 +676,7 @@ TEXT: dict[str, Text] = {
 
 TEXT.update(DASHBOARD_TEXT)
 TEXT.update(TOWN_TEXT)
+TEXT.update(JOURNEY_TEXT)
 
 
 def lang() -> str:

@@ -1,6 +1,7 @@
 """UI text of the dashboard pages (overview, online adoption, timeliness, bottlenecks, filters)."""
 
 from text import Text
+from ui.i18n_journeys import JOURNEY_COLUMNS
 
 DASHBOARD_TEXT: dict[str, Text] = {
     "nav_adoption": Text("网办分析", "Online adoption"),
@@ -207,3 +208,4 @@ COLUMN_LABELS: dict[str, Text] = {
     "cases_repeated": Text("返工件数", "Cases with rework"),
     "median_service_hours": Text("办理中位数（小时）", "Median service (h)"),
 }
+COLUMN_LABELS.update(JOURNEY_COLUMNS)

@@ -109,11 +109,13 @@ def kpi_tile(
     *,
     filters: Filters | None = None,
     link: tuple[str, str] | None = None,
+    definition: str | None = None,
 ) -> None:
     """One KPI: value, change against the comparison period, target state in words, and its definition.
 
     ``previous`` is None when the comparison period has no data (the first month): the change reads "—".
-    ``link`` is (page file, label) for a tile that opens its list.
+    ``link`` is (page file, label) for a tile that opens its list. ``definition``: the 口径说明 when it is not the
+    catalogue's own (a journey KPI computed with another window).
     """
     kpi = kpi_def(kpi_id)
     value = result.get("value")
@@ -130,7 +132,7 @@ def kpi_tile(
             else ("normal" if kpi.higher_is_better else "inverse"),
             delta_arrow="off" if zero or delta is None else "auto",
             delta_description=comparison_label(filters),
-            help=kpi.definition(lang()),
+            help=definition or kpi.definition(lang()),
         )
         badge = state_badge(kpi_id, value, target)
         basis = []
@@ -160,6 +162,7 @@ def kpi_tiles(
     filters: Filters,
     extras: dict[str, str | None] | None = None,
     links: dict[str, tuple[str, str]] | None = None,
+    definitions: dict[str, str] | None = None,
 ) -> None:
     """Rows of tiles, one column each; ``previous`` from :func:`comparable` (None: nothing to compare with)."""
     for row in rows:
@@ -173,6 +176,7 @@ def kpi_tiles(
                     extra=(extras or {}).get(kpi_id),
                     filters=filters,
                     link=(links or {}).get(kpi_id),
+                    definition=(definitions or {}).get(kpi_id),
                 )
 
 
@@ -256,11 +260,13 @@ def show_table(
     decimals: dict[str, int] | None = None,
     key: str | None = None,
     height: int | Literal["auto", "content", "stretch"] = "auto",
-) -> None:
+    select: bool = False,
+) -> list[int]:
     """A table under translated headings, written one way: thousands separators, rates with one decimal,
     missing values as "—" (never "None" or "NaN"), text from the data shown as text.
 
-    Formats go through a Styler, so sorting by a column still sorts its numbers.
+    Formats go through a Styler, so sorting by a column still sorts its numbers. ``select``: a click on a row
+    chooses it (the page runs again); returns the chosen rows' positions in ``frame`` (none without ``select``).
     """
     decimals = decimals or {}
     shown = labelled(readable_text(inert(frame)), columns)
@@ -276,7 +282,13 @@ def show_table(
             present = series.dropna()
             formats[label] = _fixed(0 if all(float(v).is_integer() for v in present) else 1)  # one way per column
     styler = shown.style.format(formats, na_rep="—")
-    st.dataframe(styler, hide_index=True, width="stretch", key=key, height=height)
+    if not select:
+        st.dataframe(styler, hide_index=True, width="stretch", key=key, height=height)
+        return []
+    event = st.dataframe(
+        styler, hide_index=True, width="stretch", key=key, height=height, on_select="rerun", selection_mode="single-row"
+    )
+    return list(event.selection.rows)
 
 
 def show_table_with_download(
