@@ -30,8 +30,15 @@ import pandas as pd
 
 import settings
 from errors import BilingualError
-from metrics import adoption, bottlenecks, findings, timeliness
-from metrics.catalog import AT_RISK_WORKDAYS, KPIS, NAME_ONLY_MIN_CASES, NAME_ONLY_THRESHOLD
+from metrics import adoption, bottlenecks, findings, journeys, timeliness
+from metrics.catalog import (
+    AT_RISK_WORKDAYS,
+    JOURNEY_MIN_APPLICANTS,
+    JOURNEY_WINDOW_DAYS,
+    KPIS,
+    NAME_ONLY_MIN_CASES,
+    NAME_ONLY_THRESHOLD,
+)
 from metrics.filters import Filters
 from metrics.kpis import compute_kpis, kpi_series, to_wide
 from metrics.targets import get_targets
@@ -286,6 +293,35 @@ def _bottlenecks(cur: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, object
     }
 
 
+#: How many item and department pairs the report lists (the rest are in no figure of it).
+JOURNEY_PAIRS_SHOWN = 10
+
+
+def _journeys(cur: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, object]:
+    """一件事 of the month: the page's figures with the default window and small-cell floor, frozen.
+
+    A bundles file that cannot be read leaves the bundles out (the dashboard says why), not the report.
+    """
+    try:
+        bundles = journeys.load_bundles()
+    except journeys.BundleFileError:
+        bundles = []
+    summary = journeys.journey_summary(cur, f, bundles=bundles)
+    department_pairs, hidden = journeys.department_pairs(cur, f)
+    frozen = plain(dict(summary))
+    assert isinstance(frozen, dict)
+    return {
+        **frozen,
+        "pairs": plain(summary["pairs"][:JOURNEY_PAIRS_SHOWN]),
+        "pairs_total": len(summary["pairs"]),
+        "department_pairs": plain(department_pairs[:JOURNEY_PAIRS_SHOWN]),
+        "suppressed_department_pairs": hidden,
+        "window_days": JOURNEY_WINDOW_DAYS,
+        "min_applicants": JOURNEY_MIN_APPLICANTS,
+        "settles_on": plain(journeys.settles_on(f)),
+    }
+
+
 _CASE_LIST = ["case_id", "service_item", "item_code", "department", "channel", "submitted_at", "accepted_at",
               "due_at", "promised_days", "promised_unit", "workdays_overdue", "workdays_left"]  # fmt: skip
 
@@ -385,6 +421,7 @@ def collect(
         "name_only_items": _items_flagged(cur, f),
         "bottlenecks": _bottlenecks(cur, f),
         "overdue": _overdue(cur, f, departments),
+        "journeys": _journeys(cur, f),
         "calendar_warning": plain(timeliness.calendar_warning(cur, f)),
         "all_units": _all_units(cur),
     }

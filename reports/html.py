@@ -188,6 +188,15 @@ def highlights(content: dict, rows: Sequence[KpiRow]) -> list[str]:
     findings = (content.get("bottlenecks") or {}).get("findings") or []
     if findings:
         out.append(f"首要瓶颈：{fmt.sentence(findings[0]['text_zh'])}。")
+    journeys = content.get("journeys") or {}
+    if journeys.get("multi_item_journeys"):
+        line = (
+            f"一件事：{fmt.count(journeys['multi_item_journeys'])} 个旅程办了两项及以上事项，"
+            f"合并办理可少提交 {fmt.count(journeys.get('avoidable_submissions'))} 次"
+        )
+        if journeys.get("bundles") and journeys.get("bundle_journeys"):
+            line += f"，{fmt.count(journeys['bundle_journeys'])} 个旅程本可一次办成"
+        out.append(line + "。")
     name_only = content.get("name_only_items") or []
     if name_only:
         names = "、".join(fmt.text(i.get("service_item")) for i in name_only[:3])

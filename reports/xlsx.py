@@ -43,6 +43,7 @@ SHEET_NAMES = {
     "bottlenecks": "瓶颈",
     "name_only": "摆设事项",
     "overdue": "超期办件",
+    "journeys": "一件事",
     "cases": "办件明细",
     "definitions": "口径说明",
 }
@@ -475,6 +476,52 @@ def _overdue(book: _Book, content: dict) -> None:
     ws.freeze_panes(0, 0)
 
 
+def _journeys(book: _Book, content: dict) -> None:
+    """一件事: the headline figures, then the pairs of items, of departments and the bundles (small cells left out)."""
+    ws = book.sheet("journeys")
+    j = content.get("journeys")
+    if not j:
+        ws.write_string(0, 0, "本版快照发布时尚未统计旅程。", book.f["plain"])
+        return
+    if j.get("journeys") is None:
+        ws.write_string(0, 0, "本月办件都没有申请人证件号码或手机号，无法识别旅程（未知，不是 0）。", book.f["plain"])
+        return
+    head = [
+        ("申请人", j.get("applicants")), ("旅程", j.get("journeys")), ("多事项旅程", j.get("multi_item_journeys")),
+        ("跨部门旅程", j.get("multi_department_journeys")), ("可减少提交次数", j.get("avoidable_submissions")),
+        ("退件后重新申请", j.get("reapplications_after_refusal")),
+    ]  # fmt: skip
+    ws.write_string(0, 0, f"一件事（旅程间隔 {j.get('window_days')} 天，申请人少于 {j.get('min_applicants')} 位的组合不列出）",
+                    book.f["label"])  # fmt: skip
+    for i, (label, value) in enumerate(head, start=1):
+        ws.write_string(i, 0, label, book.f["plain"])
+        book.cell(ws, i, 1, value, "int")
+    ws.write_string(len(head) + 1, 0, "有申请人标识的办件", book.f["plain"])
+    book.cell(ws, len(head) + 1, 1, j.get("coverage"), "pct")
+    top = len(head) + 3
+    pairs = [
+        {"a": p["items"][0], "b": p["items"][1], "applicants": p.get("applicants"), "journeys": p.get("journeys"),
+         "gap": p.get("median_gap_days"), "departments": "、".join(str(d) for d in p.get("departments") or [])}
+        for p in j.get("pairs") or []
+    ]  # fmt: skip
+    columns = [("a", "事项 A", "text", 28), ("b", "事项 B", "text", 28), ("applicants", "申请人", "int", 10),
+               ("journeys", "旅程", "int", 10), ("gap", "中位间隔（天）", "days", 14), ("departments", "部门", "text", 30)]  # fmt: skip
+    ws.write_string(top, 0, "一起办理的事项", book.f["label"])
+    end = book.table(ws, top + 1, columns, pairs)
+    departments = [
+        {"a": p["departments"][0], "b": p["departments"][1], "applicants": p.get("applicants"),
+         "journeys": p.get("journeys")}
+        for p in j.get("department_pairs") or []
+    ]  # fmt: skip
+    ws.write_string(end + 2, 0, "同一批群众要跑的部门（部门壁垒）", book.f["label"])
+    end = book.table(ws, end + 3, [("a", "部门", "text", 28), ("b", "部门", "text", 28),
+                                   ("applicants", "申请人", "int", 10), ("journeys", "旅程", "int", 10)], departments)  # fmt: skip
+    ws.write_string(end + 2, 0, "可合并办理的“一件事”", book.f["label"])
+    book.table(ws, end + 3, [("name", "一件事", "text", 28), ("journeys", "旅程", "int", 28),
+                             ("applicants", "申请人", "int", 10), ("submissions_saved", "可少提交", "int", 10),
+                             ("trips_saved", "可少跑动", "int", 14)], j.get("bundles") or [])  # fmt: skip
+
+
 def _cases(book: _Book, cases: pd.DataFrame) -> None:
     ws = book.sheet("cases")
     columns = [
@@ -524,6 +571,7 @@ def render_xlsx(content: dict, meta: dict, cases: pd.DataFrame) -> bytes:
     _bottlenecks(book, content)
     _name_only(book, content)
     _overdue(book, content)
+    _journeys(book, content)
     _cases(book, cases)
     _definitions(book, content)
     book.wb.close()

@@ -275,3 +275,34 @@ def test_the_raw_numbers_never_stored_and_the_cli_json(db_path: Path, tmp_path: 
     ]  # fmt: skip
     assert (out["journeys"], out["suppressed_pairs"], out["suppressed_bundles"]) == (13, 2, 1)
     assert out["pairs"][0]["items"] == [BIRTH, MED] and out["bundles"][0]["name"] == "新生儿出生一件事"
+
+
+def test_the_snapshot_has_a_section_of_its_own(cur) -> None:
+    """The monthly report's 一件事 section and sheet carry the hand-counted October figures, no raw number."""
+    import io
+
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from reports.content import collect
+    from reports.html import render_html
+    from reports.xlsx import render_xlsx
+
+    content = collect(cur, "2026-10")
+    j = content["journeys"]
+    assert (j["applicants"], j["journeys"], j["multi_item_journeys"], j["avoidable_submissions"]) == (11, 13, 7, 7)
+    assert (j["window_days"], j["min_applicants"], j["settles_on"]) == (15, 5, "2026-11-15")
+    assert [p["items"] for p in j["pairs"]] == [[BIRTH, MED]] and j["suppressed_pairs"] == 2
+    assert j["department_pairs"] == [{"departments": ["派出所户籍室", "社保所"], "applicants": 5, "journeys": 5}]
+    html = render_html(content, {"published_at": "2026-11-02T08:00:00"})
+    section = html[html.index('<section id="journeys"') : html.index('<section id="items"')]
+    assert "七、一件事" in section and "11 位群众共 13 个旅程" in section
+    assert f"<td>{BIRTH}</td><td>{MED}</td>" in section and "另有 2 组申请人少于 5 位" in section
+    assert "新生儿出生一件事" in section and "2026-11-15 之后数字才定型" in section  # published before it settles
+    settled = render_html(content, {"published_at": "2026-11-20T08:00:00"})
+    assert "之后数字才定型" not in settled
+    book = load_workbook(io.BytesIO(render_xlsx(content, {}, pd.DataFrame())))
+    cells = [v for row in book["一件事"].iter_rows(values_only=True) for v in row if v is not None]
+    assert cells[1:3] == ["申请人", 11] and BIRTH in cells and "新生儿出生一件事" in cells
+    everything = html + " ".join(str(c) for c in cells) + json.dumps(content, ensure_ascii=False)
+    assert not any(number in everything for number in P.values())

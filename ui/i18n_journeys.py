@@ -55,7 +55,8 @@ JOURNEY_TEXT: dict[str, Text] = {
         "{n} more have fewer than {k} applicants and are not shown (so few could identify a person).",
     ),
     "journeys_suppressed_bundles": Text(
-        "另有 {n} 个“一件事”申请人少于 {k} 位，不予显示。", "{n} more bundles have fewer than {k} applicants and are not shown."
+        "另有 {n} 个“一件事”申请人少于 {k} 位，不予显示。",
+        "{n} more bundles have fewer than {k} applicants and are not shown.",
     ),
     "journeys_no_pairs": Text(
         "本月没有申请人达到 {k} 位的事项组合。", "No pair of items has {k} or more applicants this month."
