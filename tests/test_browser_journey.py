@@ -24,7 +24,8 @@ from tests.browser_support import idle, settled
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
 DAYS = ["2026-12-01", "2026-12-15"]
-PAGES = {"overview": "", "adoption": "adoption", "timeliness": "timeliness", "bottlenecks": "bottlenecks"}
+PAGES = {"overview": "", "adoption": "adoption", "timeliness": "timeliness", "bottlenecks": "bottlenecks",
+         "journeys": "journeys"}  # fmt: skip
 #: Raw codes and missing-value spellings no person should read (Chinese mode: none at all).
 RAW_ZH = re.compile(r"\b(open|completed|rejected|withdrawn|mobile|window|self_service|None|NaN|NaT)\b|\{\"")
 #: In English, "open" and "window" are words; the codes and missing-value spellings still must not show.
@@ -296,5 +297,47 @@ def test_the_analysts_pages_have_no_streamlit_english(town, browser, artefacts_d
                  .map(e => getComputedStyle(e, '::after').content).filter(c => c && c !== 'none').join(' ')"""
         )
         assert "选择文件" in after and "拖放" in after and chooser.count() == 1
+    finally:
+        context.close()
+
+
+#: What would name a person: an 18-character ID number or an 11-digit mobile number standing alone (the 19-digit
+#: case numbers do not match). Names never reach the database (store: personal data masked at load).
+PERSONAL = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])|(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+@ONE_DAY
+@pytest.mark.parametrize("width", [1366, 1920])
+def test_the_journeys_page_shows_a_pair_by_its_journeys(town, browser, artefacts_dir, width):
+    """一件事: the headline, the matrix, a click on a pair shows its example journeys (case numbers and dates,
+    each journey two or more cases of both items), and nothing on the page names a person."""
+    day, url, copy = town
+    month = last_complete_month(day)
+    context = browser.new_context(viewport={"width": width, "height": 768 if width == 1366 else 1080})
+    page = context.new_page()
+    try:
+        text = _open(page, f"{url}/journeys")
+        assert re.search(rf"{month}：[\d,]+ 位群众共 [\d,]+ 个旅程", text), text[:1500]
+        assert page.locator(".st-key-journeys_matrix").count() == 1
+        assert not PERSONAL.search(text), PERSONAL.search(text)
+        page.screenshot(path=str(artefacts_dir / f"journey-{day}-journeys-{width}.png"))
+        table = page.locator('[class*="st-key-journeys_pairs_"] [data-testid="stDataFrameResizable"]')
+        table.scroll_into_view_if_needed()
+        box = table.bounding_box()
+        page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # the first row's selection box
+        page.get_by_text("旅程示例：").first.wait_for(timeout=30_000)
+        text = settled(page, VISIBLE_TEXT)
+        assert not PERSONAL.search(text), PERSONAL.search(text)
+        found = re.search(r"旅程示例：(.+?) \+ (.+)", text)
+        assert found, text[-2000:]
+        import duckdb
+
+        from metrics.filters import Filters
+        from metrics.journeys import item_pairs
+
+        with duckdb.connect(str(copy), read_only=True) as con:  # the first row: the pair with most applicants
+            pairs, _ = item_pairs(con.cursor(), Filters.month(month))
+        assert [found.group(1).strip(), found.group(2).strip()] == pairs[0]["items"], (found.groups(), pairs[:2])
+        page.screenshot(path=str(artefacts_dir / f"journey-{day}-journeys-pair-{width}.png"), full_page=True)
     finally:
         context.close()

@@ -3,7 +3,7 @@
 from text import Text
 
 JOURNEY_TEXT: dict[str, Text] = {
-    "nav_journeys": Text("一件事", "Journeys (一件事)"),
+    "nav_journeys": Text("一件事", "Journeys"),
     "journeys_intro": Text(
         "同一位群众（按证件号码加盐生成的标识，不含原号码）在同一乡镇前后相隔不超过 {w} 天办的事，算作一个“旅程”。"
         "看群众为一件事要跑几个部门、提交几次材料，哪些事项适合合并为“高效办成一件事”。",
@@ -64,12 +64,12 @@ JOURNEY_TEXT: dict[str, Text] = {
     "journeys_examples_title": Text("旅程示例：{a} + {b}", "Example journeys: {a} + {b}"),
     "journeys_examples_none": Text("这组事项没有可显示的示例。", "No example to show for this pair."),
     "journeys_departments_title": Text(
-        "同一批群众要跑的部门（部门壁垒）", "Departments the same people must both visit (部门壁垒)"
+        "同一批群众要跑的部门（部门壁垒）", "Departments the same people must both visit"
     ),
     "journeys_departments_none": Text(
         "本月没有申请人达到 {k} 位的部门组合。", "No pair of departments has {k} or more applicants this month."
     ),
-    "journeys_bundles_title": Text("可合并办理的“一件事”", "Bundles that would save trips (一件事)"),
+    "journeys_bundles_title": Text("可合并办理的“一件事”", "Bundles that would save trips"),
     "journeys_bundles_note": Text(
         "按已知“一件事”清单（data/bundles.csv）匹配：旅程中办了其中两项及以上即算。可少提交 = 所含办件数 − 1；"
         "可少跑动 = 各办件跑动次数之和 − 其中最多的一件。",
