@@ -14,7 +14,10 @@ The model, in short:
 - timestamps only fall in office hours (08:30–12:00, 14:30–17:30) of working days of the official
   calendar (调休 included); cases still running at the cut-off are 在办 and their events stop at the
   step in progress;
-- applicants have fake but well-formed 姓名 / 身份证号 / 手机号 so PII stripping can be tested.
+- applicants have fake but well-formed 姓名 / 身份证号 / 手机号 so PII stripping can be tested, and some
+  live through life events (一件事: a birth, a new shop, retirement, hardship, building a house) whose
+  cases of several offices they file over a few visits, or file an item again after a refusal, so the
+  journeys analysis has a story to tell (only who applies is linked; the cases themselves are unchanged).
 
 Everything is vectorised per month (numpy ``Generator`` seeded from ``(seed, year, month)``), so the
 same seed gives identical frames and files, and ``iter_event_chunks`` streams tens of millions of
@@ -22,8 +25,8 @@ events with bounded memory for the benchmarks, of one town or spread over a coun
 one file with a 乡镇 column, case ids repeating between towns).
 
 The modules: :mod:`demo.town` (the offices, services, step templates and what the platform's files
-look like), :mod:`demo.people` (fake applicants and staff), :mod:`demo.simulation` (one month of cases
-and events, vectorised), :mod:`demo.exports` (the public API: ``generate``, ``write_exports``,
+look like), :mod:`demo.people` (fake applicants and staff), :mod:`demo.life` (which cases one
+applicant files together), :mod:`demo.simulation` (one month of cases and events, vectorised), :mod:`demo.exports` (the public API: ``generate``, ``write_exports``,
 ``iter_event_chunks``, ``python -m demo.exports``), :mod:`demo.county` (several towns of one county
 that differ in volume, online share and office speed, for ``cli.py demo --towns N``) and
 :mod:`demo.load` (the demo town or county loaded through the real ingest). The package sits above ingest and store; nothing below imports it.

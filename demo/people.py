@@ -108,8 +108,15 @@ def staff() -> tuple[list[str], np.ndarray, np.ndarray]:
     return names, np.cumsum(counts) - counts, counts
 
 
-def apply_people(rng: np.random.Generator, applicant_type: np.ndarray, today: dt.date) -> dict[str, np.ndarray]:
-    """姓名 / 证件号码 / 联系电话 per case; pools smaller than the case count so people come back."""
+def apply_people(
+    rng: np.random.Generator, applicant_type: np.ndarray, today: dt.date, same_as: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """姓名 / 证件号码 / 联系电话 per case; pools smaller than the case count so people come back.
+
+    ``same_as`` (from :func:`demo.life.same_person`) gives case i the applicant of case ``same_as[i]``, so
+    life events link cases; it changes no random draw, so without it the people are exactly as before.
+    A missing phone number stays a property of the record, not of the person.
+    """
     n = len(applicant_type)
     legal = applicant_type == 1
     n_nat, n_legal = int((~legal).sum()), int(legal.sum())
@@ -126,5 +133,7 @@ def apply_people(rng: np.random.Generator, applicant_type: np.ndarray, today: dt
     name[~legal], ident[~legal], phone[~legal] = p_name[who], p_id[who], p_phone[who]
     who = rng.integers(0, e_pool, n_legal)
     name[legal], ident[legal], phone[legal] = e_name[who], e_code[who], e_phone[who]
+    if same_as is not None:
+        name, ident, phone = name[same_as], ident[same_as], phone[same_as]
     phone[rng.random(n) < 0.02] = None  # a few records without a phone number
     return {"申请人姓名": name, "证件号码": ident, "联系电话": phone}

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 import clock
+from demo.life import same_person
 from demo.people import apply_people, staff
 from demo.town import (
     AM_OPEN,
@@ -564,9 +565,19 @@ def events_frame(ctx: _Context, m: _Month) -> pd.DataFrame:
     )
 
 
-def cases_frame(ctx: _Context, m: _Month, seed: int) -> pd.DataFrame:
+def cases_frame(ctx: _Context, m: _Month, seed: int, life_events: bool = True) -> pd.DataFrame:
+    """The case export of ``m``; with ``life_events`` its applicants live through 一件事 (:mod:`demo.life`).
+
+    Life events are drawn over the cases of ``m`` (all of them), from their own random stream, and change
+    only the 申请人姓名 / 证件号码 / 联系电话 columns.
+    """
     codes = item_codes()
-    people = apply_people(np.random.default_rng(np.random.SeedSequence([seed, 0])), m.applicant_type, ctx.cutoff)
+    same_as = None
+    if life_events:
+        life_rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
+        same_as = same_person(life_rng, m.item, m.applicant_type, m.submit_ws, m.status, m.done_ws)
+    people_rng = np.random.default_rng(np.random.SeedSequence([seed, 0]))
+    people = apply_people(people_rng, m.applicant_type, ctx.cutoff, same_as)
     promised = [limit_text(i.promised, i.unit) for i in ITEMS]
     statutory = [limit_text(i.statutory, i.unit) for i in ITEMS]
     dept_names = [DEPARTMENTS[DEPT_INDEX[i.dept]][1] for i in ITEMS]

@@ -15,7 +15,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from demo import exports, town
+from demo import exports, simulation, town
 
 END = "2026-11"
 SCALE = 0.05
@@ -212,6 +212,23 @@ def test_fake_personal_data_is_well_formed(data: exports.DemoData) -> None:
     assert (people["证件号码"].value_counts() > 1).sum() > 50  # people come back for several cases
     legal = cases[cases["申请人类型"] == "法人"]
     assert len(legal) and legal["证件号码"].str.fullmatch(r"9[123]411323[0-9A-Z]{10}").all()
+
+
+def test_life_events_change_only_who_applies(data: exports.DemoData) -> None:
+    """Life events (demo.life) relink applicants and nothing else: every other column and the steps stay."""
+    ctx = simulation.context(END, exports.DEFAULT_MONTHS)
+    m = simulation.concat([simulation.simulate_month(ctx, i, 7, SCALE) for i in range(len(ctx.months))])
+    plain = simulation.cases_frame(ctx, m, 7, life_events=False)
+    person = ["申请人姓名", "证件号码", "联系电话"]
+    pd.testing.assert_frame_equal(data.cases.drop(columns=person), plain.drop(columns=person))
+    pd.testing.assert_frame_equal(data.events, simulation.events_frame(ctx, m))
+    assert (data.cases["联系电话"].isna() == plain["联系电话"].isna()).all()  # a missing phone is the record's
+    moved = data.cases["证件号码"] != plain["证件号码"]
+    assert 0.005 < moved.mean() < 0.15
+    # A relinked case is filed by someone who filed an earlier case, under the same name.
+    cases = data.cases.assign(at=data.cases["申请时间"])
+    first = cases.groupby(["证件号码", "申请人姓名"])["at"].transform("min")
+    assert (first[moved] < cases.loc[moved, "at"]).all()
 
 
 def test_satisfaction(data: exports.DemoData) -> None:
