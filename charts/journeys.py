@@ -7,7 +7,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from charts.theme import PRIMARY, base_layout, empty_figure, plot_text
+from charts.theme import PALETTE, PRIMARY, base_layout, empty_figure, plot_text
 from text import Text, in_language
 
 TEXT = {
@@ -25,6 +25,15 @@ MATRIX_ITEMS = 10
 
 def _short(name: str, limit: int = 12) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def distinct_colors(names: Sequence[str], colors: Mapping[str, str]) -> dict[str, str]:
+    """The dashboard's colour of each name, unless two of ``names`` share one (the palette repeats over many
+    units): then each takes its own palette colour, so no two departments of one figure look the same."""
+    chosen = {n: colors.get(n, PRIMARY) for n in names}
+    if len(set(chosen.values())) == len(chosen):
+        return chosen
+    return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
 
 
 def pair_matrix(
@@ -51,6 +60,7 @@ def pair_matrix(
     if not items:
         return empty_figure(text["empty"], title)
     department = {i: item_departments.get(i) for i in items}
+    colors = distinct_colors(sorted({d for d in department.values() if d}), colors)
     volume = {i: sum(p["applicants"] for p in pairs if i in p["items"]) for i in items}
     items.sort(key=lambda i: (department[i] or "\uffff", -volume[i], i))
     at = {item: n for n, item in enumerate(items)}

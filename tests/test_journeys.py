@@ -306,3 +306,24 @@ def test_the_snapshot_has_a_section_of_its_own(cur) -> None:
     assert cells[1:3] == ["申请人", 11] and BIRTH in cells and "新生儿出生一件事" in cells
     everything = html + " ".join(str(c) for c in cells) + json.dumps(content, ensure_ascii=False)
     assert not any(number in everything for number in P.values())
+
+
+def test_the_pair_matrix_reads_each_pair_once_each_way_in_distinct_colours() -> None:
+    from charts.journeys import pair_matrix
+
+    pairs = [
+        {"items": [BIRTH, MED], "applicants": 7, "journeys": 8, "median_gap_days": 2.0},
+        {"items": [MED, CARD], "applicants": 5, "journeys": 5, "median_gap_days": None},
+        {"items": ["<b>x</b>", RELIEF], "applicants": 5, "journeys": 5, "median_gap_days": 1.0},
+    ]
+    same = {"派出所户籍室": "#111111", "社保所": "#111111", "民政办": "#222222"}  # two offices, one colour
+    fig = pair_matrix(pairs, {**DEPT, "<b>x</b>": "民政办"}, same, "zh", top=5)
+    heat = fig.data[0]
+    names = list(heat.x)
+    assert len(names) == 5 and "&lt;b&gt;x&lt;/b&gt;" in names  # data text drawn literally
+    z = {(names[c], names[r]): v for r, row in enumerate(heat.z) for c, v in enumerate(row) if v is not None}
+    assert z[(BIRTH, MED)] == z[(MED, BIRTH)] == 7 and z[(MED, CARD)] == z[(CARD, MED)] == 5 and len(z) == 6
+    legend = {t.name: t.marker.color for t in fig.data[1:]}
+    assert len(set(legend.values())) == len(legend) == 3  # 派出所户籍室 and 社保所 no longer look alike
+    # Room for four items: the first two pairs' three items; the third pair's two would make five.
+    assert len(pair_matrix(pairs, DEPT, same, "zh", top=4).data[0].x) == 3
