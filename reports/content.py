@@ -293,6 +293,19 @@ def _bottlenecks(cur: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, object
     }
 
 
+def _comparable_previous(previous: dict[str, Any], f: Filters) -> dict[str, Any]:
+    """Last month's figures to compare with, without the journey KPIs while this month's journeys may still grow.
+
+    Published on the 1st, the month's late journeys have had no time to take their next cases, while last
+    month's have: the change would show a fall that is only the calendar. Until the month settles
+    (:func:`metrics.journeys.settles_on`) the report shows no change for them ("—").
+    """
+    settles = journeys.settles_on(f)
+    if settles is None or Filters().as_of() >= settles:
+        return previous
+    return {k: v for k, v in previous.items() if k not in journeys.JOURNEY_KPIS}
+
+
 #: How many item and department pairs the report lists (the rest are in no figure of it).
 JOURNEY_PAIRS_SHOWN = 10
 
@@ -405,7 +418,7 @@ def collect(
         "uploads": _uploads(cur, town),
         "kpis": plain(compute_kpis(cur, f)),
         "previous_month": prev,
-        "previous_kpis": plain(compute_kpis(cur, scoped(Filters.month(prev), town))),
+        "previous_kpis": plain(_comparable_previous(compute_kpis(cur, scoped(Filters.month(prev), town)), f)),
         "targets": _targets(cur),
         "catalogue": _catalogue(),
         "rules": {

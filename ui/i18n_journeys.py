@@ -37,9 +37,9 @@ JOURNEY_TEXT: dict[str, Text] = {
         "department, item and channel choices do not apply.",
     ),
     "journeys_not_settled": Text(
-        "{month} 的旅程尚未全部结束：{w} 天内的后续办件还会计入，数字到 {day} 后才定型，与上月比较偏低。",
+        "{month} 的旅程尚未全部结束：{w} 天内的后续办件还会计入，数字到 {day} 后才定型，在此之前不与上月比较。",
         "{month}'s journeys are not all over: cases within {w} days still join them, so the figures settle after "
-        "{day} and compare low against last month.",
+        "{day}; until then they are not compared with last month.",
     ),
     "journeys_pairs_title": Text("一起办理的事项（同一旅程）", "Items filed in the same journey"),
     "journeys_matrix_title": Text(

@@ -47,8 +47,12 @@ with intro:
 calls = PageCalls("journeys", filters)
 summary = calls("summary", window_days=window)
 results = calls("tiles", window_days=window)
-previous = comparable(calls("previous", window_days=window))
 month = f"{filters.start:%Y-%m}"
+settles = journeys.settles_on(filters, window)
+settled = settles is None or filters.as_of() >= settles
+# Until the month's late journeys are over, a change vs last month (whose journeys are) is only the calendar.
+last_month = calls("previous", window_days=window)
+previous = comparable(last_month) if settled else None
 
 if summary["journeys"] is None:
     st.info(t("journeys_unknown"), icon=":material/info:")
@@ -67,8 +71,7 @@ else:
             )
         )
     )
-settles = journeys.settles_on(filters, window)
-if settles is not None and filters.as_of() < settles:
+if not settled:
     st.caption(t("journeys_not_settled").format(month=month, w=window, day=f"{settles:%Y-%m-%d}"))
 kpi_tiles(
     [list(journeys.JOURNEY_KPIS)],
