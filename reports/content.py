@@ -293,7 +293,7 @@ def _bottlenecks(cur: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, object
     }
 
 
-def _comparable_previous(previous: dict[str, Any], f: Filters) -> dict[str, Any]:
+def comparable_previous(previous: dict[str, Any], f: Filters) -> dict[str, Any]:
     """Last month's figures to compare with, without the journey KPIs while this month's journeys may still grow.
 
     Published on the 1st, the month's late journeys have had no time to take their next cases, while last
@@ -418,7 +418,7 @@ def collect(
         "uploads": _uploads(cur, town),
         "kpis": plain(compute_kpis(cur, f)),
         "previous_month": prev,
-        "previous_kpis": plain(_comparable_previous(compute_kpis(cur, scoped(Filters.month(prev), town)), f)),
+        "previous_kpis": plain(comparable_previous(compute_kpis(cur, scoped(Filters.month(prev), town)), f)),
         "targets": _targets(cur),
         "catalogue": _catalogue(),
         "rules": {

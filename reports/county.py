@@ -52,7 +52,9 @@ def collect_county(cur: duckdb.DuckDBPyConnection, month: str) -> dict:
         {
             "town": town,
             "kpis": frozen.plain(compute_kpis(cur, frozen.scoped(f, town))),
-            "previous_kpis": frozen.plain(compute_kpis(cur, frozen.scoped(Filters.month(prev), town))),
+            "previous_kpis": frozen.plain(
+                frozen.comparable_previous(compute_kpis(cur, frozen.scoped(Filters.month(prev), town)), f)
+            ),
         }
         for town in town_names(cur)
     ]
@@ -69,7 +71,7 @@ def collect_county(cur: duckdb.DuckDBPyConnection, month: str) -> dict:
         "catalogue": frozen._catalogue(),
         "headline": list(HEADLINE_KPIS),
         "county_kpis": frozen.plain(compute_kpis(cur, f)),
-        "county_previous_kpis": frozen.plain(compute_kpis(cur, Filters.month(prev))),
+        "county_previous_kpis": frozen.plain(frozen.comparable_previous(compute_kpis(cur, Filters.month(prev)), f)),
         "towns": towns,
     }
 
