@@ -177,10 +177,24 @@ def waiting_time(
     Distinct cases per step are the step's first occurrences (each case has one), and cases that
     repeated it are its second occurrences: counts instead of distinct counts, the same numbers.
     """
-    cols = _unit_columns(by)
+    return waiting_times(cur, filters, (by,), rework=rework)[by]
+
+
+def waiting_times(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, bys: tuple[str, ...], *, rework: bool = True
+) -> dict[str, pd.DataFrame]:
+    """:func:`waiting_time` for each grouping of ``bys``, from one pass over the events (GROUPING SETS).
+
+    The findings ask for (department, step) and for department: the events' waits are worked out once.
+    "step" counts its cases by first occurrences, so it is asked for alone.
+    """
+    units = {by: _unit_columns(by) for by in bys}
+    if "step" in bys and len(bys) > 1:
+        raise ValueError("waiting time by step counts cases its own way: ask for it alone")
+    every = list(dict.fromkeys(c for cols in units.values() for c in cols))
     params = Params()
-    group = ", ".join(cols)
-    if by == "step":
+    group = ", ".join(every)
+    if bys == ("step",):
         cases, reworked = "count(*) FILTER (WHERE step_occurrence = 1)", "count(*) FILTER (WHERE step_occurrence = 2)"
     else:
         cases = "count(DISTINCT (town, case_id))"
@@ -192,9 +206,10 @@ def waiting_time(
         if rework
         else ""
     )
+    sets = ", ".join(f"({', '.join(cols)})" for cols in units.values())
     sql = f"""
         {_with(_event_ctes(cur, filters, params))}
-        SELECT {group},
+        SELECT {group}, GROUPING({group}) AS grouping_set,
                count(*) AS count,
                {cases} AS cases,
                count(wait_hours) AS waits,
@@ -212,10 +227,18 @@ def waiting_time(
                (coalesce(sum(wait_hours), 0) + coalesce(sum(service_hours), 0))
                    / nullif((SELECT sum(duration_hours) FROM cd), 0) AS share_of_case_time{rework_sql}
         FROM t
-        GROUP BY {group}
-        ORDER BY total_time_hours DESC, count DESC, {group}
+        GROUP BY GROUPING SETS ({sets})
+        ORDER BY grouping_set, total_time_hours DESC, count DESC, {group}
     """
-    return _frame(cur, sql, params)
+    frame = _frame(cur, sql, params)
+    out = {}
+    measures = [c for c in frame.columns if c not in every and c != "grouping_set"]
+    for by, cols in units.items():
+        # GROUPING() sets a bit, first column highest, for each column the set does not group by
+        mask = sum(1 << (len(every) - 1 - i) for i, c in enumerate(every) if c not in cols)
+        part = frame[frame["grouping_set"] == mask]
+        out[by] = part[[*cols, *measures]].reset_index(drop=True)
+    return out
 
 
 def _unit_columns(by: str) -> tuple[str, ...]:

@@ -133,8 +133,9 @@ def rank_bottlenecks(
     min_count = settings.MIN_SAMPLE if min_count is None else min_count
     candidates: list[_Candidate] = []
     if bottlenecks.has_events(cur, filters):
-        candidates += _wait_findings(cur, filters, min_count)
-        candidates += _department_wait_findings(cur, filters, min_count)
+        waits = bottlenecks.waiting_times(cur, filters, ("department_step", "department"), rework=False)
+        candidates += _wait_findings(waits["department_step"], min_count)
+        candidates += _department_wait_findings(cur, filters, waits["department"], min_count)
         candidates += _handover_findings(cur, filters, min_count)
         candidates += _rework_findings(cur, filters, min_count)
     else:
@@ -160,8 +161,8 @@ def rank_bottlenecks(
     return written
 
 
-def _wait_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: int) -> list[_Candidate]:
-    frame = bottlenecks.waiting_time(cur, filters, "department_step", rework=False)
+def _wait_findings(frame: pd.DataFrame, min_count: int) -> list[_Candidate]:
+    """``frame``: :func:`metrics.bottlenecks.waiting_time` by (department, step)."""
     out = []
     for r in frame.itertuples(index=False):
         if r.waits < min_count or pd.isna(r.share_of_case_time) or not r.share_of_case_time:
@@ -191,8 +192,10 @@ _WHOLE = {
 }
 
 
-def _department_wait_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, min_count: int) -> list[_Candidate]:
-    frame = bottlenecks.waiting_time(cur, filters, "department", rework=False)
+def _department_wait_findings(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pd.DataFrame, min_count: int
+) -> list[_Candidate]:
+    """``frame``: :func:`metrics.bottlenecks.waiting_time` by department."""
     # The yardstick is the whole town's median for the period, whatever else is chosen: "全镇" means the town
     # (the county, or the chosen towns, when the view holds several).
     overall = bottlenecks.overall_median_wait_hours(cur, Filters(filters.start, filters.end, towns=filters.towns))
@@ -290,7 +293,7 @@ def _slow_department_findings(cur: duckdb.DuckDBPyConnection, filters: Filters, 
 def _overdue_findings(
     cur: duckdb.DuckDBPyConnection, filters: Filters, as_of: dt.date | None, min_count: int
 ) -> list[_Candidate]:
-    frame = timeliness.department_processing(cur, filters, as_of=as_of)
+    frame = timeliness.overdue_by_department(cur, filters, as_of=as_of)
     out = []
     with_due_total = frame["with_due"].sum()
     open_total = frame["open_cases"].sum()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from conftest_metrics import database_fixture, insert_cases, insert_events, new_db
 
@@ -100,6 +101,18 @@ def test_waiting_by_department(cur) -> None:
     assert d.loc[N, "median_wait_workdays"] == pytest.approx(2.0)
     # Rework: 自然资源所 handled the repeated 审核 in E1, of its 2 cases (E1, E3).
     assert (d.loc[N, "rework_cases"], d.loc[N, "rework_rate"]) == (1, pytest.approx(0.5))
+
+
+def test_two_groupings_in_one_pass_are_the_two_alone(cur) -> None:
+    """The findings' one statement (GROUPING SETS) gives each grouping exactly as asked for on its own."""
+    both = bn.waiting_times(cur, F, ("department_step", "department"), rework=False)
+    for by in ("department_step", "department"):
+        alone = bn.waiting_time(cur, F, by, rework=False)
+        pd.testing.assert_frame_equal(both[by], alone, check_dtype=False)
+    assert list(both["department"].columns[:2]) == ["department", "count"]
+    assert both["department"].set_index("department").loc[N, "total_wait_hours"] == pytest.approx(186)
+    with pytest.raises(ValueError):
+        bn.waiting_times(cur, F, ("step", "department"))
 
 
 def test_rework(cur) -> None:

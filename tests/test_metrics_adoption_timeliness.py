@@ -100,6 +100,14 @@ def test_department_processing(cur) -> None:
     assert a.speedup_rate == pytest.approx((0.6 + 0.95) / 2)
 
 
+def test_overdue_by_department_is_department_processing_in_short(cur) -> None:
+    lean = timeliness.overdue_by_department(cur, OCTOBER).set_index("department")
+    full = timeliness.department_processing(cur, OCTOBER).set_index("department")
+    columns = ["with_due", "overdue_completed", "open_cases", "open_overdue"]
+    assert lean[columns].to_dict() == full[columns].to_dict()
+    assert tuple(lean.loc[B, columns]) == (2, 2, 2, 1)  # B: both completed late; C4, C7 open, C7 overdue
+
+
 def test_processing_time_by_item(cur) -> None:
     t = timeliness.processing_time_by_item(cur, OCTOBER).set_index("service_item")
     # X: C1 2.0, C2 0.25 working days, both promised 5: median 1.125, p25 0.25 + 0.25 * 1.75 = 0.6875.
