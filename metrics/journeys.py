@@ -555,7 +555,7 @@ def page_summary(
 
 
 def settles_on(filters: Filters, window_days: int = JOURNEY_WINDOW_DAYS) -> dt.date | None:
-    """The day after which the period's journeys can take no more cases (its last day + the window).
+    """The last day on which the period's journeys can still take a case (its last day + the window).
 
     Until then a journey begun late in the period may still go on, so its figures can still grow: a page
     read on the 1st says so rather than show last month's journeys as if they were over.

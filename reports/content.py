@@ -301,7 +301,7 @@ def comparable_previous(previous: dict[str, Any], f: Filters) -> dict[str, Any]:
     (:func:`metrics.journeys.settles_on`) the report shows no change for them ("—").
     """
     settles = journeys.settles_on(f)
-    if settles is None or Filters().as_of() >= settles:
+    if settles is None or Filters().as_of() > settles:
         return previous
     return {k: v for k, v in previous.items() if k not in journeys.JOURNEY_KPIS}
 

@@ -306,13 +306,13 @@ def test_the_analysts_pages_have_no_streamlit_english(town, browser, artefacts_d
 PERSONAL = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])|(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
-@ONE_DAY
-@pytest.mark.parametrize("width", [1366, 1920])
-def test_the_journeys_page_shows_a_pair_by_its_journeys(town, browser, artefacts_dir, width):
-    """一件事: the headline, the matrix, a click on a pair shows its example journeys (case numbers and dates,
-    each journey two or more cases of both items), and nothing on the page names a person."""
+def test_the_journeys_page_shows_a_pair_by_its_journeys(town, browser, artefacts_dir):
+    """一件事: the headline, the matrix, a click on a pair shows its example journeys, and nothing on the page
+    names a person. On the 1st and the 15th last month's late journeys may still take cases (until its end + 15
+    days): no change vs the month before, and the page says so; the month before last shows its changes."""
     day, url, copy = town
     month = last_complete_month(day)
+    width = 1366 if day.endswith("-01") else 1920
     context = browser.new_context(viewport={"width": width, "height": 768 if width == 1366 else 1080})
     page = context.new_page()
     try:
@@ -320,6 +320,9 @@ def test_the_journeys_page_shows_a_pair_by_its_journeys(town, browser, artefacts
         assert re.search(rf"{month}：[\d,]+ 位群众共 [\d,]+ 个旅程", text), text[:1500]
         assert page.locator(".st-key-journeys_matrix").count() == 1
         assert not PERSONAL.search(text), PERSONAL.search(text)
+        deltas = [d.strip() for d in page.locator('[data-testid="stMetricDelta"]').all_inner_texts()]
+        assert len(deltas) == 5 and all(d == "—" for d in deltas), deltas  # last month's journeys go on
+        assert "尚未全部结束" in text
         page.screenshot(path=str(artefacts_dir / f"journey-{day}-journeys-{width}.png"))
         table = page.locator('[class*="st-key-journeys_pairs_"] [data-testid="stDataFrameResizable"]')
         table.scroll_into_view_if_needed()
@@ -339,5 +342,10 @@ def test_the_journeys_page_shows_a_pair_by_its_journeys(town, browser, artefacts
             pairs, _ = item_pairs(con.cursor(), Filters.month(month))
         assert [found.group(1).strip(), found.group(2).strip()] == pairs[0]["items"], (found.groups(), pairs[:2])
         page.screenshot(path=str(artefacts_dir / f"journey-{day}-journeys-pair-{width}.png"), full_page=True)
+        # The month before last is over (its end + 15 days is behind us on the 1st and on the 15th): changes shown.
+        before = last_complete_month(f"{month}-01")
+        text = _open(page, f"{url}/journeys?month={before}")
+        deltas = [d.strip() for d in page.locator('[data-testid="stMetricDelta"]').all_inner_texts()]
+        assert "尚未全部结束" not in text and any(d != "—" for d in deltas), deltas
     finally:
         context.close()

@@ -279,13 +279,16 @@ def test_the_raw_numbers_never_stored_and_the_cli_json(db_path: Path, tmp_path: 
 
 def test_the_snapshot_compares_journeys_only_once_they_settle(cur, monkeypatch) -> None:
     """Published on 2 November, October's late journeys may still grow: no change vs September for them (the other
-    KPIs keep theirs); from 15 November (October's end + 15 days) the change is back."""
+    KPIs keep theirs); on 15 November (October's end + 15 days) a case may still join a journey; from 16 November
+    the change is back."""
     from reports.content import collect
 
     monkeypatch.setenv("EGOV_TODAY", "2026-11-02")
     early = collect(cur, "2026-10")["previous_kpis"]
     assert not set(journeys.JOURNEY_KPIS) & set(early) and "cases" in early
     monkeypatch.setenv("EGOV_TODAY", "2026-11-15")
+    assert "multi_item_journey_rate" not in collect(cur, "2026-10")["previous_kpis"]
+    monkeypatch.setenv("EGOV_TODAY", "2026-11-16")
     late = collect(cur, "2026-10")["previous_kpis"]
     assert late["multi_item_journey_rate"]["denominator"] == 1  # September: P10's journey
 
@@ -312,7 +315,8 @@ def test_the_snapshot_has_a_section_of_its_own(cur) -> None:
     assert "七、一件事" in section and "11 位群众共 13 个旅程" in section
     assert f"<td>{BIRTH}</td><td>{MED}</td>" in section and "另有 2 组申请人少于 5 位" in section
     assert "新生儿出生一件事" in section and "2026-11-15 之后数字才定型，本版暂不与上月比较" in section
-    settled = render_html(content, {"published_at": "2026-11-20T08:00:00"})
+    assert "之后数字才定型" in render_html(content, {"published_at": "2026-11-15T18:00:00"})
+    settled = render_html(content, {"published_at": "2026-11-16T08:00:00"})
     assert "之后数字才定型" not in settled
     book = load_workbook(io.BytesIO(render_xlsx(content, {}, pd.DataFrame())))
     cells = [v for row in book["一件事"].iter_rows(values_only=True) for v in row if v is not None]

@@ -15,6 +15,7 @@ from charts.journeys import department_pair_bars, pair_matrix
 from charts.theme import department_colors
 from metrics import journeys
 from metrics.catalog import JOURNEY_MIN_APPLICANTS, JOURNEY_WINDOW_DAYS, definition
+from metrics.filters import Filters
 from ui import filters as ui_filters
 from ui import fmt
 from ui.i18n import lang, t
@@ -49,7 +50,7 @@ summary = calls("summary", window_days=window)
 results = calls("tiles", window_days=window)
 month = f"{filters.start:%Y-%m}"
 settles = journeys.settles_on(filters, window)
-settled = settles is None or filters.as_of() >= settles
+settled = settles is None or Filters().as_of() > settles  # after that day (a past period's as_of is its end)
 # Until the month's late journeys are over, a change vs last month (whose journeys are) is only the calendar.
 last_month = calls("previous", window_days=window)
 previous = comparable(last_month) if settled else None
