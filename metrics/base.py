@@ -12,12 +12,17 @@ Each returns the SQL text of a SELECT (to be used as a CTE) and adds its values 
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 import duckdb
 import pandas as pd
 
+import scope
 from metrics.catalog import AT_RISK_WORKDAYS, JOURNEY_WINDOW_DAYS, NAME_ONLY_MIN_CASES, NAME_ONLY_THRESHOLD
 from metrics.filters import Filters, Params, where_clause
 from store.channels import ONLINE_CHANNELS
@@ -167,6 +172,37 @@ def item_stats(
 REFUSED_STATUSES = ("rejected", "withdrawn")
 
 
+#: Journey row sets built once into a temporary table for a block of statements (:func:`journeys_built_once`).
+_BUILT_JOURNEYS: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("built_journeys", default=None)
+
+
+def _journey_key(filters: Filters, window_days: float) -> str:
+    """What a journey row set depends on: the period, the towns, the window and the user's town scope."""
+    return repr((filters.start, filters.end, tuple(filters.towns), float(window_days), scope.current()))
+
+
+@contextmanager
+def journeys_built_once(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, window_days: int = JOURNEY_WINDOW_DAYS
+) -> Iterator[None]:
+    """Within the block, :func:`journey_cases` of these filters and window reads one temporary table of ``cur``.
+
+    An analysis that asks several questions of the same journeys (the 一件事 summary asks six) then builds them
+    once instead of running the window functions over the towns' cases for each. Every statement of the block
+    must run on ``cur``: a temporary table belongs to its connection.
+    """
+    params = Params()
+    name = f"journey_cases_{uuid.uuid4().hex}"
+    cur.execute(f"CREATE TEMP TABLE {name} AS {journey_cases(filters, params, window_days)}", params.values)
+    built = {**(_BUILT_JOURNEYS.get() or {}), _journey_key(filters, window_days): name}
+    token = _BUILT_JOURNEYS.set(built)
+    try:
+        yield
+    finally:
+        _BUILT_JOURNEYS.reset(token)
+        cur.execute(f"DROP TABLE IF EXISTS {name}")
+
+
 def journey_cases(filters: Filters, params: Params, window_days: int = JOURNEY_WINDOW_DAYS) -> str:
     """Every case of the journeys that begin in the period, one row per case, with its journey.
 
@@ -181,6 +217,9 @@ def journey_cases(filters: Filters, params: Params, window_days: int = JOURNEY_W
     journey's first submission) and is_refiling (the same item filed again within the window after a
     rejected or withdrawn case of it, measured between submission times).
     """
+    built = (_BUILT_JOURNEYS.get() or {}).get(_journey_key(filters, window_days))
+    if built is not None:
+        return f"SELECT * FROM {built}"
     # A case in the period starts a journey unless its previous case lies within the window before it, so
     # cases from ``window`` days before the start are enough to tell; nothing bounds a journey's end.
     lookback = replace(filters, departments=(), items=(), channels=(), end=None)

@@ -339,7 +339,7 @@ def cmd_journeys(args: argparse.Namespace) -> int:
                 "(no case in the selection carries an applicant ID or phone number: journeys are unknown)"
             )
         if args.format == "json":
-            out = {k: v for k, v in summary.items() if k not in ("bundle_journeys", "coverage_cases")}
+            out = {k: v for k, v in summary.items() if k not in journeys.PAGE_ONLY}
             return print_json(out, note=message, default=_clean)
         if message:
             echo(message)

@@ -96,6 +96,10 @@ class DepartmentPair(TypedDict):
     journeys: int
 
 
+#: What the summary holds for the page and the snapshot beyond the ``cli.py journeys`` JSON the issue set out.
+PAGE_ONLY = ("bundle_journeys", "coverage_cases", "department_pairs", "suppressed_department_pairs")
+
+
 class JourneySummary(TypedDict):
     applicants: int | None
     journeys: int | None
@@ -111,6 +115,9 @@ class JourneySummary(TypedDict):
     bundle_journeys: int | None
     pairs: list[Pair]
     bundles: list[BundleRow]
+    #: Pairs of departments the same journeys went to (shown ones), and how many were suppressed.
+    department_pairs: list[DepartmentPair]
+    suppressed_department_pairs: int
 
 
 # --- the bundles file -------------------------------------------------------------------------------------
@@ -468,20 +475,25 @@ def journey_summary(
     ``bundles`` default to the shipped file.
     """
     towns_only = replace_dims(filters)
-    kpis = compute_kpis(cur, towns_only, JOURNEY_KPIS, journey_window_days=window_days)
-    keyed, total = coverage(cur, towns_only)
-    known = keyed > 0
-    params = Params()
-    rows = f"SELECT count(DISTINCT [town, applicant_key]) FROM ({base.journeys(towns_only, params, window_days=window_days)})"
-    (applicants,) = one(cur.execute(rows, params.values))
-    pairs, suppressed_pairs = item_pairs(cur, towns_only, window_days=window_days, min_applicants=min_applicants)
-    found, suppressed_bundles, covered = bundle_matches(
-        cur,
-        towns_only,
-        load_bundles() if bundles is None else bundles,
-        window_days=window_days,
-        min_applicants=min_applicants,
-    )
+    with base.journeys_built_once(cur, towns_only, window_days):  # six questions of the same journeys
+        kpis = compute_kpis(cur, towns_only, JOURNEY_KPIS, journey_window_days=window_days)
+        keyed, total = coverage(cur, towns_only)
+        known = keyed > 0
+        params = Params()
+        rows = (
+            "SELECT count(DISTINCT [town, applicant_key]) "
+            f"FROM ({base.journeys(towns_only, params, window_days=window_days)})"
+        )
+        (applicants,) = one(cur.execute(rows, params.values))
+        pairs, suppressed_pairs = item_pairs(cur, towns_only, window_days=window_days, min_applicants=min_applicants)
+        found, suppressed_bundles, covered = bundle_matches(
+            cur,
+            towns_only,
+            load_bundles() if bundles is None else bundles,
+            window_days=window_days,
+            min_applicants=min_applicants,
+        )
+        department, suppressed_departments = department_pairs(cur, towns_only, window_days, min_applicants)
     multi_item, multi_department = kpis["multi_item_journey_rate"], kpis["multi_department_journey_rate"]
 
     def count(kpi_id: str) -> int | None:  # a journey count KPI: unknown only because no journey began
@@ -502,6 +514,8 @@ def journey_summary(
         "bundle_journeys": covered if known else None,
         "pairs": pairs,
         "bundles": found,
+        "department_pairs": department,
+        "suppressed_department_pairs": suppressed_departments,
     }
 
 

@@ -176,7 +176,6 @@ PAGES: dict[str, dict[str, Query]] = {
         "targets": Query(get_targets, lambda c: (None,)),
         "previous": Query(journeys.previous_journey_kpis, lambda c: (c.filters, c.window_days)),
         "summary": Query(journeys.page_summary, lambda c: (c.filters, c.window_days, journeys.shipped_bundle_spec())),
-        "department_pairs": Query(journeys.department_pairs, lambda c: (c.filters, c.window_days)),
     },
     "county": _COMMON
     | {

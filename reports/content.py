@@ -320,15 +320,13 @@ def _journeys(cur: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, object]:
     except journeys.BundleFileError:
         bundles = []
     summary = journeys.journey_summary(cur, f, bundles=bundles)
-    department_pairs, hidden = journeys.department_pairs(cur, f)
     frozen = plain(dict(summary))
     assert isinstance(frozen, dict)
     return {
         **frozen,
         "pairs": plain(summary["pairs"][:JOURNEY_PAIRS_SHOWN]),
         "pairs_total": len(summary["pairs"]),
-        "department_pairs": plain(department_pairs[:JOURNEY_PAIRS_SHOWN]),
-        "suppressed_department_pairs": hidden,
+        "department_pairs": plain(summary["department_pairs"][:JOURNEY_PAIRS_SHOWN]),
         "window_days": JOURNEY_WINDOW_DAYS,
         "min_applicants": JOURNEY_MIN_APPLICANTS,
         "settles_on": plain(journeys.settles_on(f)),

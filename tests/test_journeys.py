@@ -344,3 +344,23 @@ def test_the_pair_matrix_reads_each_pair_once_each_way_in_distinct_colours() -> 
     assert len(set(legend.values())) == len(legend) == 3  # 派出所户籍室 and 社保所 no longer look alike
     # Room for four items: the first two pairs' three items; the third pair's two would make five.
     assert len(pair_matrix(pairs, DEPT, same, "zh", top=4).data[0].x) == 3
+
+
+def test_journeys_built_once_are_the_journeys_built_each_time(cur) -> None:
+    """Inside the block the analyses read one temporary table: the same figures; another window is built anew;
+    after the block the table is gone."""
+    from metrics import base
+
+    outside = (journeys.item_pairs(cur, OCTOBER, min_applicants=1), journeys.department_pairs(cur, OCTOBER, 15, 1),
+               compute_kpis(cur, OCTOBER, journeys.JOURNEY_KPIS))  # fmt: skip
+    narrow = journeys.item_pairs(cur, OCTOBER, window_days=14, min_applicants=1)
+    with base.journeys_built_once(cur, OCTOBER, 15):
+        tables = [t for (t,) in cur.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()]
+        assert any(t.startswith("journey_cases_") for t in tables)
+        params = base.Params()
+        assert base.journey_cases(OCTOBER, params).strip().startswith("SELECT * FROM journey_cases_")
+        inside = (journeys.item_pairs(cur, OCTOBER, min_applicants=1), journeys.department_pairs(cur, OCTOBER, 15, 1),
+                  compute_kpis(cur, OCTOBER, journeys.JOURNEY_KPIS))  # fmt: skip
+        assert journeys.item_pairs(cur, OCTOBER, window_days=14, min_applicants=1) == narrow
+    assert inside == outside
+    assert not cur.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchone()[0]

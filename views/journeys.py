@@ -146,7 +146,7 @@ if summary["suppressed_pairs"]:
 
 # --- departments the same people must both visit --------------------------------------------------------------
 st.subheader(t("journeys_departments_title"))
-department_pairs, hidden = calls("department_pairs", window_days=window)
+department_pairs, hidden = summary["department_pairs"], summary["suppressed_department_pairs"]
 if department_pairs:
     st.plotly_chart(department_pair_bars(department_pairs, language), width="stretch", key="journeys_departments")
 else:
