@@ -97,7 +97,7 @@ class DepartmentPair(TypedDict):
 
 
 #: What the summary holds for the page and the snapshot beyond the ``cli.py journeys`` JSON the issue set out.
-PAGE_ONLY = ("bundle_journeys", "coverage_cases", "department_pairs", "suppressed_department_pairs")
+PAGE_ONLY = ("bundle_journeys", "coverage_cases", "department_pairs", "suppressed_department_pairs", "kpis")
 
 
 class JourneySummary(TypedDict):
@@ -118,6 +118,8 @@ class JourneySummary(TypedDict):
     #: Pairs of departments the same journeys went to (shown ones), and how many were suppressed.
     department_pairs: list[DepartmentPair]
     suppressed_department_pairs: int
+    #: The journey KPIs and the period's case count, as :func:`metrics.kpis.compute_kpis` gives them (the tiles).
+    kpis: dict[str, KpiResult]
 
 
 # --- the bundles file -------------------------------------------------------------------------------------
@@ -476,7 +478,7 @@ def journey_summary(
     """
     towns_only = replace_dims(filters)
     with base.journeys_built_once(cur, towns_only, window_days):  # six questions of the same journeys
-        kpis = compute_kpis(cur, towns_only, JOURNEY_KPIS, journey_window_days=window_days)
+        kpis = compute_kpis(cur, towns_only, JOURNEY_TILES, journey_window_days=window_days)
         keyed, total = coverage(cur, towns_only)
         known = keyed > 0
         params = Params()
@@ -516,6 +518,7 @@ def journey_summary(
         "bundles": found,
         "department_pairs": department,
         "suppressed_department_pairs": suppressed_departments,
+        "kpis": kpis,
     }
 
 

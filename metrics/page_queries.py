@@ -172,7 +172,6 @@ PAGES: dict[str, dict[str, Query]] = {
     # 全县对比: every town the reader may see, whatever the town filter says (the page drops it before asking).
     "journeys": _COMMON
     | {
-        "tiles": Query(journeys.journey_kpis, lambda c: (c.filters, c.window_days)),
         "targets": Query(get_targets, lambda c: (None,)),
         "previous": Query(journeys.previous_journey_kpis, lambda c: (c.filters, c.window_days)),
         "summary": Query(journeys.page_summary, lambda c: (c.filters, c.window_days, journeys.shipped_bundle_spec())),

@@ -320,7 +320,7 @@ def _journeys(cur: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, object]:
     except journeys.BundleFileError:
         bundles = []
     summary = journeys.journey_summary(cur, f, bundles=bundles)
-    frozen = plain(dict(summary))
+    frozen = plain({k: v for k, v in summary.items() if k != "kpis"})  # the KPIs are the report's own
     assert isinstance(frozen, dict)
     return {
         **frozen,

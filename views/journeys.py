@@ -47,7 +47,7 @@ with intro:
 
 calls = PageCalls("journeys", filters)
 summary = calls("summary", window_days=window)
-results = calls("tiles", window_days=window)
+results = summary["kpis"]
 month = f"{filters.start:%Y-%m}"
 settles = journeys.settles_on(filters, window)
 settled = settles is None or Filters().as_of() > settles  # after that day (a past period's as_of is its end)
