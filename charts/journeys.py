@@ -18,6 +18,10 @@ TEXT = {
     "days": Text("天", "days"),
     "people": Text("位申请人", "applicants"),
     "other": Text("其他部门", "Other departments"),
+    "some": Text(
+        "图中为申请人最多的 {shown} 组（共 {total} 组，全部见下表）",
+        "The {shown} pairs with most applicants (all {total} in the table below)",
+    ),
 }
 #: The matrix keeps the items of the busiest pairs, so that every label shows.
 MATRIX_ITEMS = 10
@@ -66,10 +70,12 @@ def pair_matrix(
     at = {item: n for n, item in enumerate(items)}
     z: list[list[float | None]] = [[None] * len(items) for _ in items]
     hover: list[list[str]] = [[""] * len(items) for _ in items]
+    drawn = 0
     for pair in pairs:
         a, b = pair["items"]
         if a not in at or b not in at:
             continue
+        drawn += 1
         gap = pair.get("median_gap_days")
         words = (
             f"{plot_text(a)} + {plot_text(b)}<br>{pair['applicants']:,} {text['people']} · "
@@ -115,6 +121,9 @@ def pair_matrix(
     axis = {"tickmode": "array", "tickvals": names, "ticktext": ticks, "automargin": True, "tickfont": {"size": 11}}
     fig.update_xaxes(tickangle=-40, showgrid=False, **axis)
     fig.update_yaxes(autorange="reversed", showgrid=False, **axis)
+    if drawn < len(pairs):  # say that the figure holds the busiest pairs only
+        note = text["some"].format(shown=drawn, total=len(pairs))
+        title = f"{title}<br><sup>{note}</sup>" if title else note
     fig = base_layout(fig, title, height=max(460, 36 * len(items) + 240))
     fig.update_layout(hovermode="closest", margin={"t": 80 if title else 40, "r": 20, "b": 40})
     return fig

@@ -12,6 +12,7 @@ of items in a township can name a person.
 
 from __future__ import annotations
 
+import calendar
 import csv
 import datetime as dt
 import io
@@ -381,7 +382,7 @@ def bundle_matches(
 ) -> tuple[list[BundleRow], int, int | None]:
     """Per known bundle, the journeys that filed at least two of its items (by item name or item code).
 
-    Returns the shown bundles (file order; bundles with fewer than ``min_applicants`` applicants are
+    Returns the shown bundles (most journeys first, then in file order; bundles with fewer than ``min_applicants`` applicants are
     suppressed and counted; a bundle no journey matched is neither shown nor counted), the number
     suppressed, and how many distinct journeys match a shown bundle ("N 个旅程本可一次办成"; None when no
     bundle is known).
@@ -441,7 +442,7 @@ def bundle_matches(
             "submissions_saved": int(saved),
             "trips_saved": None if trips is None else int(trips),
         }
-        for b, j, n, saved, trips, ok, _ in rows
+        for b, j, n, saved, trips, ok, _ in sorted(rows, key=lambda r: (-int(r[1]), int(r[0])))
         if ok
     ]
     covered = int(rows[0][6]) if rows else 0
@@ -579,4 +580,16 @@ def settles_on(filters: Filters, window_days: int = JOURNEY_WINDOW_DAYS) -> dt.d
     """
     if filters.end is None:
         return None
-    return filters.end + dt.timedelta(days=int(window_days))
+    end = filters.end
+    if filters.is_month_to_date():  # the running month goes on taking journeys until its last day
+        end = end.replace(day=calendar.monthrange(end.year, end.month)[1])
+    return end + dt.timedelta(days=int(window_days))
+
+
+def is_settled(filters: Filters, window_days: int = JOURNEY_WINDOW_DAYS, today: dt.date | None = None) -> bool:
+    """Whether the period's journeys can take no more cases: :func:`settles_on` is behind us (today in the town).
+
+    Until then a change against the period before (whose journeys are over) would be only the calendar.
+    """
+    settles = settles_on(filters, window_days)
+    return settles is None or (today or Filters().as_of()) > settles

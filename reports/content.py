@@ -300,14 +300,9 @@ def comparable_previous(previous: dict[str, Any], f: Filters) -> dict[str, Any]:
     month's have: the change would show a fall that is only the calendar. Until the month settles
     (:func:`metrics.journeys.settles_on`) the report shows no change for them ("—").
     """
-    settles = journeys.settles_on(f)
-    if settles is None or Filters().as_of() > settles:
+    if journeys.is_settled(f):
         return previous
     return {k: v for k, v in previous.items() if k not in journeys.JOURNEY_KPIS}
-
-
-#: How many item and department pairs the report lists (the rest are in no figure of it).
-JOURNEY_PAIRS_SHOWN = 10
 
 
 def _journeys(cur: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, object]:
@@ -324,9 +319,7 @@ def _journeys(cur: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, object]:
     assert isinstance(frozen, dict)
     return {
         **frozen,
-        "pairs": plain(summary["pairs"][:JOURNEY_PAIRS_SHOWN]),
-        "pairs_total": len(summary["pairs"]),
-        "department_pairs": plain(summary["department_pairs"][:JOURNEY_PAIRS_SHOWN]),
+        "settled": journeys.is_settled(f),
         "window_days": JOURNEY_WINDOW_DAYS,
         "min_applicants": JOURNEY_MIN_APPLICANTS,
         "settles_on": plain(journeys.settles_on(f)),

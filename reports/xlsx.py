@@ -117,17 +117,30 @@ class _Book:
             value = "是" if value else "否"
         ws.write_string(row, col, safe_text(value), self.f[kind if kind in self.f else "text"])
 
-    def table(self, ws: Worksheet, top: int, columns: list[tuple[str, str, str, int]], rows: list[dict]) -> int:
-        """Header + rows from (key, heading, kind, width) columns; returns the next free row."""
+    def table(
+        self,
+        ws: Worksheet,
+        top: int,
+        columns: list[tuple[str, str, str, int]],
+        rows: list[dict],
+        *,
+        alone: bool = True,
+    ) -> int:
+        """Header + rows from (key, heading, kind, width) columns; returns the next free row.
+
+        ``alone``: the sheet's one table, with a filter and its heading frozen. A sheet of several tables has
+        neither (a sheet has one filter, and a pane frozen over the tables above would fill the window).
+        """
         for col, (_, heading, _, width) in enumerate(columns):
             ws.write_string(top, col, heading, self.f["head"])
             ws.set_column(col, col, width)
         for r, row in enumerate(rows, start=top + 1):
             for col, (key, _, kind, _) in enumerate(columns):
                 self.cell(ws, r, col, row.get(key), kind)
-        if rows:
-            ws.autofilter(top, 0, top + len(rows), len(columns) - 1)
-        ws.freeze_panes(top + 1, 1)
+        if alone:
+            if rows:
+                ws.autofilter(top, 0, top + len(rows), len(columns) - 1)
+            ws.freeze_panes(top + 1, 1)
         return top + 1 + len(rows)
 
 
@@ -256,6 +269,8 @@ def _kpis(book: _Book, content: dict) -> None:
         note = reason.get("zh") if isinstance(reason, dict) else None
         if not note and row["mean_rate"]:
             note = f"各{'办件' if row['id'] == 'speedup_rate' else '事项'}比率的平均值，共 {row['basis'][2:]}"
+        if not note and kpi.scope == "journeys" and (content.get("journeys") or {}).get("settled") is False:
+            note = "本月旅程发布时尚未结束，暂不与上月比较"
         book.cell(ws, r, 9, note, "wrap")
         book.cell(ws, r, 10, row["id"])
     ws.freeze_panes(1, 1)
@@ -486,19 +501,31 @@ def _journeys(book: _Book, content: dict) -> None:
     if j.get("journeys") is None:
         ws.write_string(0, 0, "本月办件都没有申请人证件号码或手机号，无法识别旅程（未知，不是 0）。", book.f["plain"])
         return
+    k = j.get("min_applicants")
+    title = f"一件事（旅程间隔 {j.get('window_days')} 天，申请人少于 {k} 位的组合不列出）"
+    ws.write_string(0, 0, title, book.f["label"])
     head = [
         ("申请人", j.get("applicants")), ("旅程", j.get("journeys")), ("多事项旅程", j.get("multi_item_journeys")),
         ("跨部门旅程", j.get("multi_department_journeys")), ("可减少提交次数", j.get("avoidable_submissions")),
         ("退件后重新申请", j.get("reapplications_after_refusal")),
     ]  # fmt: skip
-    ws.write_string(0, 0, f"一件事（旅程间隔 {j.get('window_days')} 天，申请人少于 {j.get('min_applicants')} 位的组合不列出）",
-                    book.f["label"])  # fmt: skip
     for i, (label, value) in enumerate(head, start=1):
         ws.write_string(i, 0, label, book.f["plain"])
         book.cell(ws, i, 1, value, "int")
-    ws.write_string(len(head) + 1, 0, "有申请人标识的办件", book.f["plain"])
-    book.cell(ws, len(head) + 1, 1, j.get("coverage"), "pct")
-    top = len(head) + 3
+    row = len(head) + 1
+    ws.write_string(row, 0, "有申请人标识的办件", book.f["plain"])
+    book.cell(ws, row, 1, j.get("coverage"), "pct")
+    if j.get("settled") is False:
+        row += 1
+        ws.write_string(row, 0, f"发布时本月旅程尚未结束，{j.get('settles_on')} 之后数字才基本定型，暂不与上月比较。",
+                        book.f["plain"])  # fmt: skip
+
+    def hidden(top: int, count: object, what: str) -> int:
+        if count:
+            ws.write_string(top, 0, f"另有 {count} {what}申请人少于 {k} 位，不予列出。", book.f["plain"])
+            return top + 1
+        return top
+
     pairs = [
         {"a": p["items"][0], "b": p["items"][1], "applicants": p.get("applicants"), "journeys": p.get("journeys"),
          "gap": p.get("median_gap_days"), "departments": "、".join(str(d) for d in p.get("departments") or [])}
@@ -506,20 +533,23 @@ def _journeys(book: _Book, content: dict) -> None:
     ]  # fmt: skip
     columns = [("a", "事项 A", "text", 28), ("b", "事项 B", "text", 28), ("applicants", "申请人", "int", 10),
                ("journeys", "旅程", "int", 10), ("gap", "中位间隔（天）", "days", 14), ("departments", "部门", "text", 30)]  # fmt: skip
-    ws.write_string(top, 0, "一起办理的事项", book.f["label"])
-    end = book.table(ws, top + 1, columns, pairs)
+    ws.write_string(row + 2, 0, "一起办理的事项", book.f["label"])
+    end = hidden(book.table(ws, row + 3, columns, pairs, alone=False), j.get("suppressed_pairs"), "组事项")
     departments = [
         {"a": p["departments"][0], "b": p["departments"][1], "applicants": p.get("applicants"),
          "journeys": p.get("journeys")}
         for p in j.get("department_pairs") or []
     ]  # fmt: skip
-    ws.write_string(end + 2, 0, "同一批群众要跑的部门（部门壁垒）", book.f["label"])
-    end = book.table(ws, end + 3, [("a", "部门", "text", 28), ("b", "部门", "text", 28),
-                                   ("applicants", "申请人", "int", 10), ("journeys", "旅程", "int", 10)], departments)  # fmt: skip
-    ws.write_string(end + 2, 0, "可合并办理的“一件事”", book.f["label"])
-    book.table(ws, end + 3, [("name", "一件事", "text", 28), ("journeys", "旅程", "int", 28),
-                             ("applicants", "申请人", "int", 10), ("submissions_saved", "可少提交", "int", 10),
-                             ("trips_saved", "可少跑动", "int", 14)], j.get("bundles") or [])  # fmt: skip
+    ws.write_string(end + 1, 0, "同一批群众要跑的部门（部门壁垒）", book.f["label"])
+    end = book.table(ws, end + 2, [("a", "部门 A", "text", 28), ("b", "部门 B", "text", 28),
+                                   ("applicants", "申请人", "int", 10), ("journeys", "旅程", "int", 10)],
+                     departments, alone=False)  # fmt: skip
+    end = hidden(end, j.get("suppressed_department_pairs"), "组部门")
+    ws.write_string(end + 1, 0, "可合并办理的“一件事”", book.f["label"])
+    end = book.table(ws, end + 2, [("name", "一件事", "text", 28), ("journeys", "旅程", "int", 28),
+                                   ("applicants", "申请人", "int", 10), ("submissions_saved", "可少提交", "int", 10),
+                                   ("trips_saved", "可少跑动", "int", 14)], j.get("bundles") or [], alone=False)  # fmt: skip
+    hidden(end, j.get("suppressed_bundles"), "个“一件事”")
 
 
 def _cases(book: _Book, cases: pd.DataFrame) -> None:

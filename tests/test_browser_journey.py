@@ -317,7 +317,7 @@ def test_the_journeys_page_shows_a_pair_by_its_journeys(town, browser, artefacts
     page = context.new_page()
     try:
         text = _open(page, f"{url}/journeys")
-        assert re.search(rf"{month}：[\d,]+ 位群众共 [\d,]+ 个旅程", text), text[:1500]
+        assert re.search(rf"{month}：[\d,]+ 位群众本月开始了 [\d,]+ 个旅程", text), text[:1500]
         assert page.locator(".st-key-journeys_matrix").count() == 1
         assert not PERSONAL.search(text), PERSONAL.search(text)
         deltas = [d.strip() for d in page.locator('[data-testid="stMetricDelta"]').all_inner_texts()]

@@ -172,6 +172,11 @@ def test_the_definition_names_the_window_and_when_figures_settle() -> None:
     import datetime as dt
 
     assert journeys.settles_on(OCTOBER, 15) == dt.date(2026, 11, 15)
+    # The running month (1st to today) takes journeys until its last day: December settles on 15 January.
+    running = Filters.month_as_seen("2026-12", today=dt.date(2026, 12, 1))
+    assert running.end == dt.date(2026, 12, 1) and journeys.settles_on(running, 15) == dt.date(2027, 1, 15)
+    assert not journeys.is_settled(OCTOBER, 15, today=dt.date(2026, 11, 15))
+    assert journeys.is_settled(OCTOBER, 15, today=dt.date(2026, 11, 16))
 
 
 def test_the_catalogue_kpis_are_the_same_figures(cur) -> None:
@@ -293,7 +298,7 @@ def test_the_snapshot_compares_journeys_only_once_they_settle(cur, monkeypatch) 
     assert late["multi_item_journey_rate"]["denominator"] == 1  # September: P10's journey
 
 
-def test_the_snapshot_has_a_section_of_its_own(cur) -> None:
+def test_the_snapshot_has_a_section_of_its_own(cur, monkeypatch) -> None:
     """The monthly report's 一件事 section and sheet carry the hand-counted October figures, no raw number."""
     import io
 
@@ -304,23 +309,28 @@ def test_the_snapshot_has_a_section_of_its_own(cur) -> None:
     from reports.html import render_html
     from reports.xlsx import render_xlsx
 
+    monkeypatch.setenv("EGOV_TODAY", "2026-11-02")  # published before October's journeys are over
     content = collect(cur, "2026-10")
     j = content["journeys"]
     assert (j["applicants"], j["journeys"], j["multi_item_journeys"], j["avoidable_submissions"]) == (11, 13, 7, 7)
-    assert (j["window_days"], j["min_applicants"], j["settles_on"]) == (15, 5, "2026-11-15")
+    assert (j["window_days"], j["min_applicants"], j["settles_on"], j["settled"]) == (15, 5, "2026-11-15", False)
     assert [p["items"] for p in j["pairs"]] == [[BIRTH, MED]] and j["suppressed_pairs"] == 2
     assert j["department_pairs"] == [{"departments": ["派出所户籍室", "社保所"], "applicants": 5, "journeys": 5}]
     html = render_html(content, {"published_at": "2026-11-02T08:00:00"})
     section = html[html.index('<section id="journeys"') : html.index('<section id="items"')]
-    assert "七、一件事" in section and "11 位群众共 13 个旅程" in section
+    assert "七、一件事" in section and "11 位群众本月开始了 13 个旅程" in section
     assert f"<td>{BIRTH}</td><td>{MED}</td>" in section and "另有 2 组申请人少于 5 位" in section
-    assert "新生儿出生一件事" in section and "2026-11-15 之后数字才定型，本版暂不与上月比较" in section
-    assert "之后数字才定型" in render_html(content, {"published_at": "2026-11-15T18:00:00"})
-    settled = render_html(content, {"published_at": "2026-11-16T08:00:00"})
-    assert "之后数字才定型" not in settled
+    assert "另有 1 个“一件事”申请人少于 5 位" in section  # 开办个体工商户: P11 alone
+    assert "新生儿出生一件事" in section and "2026-11-15 之后数字才基本定型，本版暂不与上月比较" in section
+    monkeypatch.setenv("EGOV_TODAY", "2026-11-16")
+    settled = collect(cur, "2026-10")
+    assert settled["journeys"]["settled"] is True
+    assert "之后数字才基本定型" not in render_html(settled, {"published_at": "2026-11-16T08:00:00"})
     book = load_workbook(io.BytesIO(render_xlsx(content, {}, pd.DataFrame())))
     cells = [v for row in book["一件事"].iter_rows(values_only=True) for v in row if v is not None]
     assert cells[1:3] == ["申请人", 11] and BIRTH in cells and "新生儿出生一件事" in cells
+    assert "另有 2 组事项申请人少于 5 位，不予列出。" in cells and any("暂不与上月比较" in str(c) for c in cells)
+    assert book["一件事"].freeze_panes is None  # three tables on one sheet: no pane frozen over them
     everything = html + " ".join(str(c) for c in cells) + json.dumps(content, ensure_ascii=False)
     assert not any(number in everything for number in P.values())
 

@@ -236,10 +236,11 @@ def scope_file_stem(filters: Filters, what: str) -> str:
     return stem[:120] or "download"
 
 
-def scope_line(filters: Filters, missing: list[str] | None = None) -> None:
+def scope_line(filters: Filters, missing: list[str] | None = None, *, comparison: str | None = None) -> None:
     """The scope under a page's title — month, department, item, channel — each chosen filter with a clear button.
 
-    A projected screen or a forwarded screenshot then always says whose figures these are.
+    A projected screen or a forwarded screenshot then always says whose figures these are. ``comparison``
+    replaces the words on what the changes compare with (a page that does not compare yet says so).
     """
     with st.container(horizontal=True, vertical_alignment="center", gap="small", key="scope_line"):
         for key, text in scope_parts(filters):
@@ -255,7 +256,7 @@ def scope_line(filters: Filters, missing: list[str] | None = None) -> None:
                     args=(key,),
                     type="secondary",
                 )
-        compare = (
+        compare = comparison or (
             t("changes_vs_same_days").format(days=day_span(filters.end.day))
             if is_running(filters) and filters.end
             else t("changes_vs_last_month")

@@ -12,9 +12,9 @@ JOURNEY_TEXT: dict[str, Text] = {
         "items could be bundled (高效办成一件事).",
     ),
     "journeys_headline": Text(
-        "{month}：{applicants} 位群众共 {journeys} 个旅程，其中 {multi} 个办了两项及以上事项（{multi_rate}），"
+        "{month}：{applicants} 位群众本月开始了 {journeys} 个旅程，其中 {multi} 个办了两项及以上事项（{multi_rate}），"
         "{cross} 个要跑两个及以上部门（{cross_rate}）。合并办理可少提交 {avoidable} 次。",
-        "{month}: {applicants} people made {journeys} journeys; {multi} filed two or more items ({multi_rate}), "
+        "{month}: {applicants} people began {journeys} journeys; {multi} filed two or more items ({multi_rate}), "
         "{cross} went to two or more departments ({cross_rate}). Combined applications would save {avoidable} "
         "submissions.",
     ),
@@ -25,6 +25,17 @@ JOURNEY_TEXT: dict[str, Text] = {
     "journeys_coverage": Text(
         "{share} 的办件带有申请人标识（{keyed}/{total}），其余不计入旅程。",
         "{share} of cases carry an applicant key ({keyed}/{total}); the others are left out of journeys.",
+    ),
+    "journeys_no_comparison": Text("旅程未结束，暂不与上月比较", "journeys not over: no comparison yet"),
+    "journeys_suppressed_all": Text(
+        "共 {n} 组，申请人均少于 {k} 位，不予显示（人数太少可能认出个人）。",
+        "{n} in all, each with fewer than {k} applicants: not shown (so few could identify a person).",
+    ),
+    "journeys_bundles_saved": Text(
+        "按这些“一件事”合并办理，可少提交 {submissions} 次、少跑 {trips} 次（占全部可减少提交 {avoidable} 次中的一部分："
+        "其余为清单以外的事项组合）。",
+        "Combined as these bundles, people would submit {submissions} times and travel {trips} times less (part of "
+        "the {avoidable} avoidable submissions; the rest are pairs outside the list).",
     ),
     "journeys_window": Text("旅程间隔（天）", "Journey window (days)"),
     "journeys_window_help": Text(
@@ -37,9 +48,9 @@ JOURNEY_TEXT: dict[str, Text] = {
         "department, item and channel choices do not apply.",
     ),
     "journeys_not_settled": Text(
-        "{month} 的旅程尚未全部结束：{w} 天内的后续办件还会计入，数字到 {day} 后才定型，在此之前不与上月比较。",
-        "{month}'s journeys are not all over: cases within {w} days still join them, so the figures settle after "
-        "{day}; until then they are not compared with last month.",
+        "{month} 的旅程尚未全部结束：{w} 天内的后续办件还会计入，数字到 {day} 后基本定型，在此之前不与上月比较。",
+        "{month}'s journeys are not all over: cases within {w} days still join them, so the figures mostly settle "
+        "after {day}; until then they are not compared with last month.",
     ),
     "journeys_pairs_title": Text("一起办理的事项（同一旅程）", "Items filed in the same journey"),
     "journeys_matrix_title": Text(
@@ -69,7 +80,7 @@ JOURNEY_TEXT: dict[str, Text] = {
     "journeys_departments_none": Text(
         "本月没有申请人达到 {k} 位的部门组合。", "No pair of departments has {k} or more applicants this month."
     ),
-    "journeys_bundles_title": Text("可合并办理的“一件事”", "Bundles that would save trips"),
+    "journeys_bundles_title": Text("可合并办理的“一件事”", "Bundles that could be combined"),
     "journeys_bundles_note": Text(
         "按已知“一件事”清单（data/bundles.csv）匹配：旅程中办了其中两项及以上即算。可少提交 = 所含办件数 − 1；"
         "可少跑动 = 各办件跑动次数之和 − 其中最多的一件。",
@@ -92,7 +103,7 @@ JOURNEY_COLUMNS: dict[str, Text] = {
     "journeys": Text("旅程", "Journeys"),
     "median_gap_days": Text("中位间隔（天）", "Median gap (days)"),
     "departments": Text("部门", "Departments"),
-    "visits_total": Text("跑动次数", "Visits"),
+    "visits_total": Text("合计跑动（次）", "Visits in all"),
     "bundle": Text("一件事", "Bundle"),
     "bundle_items": Text("包含事项", "Items"),
     "submissions_saved": Text("可少提交", "Submissions saved"),

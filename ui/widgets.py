@@ -374,10 +374,17 @@ def column_label(field: str) -> str:
     return COLUMN_LABELS.get(field, Text.same(field))(lang())
 
 
-def page_header(title_key: str, *, check_cases: bool = True, all_towns: bool = False) -> Filters:
+def page_header(
+    title_key: str,
+    *,
+    check_cases: bool = True,
+    all_towns: bool = False,
+    comparison: Callable[[Filters], str | None] | None = None,
+) -> Filters:
     """Title, the period line and the empty states every dashboard page starts with; stops when there is nothing.
 
     ``all_towns``: the page compares every town (全县对比), so the town choice is dropped from its scope.
+    ``comparison``: the page's own words for what its changes compare with, when not the usual (None: usual).
     """
     from dataclasses import replace
 
@@ -392,7 +399,7 @@ def page_header(title_key: str, *, check_cases: bool = True, all_towns: bool = F
     if all_towns:
         filters = replace(filters, towns=())
     missing = ui_filters.towns_left_out(filters)
-    ui_filters.scope_line(filters, missing)
+    ui_filters.scope_line(filters, missing, comparison=comparison(filters) if comparison else None)
     if check_cases and not ask(CASE_COUNT, Context(filters))["cases"]["value"]:
         empty_state("no_cases_selection")
         st.stop()

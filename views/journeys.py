@@ -20,14 +20,30 @@ from ui import filters as ui_filters
 from ui import fmt
 from ui.i18n import lang, t
 from ui.metrics_cache import PageCalls, cached, filter_options
-from ui.widgets import comparable, kpi_tiles, page_header, show_table
+from ui.widgets import comparable, full_height, kpi_tiles, page_header, show_table
 
 language = lang()
-chosen = page_header("nav_journeys")
+
+
+def _comparison(period: Filters) -> str | None:
+    """The scope line's comparison words: none until the month's journeys are over (see ``settled`` below)."""
+    window = int(st.session_state.get("journey_window", JOURNEY_WINDOW_DAYS))
+    return None if journeys.is_settled(journeys.replace_dims(period), window) else t("journeys_no_comparison")
+
+
+chosen = page_header("nav_journeys", comparison=_comparison)
 filters = journeys.replace_dims(chosen)  # a journey crosses departments, items and channels
 if chosen.departments or chosen.items or chosen.channels:
     st.info(t("journeys_filters_ignored"), icon=":material/info:")
 K = JOURNEY_MIN_APPLICANTS
+
+
+def _suppressed(count: int, some_shown: bool) -> None:
+    """How many rows small cells left out: "另有 N 组" under a list, "共 N 组" when nothing could be shown."""
+    if count:
+        key = "journeys_suppressed" if some_shown else "journeys_suppressed_all"
+        st.caption(t(key).format(n=fmt.count(count, language), k=K))
+
 
 intro, setting = st.columns([5, 1], vertical_alignment="bottom")
 with setting:
@@ -50,7 +66,7 @@ summary = calls("summary", window_days=window)
 results = summary["kpis"]
 month = f"{filters.start:%Y-%m}"
 settles = journeys.settles_on(filters, window)
-settled = settles is None or Filters().as_of() > settles  # after that day (a past period's as_of is its end)
+settled = journeys.is_settled(filters, window)
 # Until the month's late journeys are over, a change vs last month (whose journeys are) is only the calendar.
 last_month = calls("previous", window_days=window)
 previous = comparable(last_month) if settled else None
@@ -129,6 +145,7 @@ else:
         list(table.columns),
         decimals={"median_gap_days": 1},
         key=f"journeys_pairs_{month}_{window}",
+        height=full_height(table) if len(table) <= 15 else "auto",
         select=True,
     )
     if picked:
@@ -141,8 +158,7 @@ else:
             columns = ["journey_no", *ui_filters.town_column(), "case_id", "submitted_at", "service_item",
                        "department", "channel", "status"]  # fmt: skip
             show_table(ui_filters.readable(examples.rename(columns={"journey": "journey_no"})), columns)
-if summary["suppressed_pairs"]:
-    st.caption(t("journeys_suppressed").format(n=fmt.count(summary["suppressed_pairs"], language), k=K))
+_suppressed(summary["suppressed_pairs"], bool(pairs))
 
 # --- departments the same people must both visit --------------------------------------------------------------
 st.subheader(t("journeys_departments_title"))
@@ -151,8 +167,7 @@ if department_pairs:
     st.plotly_chart(department_pair_bars(department_pairs, language), width="stretch", key="journeys_departments")
 else:
     st.caption(t("journeys_departments_none").format(k=K))
-if hidden:
-    st.caption(t("journeys_suppressed").format(n=fmt.count(hidden, language), k=K))
+_suppressed(hidden, bool(department_pairs))
 
 # --- known bundles ----------------------------------------------------------------------------------------------
 st.subheader(t("journeys_bundles_title"))
@@ -177,8 +192,16 @@ if bundles:
             }
             for b in bundles
         ]
-    ).sort_values(["journeys", "bundle"], ascending=[False, True])
+    )  # most journeys first, as the snapshot and the command list them
     show_table(frame, list(frame.columns), key="journeys_bundles")
+    trips = None if frame["trips_saved"].isna().any() else int(frame["trips_saved"].sum())
+    st.caption(
+        t("journeys_bundles_saved").format(
+            submissions=fmt.count(int(frame["submissions_saved"].sum()), language),
+            trips=fmt.count(trips, language),
+            avoidable=fmt.count(summary["avoidable_submissions"], language),
+        )
+    )
     st.caption(t("journeys_bundles_note"))
 else:
     st.caption(t("journeys_bundles_none").format(k=K))
