@@ -107,9 +107,7 @@ def pair_matrix(
             hoverongaps=False,
         )
     )
-    shown_departments = sorted(
-        {d for d in department.values() if d}, key=lambda d: items.index(next(i for i in items if department[i] == d))
-    )
+    shown_departments = dict.fromkeys(d for d in (department[i] for i in items) if d)  # in the axis's order
     for name in shown_departments:  # a legend of the departments' colours (markers drawn nowhere)
         fig.add_trace(
             go.Scatter(

@@ -554,12 +554,18 @@ def bundle_spec(bundles: list[Bundle]) -> BundleSpec:
     return [[b.name, [[name, code] for name, code in b.items]] for b in bundles]
 
 
-def shipped_bundle_spec() -> BundleSpec:
-    """The shipped bundles as a spec; none when the file cannot be used (the page says why: :func:`load_bundles`)."""
+def usable_bundles() -> list[Bundle]:
+    """The shipped bundles, or none when the file cannot be used: the figures go on without them, and the page
+    says why (:func:`load_bundles` raises the reason)."""
     try:
-        return bundle_spec(load_bundles())
+        return load_bundles()
     except BundleFileError:
         return []
+
+
+def shipped_bundle_spec() -> BundleSpec:
+    """:func:`usable_bundles` as a spec (what the page's cached call is keyed on)."""
+    return bundle_spec(usable_bundles())
 
 
 def page_summary(

@@ -310,11 +310,7 @@ def _journeys(cur: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, object]:
 
     A bundles file that cannot be read leaves the bundles out (the dashboard says why), not the report.
     """
-    try:
-        bundles = journeys.load_bundles()
-    except journeys.BundleFileError:
-        bundles = []
-    summary = journeys.journey_summary(cur, f, bundles=bundles)
+    summary = journeys.journey_summary(cur, f, bundles=journeys.usable_bundles())
     frozen = plain({k: v for k, v in summary.items() if k != "kpis"})  # the KPIs are the report's own
     assert isinstance(frozen, dict)
     return {
