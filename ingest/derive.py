@@ -18,6 +18,7 @@ from __future__ import annotations
 import duckdb
 
 from store.calendar import working_clock
+from store.uploads import mark_changed
 
 END_OF_DAY = "INTERVAL 86399 SECOND"
 
@@ -73,6 +74,7 @@ def fill_derived(
     scope = "AND r.upload_id = ?" if upload_id is not None else ""
     due_missing = "(r.due_at IS NULL OR r.due_at_source = 'computed')" if calendar_changed else "r.due_at IS NULL"
     params = [upload_id] if upload_id is not None else []
+    mark_changed(cur, "upload_id = ?" if upload_id is not None else "true", params)
     cur.execute(
         f"""
         UPDATE case_rows SET due_at = d.due_at, due_at_source = 'computed'

@@ -20,3 +20,6 @@ Two modules also write, each through the store's single writer (``Database.write
 
 Every function takes its own DuckDB cursor (one connection must not be used concurrently).
 """
+
+# The KPI cube keeps itself in every write (store.db.BEFORE_COMMIT) once any metrics module is imported.
+from metrics import cube as _cube  # noqa: E402, F401

@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from metrics import base
+from metrics import base, cube
 from metrics.catalog import NAME_ONLY_MIN_CASES, NAME_ONLY_THRESHOLD
 from metrics.filters import Filters, Params
 from metrics.kpis import kpi_series, kpis_by, to_wide
@@ -63,6 +63,14 @@ def channel_mix(cur: duckdb.DuckDBPyConnection, filters: Filters, grain: str = "
     """
     if grain not in ("day", "week", "month"):
         raise ValueError("grain must be day, week or month")
+    kept = cube.cell_sums(cur, filters, ("month", "channel"), {"cases": "cases"}) if grain == "month" else None
+    if kept is not None:
+        kept = kept.rename(columns={"month": "period_start"})
+        kept["share"] = kept["cases"] / kept.groupby("period_start")["cases"].transform("sum")
+        order = kept.assign(_none=kept["channel"].isna()).sort_values(
+            ["period_start", "cases", "_none", "channel"], ascending=[True, False, True, True]
+        )
+        return order.drop(columns="_none").reset_index(drop=True)
     params = Params()
     sql = f"""
         WITH p AS ({base.period_cases(filters, params, f"date_trunc('{grain}', c.submitted_at)::DATE")})

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ import duckdb
 import pandas as pd
 
 import scope
+from metrics import precomputed_columns
 from metrics.catalog import AT_RISK_WORKDAYS, JOURNEY_WINDOW_DAYS, NAME_ONLY_MIN_CASES, NAME_ONLY_THRESHOLD
 from metrics.filters import Filters, Params, where_clause
 from store.channels import ONLINE_CHANNELS
@@ -289,8 +291,20 @@ def journeys(
 def field_presence(cur: duckdb.DuckDBPyConnection) -> dict[str, bool]:
     """Which fields have at least one value anywhere in the data (absent field = unknown KPI).
 
-    Each is an EXISTS, which stops at the first value: no scan of every case per page view.
+    Worked out by every write and kept with the KPI cube (``metrics.cube``); computed here when that is not
+    current (or the fast paths are off).
     """
+    if precomputed_columns.enabled():
+        kept = cur.execute(
+            "SELECT s.presence FROM cube_state s, data_version v WHERE s.version = v.version AND s.presence IS NOT NULL"
+        ).fetchone()
+        if kept is not None:
+            return {k: bool(v) for k, v in json.loads(kept[0]).items()}
+    return live_field_presence(cur)
+
+
+def live_field_presence(cur: duckdb.DuckDBPyConnection) -> dict[str, bool]:
+    """:func:`field_presence` from the data itself: each an EXISTS, which stops at the first value."""
     fields = ("submitted_at", "channel", "visits", "completed_at", "processing_days_working", "due_at",
               "promised_days", "resubmissions", "satisfaction", "applicant_key")  # fmt: skip
     row = one(

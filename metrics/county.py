@@ -22,7 +22,7 @@ import pandas as pd
 
 import numfmt
 import settings
-from metrics import base
+from metrics import base, cube
 from metrics.catalog import get
 from metrics.filters import Filters, Params
 from metrics.kpis import KpiResult, kpis_by
@@ -282,14 +282,22 @@ def online_rate_by_town_month(cur: duckdb.DuckDBPyConnection, filters: Filters) 
     """
     filters = all_towns(filters)
     kpi = get("online_rate")
-    params = Params()
-    rows = base.period_cases(filters, params, "c.town")
-    frame = cur.execute(
-        f"""SELECT g AS town, strftime(date_trunc('month', submitted_at), '%Y-%m') AS month,
-                   {kpi.numerator} AS numerator, {kpi.denominator} AS denominator
-            FROM ({rows}) GROUP BY ALL""",
-        params.values,
-    ).df()
+    numerator, denominator = cube.measure(kpi.id, "numerator"), cube.measure(kpi.id, "denominator")
+    assert numerator is not None and denominator is not None  # counts: the cube keeps them
+    kept = cube.cell_sums(
+        cur, filters, ("town", "month"), {"numerator": numerator.column, "denominator": denominator.column}
+    )
+    if kept is not None:
+        frame = kept.assign(month=[None if m is None else f"{m:%Y-%m}" for m in kept["month"]])
+    else:
+        params = Params()
+        rows = base.period_cases(filters, params, "c.town")
+        frame = cur.execute(
+            f"""SELECT g AS town, strftime(date_trunc('month', submitted_at), '%Y-%m') AS month,
+                       {kpi.numerator} AS numerator, {kpi.denominator} AS denominator
+                FROM ({rows}) GROUP BY ALL""",
+            params.values,
+        ).df()
     months = _months(filters)
     towns = sorted(frame["town"].dropna().unique().tolist())
     grid = pd.DataFrame([(t, m) for t in towns for m in months], columns=["town", "month"])

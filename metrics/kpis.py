@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 
 import settings
-from metrics import base
+from metrics import base, cube
 from metrics.catalog import (
     AT_RISK_WORKDAYS,
     JOURNEY_WINDOW_DAYS,
@@ -130,6 +130,59 @@ def _aggregate(
     return {row[0]: dict(zip(names, row, strict=True)) for row in rows}
 
 
+#: A KPI column's alias suffix (:func:`_columns`) -> the catalogue field it computes.
+_ROLE_OF_SUFFIX = {"num": "numerator", "den": "denominator", "val": "value", "nat": "natural_value", "n": "n"}
+
+
+def _kept_columns(kpi: Kpi, i: int) -> list[tuple[str, str]] | None:
+    """(alias, kept cube column) of every column of a period KPI, or None when the cube cannot give them all."""
+    out = []
+    for alias, _ in _columns(kpi, i):
+        kept = cube.measure(kpi.id, _ROLE_OF_SUFFIX[alias.rsplit("_", 1)[1]])
+        if kept is None:
+            return None
+        out.append((alias, kept.column))
+    return out
+
+
+def _cube_group(grouping: _Grouping) -> str | None:
+    """The grouping over the cube's cells (alias ``c``), or None when cells cannot be grouped so (days, weeks)."""
+    if grouping.period.startswith("date_trunc("):
+        return "c.month" if grouping.period.startswith("date_trunc('month'") else None
+    return grouping.period  # NULL (the whole), or a dimension the cells carry under the cases' own name
+
+
+def _cube_serves(cur: duckdb.DuckDBPyConnection, filters: Filters, grouping: _Grouping) -> str | None:
+    """The cube's grouping when it may serve this selection (whole months, a grouping it has, current), else None."""
+    group = _cube_group(grouping)
+    if group is None or not cube.whole_months(filters) or not cube.current(cur):
+        return None
+    return group
+
+
+def _period_rows(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, grouping: _Grouping, scoped: list[tuple[int, Kpi]]
+) -> dict[object, _Row]:
+    """The period KPIs' aggregate rows: sums of the cube's cells where it serves, the rest over the cases."""
+    group = _cube_serves(cur, filters, grouping)
+    kept = {i: cols for i, k in scoped if group is not None and (cols := _kept_columns(k, i)) is not None}
+    live = [(i, k) for i, k in scoped if i not in kept]
+    out: dict[object, _Row] = {}
+    if live:
+        params = Params()
+        out = _aggregate(cur, [("p", base.period_cases(filters, params, grouping.period))], "p", live, params)
+    if kept:
+        params = Params()
+        where = cube.cells_where(filters, params)
+        select = ", ".join(f"sum(c.{column}) AS {alias}" for cols in kept.values() for alias, column in cols)
+        sql = f"SELECT {group} AS g, {select} FROM {cube.TABLE} c WHERE {where} GROUP BY g"
+        result = cur.execute(sql, params.values)
+        names = [d[0] for d in result.description]
+        for row in result.fetchall():
+            out.setdefault(row[0], {"g": row[0]}).update(zip(names[1:], row[1:], strict=True))
+    return out
+
+
 def _empty_value(alias: str) -> object:
     """What an aggregate over no rows gives: 0 for numerators, denominators and counts, None for quantiles."""
     return 0 if alias.endswith(("_num", "_den", "_n")) else None
@@ -211,14 +264,15 @@ def _evaluate(
         by_scope.setdefault(k.scope, []).append((i, k))
 
     rows: dict[str, dict[object, _Row]] = {}
-    if "period" in by_scope or "items" in by_scope:
+    if "period" in by_scope:
+        rows["period"] = _period_rows(cur, filters, grouping, by_scope["period"])
+    if "items" in by_scope:
         params = Params()
-        ctes = [("p", base.period_cases(filters, params, grouping.period))]
-        if "period" in by_scope:
-            rows["period"] = _aggregate(cur, ctes, "p", by_scope["period"], params)
-        if "items" in by_scope:
-            ctes_items = ctes + [("items", base.item_stats(params, "p", name_only_threshold, name_only_min_cases))]
-            rows["items"] = _aggregate(cur, ctes_items, "items", by_scope["items"], params)
+        ctes = [
+            ("p", base.period_cases(filters, params, grouping.period)),
+            ("items", base.item_stats(params, "p", name_only_threshold, name_only_min_cases)),
+        ]
+        rows["items"] = _aggregate(cur, ctes, "items", by_scope["items"], params)
     if "backlog" in by_scope:
         params = Params()
         if isinstance(asof_rel, dt.date):
@@ -355,16 +409,21 @@ def kpis_by(
         name_only_threshold=name_only_threshold, name_only_min_cases=name_only_min_cases,
         at_risk_workdays=at_risk_workdays,
     )  # fmt: skip
-    counts = _period_counts(cur, filters, _BY_DIMENSION[dimension].period)
+    counts = _period_counts(cur, filters, _BY_DIMENSION[dimension])
     keys = sorted(keys, key=lambda k: (-counts.get(k, 0), k is None, str(k)))
     rows = [{dimension: key, **r} for key in keys for r in _frame_rows(out[key])]
     return pd.DataFrame(rows, columns=[dimension, *_FRAME_COLUMNS])
 
 
-def _period_counts(cur: duckdb.DuckDBPyConnection, filters: Filters, group_sql: str) -> dict[object, int]:
+def _period_counts(cur: duckdb.DuckDBPyConnection, filters: Filters, grouping: _Grouping) -> dict[object, int]:
     params = Params()
-    sql = f"SELECT g, count(*) FROM ({base.period_cases(filters, params, group_sql)}) GROUP BY g"
-    return dict(cur.execute(sql, params.values).fetchall())
+    group = _cube_serves(cur, filters, grouping)
+    if group is not None:
+        where = cube.cells_where(filters, params)
+        sql = f"SELECT {group} AS g, sum(c.cases) FROM {cube.TABLE} c WHERE {where} GROUP BY g"
+    else:
+        sql = f"SELECT g, count(*) FROM ({base.period_cases(filters, params, grouping.period)}) GROUP BY g"
+    return {g: int(n) for g, n in cur.execute(sql, params.values).fetchall()}
 
 
 def _bucket_start(day: dt.date, grain: str) -> dt.date:

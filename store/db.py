@@ -13,7 +13,7 @@ import secrets
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -57,6 +57,11 @@ class StorageError(BilingualError):
     @classmethod
     def from_exception(cls, path: Path, exc: BaseException) -> StorageError:
         return cls(path, str(exc) or type(exc).__name__)
+
+
+#: Run inside every write that bumps the data version, just before it commits: what is kept from the data
+#: (``metrics.cube``, which registers itself here) is brought up to date in the same transaction.
+BEFORE_COMMIT: list[Callable[[duckdb.DuckDBPyConnection], None]] = []
 
 
 class DatabaseBusy(BilingualError):
@@ -320,6 +325,8 @@ class Database:
                 yield cur
                 if bump:
                     cur.execute("UPDATE data_version SET version = version + 1")
+                    for keep in BEFORE_COMMIT:
+                        keep(cur)
                 _failpoint("before_commit")
                 cur.execute("COMMIT")
             except duckdb.Error as exc:

@@ -392,6 +392,23 @@ MIGRATIONS: list[str] = [
     DROP TABLE snapshots;
     ALTER TABLE snapshots_v10 RENAME TO snapshots;
     """,
+    # 10 -> 11: the aggregates kept at load (metrics/cube.py). ``case_changes`` holds the (town, month of submission)
+    # whose current cases a write changed (store/uploads.py, ingest/derive.py write it); before the write commits,
+    # the metrics' maintainer brings those cells of the cube up to date and empties it. ``cube_state`` says which
+    # data version and which definition the cube holds (a reader uses the cube only when both are current), the
+    # current case rows it has seen (rows written another way send it back to a whole rebuild) and which fields
+    # the data has (metrics.base.field_presence). The cube's own table is the maintainer's: its columns follow
+    # the KPI catalogue, so it is made (again) whenever the definition changes.
+    """
+    CREATE TABLE IF NOT EXISTS case_changes (town VARCHAR, month DATE);
+    CREATE TABLE IF NOT EXISTS cube_state (
+        version     BIGINT NOT NULL,    -- data_version the cube is current for (-1: never built)
+        definition  VARCHAR NOT NULL,   -- digest of the cube's SQL (the catalogue's measures)
+        case_rows   BIGINT NOT NULL,    -- count(*) of case_rows when it was last brought up to date
+        presence    JSON                -- metrics.base.field_presence of that data
+    );
+    INSERT INTO cube_state SELECT -1, '', -1, NULL WHERE NOT EXISTS (SELECT 1 FROM cube_state);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -31,6 +31,20 @@ CASE_VERSION_ORDER = """CASE source WHEN 'case_file' THEN 2 ELSE 1 END DESC,
 EVENT_VERSION_ORDER = "last_at DESC, events DESC, upload_id DESC"
 
 
+def mark_changed(cur: duckdb.DuckDBPyConnection, where_sql: str = "true", params: list | None = None) -> None:
+    """Note the (town, month of submission) of the case rows matching ``where_sql`` as changed.
+
+    Every write that changes which cases count or what they hold says so here, before the rows go (a removal) or
+    after they come (a load); before the write commits, the kept aggregates of those cells are brought up to date
+    (``metrics.cube``). ``where_sql`` is our own SQL over ``case_rows``, never user input.
+    """
+    cur.execute(
+        "INSERT INTO case_changes SELECT DISTINCT town, date_trunc('month', submitted_at)::DATE FROM case_rows "
+        f"WHERE {where_sql}",
+        params or [],
+    )
+
+
 def refresh_current_cases(cur: duckdb.DuckDBPyConnection, touched: str = "_touched") -> None:
     """Mark the version that counts for each case (town, case id) in ``_touched``, by :data:`CASE_VERSION_ORDER`.
 
@@ -38,6 +52,7 @@ def refresh_current_cases(cur: duckdb.DuckDBPyConnection, touched: str = "_touch
     gives the same current cases as loading them in order. ``touched`` names another table of case ids to
     use instead (a fixed name from this module).
     """
+    mark_changed(cur, f"(town, case_id) IN (SELECT town, case_id FROM {touched})")
     cur.execute(
         f"""
         UPDATE case_rows SET is_current = w.is_winner
@@ -145,6 +160,7 @@ def remove(cur: duckdb.DuckDBPyConnection, upload_id: int, removed_by: str | Non
            UNION SELECT town, case_id FROM event_rows WHERE upload_id = ?""",
         [upload_id, upload_id],
     )
+    mark_changed(cur, "upload_id = ?", [upload_id])
     removed = {}
     for table in ("case_rows", "event_rows", "service_item_rows", "rejected_rows"):
         removed[table] = one(cur.execute(f"DELETE FROM {table} WHERE upload_id = ?", [upload_id]))[0]

@@ -1,0 +1,189 @@
+"""The KPI cube (metrics/cube.py): its cells counted by hand, kept by every load and removal, never read stale.
+
+Three small uploads in two towns over two months; every cell is counted here from the rows written below.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import scope
+from ingest.load import ingest_file, remove_upload
+from metrics import cube, kpis, precomputed_columns
+from metrics.filters import Filters, Params
+from store.db import Database
+from store.uploads import mark_changed
+
+HEADER = "办件编号,事项名称,实施部门,申请渠道,申请时间,办结时间,跑动次数\n"
+EAST_1 = (
+    "A1,出生登记,派出所,窗口办理,2026-10-05 09:00,2026-10-06 09:00,1\n"
+    "A2,出生登记,派出所,窗口办理,2026-10-20 09:00,,2\n"
+    "A3,低保申请,民政办,网上办理,2026-10-21 09:00,2026-10-25 09:00,0\n"
+    "A4,低保申请,民政办,网上办理,2026-11-03 09:00,2026-11-04 09:00,0\n"
+)
+WEST = (
+    "B1,出生登记,派出所,网上办理,2026-10-07 09:00,2026-10-08 09:00,0\nB2,低保申请,民政办,窗口办理,2026-11-09 09:00,,1\n"
+)
+#: A5 is new; A2 comes again, finished and online (a finished version wins over an open one: store.uploads).
+EAST_2 = (
+    "A5,低保申请,民政办,窗口办理,2026-11-10 09:00,2026-11-12 09:00,1\n"
+    "A2,出生登记,派出所,网上办理,2026-10-20 09:00,2026-10-23 09:00,0\n"
+)
+
+#: (town, month, department, channel) -> (cases, online cases, cases with visits = 0), counted from the rows above.
+AFTER_ALL = {
+    ("东镇", "2026-10", "派出所", "window"): (1, 0, 0),
+    ("东镇", "2026-10", "派出所", "online"): (1, 1, 1),
+    ("东镇", "2026-10", "民政办", "online"): (1, 1, 1),
+    ("东镇", "2026-11", "民政办", "online"): (1, 1, 1),
+    ("东镇", "2026-11", "民政办", "window"): (1, 0, 0),
+    ("西镇", "2026-10", "派出所", "online"): (1, 1, 1),
+    ("西镇", "2026-11", "民政办", "window"): (1, 0, 0),
+}
+
+
+def _upload(db: Database, folder: Path, name: str, rows: str, town: str) -> int:
+    path = folder / name
+    path.write_text(HEADER + rows, encoding="utf-8")
+    result = ingest_file(db, path, kind="cases", town=town, loaded_by="test")
+    assert result.upload_id is not None
+    return result.upload_id
+
+
+def _cells(db: Database) -> dict[tuple, tuple]:
+    online = cube.measure("online_rate", "numerator")
+    zero = cube.measure("zero_visit_rate", "numerator")
+    assert online is not None and zero is not None
+    rows = db.cursor().execute(
+        f"""SELECT town, strftime(month, '%Y-%m'), department, channel, sum(cases), sum({online.column}),
+                   sum({zero.column})
+            FROM {cube.TABLE} GROUP BY ALL"""
+    )
+    return {tuple(r[:4]): tuple(int(v) for v in r[4:]) for r in rows.fetchall()}
+
+
+def _rebuilt(db: Database) -> list[tuple]:
+    """The cube as a rebuild from every current case would make it (the kept one must equal it)."""
+    params = Params()
+    sql = cube._build_sql(params, "true")
+    return sorted(db.cursor().execute(sql, params.values).fetchall(), key=repr)
+
+
+def _kept(db: Database) -> list[tuple]:
+    return sorted(db.cursor().execute(f"SELECT * FROM {cube.TABLE}").fetchall(), key=repr)
+
+
+def _rounded(results: dict) -> dict:
+    """Floats to 12 significant digits (sums of cells add in another order than sums of cases)."""
+    return {k: {f: float(f"{v:.12g}") if isinstance(v, float) else v for f, v in r.items()} for k, r in results.items()}
+
+
+@pytest.fixture
+def db(tmp_path: Path):
+    database = Database(tmp_path / "egov.duckdb")
+    yield database
+    database.close()
+
+
+def test_the_cells_follow_every_load_and_removal(db: Database, tmp_path: Path) -> None:
+    east = _upload(db, tmp_path, "east1.csv", EAST_1, "东镇")
+    west = _upload(db, tmp_path, "west.csv", WEST, "西镇")
+    later = _upload(db, tmp_path, "east2.csv", EAST_2, "东镇")
+    assert cube.current(db.cursor())
+    assert _cells(db) == AFTER_ALL
+    assert _kept(db) == _rebuilt(db)
+
+    remove_upload(db, later)  # A5 goes, A2 is open at the window again
+    assert _cells(db) == {
+        ("东镇", "2026-10", "派出所", "window"): (2, 0, 0),
+        ("东镇", "2026-10", "民政办", "online"): (1, 1, 1),
+        ("东镇", "2026-11", "民政办", "online"): (1, 1, 1),
+        ("西镇", "2026-10", "派出所", "online"): (1, 1, 1),
+        ("西镇", "2026-11", "民政办", "window"): (1, 0, 0),
+    }
+    remove_upload(db, west)
+    assert _cells(db) == {
+        ("东镇", "2026-10", "派出所", "window"): (2, 0, 0),
+        ("东镇", "2026-10", "民政办", "online"): (1, 1, 1),
+        ("东镇", "2026-11", "民政办", "online"): (1, 1, 1),
+    }
+    assert _kept(db) == _rebuilt(db)
+    remove_upload(db, east)
+    assert _cells(db) == {}
+    assert cube.current(db.cursor())
+
+
+def test_the_tiles_read_from_the_cube_equal_the_cases(db: Database, tmp_path: Path) -> None:
+    _upload(db, tmp_path, "east1.csv", EAST_1, "东镇")
+    _upload(db, tmp_path, "west.csv", WEST, "西镇")
+    cur = db.cursor()
+    october = Filters.month("2026-10")
+    tiles = kpis.compute_kpis(cur, october, ["cases", "online_rate", "zero_visit_rate", "median_processing_days"])
+    # October: A1, A2 (window), A3 (online, 0 visits), B1 (online, 0 visits); completed A1 1 day, A3 4, B1 1.
+    assert tiles["cases"]["value"] == 4
+    assert (tiles["online_rate"]["numerator"], tiles["online_rate"]["denominator"]) == (2, 4)
+    assert (tiles["zero_visit_rate"]["numerator"], tiles["zero_visit_rate"]["denominator"]) == (2, 4)
+    assert tiles["median_processing_days"]["n"] == 3
+    with precomputed_columns.disabled():
+        live = kpis.compute_kpis(cur, october)
+    assert _rounded(kpis.compute_kpis(cur, october)) == _rounded(live)
+    by_town = kpis.to_wide(kpis.kpis_by(cur, Filters("2026-10-01", "2026-11-30"), "town", ["cases"]), "town")
+    assert dict(zip(by_town["town"], by_town["cases"], strict=True)) == {"东镇": 4, "西镇": 2}
+
+
+def test_rows_written_past_the_loader_make_the_cube_again(db: Database, tmp_path: Path) -> None:
+    _upload(db, tmp_path, "east1.csv", EAST_1, "东镇")
+    with db.write() as cur:  # nothing marked: the row count tells
+        cur.execute(
+            "INSERT INTO case_rows (case_id, department, submitted_at, status, source, upload_id, town) "
+            "VALUES ('X1', '派出所', TIMESTAMP '2026-12-01 09:00', 'open', 'test', 99, '东镇')"
+        )
+    assert _cells(db)[("东镇", "2026-12", "派出所", None)] == (1, 0, 0)
+    assert _kept(db) == _rebuilt(db)
+
+
+def test_a_town_users_write_keeps_the_whole_countys_cube(db: Database, tmp_path: Path) -> None:
+    _upload(db, tmp_path, "east1.csv", EAST_1, "东镇")
+    _upload(db, tmp_path, "west.csv", WEST, "西镇")
+    with scope.scoped(["西镇"]), db.write() as cur:
+        mark_changed(cur)  # every cell made again, within a town user's run
+    assert {k[0] for k in _cells(db)} == {"东镇", "西镇"}
+    assert _kept(db) == _rebuilt(db)
+
+
+def test_a_stale_or_foreign_cube_is_never_read(db: Database, tmp_path: Path, monkeypatch) -> None:
+    _upload(db, tmp_path, "east1.csv", EAST_1, "东镇")
+    cur = db.cursor()
+    assert cube.current(cur)
+    with precomputed_columns.disabled():
+        assert not cube.current(cur)
+    monkeypatch.setattr(cube, "DEFINITION", "another catalogue")
+    assert not cube.current(cur)  # made from another definition: the figures are computed from the cases
+    assert kpis.compute_kpis(cur, Filters.month("2026-10"), ["cases"])["cases"]["value"] == 3
+    with db.write():
+        pass
+    assert cube.current(cur)  # the next write made it again, from this definition
+    with db.write(bump=True) as w:
+        w.execute("UPDATE data_version SET version = version + 5")  # another writer's version, cube untouched…
+    assert cube.current(cur)  # …is brought level by the maintainer within that same write
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("count(*)", True),
+        ("count(visits)", True),
+        ("count(*) FILTER (WHERE is_online)", True),
+        ("sum(1 - a / b) FILTER (WHERE x AND (y OR z))", True),
+        ("quantile_cont(processing_days_working, 0.5) FILTER (WHERE done)", False),
+        ("avg(visits)", False),
+        ("count(*) / 2", False),
+        ("count(a) + count(b)", False),
+        ("coalesce(sum(cases - 1), 0)", False),
+        ("count(*) FILTER (WHERE a) + 1", False),
+    ],
+)
+def test_only_one_count_or_sum_is_kept_as_a_sum_of_cells(sql: str, expected: bool) -> None:
+    assert cube.additive(sql) is expected
