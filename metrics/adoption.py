@@ -63,7 +63,11 @@ def channel_mix(cur: duckdb.DuckDBPyConnection, filters: Filters, grain: str = "
     """
     if grain not in ("day", "week", "month"):
         raise ValueError("grain must be day, week or month")
-    kept = cube.cell_sums(cur, filters, ("month", "channel"), {"cases": "cases"}) if grain == "month" else None
+    kept = (
+        cube.cell_sums(cur, filters, ("month", "channel"), {"cases": "sum(c.cases)::BIGINT"})
+        if grain == "month"
+        else None
+    )
     if kept is not None:
         kept = kept.rename(columns={"month": "period_start"})
         kept["share"] = kept["cases"] / kept.groupby("period_start")["cases"].transform("sum")

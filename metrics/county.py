@@ -282,11 +282,10 @@ def online_rate_by_town_month(cur: duckdb.DuckDBPyConnection, filters: Filters) 
     """
     filters = all_towns(filters)
     kpi = get("online_rate")
-    numerator, denominator = cube.measure(kpi.id, "numerator"), cube.measure(kpi.id, "denominator")
+    numerator, denominator = cube.kept("period", kpi.id, "numerator"), cube.kept("period", kpi.id, "denominator")
     assert numerator is not None and denominator is not None  # counts: the cube keeps them
-    kept = cube.cell_sums(
-        cur, filters, ("town", "month"), {"numerator": numerator.column, "denominator": denominator.column}
-    )
+    sums = {"numerator": f"({numerator.read})::BIGINT", "denominator": f"({denominator.read})::BIGINT"}
+    kept = cube.cell_sums(cur, filters, ("town", "month"), sums)
     if kept is not None:
         frame = kept.assign(month=[None if m is None else f"{m:%Y-%m}" for m in kept["month"]])
     else:

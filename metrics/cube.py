@@ -1,15 +1,22 @@
-"""The KPI cube: the catalogue's counts and sums per (town, month, department, item, channel), kept at load.
+"""The KPI cubes: the catalogue's counts and sums per cell, kept at load, so a page adds cells instead of cases.
 
 Every numerator and denominator of the period KPIs is a count or a sum with a filter (``count(*) FILTER (WHERE
 is_online)``, ``sum(1 - …) FILTER (…)``), so the figure of any selection of whole months, towns, departments,
-items and channels is the sum of its cells. :func:`maintain` keeps the cells in the same transaction as every
-write that changes cases (``store.db.BEFORE_COMMIT``), rebuilding only the (town, month) cells the write marked
-(``store.uploads.mark_changed``): the cost follows the new data, not all of it. :mod:`metrics.kpis` reads the
-cube for such selections and computes live what a sum cannot give (the medians, the open cases as of a day, the
-journeys, a period that is not whole months).
+items and channels is the sum of its cells. Two cubes:
 
-The cube is read only when it is current: made for this data version and from this definition (its columns
-follow the catalogue, so a changed catalogue makes it again), and the fast paths are on
+- ``kpi_cube``: the period KPIs per (town, month of submission, department, service item, item code, channel);
+- ``journey_cube``: the journey KPIs (一件事, the default window) per (town, month of the journey's first case):
+  a journey crosses departments, items and channels, so a town and a month are all it is asked by.
+
+:func:`maintain` keeps both in the same transaction as every write that changes cases
+(``store.db.BEFORE_COMMIT``), from the (town, month) cells the write marked (``store.uploads.mark_changed``):
+the period cells of those months, the journey cells of those towns (a journey runs on as long as its cases
+follow within the window, so a town's journeys are counted again as a whole). :mod:`metrics.kpis` reads them
+for such selections and computes live what a sum cannot give (the medians, the open cases as of a day, a
+period that is not whole months, another window).
+
+A cube is read only when it is current: made for this data version and from this definition (its columns follow
+the catalogue, so a changed catalogue makes it again), and the fast paths are on
 (:func:`metrics.precomputed_columns.disabled` switches it off with them, to compare).
 """
 
@@ -25,29 +32,31 @@ import pandas as pd
 
 import scope
 from metrics import base, precomputed_columns
-from metrics.catalog import KPIS
+from metrics.catalog import JOURNEY_WINDOW_DAYS, KPIS
 from metrics.filters import Filters, Params, where_clause
 from store import db as store_db
 from store.rows import one
 
-#: The cells' keys: the dimensions a page filters and groups by (the month is of submission).
-DIMENSIONS = ("town", "month", "department", "service_item", "item_code", "channel")
 TABLE = "kpi_cube"
+JOURNEY_TABLE = "journey_cube"
 _ROLES = ("numerator", "denominator", "value", "n")
 
 
 @dataclass(frozen=True)
-class Measure:
-    """One kept column: a KPI's expression (its role: numerator, denominator, value or n) summed over cells."""
+class Kept:
+    """A KPI expression (its role: numerator, denominator, value or n) as kept columns and how cells give it back.
+
+    ``columns``: (name, aggregate over the rows of a cell); ``read``: SQL over the cells (alias ``c``).
+    """
 
     kpi_id: str
     role: str
-    sql: str
-    column: str
+    columns: tuple[tuple[str, str], ...]
+    read: str
 
 
-def _split_call(sql: str) -> tuple[str, str] | None:
-    """``name(args) [FILTER (WHERE …)]`` → (name, what follows the call); None when the text is not one call."""
+def _split_call(sql: str) -> tuple[str, str, str] | None:
+    """``name(args) rest`` → (name, args, rest); None when the text does not start with one call."""
     text = sql.strip()
     name, paren, _ = text.partition("(")
     if not paren or not name.strip().isidentifier():
@@ -59,66 +68,110 @@ def _split_call(sql: str) -> tuple[str, str] | None:
         elif ch == ")":
             depth -= 1
             if depth == 0:
-                return name.strip().lower(), text[i + 1 :].strip()
+                return name.strip().lower(), text[len(name) + 1 : i], text[i + 1 :].strip()
     return None
+
+
+def _filter_clause(rest: str) -> str | None:
+    """What may follow an aggregate: nothing, or one ``FILTER (WHERE …)``; None for anything else."""
+    if not rest:
+        return ""
+    if not rest.upper().startswith("FILTER"):
+        return None
+    inner = _split_call("filter" + rest[len("FILTER") :])
+    return rest if inner is not None and inner[2] == "" else None
 
 
 def additive(sql: str) -> bool:
     """Whether an aggregate expression is one count or sum (with an optional FILTER): a sum of cells gives it."""
     call = _split_call(sql)
-    if call is None or call[0] not in ("count", "sum"):
-        return False
-    rest = call[1]
-    if not rest:
-        return True
-    if not rest.upper().startswith("FILTER"):
-        return False
-    inner = _split_call("filter" + rest[len("FILTER") :])
-    return inner is not None and inner[1] == ""
+    return call is not None and call[0] in ("count", "sum") and _filter_clause(call[2]) is not None
 
 
-def measures() -> list[Measure]:
-    """Every additive expression of the period KPIs, in catalogue order, each with its column name."""
-    out: list[Measure] = []
+def _kept_form(kpi_id: str, role: str, sql: str, first: int) -> Kept | None:
+    """How a cube keeps ``sql`` (columns named from ``m{first}``), or None when cells cannot give it.
+
+    One count or sum is summed; ``coalesce(<that>, 0)`` is summed, then 0 where no cell has a value; an average
+    is kept as its sum and its count.
+    """
+    if additive(sql):
+        return Kept(kpi_id, role, ((f"m{first}", sql),), f"sum(c.m{first})")
+    call = _split_call(sql)
+    if call is None:
+        return None
+    name, args, rest = call
+    if name == "coalesce" and not rest:
+        inner, _, fallback = args.rpartition(",")
+        if additive(inner) and fallback.strip() == "0":
+            return Kept(kpi_id, role, ((f"m{first}", inner.strip()),), f"coalesce(sum(c.m{first}), 0)")
+    clause = _filter_clause(rest)
+    if name == "avg" and clause is not None:
+        total, count = f"m{first}", f"m{first + 1}"
+        columns = ((total, f"sum({args}) {clause}".strip()), (count, f"count({args}) {clause}".strip()))
+        return Kept(kpi_id, role, columns, f"sum(c.{total}) / nullif(sum(c.{count}), 0)")
+    return None
+
+
+def _kept(scope_name: str) -> list[Kept]:
+    """Every expression of the catalogue's KPIs of ``scope_name`` a cube can keep, in catalogue order."""
+    out: list[Kept] = []
+    used = 0
     for kpi in KPIS:
-        if kpi.scope != "period":
+        if kpi.scope != scope_name:
             continue
         for role in _ROLES:
             sql = getattr(kpi, role)
-            if sql and additive(sql):
-                out.append(Measure(kpi.id, role, sql, f"m{len(out)}"))
+            kept = _kept_form(kpi.id, role, sql, used) if sql else None
+            if kept is not None:
+                out.append(kept)
+                used += len(kept.columns)
     return out
 
 
-MEASURES = measures()
-_BY_ROLE = {(m.kpi_id, m.role): m for m in MEASURES}
+PERIOD = _kept("period")
+JOURNEYS = _kept("journeys")
+_BY_ROLE = {("period", k.kpi_id, k.role): k for k in PERIOD} | {("journeys", k.kpi_id, k.role): k for k in JOURNEYS}
 
 
-def measure(kpi_id: str, role: str) -> Measure | None:
-    """The kept column of a KPI's numerator / denominator / value / n, if the cube keeps it."""
-    return _BY_ROLE.get((kpi_id, role))
+def kept(scope_name: str, kpi_id: str, role: str) -> Kept | None:
+    """How the cube of ``scope_name`` (period, journeys) gives a KPI's numerator / denominator / value / n, if it does."""
+    return _BY_ROLE.get((scope_name, kpi_id, role))
 
 
-def _build_sql(params: Params, cells: str, within: Filters | None = None) -> str:
-    """The cells' SELECT over the current cases; ``cells`` restricts it to some (town, month) pairs (SQL), whose
-    months lie ``within`` a period (so that the scan skips the other months' blocks)."""
+def _columns(kept: list[Kept]) -> str:
+    return ",\n".join(f"{sql} AS {name}" for k in kept for name, sql in k.columns)
+
+
+def _period_sql(params: Params, cells: str, within: Filters | None = None) -> str:
+    """The period cells' SELECT over the current cases; ``cells`` restricts it to some (town, month) pairs (SQL),
+    whose months lie ``within`` a period (so that the scan skips the other months' blocks)."""
     with scope.scoped(None):  # the cube is the county's, whoever's write keeps it
         period = base.period_cases(within or Filters(), params)
-    columns = ",\n".join(f"{m.sql} AS {m.column}" for m in MEASURES)
     return f"""
         SELECT town, date_trunc('month', submitted_at)::DATE AS month, department, service_item, item_code, channel,
                count(*) AS cases,
-               {columns}
+               {_columns(PERIOD)}
         FROM ({period}) p
         WHERE {cells}
         GROUP BY ALL
     """
 
 
+def _journey_sql(params: Params, towns: tuple[str, ...] = ()) -> str:
+    """The journey cells' SELECT: every journey (default window) of ``towns`` (none: every town), by first month."""
+    with scope.scoped(None):
+        rows = base.journeys(Filters(towns=towns), params, window_days=JOURNEY_WINDOW_DAYS)
+    return f"""
+        SELECT town, date_trunc('month', first_at)::DATE AS month, {_columns(JOURNEYS)}
+        FROM ({rows}) j
+        GROUP BY ALL
+    """
+
+
 def definition() -> str:
-    """A digest of what the cube holds: its SQL (the catalogue's measures, the flags' definitions)."""
+    """A digest of what the cubes hold: their SQL (the catalogue's measures, the flags' definitions)."""
     params = Params()
-    text = _build_sql(params, "true") + repr(sorted(params.values.items()))
+    text = _period_sql(params, "true") + _journey_sql(params) + repr(sorted(params.values.items()))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -130,26 +183,20 @@ _CHANGED = (
 
 
 def maintain(cur: duckdb.DuckDBPyConnection) -> None:
-    """Inside a write, before it commits: bring the cube to this data (the marked cells, or all when needed)."""
+    """Inside a write, before it commits: bring the cubes to this data (the marked cells, or all when needed)."""
     version = int(one(cur.execute("SELECT version FROM data_version"))[0])
     kept_version, kept_definition, kept_rows = one(cur.execute("SELECT version, definition, case_rows FROM cube_state"))
     rows = int(one(cur.execute("SELECT count(*) FROM case_rows"))[0])
     changed = bool(one(cur.execute("SELECT EXISTS (SELECT 1 FROM case_changes)"))[0])
     # Rows written past mark_changed (a test's INSERT) show as a changed row count with nothing marked.
     rebuild = kept_definition != DEFINITION or kept_version < 0 or (rows != kept_rows and not changed)
-    params = Params()
     if rebuild:
-        cur.execute(f"CREATE OR REPLACE TABLE {TABLE} AS {_build_sql(params, 'true')}", params.values)
+        params = Params()
+        cur.execute(f"CREATE OR REPLACE TABLE {TABLE} AS {_period_sql(params, 'true')}", params.values)
+        params = Params()
+        cur.execute(f"CREATE OR REPLACE TABLE {JOURNEY_TABLE} AS {_journey_sql(params)}", params.values)
     elif changed:
-        cur.execute(
-            f"DELETE FROM {TABLE} c WHERE EXISTS (SELECT 1 FROM case_changes d "
-            "WHERE d.town IS NOT DISTINCT FROM c.town AND d.month IS NOT DISTINCT FROM c.month)"
-        )
-        first, last, undated = one(
-            cur.execute("SELECT min(month), max(month), bool_or(month IS NULL) FROM case_changes")
-        )
-        within = None if undated else Filters(first, _month_end(last))
-        cur.execute(f"INSERT INTO {TABLE} {_build_sql(params, _CHANGED, within)}", params.values)
+        _maintain_changed(cur)
     # Which fields the data has changes with a catalogue too (no case marked): worked out at every write.
     presence = json.dumps(base.live_field_presence(cur))
     cur.execute("DELETE FROM case_changes")
@@ -157,6 +204,23 @@ def maintain(cur: duckdb.DuckDBPyConnection) -> None:
         "UPDATE cube_state SET version = ?, definition = ?, case_rows = ?, presence = ?::JSON",
         [version, DEFINITION, rows, presence],
     )
+
+
+def _maintain_changed(cur: duckdb.DuckDBPyConnection) -> None:
+    """The period cells of the marked (town, month)s, and every journey cell of the marked towns, made again."""
+    cur.execute(
+        f"DELETE FROM {TABLE} c WHERE EXISTS (SELECT 1 FROM case_changes d "
+        "WHERE d.town IS NOT DISTINCT FROM c.town AND d.month IS NOT DISTINCT FROM c.month)"
+    )
+    first, last, undated = one(cur.execute("SELECT min(month), max(month), bool_or(month IS NULL) FROM case_changes"))
+    within = None if undated or first is None else Filters(first, _month_end(last))
+    params = Params()
+    cur.execute(f"INSERT INTO {TABLE} {_period_sql(params, _CHANGED, within)}", params.values)
+    towns = tuple(r[0] for r in cur.execute("SELECT DISTINCT town FROM case_changes WHERE town IS NOT NULL").fetchall())
+    if towns:
+        cur.execute(f"DELETE FROM {JOURNEY_TABLE} WHERE list_contains(?::VARCHAR[], town)", [list(towns)])
+        params = Params()
+        cur.execute(f"INSERT INTO {JOURNEY_TABLE} {_journey_sql(params, towns)}", params.values)
 
 
 def _month_end(first: dt.date) -> dt.date:
@@ -168,7 +232,7 @@ if maintain not in store_db.BEFORE_COMMIT:
 
 
 def current(cur: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the cube may be read: the fast paths on, and made for this data and this definition."""
+    """Whether the cubes may be read: the fast paths on, and made for this data and this definition."""
     if not precomputed_columns.enabled():
         return False
     row = cur.execute(
@@ -184,22 +248,30 @@ def whole_months(filters: Filters) -> bool:
     return starts and ends
 
 
-def cells_where(filters: Filters, params: Params) -> str:
-    """The WHERE condition over the cube (alias ``c``) for ``filters``: the same as over the cases, by month."""
-    where, _ = where_clause(filters, "c", params, date_column="month")
+def cells_where(filters: Filters, params: Params, *, journeys: bool = False) -> str:
+    """The WHERE condition over a cube (alias ``c``) for ``filters``: the same as over the cases, by month.
+
+    The journey cube has towns and months only (the caller asks it only when nothing else is filtered).
+    """
+    if journeys:
+        where, _ = where_clause(
+            filters, "c", params, date_column="month", department_column=None, item_columns=(), channel_column=None
+        )
+    else:
+        where, _ = where_clause(filters, "c", params, date_column="month")
     return where
 
 
 def cell_sums(
     cur: duckdb.DuckDBPyConnection, filters: Filters, keys: tuple[str, ...], sums: dict[str, str]
 ) -> pd.DataFrame | None:
-    """The cells of ``filters`` summed per ``keys`` (cube columns): ``sums`` maps an output name to a kept column
-    (``cases``, or a measure's). None when the cube cannot serve the selection (not current, not whole months)."""
+    """The period cells of ``filters`` per ``keys`` (cube columns); ``sums`` maps an output name to SQL over the
+    cells (``sum(c.cases)``, a :class:`Kept`'s ``read``). None when the cube cannot serve the selection."""
     if not whole_months(filters) or not current(cur):
         return None
     params = Params()
     where = cells_where(filters, params)
     group = ", ".join(f"c.{k}" for k in keys)
-    select = ", ".join(f"sum(c.{column})::BIGINT AS {name}" for name, column in sums.items())
+    select = ", ".join(f"{sql} AS {name}" for name, sql in sums.items())
     sql = f"SELECT {group}, {select} FROM {TABLE} c WHERE {where} GROUP BY {group}"
     return base.frame(cur, sql, params)

@@ -135,13 +135,13 @@ _ROLE_OF_SUFFIX = {"num": "numerator", "den": "denominator", "val": "value", "na
 
 
 def _kept_columns(kpi: Kpi, i: int) -> list[tuple[str, str]] | None:
-    """(alias, kept cube column) of every column of a period KPI, or None when the cube cannot give them all."""
+    """(alias, SQL over the cube's cells) of every column of a KPI, or None when the cube cannot give them all."""
     out = []
     for alias, _ in _columns(kpi, i):
-        kept = cube.measure(kpi.id, _ROLE_OF_SUFFIX[alias.rsplit("_", 1)[1]])
+        kept = cube.kept(kpi.scope, kpi.id, _ROLE_OF_SUFFIX[alias.rsplit("_", 1)[1]])
         if kept is None:
             return None
-        out.append((alias, kept.column))
+        out.append((alias, kept.read))
     return out
 
 
@@ -171,15 +171,53 @@ def _period_rows(
     if live:
         params = Params()
         out = _aggregate(cur, [("p", base.period_cases(filters, params, grouping.period))], "p", live, params)
-    if kept:
+    if kept and group is not None:
+        _add_cells(cur, out, cube.TABLE, group, cube.cells_where(filters, params := Params()), params, kept)
+    return out
+
+
+def _add_cells(
+    cur: duckdb.DuckDBPyConnection,
+    out: dict[object, _Row],
+    table: str,
+    group: str,
+    where: str,
+    params: Params,
+    kept: dict[int, list[tuple[str, str]]],
+) -> None:
+    """Add to ``out`` the KPI columns ``kept`` ((alias, SQL over cells) per KPI) summed from a cube's cells."""
+    select = ", ".join(f"{sql} AS {alias}" for cols in kept.values() for alias, sql in cols)
+    result = cur.execute(f"SELECT {group} AS g, {select} FROM {table} c WHERE {where} GROUP BY g", params.values)
+    names = [d[0] for d in result.description]
+    for row in result.fetchall():
+        out.setdefault(row[0], {"g": row[0]}).update(zip(names[1:], row[1:], strict=True))
+
+
+def _journey_rows(
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    grouping: _Grouping,
+    scoped: list[tuple[int, Kpi]],
+    window_days: int,
+) -> dict[object, _Row]:
+    """The journey KPIs' rows: from the journey cube (the default window, whole months, by town or month), else live."""
+    assert grouping.journeys is not None  # _journeys_apply checks it
+    group = {"NULL::VARCHAR": "NULL::VARCHAR", "j.town": "c.town", "date_trunc('month', j.first_at)::DATE": "c.month"}
+    cells = group.get(grouping.journeys)
+    kept = {i: cols for i, k in scoped if (cols := _kept_columns(k, i)) is not None}
+    if (
+        cells is None
+        or window_days != JOURNEY_WINDOW_DAYS
+        or len(kept) < len(scoped)
+        or not cube.whole_months(filters)
+        or not cube.current(cur)
+    ):
         params = Params()
-        where = cube.cells_where(filters, params)
-        select = ", ".join(f"sum(c.{column}) AS {alias}" for cols in kept.values() for alias, column in cols)
-        sql = f"SELECT {group} AS g, {select} FROM {cube.TABLE} c WHERE {where} GROUP BY g"
-        result = cur.execute(sql, params.values)
-        names = [d[0] for d in result.description]
-        for row in result.fetchall():
-            out.setdefault(row[0], {"g": row[0]}).update(zip(names[1:], row[1:], strict=True))
+        ctes = [("jr", base.journeys(filters, params, grouping.journeys, window_days))]
+        return _aggregate(cur, ctes, "jr", scoped, params)
+    out: dict[object, _Row] = {}
+    where = cube.cells_where(filters, params := Params(), journeys=True)
+    _add_cells(cur, out, cube.JOURNEY_TABLE, cells, where, params, kept)
     return out
 
 
@@ -287,10 +325,7 @@ def _evaluate(
         rows["catalog"] = _aggregate(cur, ctes, "s", by_scope["catalog"], params)
     journeys_apply = _journeys_apply(filters, grouping)
     if "journeys" in by_scope and journeys_apply:
-        assert grouping.journeys is not None  # _journeys_apply checks it
-        params = Params()
-        ctes = [("jr", base.journeys(filters, params, grouping.journeys, journey_window_days))]
-        rows["journeys"] = _aggregate(cur, ctes, "jr", by_scope["journeys"], params)
+        rows["journeys"] = _journey_rows(cur, filters, grouping, by_scope["journeys"], journey_window_days)
 
     keys: list[object] = list(required_keys)
     for scope, scoped in rows.items():

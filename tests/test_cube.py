@@ -53,13 +53,12 @@ def _upload(db: Database, folder: Path, name: str, rows: str, town: str) -> int:
 
 
 def _cells(db: Database) -> dict[tuple, tuple]:
-    online = cube.measure("online_rate", "numerator")
-    zero = cube.measure("zero_visit_rate", "numerator")
+    online = cube.kept("period", "online_rate", "numerator")
+    zero = cube.kept("period", "zero_visit_rate", "numerator")
     assert online is not None and zero is not None
     rows = db.cursor().execute(
-        f"""SELECT town, strftime(month, '%Y-%m'), department, channel, sum(cases), sum({online.column}),
-                   sum({zero.column})
-            FROM {cube.TABLE} GROUP BY ALL"""
+        f"""SELECT town, strftime(month, '%Y-%m'), department, channel, sum(cases), {online.read}, {zero.read}
+            FROM {cube.TABLE} c GROUP BY ALL"""
     )
     return {tuple(r[:4]): tuple(int(v) for v in r[4:]) for r in rows.fetchall()}
 
@@ -67,7 +66,7 @@ def _cells(db: Database) -> dict[tuple, tuple]:
 def _rebuilt(db: Database) -> list[tuple]:
     """The cube as a rebuild from every current case would make it (the kept one must equal it)."""
     params = Params()
-    sql = cube._build_sql(params, "true")
+    sql = cube._period_sql(params, "true")
     return sorted(db.cursor().execute(sql, params.values).fetchall(), key=repr)
 
 
@@ -187,3 +186,61 @@ def test_a_stale_or_foreign_cube_is_never_read(db: Database, tmp_path: Path, mon
 )
 def test_only_one_count_or_sum_is_kept_as_a_sum_of_cells(sql: str, expected: bool) -> None:
     assert cube.additive(sql) is expected
+
+
+PEOPLE_HEADER = "办件编号,事项名称,实施部门,申请渠道,申请时间,办结时间,证件号码\n"
+#: P1 files two items of two departments 8 days apart (one journey, begun in October); P2 files one item twice,
+#: 28 days apart (two journeys in November).
+PEOPLE = (
+    "J1,出生登记,派出所,窗口办理,2026-10-28 09:00,2026-10-29 09:00,411323199001011234\n"
+    "J2,医保参保登记,医保站,窗口办理,2026-11-05 09:00,2026-11-06 09:00,411323199001011234\n"
+    "J3,出生登记,派出所,窗口办理,2026-11-02 09:00,2026-11-03 09:00,411323198502023456\n"
+    "J4,出生登记,派出所,窗口办理,2026-11-30 09:00,2026-12-01 09:00,411323198502023456\n"
+)
+#: P2 again on 11-16: 11-02, 11-16 and 11-30 are each within 15 days of the one before, one journey of three.
+BRIDGE = "J5,出生登记,派出所,窗口办理,2026-11-16 09:00,2026-11-17 09:00,411323198502023456\n"
+
+
+def _journey_cells(db: Database) -> dict[str, tuple]:
+    """(journeys, multi-item journeys, multi-department journeys, avoidable submissions) per month of 东镇."""
+    read = {
+        role: k.read
+        for role, k in {
+            "journeys": cube.kept("journeys", "multi_item_journey_rate", "denominator"),
+            "multi_item": cube.kept("journeys", "multi_item_journey_rate", "numerator"),
+            "multi_department": cube.kept("journeys", "multi_department_journey_rate", "numerator"),
+            "avoidable": cube.kept("journeys", "avoidable_submissions", "value"),
+        }.items()
+        if k is not None
+    }
+    assert len(read) == 4
+    rows = db.cursor().execute(
+        f"SELECT strftime(month, '%Y-%m'), {', '.join(read.values())} FROM {cube.JOURNEY_TABLE} c GROUP BY 1"
+    )
+    return {r[0]: tuple(int(v) for v in r[1:]) for r in rows.fetchall()}
+
+
+def _upload_people(db: Database, folder: Path, name: str, rows: str) -> int:
+    path = folder / name
+    path.write_text(PEOPLE_HEADER + rows, encoding="utf-8")
+    result = ingest_file(db, path, kind="cases", town="东镇", loaded_by="test")
+    assert result.upload_id is not None
+    return result.upload_id
+
+
+def test_the_journey_cells_follow_the_towns_loads(db: Database, tmp_path: Path) -> None:
+    _upload_people(db, tmp_path, "people.csv", PEOPLE)
+    assert _journey_cells(db) == {"2026-10": (1, 1, 1, 1), "2026-11": (2, 0, 0, 0)}
+    bridge = _upload_people(db, tmp_path, "bridge.csv", BRIDGE)
+    assert _journey_cells(db) == {"2026-10": (1, 1, 1, 1), "2026-11": (1, 0, 0, 0)}
+    cur = db.cursor()
+    november = Filters.month("2026-11")
+    tiles = kpis.compute_kpis(cur, november, ["multi_item_journey_rate", "avoidable_submissions"])
+    assert tiles["multi_item_journey_rate"]["denominator"] == 1
+    with precomputed_columns.disabled():
+        assert (
+            kpis.compute_kpis(cur, november, ["multi_item_journey_rate"])["multi_item_journey_rate"]
+            == (tiles["multi_item_journey_rate"])
+        )
+    remove_upload(db, bridge)
+    assert _journey_cells(db) == {"2026-10": (1, 1, 1, 1), "2026-11": (2, 0, 0, 0)}
