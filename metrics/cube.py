@@ -157,10 +157,11 @@ def _period_sql(params: Params, cells: str, within: Filters | None = None) -> st
     """
 
 
-def _journey_sql(params: Params, towns: tuple[str, ...] = ()) -> str:
-    """The journey cells' SELECT: every journey (default window) of ``towns`` (none: every town), by first month."""
+def _journey_sql(params: Params, towns: tuple[str, ...] = (), since: dt.date | None = None) -> str:
+    """The journey cells' SELECT: the journeys (default window) of ``towns`` (none: every town) that begin ``since``
+    a day (None: all), by the month of their first case."""
     with scope.scoped(None):
-        rows = base.journeys(Filters(towns=towns), params, window_days=JOURNEY_WINDOW_DAYS)
+        rows = base.journeys(Filters(start=since, towns=towns), params, window_days=JOURNEY_WINDOW_DAYS)
     return f"""
         SELECT town, date_trunc('month', first_at)::DATE AS month, {_columns(JOURNEYS)}
         FROM ({rows}) j
@@ -216,11 +217,51 @@ def _maintain_changed(cur: duckdb.DuckDBPyConnection) -> None:
     within = None if undated or first is None else Filters(first, _month_end(last))
     params = Params()
     cur.execute(f"INSERT INTO {TABLE} {_period_sql(params, _CHANGED, within)}", params.values)
-    towns = tuple(r[0] for r in cur.execute("SELECT DISTINCT town FROM case_changes WHERE town IS NOT NULL").fetchall())
+    dated = "town IS NOT NULL AND month IS NOT NULL"  # a case without a submission time is in no journey
+    towns = tuple(r[0] for r in cur.execute(f"SELECT DISTINCT town FROM case_changes WHERE {dated}").fetchall())
     if towns:
-        cur.execute(f"DELETE FROM {JOURNEY_TABLE} WHERE list_contains(?::VARCHAR[], town)", [list(towns)])
+        earliest = one(cur.execute(f"SELECT min(month) FROM case_changes WHERE {dated}"))[0]
+        since = _journeys_apart(cur, towns, earliest)
+        cur.execute(
+            f"DELETE FROM {JOURNEY_TABLE} WHERE list_contains(?::VARCHAR[], town) AND month >= ?", [list(towns), since]
+        )
         params = Params()
-        cur.execute(f"INSERT INTO {JOURNEY_TABLE} {_journey_sql(params, towns)}", params.values)
+        cur.execute(f"INSERT INTO {JOURNEY_TABLE} {_journey_sql(params, towns, since)}", params.values)
+
+
+def _journeys_apart(cur: duckdb.DuckDBPyConnection, towns: tuple[str, ...], changed: dt.date) -> dt.date:
+    """The first of a month from which the journeys of ``towns`` can be counted again, the earlier ones left as kept.
+
+    Changes lie in ``changed`` (a month's first day) or later. No journey may run across the day chosen, before or
+    after the change: a month whose first day is at least the window before ``changed`` has no changed case within
+    the window of it, so only the cases held now can join across it; while two cases of one applicant lie the
+    window or less apart on both sides of it, the month before is taken.
+    """
+    window = float(JOURNEY_WINDOW_DAYS) * 86400.0
+    since = (changed - dt.timedelta(days=JOURNEY_WINDOW_DAYS)).replace(day=1)
+    while True:
+        joined = one(
+            cur.execute(
+                """
+            SELECT EXISTS (
+                SELECT 1 FROM (
+                    SELECT submitted_at,
+                           lag(submitted_at) OVER (PARTITION BY town, applicant_key ORDER BY submitted_at, case_id) AS prev
+                    FROM cases
+                    WHERE list_contains($towns::VARCHAR[], town) AND applicant_key IS NOT NULL
+                      AND submitted_at >= $day::TIMESTAMP - to_seconds($window)
+                      AND submitted_at < $day::TIMESTAMP + to_seconds($window)
+                ) pairs
+                WHERE prev < $day::TIMESTAMP AND submitted_at >= $day::TIMESTAMP
+                  AND epoch(submitted_at) - epoch(prev) <= $window
+            )
+            """,
+                {"towns": list(towns), "day": since, "window": window},
+            )
+        )[0]
+        if not joined:
+            return since
+        since = (since - dt.timedelta(days=1)).replace(day=1)
 
 
 def _month_end(first: dt.date) -> dt.date:

@@ -189,15 +189,19 @@ def test_only_one_count_or_sum_is_kept_as_a_sum_of_cells(sql: str, expected: boo
 
 
 PEOPLE_HEADER = "办件编号,事项名称,实施部门,申请渠道,申请时间,办结时间,证件号码\n"
-#: P1 files two items of two departments 8 days apart (one journey, begun in October); P2 files one item twice,
-#: 28 days apart (two journeys in November).
+#: P1 files three items of three departments 8 and 14 days apart (one journey, begun in October); P2 files one
+#: item twice, 28 days apart (two journeys in November).
 PEOPLE = (
     "J1,出生登记,派出所,窗口办理,2026-10-28 09:00,2026-10-29 09:00,411323199001011234\n"
     "J2,医保参保登记,医保站,窗口办理,2026-11-05 09:00,2026-11-06 09:00,411323199001011234\n"
+    "J6,低保申请,民政办,窗口办理,2026-11-19 09:00,2026-11-20 09:00,411323199001011234\n"
     "J3,出生登记,派出所,窗口办理,2026-11-02 09:00,2026-11-03 09:00,411323198502023456\n"
     "J4,出生登记,派出所,窗口办理,2026-11-30 09:00,2026-12-01 09:00,411323198502023456\n"
 )
 #: P2 again on 11-16: 11-02, 11-16 and 11-30 are each within 15 days of the one before, one journey of three.
+#: P1 again on 12-03, 14 days after 11-19: the October journey goes on into December. Only December changed, but
+#: the journey to count again began in October (the cells from November alone would miss it).
+LATE = "J7,出生登记,派出所,窗口办理,2026-12-03 09:00,2026-12-04 09:00,411323199001011234\n"
 BRIDGE = "J5,出生登记,派出所,窗口办理,2026-11-16 09:00,2026-11-17 09:00,411323198502023456\n"
 
 
@@ -228,11 +232,14 @@ def _upload_people(db: Database, folder: Path, name: str, rows: str) -> int:
     return result.upload_id
 
 
-def test_the_journey_cells_follow_the_towns_loads(db: Database, tmp_path: Path) -> None:
+def test_the_journey_cells_follow_the_towns_loads(db: Database, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("EGOV_TODAY", "2026-12-20 12:00")  # December's case is in the past
     _upload_people(db, tmp_path, "people.csv", PEOPLE)
-    assert _journey_cells(db) == {"2026-10": (1, 1, 1, 1), "2026-11": (2, 0, 0, 0)}
+    assert _journey_cells(db) == {"2026-10": (1, 1, 1, 2), "2026-11": (2, 0, 0, 0)}
     bridge = _upload_people(db, tmp_path, "bridge.csv", BRIDGE)
-    assert _journey_cells(db) == {"2026-10": (1, 1, 1, 1), "2026-11": (1, 0, 0, 0)}
+    assert _journey_cells(db) == {"2026-10": (1, 1, 1, 2), "2026-11": (1, 0, 0, 0)}
+    _upload_people(db, tmp_path, "late.csv", LATE)
+    assert _journey_cells(db) == {"2026-10": (1, 1, 1, 3), "2026-11": (1, 0, 0, 0)}
     cur = db.cursor()
     november = Filters.month("2026-11")
     tiles = kpis.compute_kpis(cur, november, ["multi_item_journey_rate", "avoidable_submissions"])
@@ -243,4 +250,4 @@ def test_the_journey_cells_follow_the_towns_loads(db: Database, tmp_path: Path) 
             == (tiles["multi_item_journey_rate"])
         )
     remove_upload(db, bridge)
-    assert _journey_cells(db) == {"2026-10": (1, 1, 1, 1), "2026-11": (2, 0, 0, 0)}
+    assert _journey_cells(db) == {"2026-10": (1, 1, 1, 3), "2026-11": (2, 0, 0, 0)}
