@@ -55,7 +55,8 @@ def event_ctes(filters: Filters, params: Params, *, backlog: bool = False) -> li
     else:
         scope = "true"
     ev = f"""
-        SELECT e.town, e.case_id, e.step, e.department, e.handler, e.started_at, e.completed_at, e.seq
+        SELECT e.town, e.case_id, e.step, e.department, e.handler, e.started_at, e.completed_at, e.seq,
+               (e.town, e.case_id) AS case_ref
         FROM events e WHERE {scope}
     """
     w = """
@@ -127,7 +128,7 @@ def _event_ctes(
     # on both paths (the key is one per town and id already).
     ev = f"""
         SELECT e.town, e.case_key AS case_id, e.step, e.department, e.handler, e.started_at, e.completed_at, e.seq,
-               e.case_key, e.pos, e.n_events, e.prev_completed_at, e.prev_step, e.step_occurrence,
+               e.case_key AS case_ref, e.case_key, e.pos, e.n_events, e.prev_completed_at, e.prev_step, e.step_occurrence,
                e.prev_known_department, e.prev_known_completed_at
         FROM event_rows e WHERE e.is_current AND {events_scope}
     """
@@ -180,13 +181,28 @@ def waiting_time(
     return waiting_times(cur, filters, (by,), rework=rework)[by]
 
 
+#: What :func:`waiting_times` leaves out when asked ``lean``: the findings weigh waits by their median and total.
+_LEAN_OMITS = (
+    "p90_wait_hours", "mean_wait_hours", "p90_wait_workdays", "services", "median_service_hours",
+    "mean_service_hours", "total_service_hours",
+)  # fmt: skip
+
+
 def waiting_times(
-    cur: duckdb.DuckDBPyConnection, filters: Filters, bys: tuple[str, ...], *, rework: bool = True
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    bys: tuple[str, ...],
+    *,
+    rework: bool = True,
+    lean: bool = False,
+    overall: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """:func:`waiting_time` for each grouping of ``bys``, from one pass over the events (GROUPING SETS).
 
     The findings ask for (department, step) and for department: the events' waits are worked out once.
-    "step" counts its cases by first occurrences, so it is asked for alone.
+    "step" counts its cases by first occurrences, so it is asked for alone. ``lean`` leaves out the columns of
+    ``_LEAN_OMITS`` (each quantile costs a sort of the events); ``overall`` adds ``"all"``, one row over every
+    event of the selection (its median wait is :func:`overall_median_wait_hours`).
     """
     units = {by: _unit_columns(by) for by in bys}
     if "step" in bys and len(bys) > 1:
@@ -197,8 +213,8 @@ def waiting_times(
     if bys == ("step",):
         cases, reworked = "count(*) FILTER (WHERE step_occurrence = 1)", "count(*) FILTER (WHERE step_occurrence = 2)"
     else:
-        cases = "count(DISTINCT (town, case_id))"
-        reworked = "count(DISTINCT (town, case_id)) FILTER (WHERE step_occurrence > 1)"
+        cases = "count(DISTINCT case_ref)"
+        reworked = "count(DISTINCT case_ref) FILTER (WHERE step_occurrence > 1)"
     rework_sql = (
         f""",
                {reworked} AS rework_cases,
@@ -206,23 +222,27 @@ def waiting_times(
         if rework
         else ""
     )
-    sets = ", ".join(f"({', '.join(cols)})" for cols in units.values())
+    sets = ", ".join(f"({', '.join(cols)})" for cols in [*units.values(), *([()] if overall else [])])
+    columns = {
+        "median_wait_hours": "quantile_cont(wait_hours, 0.5)",
+        "p90_wait_hours": "quantile_cont(wait_hours, 0.9)",
+        "mean_wait_hours": "avg(wait_hours)",
+        "total_wait_hours": "coalesce(sum(wait_hours), 0)",
+        "median_wait_workdays": "quantile_cont(wait_workdays, 0.5)",
+        "p90_wait_workdays": "quantile_cont(wait_workdays, 0.9)",
+        "services": "count(service_hours)",
+        "median_service_hours": "quantile_cont(service_hours, 0.5)",
+        "mean_service_hours": "avg(service_hours)",
+        "total_service_hours": "sum(service_hours)",
+    }
+    chosen = ",\n".join(f"{sql} AS {name}" for name, sql in columns.items() if not (lean and name in _LEAN_OMITS))
     sql = f"""
         {_with(_event_ctes(cur, filters, params))}
         SELECT {group}, GROUPING({group}) AS grouping_set,
                count(*) AS count,
                {cases} AS cases,
                count(wait_hours) AS waits,
-               quantile_cont(wait_hours, 0.5) AS median_wait_hours,
-               quantile_cont(wait_hours, 0.9) AS p90_wait_hours,
-               avg(wait_hours) AS mean_wait_hours,
-               coalesce(sum(wait_hours), 0) AS total_wait_hours,
-               quantile_cont(wait_workdays, 0.5) AS median_wait_workdays,
-               quantile_cont(wait_workdays, 0.9) AS p90_wait_workdays,
-               count(service_hours) AS services,
-               quantile_cont(service_hours, 0.5) AS median_service_hours,
-               avg(service_hours) AS mean_service_hours,
-               sum(service_hours) AS total_service_hours,
+               {chosen},
                coalesce(sum(wait_hours), 0) + coalesce(sum(service_hours), 0) AS total_time_hours,
                (coalesce(sum(wait_hours), 0) + coalesce(sum(service_hours), 0))
                    / nullif((SELECT sum(duration_hours) FROM cd), 0) AS share_of_case_time{rework_sql}
@@ -233,7 +253,7 @@ def waiting_times(
     frame = _frame(cur, sql, params)
     out = {}
     measures = [c for c in frame.columns if c not in every and c != "grouping_set"]
-    for by, cols in units.items():
+    for by, cols in [*units.items(), *([("all", ())] if overall else [])]:
         # GROUPING() sets a bit, first column highest, for each column the set does not group by
         mask = sum(1 << (len(every) - 1 - i) for i, c in enumerate(every) if c not in cols)
         part = frame[frame["grouping_set"] == mask]
@@ -287,9 +307,9 @@ def rework_summary(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str
     pattern = params.add(RESUBMISSION_STEP_PATTERN, "resub")
     sql = f"""
         {_with(_event_ctes(cur, filters, params))}
-        SELECT count(DISTINCT (town, case_id)),
-               count(DISTINCT (town, case_id)) FILTER (WHERE step_occurrence > 1),
-               count(DISTINCT (town, case_id)) FILTER (WHERE regexp_matches(lower(step), {pattern}))
+        SELECT count(DISTINCT case_ref),
+               count(DISTINCT case_ref) FILTER (WHERE step_occurrence > 1),
+               count(DISTINCT case_ref) FILTER (WHERE regexp_matches(lower(step), {pattern}))
         FROM w
     """
     cases, repeated, resub = one(cur.execute(sql, params.values))
@@ -311,14 +331,14 @@ def _handover_ctes(
     if unit not in ("department", "handler"):
         raise ValueError("unit must be department or handler")
     h = f"""
-        SELECT town, case_id, {unit} AS unit, completed_at, started_at,
+        SELECT town, case_id, case_ref, {unit} AS unit, completed_at, started_at,
                lag({unit}) OVER hw AS prev_unit,
                lag(completed_at) OVER hw AS prev_completed_at
         FROM ev WHERE {unit} IS NOT NULL
         WINDOW hw AS (PARTITION BY town, case_id ORDER BY completed_at, seq)
     """
     ho = """
-        SELECT town, case_id, prev_unit AS from_unit, unit AS to_unit,
+        SELECT town, case_id, case_ref, prev_unit AS from_unit, unit AS to_unit,
                epoch(greatest(coalesce(started_at, completed_at), prev_completed_at) - prev_completed_at) / 3600.0
                    AS delay_hours
         FROM h WHERE prev_unit IS NOT NULL AND prev_unit <> unit
@@ -327,7 +347,8 @@ def _handover_ctes(
     if unit == "department" and "prev_known_department" in ctes[0][1]:
         # Each event keeps the last earlier event of its case that names a department (fast path).
         h = """
-            SELECT town, case_id, department AS unit, completed_at, started_at, prev_known_department AS prev_unit,
+            SELECT town, case_id, case_ref, department AS unit, completed_at, started_at,
+                   prev_known_department AS prev_unit,
                    CASE WHEN prev_known_department IS NOT NULL
                         THEN coalesce(prev_known_completed_at, prev_completed_at) END AS prev_completed_at
             FROM ev WHERE department IS NOT NULL
@@ -340,8 +361,8 @@ def handovers(cur: duckdb.DuckDBPyConnection, filters: Filters, unit: str = "dep
     params = Params()
     sql = f"""
         {_with(_handover_ctes(filters, params, unit, cur))}
-        SELECT (SELECT count(DISTINCT (town, case_id)) FROM ev),
-               count(*), count(DISTINCT (town, case_id)),
+        SELECT (SELECT count(DISTINCT case_ref) FROM ev),
+               count(*), count(DISTINCT case_ref),
                quantile_cont(delay_hours, 0.5), quantile_cont(delay_hours, 0.9), avg(delay_hours),
                coalesce(sum(delay_hours), 0),
                (SELECT sum(duration_hours) FROM cd)
@@ -367,7 +388,7 @@ def handover_matrix(cur: duckdb.DuckDBPyConnection, filters: Filters, unit: str 
     params = Params()
     sql = f"""
         {_with(_handover_ctes(filters, params, unit, cur))}
-        SELECT from_unit, to_unit, count(*) AS count, count(DISTINCT (town, case_id)) AS cases,
+        SELECT from_unit, to_unit, count(*) AS count, count(DISTINCT case_ref) AS cases,
                quantile_cont(delay_hours, 0.5) AS median_delay_hours,
                avg(delay_hours) AS mean_delay_hours,
                sum(delay_hours) AS total_delay_hours,
@@ -389,7 +410,7 @@ def directly_follows(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pd.Dat
     params = Params()
     sql = f"""
         {_with(_event_ctes(cur, filters, params))}
-        SELECT prev_step AS source, step AS target, count(*) AS count, count(DISTINCT (town, case_id)) AS cases,
+        SELECT prev_step AS source, step AS target, count(*) AS count, count(DISTINCT case_ref) AS cases,
                quantile_cont(wait_hours, 0.5) AS median_hours,
                avg(wait_hours) AS mean_hours,
                quantile_cont(wait_hours, 0.9) AS p90_hours,

@@ -133,9 +133,18 @@ def rank_bottlenecks(
     min_count = settings.MIN_SAMPLE if min_count is None else min_count
     candidates: list[_Candidate] = []
     if bottlenecks.has_events(cur, filters):
-        waits = bottlenecks.waiting_times(cur, filters, ("department_step", "department"), rework=False)
+        # The yardstick is the median wait of the period's towns: of the same events when nothing else is chosen.
+        whole = Filters(filters.start, filters.end, towns=filters.towns)
+        waits = bottlenecks.waiting_times(
+            cur, filters, ("department_step", "department"), rework=False, lean=True, overall=filters == whole
+        )
+        if "all" in waits:
+            medians = waits["all"]["median_wait_hours"]
+            overall = None if medians.empty or pd.isna(medians.iloc[0]) else float(medians.iloc[0])
+        else:
+            overall = bottlenecks.overall_median_wait_hours(cur, whole)
         candidates += _wait_findings(waits["department_step"], min_count)
-        candidates += _department_wait_findings(cur, filters, waits["department"], min_count)
+        candidates += _department_wait_findings(cur, filters, waits["department"], min_count, overall)
         candidates += _handover_findings(cur, filters, min_count)
         candidates += _rework_findings(cur, filters, min_count)
     else:
@@ -193,12 +202,11 @@ _WHOLE = {
 
 
 def _department_wait_findings(
-    cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pd.DataFrame, min_count: int
+    cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pd.DataFrame, min_count: int, overall: float | None
 ) -> list[_Candidate]:
-    """``frame``: :func:`metrics.bottlenecks.waiting_time` by department."""
-    # The yardstick is the whole town's median for the period, whatever else is chosen: "全镇" means the town
-    # (the county, or the chosen towns, when the view holds several).
-    overall = bottlenecks.overall_median_wait_hours(cur, Filters(filters.start, filters.end, towns=filters.towns))
+    """``frame``: :func:`metrics.bottlenecks.waiting_time` by department; ``overall``: the median wait of the whole
+    town for the period, whatever else is chosen ("全镇" means the town; the county, or the chosen towns, when the
+    view holds several)."""
     whole = _WHOLE[area_kind(cur, filters.towns)]
     out = []
     for r in frame.itertuples(index=False):
