@@ -6,12 +6,16 @@ items and channels is the sum of its cells. Two cubes:
 
 - ``kpi_cube``: the period KPIs per (town, month of submission, department, service item, item code, channel);
 - ``journey_cube``: the journey KPIs (一件事, the default window) per (town, month of the journey's first case):
-  a journey crosses departments, items and channels, so a town and a month are all it is asked by.
+  a journey crosses departments, items and channels, so a town and a month are all it is asked by;
+- ``backlog_cube``: the open-case KPIs (overdue, at risk) as of the end of every month that is over, per (day,
+  town, department, service item, item code, channel); ``backlog_days`` lists the days it holds (a day with no
+  open case has no cell, and is still held).
 
 :func:`maintain` keeps both in the same transaction as every write that changes cases
 (``store.db.BEFORE_COMMIT``), from the (town, month) cells the write marked (``store.uploads.mark_changed``):
-the period cells of those months, the journey cells of those towns (a journey runs on as long as its cases
-follow within the window, so a town's journeys are counted again as a whole). :mod:`metrics.kpis` reads them
+the period cells of those months, the journey cells of those towns from the first month no journey runs
+across, the backlog of those towns as of every month end from the first marked month on; and the month ends
+that have passed since the last write. :mod:`metrics.kpis` reads them
 for such selections and computes live what a sum cannot give (the medians, the open cases as of a day, a
 period that is not whole months, another window).
 
@@ -30,6 +34,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+import clock
 import scope
 from metrics import base, precomputed_columns
 from metrics.catalog import JOURNEY_WINDOW_DAYS, KPIS
@@ -39,6 +44,8 @@ from store.rows import one
 
 TABLE = "kpi_cube"
 JOURNEY_TABLE = "journey_cube"
+BACKLOG_TABLE = "backlog_cube"
+BACKLOG_DAYS = "backlog_days"
 _ROLES = ("numerator", "denominator", "value", "n")
 
 
@@ -130,7 +137,9 @@ def _kept(scope_name: str) -> list[Kept]:
 
 PERIOD = _kept("period")
 JOURNEYS = _kept("journeys")
-_BY_ROLE = {("period", k.kpi_id, k.role): k for k in PERIOD} | {("journeys", k.kpi_id, k.role): k for k in JOURNEYS}
+BACKLOG = _kept("backlog")
+_BY_ROLE = {(name, k.kpi_id, k.role): k for name, ks in (("period", PERIOD), ("journeys", JOURNEYS),
+            ("backlog", BACKLOG)) for k in ks}  # fmt: skip
 
 
 def kept(scope_name: str, kpi_id: str, role: str) -> Kept | None:
@@ -169,10 +178,22 @@ def _journey_sql(params: Params, towns: tuple[str, ...] = (), since: dt.date | N
     """
 
 
+def _backlog_sql(params: Params, days: list[dt.date], towns: tuple[str, ...] = ()) -> str:
+    """The backlog cells' SELECT: the cases of ``towns`` (none: every town) open at the end of each of ``days``."""
+    with scope.scoped(None):
+        rows = base.backlog_cases(Filters(towns=towns), params, base.asof_buckets(params, days, days))
+    return f"""
+        SELECT as_of_day, town, department, service_item, item_code, channel, {_columns(BACKLOG)}
+        FROM ({rows}) b
+        GROUP BY ALL
+    """
+
+
 def definition() -> str:
     """A digest of what the cubes hold: their SQL (the catalogue's measures, the flags' definitions)."""
     params = Params()
-    text = _period_sql(params, "true") + _journey_sql(params) + repr(sorted(params.values.items()))
+    text = _period_sql(params, "true") + _journey_sql(params) + _backlog_sql(params, [dt.date(2000, 1, 31)])
+    text += repr(sorted(params.values.items()))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -196,8 +217,13 @@ def maintain(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute(f"CREATE OR REPLACE TABLE {TABLE} AS {_period_sql(params, 'true')}", params.values)
         params = Params()
         cur.execute(f"CREATE OR REPLACE TABLE {JOURNEY_TABLE} AS {_journey_sql(params)}", params.values)
+        params = Params()
+        cur.execute(f"CREATE OR REPLACE TABLE {BACKLOG_TABLE} AS {_backlog_sql(params, [dt.date(2000, 1, 31)])} LIMIT 0",
+                    params.values)  # fmt: skip
+        cur.execute(f"CREATE OR REPLACE TABLE {BACKLOG_DAYS} (as_of_day DATE NOT NULL)")
     elif changed:
         _maintain_changed(cur)
+    _maintain_backlog(cur)
     # Which fields the data has changes with a catalogue too (no case marked): worked out at every write.
     presence = json.dumps(base.live_field_presence(cur))
     cur.execute("DELETE FROM case_changes")
@@ -264,6 +290,51 @@ def _journeys_apart(cur: duckdb.DuckDBPyConnection, towns: tuple[str, ...], chan
         since = (since - dt.timedelta(days=1)).replace(day=1)
 
 
+def _maintain_backlog(cur: duckdb.DuckDBPyConnection) -> None:
+    """The backlog as of each month end that is over: again for the marked towns from their first marked month, and
+    for every town as of a month end not held yet (one that has passed since the last write, or the first time)."""
+    first_month, last_month = one(
+        cur.execute("SELECT min(submitted_at)::DATE, max(submitted_at)::DATE FROM case_rows WHERE is_current")
+    )
+    if first_month is None:
+        cur.execute(f"DELETE FROM {BACKLOG_TABLE}")
+        cur.execute(f"DELETE FROM {BACKLOG_DAYS}")
+        return
+    today = clock.today()
+    ends = []
+    end = _month_end(first_month.replace(day=1))
+    while end < today:
+        ends.append(end)
+        end = _month_end(end + dt.timedelta(days=1))
+    held = {r[0] for r in cur.execute(f"SELECT as_of_day FROM {BACKLOG_DAYS}").fetchall()}
+    marks = "town IS NOT NULL AND month IS NOT NULL"
+    towns = tuple(r[0] for r in cur.execute(f"SELECT DISTINCT town FROM case_changes WHERE {marks}").fetchall())
+    if towns:
+        earliest = one(cur.execute(f"SELECT min(month) FROM case_changes WHERE {marks}"))[0]
+        again = [e for e in ends if e >= earliest and e in held]
+        if again:
+            cur.execute(
+                f"DELETE FROM {BACKLOG_TABLE} WHERE list_contains(?::VARCHAR[], town) AND as_of_day >= ?",
+                [list(towns), earliest],
+            )
+            params = Params()
+            cur.execute(f"INSERT INTO {BACKLOG_TABLE} {_backlog_sql(params, again, towns)}", params.values)
+    new = [e for e in ends if e not in held]
+    if new:
+        params = Params()
+        cur.execute(f"INSERT INTO {BACKLOG_TABLE} {_backlog_sql(params, new)}", params.values)
+        cur.executemany(f"INSERT INTO {BACKLOG_DAYS} VALUES (?)", [[e] for e in new])
+
+
+def backlog_held(cur: duckdb.DuckDBPyConnection, days: list[dt.date]) -> bool:
+    """Whether the backlog cube holds every one of ``days`` (and is current)."""
+    if not days or not current(cur):
+        return False
+    held = one(cur.execute(f"SELECT count(*) FROM {BACKLOG_DAYS} WHERE list_contains(?::DATE[], as_of_day)",
+                           [sorted(set(days))]))[0]  # fmt: skip
+    return int(held) == len(set(days))
+
+
 def _month_end(first: dt.date) -> dt.date:
     return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
 
@@ -289,7 +360,7 @@ def whole_months(filters: Filters) -> bool:
     return starts and ends
 
 
-def cells_where(filters: Filters, params: Params, *, journeys: bool = False) -> str:
+def cells_where(filters: Filters, params: Params, *, journeys: bool = False, backlog: bool = False) -> str:
     """The WHERE condition over a cube (alias ``c``) for ``filters``: the same as over the cases, by month.
 
     The journey cube has towns and months only (the caller asks it only when nothing else is filtered).
@@ -298,6 +369,8 @@ def cells_where(filters: Filters, params: Params, *, journeys: bool = False) -> 
         where, _ = where_clause(
             filters, "c", params, date_column="month", department_column=None, item_columns=(), channel_column=None
         )
+    elif backlog:  # open cases as of a day: no period (older backlog counts), the day is chosen by the caller
+        where, _ = where_clause(filters, "c", params, period=False)
     else:
         where, _ = where_clause(filters, "c", params, date_column="month")
     return where

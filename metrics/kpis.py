@@ -193,6 +193,43 @@ def _add_cells(
         out.setdefault(row[0], {"g": row[0]}).update(zip(names[1:], row[1:], strict=True))
 
 
+def _backlog_rows(
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    grouping: _Grouping,
+    scoped: list[tuple[int, Kpi]],
+    asof_rel: tuple[list[dt.date], list[dt.date]] | dt.date,
+    at_risk_workdays: int,
+) -> dict[object, _Row]:
+    """The open-case KPIs' rows: from the backlog cube when it holds every as-of day, else from the cases."""
+    days = [asof_rel] if isinstance(asof_rel, dt.date) else list(asof_rel[1])
+    kept = {i: cols for i, k in scoped if (cols := _kept_columns(k, i)) is not None}
+    group = {"NULL::VARCHAR": "NULL::VARCHAR", "a.bucket": "c.as_of_day"}.get(grouping.backlog, grouping.backlog)
+    if (
+        at_risk_workdays != AT_RISK_WORKDAYS
+        or len(kept) < len(scoped)
+        or len(set(days)) < len(days)
+        or not cube.backlog_held(cur, days)
+    ):
+        params = Params()
+        if isinstance(asof_rel, dt.date):
+            rel = base.asof_single(params, asof_rel)
+        else:
+            rel = base.asof_buckets(params, *asof_rel)
+        ctes = [("b", base.backlog_cases(filters, params, rel, grouping.backlog, at_risk_workdays))]
+        return _aggregate(cur, ctes, "b", scoped, params)
+    params = Params()
+    where = cube.cells_where(filters, params, backlog=True)
+    where += f" AND list_contains({params.add(days, 'days')}::DATE[], c.as_of_day)"
+    out: dict[object, _Row] = {}
+    _add_cells(cur, out, cube.BACKLOG_TABLE, group, where, params, kept)
+    if grouping.backlog == "a.bucket":  # cells are by as-of day; trends key them by their bucket's first day
+        assert not isinstance(asof_rel, dt.date)
+        bucket_of: dict[object, object] = dict(zip(asof_rel[1], asof_rel[0], strict=True))
+        out = {bucket_of[day]: {**row, "g": bucket_of[day]} for day, row in out.items()}
+    return out
+
+
 def _journey_rows(
     cur: duckdb.DuckDBPyConnection,
     filters: Filters,
@@ -312,13 +349,7 @@ def _evaluate(
         ]
         rows["items"] = _aggregate(cur, ctes, "items", by_scope["items"], params)
     if "backlog" in by_scope:
-        params = Params()
-        if isinstance(asof_rel, dt.date):
-            rel = base.asof_single(params, asof_rel)
-        else:
-            rel = base.asof_buckets(params, *asof_rel)
-        ctes = [("b", base.backlog_cases(filters, params, rel, grouping.backlog, at_risk_workdays))]
-        rows["backlog"] = _aggregate(cur, ctes, "b", by_scope["backlog"], params)
+        rows["backlog"] = _backlog_rows(cur, filters, grouping, by_scope["backlog"], asof_rel, at_risk_workdays)
     if "catalog" in by_scope and grouping.catalog is not None:
         params = Params()
         ctes = [("s", base.catalog_items(filters, params, grouping.catalog))]

@@ -251,3 +251,57 @@ def test_the_journey_cells_follow_the_towns_loads(db: Database, tmp_path: Path, 
         )
     remove_upload(db, bridge)
     assert _journey_cells(db) == {"2026-10": (1, 1, 1, 3), "2026-11": (2, 0, 0, 0)}
+
+
+BACKLOG_HEADER = "办件编号,事项名称,实施部门,申请渠道,申请时间,办结时间,承诺时限\n"
+#: K1 is left open past its limit (overdue at both month ends); K2 is open at the end of October, done before its
+#: limit in November; K3 comes on 11-26 with three working days (due on 12-01: at risk at the end of November).
+BACKLOG = (
+    "K1,出生登记,派出所,窗口办理,2026-10-05 09:00,,5个工作日\n"
+    "K2,出生登记,派出所,窗口办理,2026-10-28 09:00,2026-11-10 09:00,20个工作日\n"
+    "K3,低保申请,民政办,网上办理,2026-11-26 09:00,,3个工作日\n"
+)
+#: K1 again, finished on 11-20 (a finished version wins over an open one): no longer open at the end of November.
+K1_DONE = "K1,出生登记,派出所,窗口办理,2026-10-05 09:00,2026-11-20 09:00,5个工作日\n"
+
+
+def _backlog_cells(db: Database) -> dict[str, tuple[int, int]]:
+    """(open overdue, at risk) per as-of day held, from the backlog cube's cells."""
+    overdue, risk = cube.kept("backlog", "open_overdue_cases", "value"), cube.kept("backlog", "at_risk_cases", "value")
+    assert overdue is not None and risk is not None
+    cur = db.cursor()
+    days = [r[0] for r in cur.execute(f"SELECT as_of_day FROM {cube.BACKLOG_DAYS} ORDER BY 1").fetchall()]
+    cells = dict(
+        (r[0], (int(r[1]), int(r[2])))
+        for r in cur.execute(
+            f"SELECT as_of_day, {overdue.read}, {risk.read} FROM {cube.BACKLOG_TABLE} c GROUP BY 1"
+        ).fetchall()
+    )
+    return {f"{d}": cells.get(d, (0, 0)) for d in days}
+
+
+def test_the_backlog_is_kept_as_of_every_month_end_that_is_over(db: Database, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("EGOV_TODAY", "2026-12-15 12:00")
+    path = tmp_path / "backlog.csv"
+    path.write_text(BACKLOG_HEADER + BACKLOG, encoding="utf-8")
+    ingest_file(db, path, kind="cases", town="东镇", loaded_by="test")
+    assert _backlog_cells(db) == {"2026-10-31": (1, 0), "2026-11-30": (1, 1)}
+    cur = db.cursor()
+    tiles = kpis.compute_kpis(cur, Filters.month("2026-11"), ["open_overdue_cases", "at_risk_cases"])
+    assert (tiles["open_overdue_cases"]["value"], tiles["at_risk_cases"]["value"]) == (1, 1)
+    with precomputed_columns.disabled():
+        assert kpis.compute_kpis(cur, Filters.month("2026-11"), ["open_overdue_cases", "at_risk_cases"]) == tiles
+
+    path.write_text(BACKLOG_HEADER + K1_DONE, encoding="utf-8")
+    done = ingest_file(db, path, kind="cases", town="东镇", loaded_by="test").upload_id
+    assert done is not None
+    assert _backlog_cells(db) == {"2026-10-31": (1, 0), "2026-11-30": (0, 1)}
+    remove_upload(db, done)
+    assert _backlog_cells(db) == {"2026-10-31": (1, 0), "2026-11-30": (1, 1)}
+
+    monkeypatch.setenv("EGOV_TODAY", "2027-01-05 12:00")  # December is over: the next write adds its end
+    with db.write():
+        pass
+    assert _backlog_cells(db) == {"2026-10-31": (1, 0), "2026-11-30": (1, 1), "2026-12-31": (2, 0)}
+    series = kpis.kpi_series(cur, Filters("2026-10-01", "2026-12-31"), "month", ["open_overdue_cases"])
+    assert list(series["value"]) == [1, 1, 2]
