@@ -311,7 +311,7 @@ def _maintain_backlog(cur: duckdb.DuckDBPyConnection) -> None:
     towns = tuple(r[0] for r in cur.execute(f"SELECT DISTINCT town FROM case_changes WHERE {marks}").fetchall())
     if towns:
         earliest = one(cur.execute(f"SELECT min(month) FROM case_changes WHERE {marks}"))[0]
-        again = [e for e in ends if e >= earliest and e in held]
+        again = sorted(e for e in held if e >= earliest)  # held ends, even before the first month still with data
         if again:
             cur.execute(
                 f"DELETE FROM {BACKLOG_TABLE} WHERE list_contains(?::VARCHAR[], town) AND as_of_day >= ?",
