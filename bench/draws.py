@@ -61,19 +61,22 @@ def drawn_views(cur, default_month: str, seed: int = SEED) -> list[dict]:
     }
     two_back = months[1] if len(months) > 1 else None
     older = months[min(OLDER, len(months)) - 1] if months else None
-    # Every pick is made whether or not its view is kept, so one view's absence does not move the others.
+    # Every pick is made, in this order, whether or not its view can be formed: one view's absence (a
+    # database of one town) does not move the others' draws.
+    department, item, channel, town = (pick(ranked[k]) for k in ("departments", "items", "channels", "towns"))
+    pair = {"departments": pick(ranked["departments"]), "channels": pick(ranked["channels"])}
+    towns = pick(ranked["towns"], 2)
+    older_item = pick(_ranked(cur, "service_item", two_back)) if two_back else None
     wanted = [
-        ("a department", default_month, {"departments": pick(ranked["departments"])}),
-        ("a service item", default_month, {"items": pick(ranked["items"])}),
-        ("a channel", default_month, {"channels": pick(ranked["channels"])}),
-        ("a town", default_month, {"towns": pick(ranked["towns"]) if len(ranked["towns"]) > 1 else None}),
-        (f"an older month ({OLDER} back)", older, {}),
-        ("a department and a channel", default_month,
-         {"departments": pick(ranked["departments"]), "channels": pick(ranked["channels"])}),
-        ("two towns", default_month, {"towns": pick(ranked["towns"], 2)}),
-        ("two months back, an item", two_back,
-         {"items": pick(_ranked(cur, "service_item", two_back)) if two_back else None}),
-    ]  # fmt: skip
+        ("a department", default_month, {"departments": department}),
+        ("a service item", default_month, {"items": item}),
+        ("a channel", default_month, {"channels": channel}),
+        ("a town", default_month, {"towns": town if len(ranked["towns"]) > 1 else None}),
+        (f"the month {OLDER} back", older, {}),
+        ("a department and a channel", default_month, pair),
+        ("two towns", default_month, {"towns": towns}),
+        ("two months back, an item", two_back, {"items": older_item}),
+    ]
     views = []
     for name, month, chosen in wanted:
         if month is None or any(v is None for v in chosen.values()):
@@ -95,6 +98,6 @@ def context(cur, view: dict) -> Context:
 
 
 def label(view: dict) -> str:
-    """``a department: 民政办 (2026-09)``."""
+    """``a department: 民政办 (2026-09)``; ``the month 6 back (2026-03)``."""
     values = [v for k in _DIMENSIONS for v in view.get(k) or ()]
-    return f"{view['name']}: {', '.join(values) + ' ' if values else ''}({view['month']})"
+    return f"{view['name']}: {', '.join(values)} ({view['month']})" if values else f"{view['name']} ({view['month']})"
