@@ -1,10 +1,25 @@
-"""The overview page timed in a real browser: ``streamlit run app.py`` on the bench database, Debian's Chromium.
+"""The app timed in a real browser: ``streamlit run app.py`` on a database, Debian's Chromium, beside a floor page.
 
-"Drawn" means: the title, the KPI tiles and the trend chart's SVG are on the page and the app has
-finished its run (Streamlit's running indicator is gone). The floor is timed the same way: a page of
-one tile and one small Plotly chart, served by the same Streamlit, in the same browser. The first visit after the server starts
-is cold (nothing cached); later visits, each in a new browser context, may use the app's cache.
-The bench database has no users, so the app runs in local mode (no login) on 127.0.0.1.
+Measured, per database (the bench's county database, and the demo town's), each time from the action
+to the page drawn and the app idle:
+
+- the overview opened from a link (its URL, in a new browser context, on a server just started: nothing
+  cached in the app);
+- a month chosen in the sidebar (a month before the default one, drawn per repetition), then a department
+  chosen beside it (one of the month's busiest, drawn per repetition): each is a view the server has not
+  computed before, so nothing comes from the app's cache.
+
+The floor is timed the same way in the same browser: a page of one tile, one small Plotly chart and one
+selectbox, served by the same Streamlit; its first visit, and its own rerun after a new option is chosen in
+its selectbox. Each repetition starts its server afresh; the medians are reported.
+
+"Drawn" means: the KPI tiles and a chart's SVG are on the page, what the action asked for is shown (the
+scope line names the new month's last day or the department; the floor's tile shows the option's value),
+and the app has finished its run (Streamlit's script state on the app root is "notRunning" and the
+running indicator is gone). A page in the browser notes the moment it becomes drawn; the moment counts
+once the page has stayed drawn for a second (a page opened from a link may run twice), so the time is
+when it was last drawn, not when it was seen settled. The databases have no users, so the app runs in
+local mode (no login) on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -33,16 +48,21 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-#: The floor: the least a Streamlit page with one tile and one Plotly chart costs on this machine.
+#: The floor: the least a Streamlit page with one tile, one Plotly chart and one widget costs on this machine.
+#: Its selectbox sits in the sidebar as the app's month does; the tile shows the option's value (FLOOR_VALUES).
 FLOOR_APP = """
 import plotly.graph_objects as go
 import streamlit as st
 
+MONTHS = [f"2026-{m:02d}" for m in range(1, 13)]
 st.set_page_config(page_title="floor", layout="wide")
+chosen = MONTHS.index(st.sidebar.selectbox("月份", MONTHS, key="floor_month"))
 st.title("基准页 floor")
-st.metric("办件量", "2,786")
-st.plotly_chart(go.Figure(go.Bar(x=[f"2026-{m:02d}" for m in range(1, 13)], y=list(range(12)))))
+st.metric("办件量", f"{2786 + chosen:,}")
+st.plotly_chart(go.Figure(go.Bar(x=MONTHS, y=[(m + chosen) % 12 for m in range(12)])))
 """
+FLOOR_MONTHS = [f"2026-{m:02d}" for m in range(1, 13)]
+FLOOR_VALUES = [f"{2786 + i:,}" for i in range(12)]
 
 
 def _start(db: Path, log_dir: Path, script: Path | None = None) -> tuple[subprocess.Popen, str]:
@@ -85,45 +105,182 @@ def _stop(proc: subprocess.Popen) -> None:
             pass
 
 
-def _visit(browser, url: str, timeout_ms: int) -> float:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-    page = context.new_page()
+#: Installed in every page before its own scripts: notes ``window.__drawnSince`` (Date.now()) when the page becomes
+#: drawn (tiles, a chart's SVG, ``window.__benchWant`` shown if set, the run over), and clears it when it is not.
+DRAWN_WATCH = """
+(() => {
+  window.__benchWant = null;
+  window.__drawnSince = null;
+  const drawn = () => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
+    if (!document.querySelector('[data-testid="stMetric"]')) return false;
+    if (!document.querySelector('.js-plotly-plot .main-svg')) return false;
+    const want = window.__benchWant;
+    if (want) {
+      const shown = document.querySelector(want.selector);
+      if (!shown || !shown.innerText.includes(want.text)) return false;
+    }
+    return true;
+  };
+  setInterval(() => {
+    if (!drawn()) window.__drawnSince = null;
+    else if (window.__drawnSince === null) window.__drawnSince = Date.now();
+  }, 10);
+})();
+"""
+#: How long a page must stay drawn before its moment counts (a page opened from a link may run twice).
+SETTLE_SECONDS = 1.0
+
+
+def _context(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN", timezone_id="Asia/Shanghai")
+    context.add_init_script(DRAWN_WATCH)
+    return context
+
+
+def _drawn_at(page, timeout_s: float) -> float:
+    """The moment (epoch seconds) the page was last drawn, once it has stayed drawn for SETTLE_SECONDS."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        since, now = page.evaluate("() => [window.__drawnSince, Date.now()]")
+        if since is not None and now - since >= SETTLE_SECONDS * 1000:
+            if "Traceback" in page.inner_text("body"):
+                raise RuntimeError(f"{page.url} shows a traceback")
+            return since / 1000
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{page.url} not drawn within {timeout_s:.0f} s")
+        page.wait_for_timeout(50)
+
+
+def _open(page, url: str, timeout_s: float) -> float:
+    """Seconds from following a link to ``url`` to the page drawn and idle."""
+    started = time.time()
+    page.goto(url, timeout=int(timeout_s * 1000))
+    return _drawn_at(page, timeout_s) - started
+
+
+def _choose(page, key: str, option: str, want: tuple[str, str], timeout_s: float) -> float:
+    """Seconds from choosing ``option`` in the widget of key ``key`` to the page drawn again, showing ``want``.
+
+    ``want`` is (CSS selector, text it must contain): what the new run draws and the old page did not show.
+    The option is typed into the widget's search first (not timed), then clicked (timed from the click).
+    """
+    page.locator(f".st-key-{key} input").first.click()
+    page.keyboard.type(option)
+    choice = page.get_by_role("option", name=option, exact=True)
+    choice.wait_for(timeout=int(timeout_s * 1000))
+    page.evaluate("(want) => { window.__benchWant = want; window.__drawnSince = null; }",
+                  {"selector": want[0], "text": want[1]})  # fmt: skip
+    started = time.time()
+    choice.click()
+    seconds = _drawn_at(page, timeout_s) - started
+    page.keyboard.press("Escape")  # a multiselect's list stays open
+    return seconds
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _draws(db: Path, runs: int, seed: int) -> tuple[list[str], list[str]]:
+    """Per repetition, a month before the default one and one of the default month's busiest departments.
+
+    Drawn with a fixed seed from the database (so the same database gives the same draws), distinct per
+    repetition: each repetition's views are new to its server.
+    """
+    import random
+
+    from metrics.page_queries import default_month_of
+    from store.db import Database
+
+    database = Database(db, read_only=True)
     try:
-        started = time.perf_counter()
-        page.goto(url, timeout=timeout_ms)
-        page.locator('[data-testid="stMetric"]').first.wait_for(timeout=timeout_ms)
-        page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=timeout_ms)
-        page.wait_for_function(FINISHED, timeout=timeout_ms)
-        drawn = time.perf_counter() - started
-        body = page.inner_text("body")
-        if "Traceback" in body:
-            raise RuntimeError("the overview page shows a traceback")
-        return drawn
+        cur = database.cursor()
+        default = default_month_of(cur)
+        months = [r[0] for r in cur.execute(
+            "SELECT DISTINCT strftime(submitted_at, '%Y-%m') AS m FROM cases WHERE submitted_at IS NOT NULL "
+            "AND strftime(submitted_at, '%Y-%m') < ? ORDER BY m DESC LIMIT 12", [default],
+        ).fetchall()]  # fmt: skip
+        departments = [r[0] for r in cur.execute(
+            "SELECT department FROM cases WHERE strftime(submitted_at, '%Y-%m') = ? AND department IS NOT NULL "
+            "GROUP BY department ORDER BY count(*) DESC, department LIMIT 8", [default],
+        ).fetchall()]  # fmt: skip
     finally:
-        context.close()
+        database.close()
+    rng = random.Random(seed)
+    pick = lambda seq: rng.sample(seq, runs) if len(seq) >= runs else [seq[i % len(seq)] for i in range(runs)]  # noqa: E731
+    return pick(months), pick(departments)
 
 
-def time_overview(db: Path, runs: int = 3, timeout_s: float = 300) -> dict:
-    """The overview on the bench database, and the floor page beside it, in the same browser."""
+def _last_day(month: str) -> str:
+    import calendar
+
+    year, number = (int(p) for p in month.split("-"))
+    return f"{month}-{calendar.monthrange(year, number)[1]:02d}"
+
+
+def time_floor(browser, work: Path, runs: int, timeout_s: float) -> dict:
+    """The floor page: its first visit on a fresh server, and its rerun after an option is chosen (two per run)."""
+    script = work / "floor_app.py"
+    script.write_text(FLOOR_APP, encoding="utf-8")
+    first, reruns = [], []
+    for run in range(runs):
+        proc, url = _start(work / "floor.duckdb", work / f"streamlit-logs-floor-{run}", script)
+        try:
+            context = _context(browser)
+            page = context.new_page()
+            first.append(_open(page, url, timeout_s))
+            for change in (2 * run + 1, 2 * run + 2):
+                i = change % len(FLOOR_MONTHS)
+                want = ('[data-testid="stMetricValue"]', FLOOR_VALUES[i])
+                reruns.append(_choose(page, "floor_month", FLOOR_MONTHS[i], want, timeout_s))
+            context.close()
+        finally:
+            _stop(proc)
+    return {"first_seconds": _median(first), "first": first, "rerun_seconds": _median(reruns), "reruns": reruns}
+
+
+def time_app(browser, db: Path, name: str, runs: int, timeout_s: float, seed: int = 7) -> dict:
+    """The app on ``db``: the overview from a link on a fresh server, then a month and a department chosen."""
+    months, departments = _draws(db, runs, seed)
+    link, later, month, department = [], [], [], []
+    for run in range(runs):
+        proc, url = _start(db, db.parent / f"streamlit-logs-{name}-{run}")
+        try:
+            context = _context(browser)
+            page = context.new_page()
+            link.append(_open(page, url, timeout_s))
+            want = (".st-key-scope_line", _last_day(months[run]))
+            month.append(_choose(page, "f_month", months[run], want, timeout_s))
+            want = (".st-key-scope_clear_dept", departments[run])
+            department.append(_choose(page, "f_dept", departments[run], want, timeout_s))
+            context.close()
+            context = _context(browser)  # the same link again, in a new session: the server has run the view
+            later.append(_open(context.new_page(), url, timeout_s))
+            context.close()
+        finally:
+            _stop(proc)
+    return {
+        "db": str(db),
+        "link_seconds": _median(link), "link": link, "later_seconds": _median(later), "later": later,
+        "month_seconds": _median(month), "month": month, "months": months,
+        "department_seconds": _median(department), "department": department, "departments": departments,
+    }  # fmt: skip
+
+
+def time_pages(dbs: dict[str, Path], work: Path, runs: int = 3, timeout_s: float = 300) -> dict:
+    """The floor, then the app on each database (label → path), in one browser."""
     if not CHROMIUM.exists():
         return {"skipped": f"{CHROMIUM} not found"}
     from playwright.sync_api import sync_playwright
 
-    floor_script = db.parent / "floor_app.py"
-    floor_script.write_text(FLOOR_APP, encoding="utf-8")
-    out = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
-            for name, script in (("overview", None), ("floor", floor_script)):
-                proc, url = _start(db, db.parent / f"streamlit-logs-{name}", script)
-                try:
-                    first = _visit(browser, url, int(timeout_s * 1000))
-                    later = [_visit(browser, url, int(timeout_s * 1000)) for _ in range(max(runs - 1, 0))]
-                finally:
-                    _stop(proc)
-                out[name] = {"first_seconds": first, "later_seconds": statistics.median(later) if later else None,
-                             "later": later}  # fmt: skip
+            floor = time_floor(browser, work, runs, timeout_s)
+            apps = {label: time_app(browser, Path(db), label, runs, timeout_s) for label, db in dbs.items()}
         finally:
             browser.close()
-    return {**out["overview"], "floor": out["floor"]}
+    return {"floor": floor, "apps": apps, "runs": runs}

@@ -32,15 +32,21 @@ def _fresh(db: str) -> None:
 
 
 @step
-def generate(out_dir: str, events: int, peer: bool = False, towns: int | None = None) -> dict:
-    """The input files (bench.generate), over ``towns`` towns (default ``TOWNS``); a peer log is the events in UTF-8 only."""
+def generate(
+    out_dir: str, events: int, peer: bool = False, towns: int | None = None, cases: bool | None = None
+) -> dict:
+    """The input files (bench.generate), over ``towns`` towns (default ``TOWNS``).
+
+    A peer log is the events in UTF-8 only; ``cases=True`` adds their case export to it (the growth log,
+    whose events are also the peers' when it has their size).
+    """
     from bench import generate as gen
 
     started = time.perf_counter()
     files = gen.write_logs(
         Path(out_dir),
         events,
-        with_cases=not peer,
+        with_cases=not peer if cases is None else cases,
         with_gbk=not peer,
         with_next_month=not peer,
         towns=gen.TOWNS if towns is None else towns,
@@ -115,12 +121,19 @@ def catalog(db: str, path: str) -> dict:
 
 
 @step
-def pages(db: str, repeat: int = 5, fast: bool = True, kept: bool = True) -> dict:
-    """Every page's queries for the default view, uncached: per page, the first run and the median of the rest.
+def pages(
+    db: str, repeat: int = 5, fast: bool = True, kept: bool = True, draws: bool | list = False, draw_repeat: int = 2
+) -> dict:
+    """Every page's queries, uncached: per page, the first run and the median of the rest.
 
-    ``kept=True`` calls them as the pages do (``metrics.precomputed_views.call``: the figures kept after
-    the load where there are some); ``kept=False`` computes every call, as for any other filter.
+    For the default view, ``kept=True`` calls them as the pages do (``metrics.precomputed_views.call``: the
+    figures kept after the load where there are some); ``kept=False`` computes every call. ``draws`` adds
+    the drawn views (:mod:`bench.draws`: ``True`` draws them from this database, a list gives them), each
+    called as the pages do (nothing kept for any of them: computed live), per view the median of
+    ``draw_repeat`` runs after a first one (0: the first alone); per page their median, their maximum and
+    the slowest view.
     """
+    from bench import draws as drawn
     from metrics import precomputed_columns, precomputed_views
     from metrics.page_queries import PAGES, default_context
     from store.db import Database
@@ -129,36 +142,68 @@ def pages(db: str, repeat: int = 5, fast: bool = True, kept: bool = True) -> dic
 
     cur = database.cursor()
     context = default_context(cur)
+    month = f"{context.filters.start:%Y-%m}"
+    views = (drawn.drawn_views(cur, month) if draws is True else list(draws)) if draws else []
+    contexts = [drawn.context(cur, view) for view in views]
     out: dict[str, dict] = {}
+
+    def run_page(queries, ctx, runs: int, per_query: dict[str, list[float]]) -> list[float]:
+        totals = []
+        for _ in range(runs):
+            started = time.perf_counter()  # the pages read the data's fingerprint once per data version
+            seen = precomputed_views.fingerprint(database.cursor()) if kept else None
+            total = time.perf_counter() - started
+            for i, (name, query) in enumerate(queries.items()):
+                cur = database.cursor()
+                started = time.perf_counter()
+                if kept:
+                    precomputed_views.call(cur, query.fn, query.args(ctx), seen=seen)
+                else:
+                    query.fn(cur, *query.args(ctx))
+                took = time.perf_counter() - started
+                cur.close()
+                total += took
+                per_query.setdefault(f"{i:02d} {name}", []).append(took)
+            totals.append(total)
+        return totals
+
     switch = precomputed_columns.disabled() if not fast else _null()
     with switch:
         for page, queries in PAGES.items():
-            runs: list[float] = []
             per_query: dict[str, list[float]] = {}
-            for _ in range(max(repeat, 1) + 1):
-                started = time.perf_counter()  # the pages read the data's fingerprint once per data version
-                seen = precomputed_views.fingerprint(database.cursor()) if kept else None
-                total = time.perf_counter() - started
-                for i, (name, query) in enumerate(queries.items()):
-                    cur = database.cursor()
-                    started = time.perf_counter()
-                    if kept:
-                        precomputed_views.call(cur, query.fn, query.args(context), seen=seen)
-                    else:
-                        query.fn(cur, *query.args(context))
-                    took = time.perf_counter() - started
-                    cur.close()
-                    total += took
-                    per_query.setdefault(f"{i:02d} {name}", []).append(took)
-                runs.append(total)
+            runs = run_page(queries, context, max(repeat, 1) + 1, per_query)
             first, rest = runs[0], runs[1:]
             out[page] = {
                 "first_seconds": first,
                 "median_seconds": statistics.median(rest),
                 "queries": {k: statistics.median(v[1:]) for k, v in per_query.items()},
             }
+            if not views:
+                continue
+            seconds: list[float] = []
+            slowest_queries: dict[str, float] = {}
+            for ctx in contexts:
+                per_query = {}
+                runs = run_page(queries, ctx, max(draw_repeat, 0) + 1, per_query)
+                kept_runs = slice(1, None) if draw_repeat > 0 else slice(None)  # 0: the one run is the time
+                seconds.append(statistics.median(runs[kept_runs]))
+                for k, v in per_query.items():
+                    slowest_queries[k] = max(slowest_queries.get(k, 0.0), statistics.median(v[kept_runs]))
+            slowest = max(range(len(seconds)), key=seconds.__getitem__)
+            out[page] |= {
+                "drawn_seconds": seconds,
+                "drawn_median_seconds": statistics.median(seconds),
+                "drawn_max_seconds": seconds[slowest],
+                "drawn_slowest": drawn.label(views[slowest]),
+                "drawn_queries_max": slowest_queries,
+            }
     database.close()
-    return {"month": context.filters.label(), "pages": out}
+    return {
+        "month": context.filters.label(),
+        "pages": out,
+        "draws": views,
+        "draw_labels": [drawn.label(v) for v in views],
+    }
 
 
 class _null:
@@ -229,11 +274,29 @@ def peer_from_csv(tool: str, csv: str, db: str | None = None) -> dict:
 
 
 @step
-def browser(db: str, runs: int = 3) -> dict:
-    """The overview page in Debian's Chromium: from navigation to fully drawn, first (cold) and later visits."""
-    from bench.browser import time_overview
+def demo(db: str) -> dict:
+    """The demo town's database (``cli.py demo --db PATH``, as a user makes one): the browser's town scale."""
+    import subprocess
 
-    return time_overview(Path(db), runs=runs)
+    _fresh(db)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "cli.py", "demo", "--db", db], cwd=Path(__file__).resolve().parent.parent,
+                   check=True, capture_output=True)  # fmt: skip
+    seconds = time.perf_counter() - started
+    import duckdb
+
+    con = duckdb.connect(db, read_only=True)
+    events, cases = con.execute("SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM cases)").fetchone()
+    con.close()
+    return {"seconds": seconds, "events": events, "cases": cases}
+
+
+@step
+def browser(dbs: dict[str, str], work: str, runs: int = 3) -> dict:
+    """The app in Debian's Chromium on each database (label → path), beside the floor page (bench.browser)."""
+    from bench.browser import time_pages
+
+    return time_pages({label: Path(db) for label, db in dbs.items()}, Path(work), runs=runs)
 
 
 def main(argv: list[str]) -> None:

@@ -3,8 +3,9 @@
 The fast paths' results are compared with the straightforward SQL in ``tests/test_fast_paths.py``;
 here the harness's own pieces are checked: the generated log is the demo county's (20 towns even at
 these tiny sizes: every town still holds cases, and case ids already repeat between towns), every step
-reports, and the peers compute the same figures as we do, counting a case per (town, case id). The pages' calls it times are ``metrics.page_queries.PAGES``,
-which ``tests/test_page_queries.py`` checks against what each page's default view calls.
+reports, every row of the table is there with its target, and the peers compute the same figures as we do,
+counting a case per (town, case id). The pages' calls it times are ``metrics.page_queries.PAGES``, which
+``tests/test_page_queries.py`` checks against what each page's default view calls.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bench import generate, peers
 from bench import run as bench_run
 from demo import county, exports, town
 from metrics import page_queries as pages
+from tests.conftest import running_under_ci
 
 
 def test_generated_events_are_the_demo_generators(tmp_path) -> None:
@@ -70,21 +72,73 @@ def test_peers_compute_the_same_figures(tmp_path) -> None:
 
 
 def test_the_harness_runs_at_a_tiny_size(tmp_path) -> None:
-    """``bench/run.py --events 2000``: every step runs in its own process and the table is written."""
+    """``bench/run.py --events 2000``: every step runs in its own process and the table is written.
+
+    The growth run (a 1,000-event log here) and the browser (one repetition) run too, so every row of
+    the table appears: with a number, its target stated and whether it is met (no time is asserted).
+    """
     out = tmp_path / "out"
-    results = bench_run.main(["--events", "2000", "--repeat", "1", "--out", str(out), "--skip-browser"])
+    results = bench_run.main(["--events", "2000", "--growth-events", "1000", "--repeat", "1", "--draw-repeat", "0",
+                              "--browser-runs", "1", "--out", str(out)])  # fmt: skip
     steps = results["steps"]
-    for name in ("floor", "ctas", "ingest_utf8", "ingest_gbk", "ingest_cases", "refresh", "pages", "pages_live",
-                 "month_alone", "month_append", "month_refresh", "csv_ours", "loaded_ours", "loaded_pandas",
-                 "csv_pandas"):  # fmt: skip
+    for name in ("floor", "ctas", "ingest_utf8", "ingest_gbk", "ingest_cases", "refresh", "pages", "growth_ingest",
+                 "growth_cases", "growth_refresh", "growth_pages", "town_demo", "browser", "month_alone",
+                 "month_append", "month_refresh", "csv_ours", "loaded_ours", "loaded_pandas", "csv_pandas"):  # fmt: skip
         assert steps[name]["peak_rss_bytes"] > 0, name
     assert results["towns"] == generate.TOWNS
     assert steps["ingest_utf8"]["rows"] == steps["ingest_gbk"]["rows"] == results["log"]["events"]
     assert steps["ingest_cases"]["rows"] == results["log"]["cases_count"]
     assert steps["floor"]["rows"] == steps["ctas"]["rows"] == results["log"]["events"]
-    assert set(steps["pages"]["pages"]) == set(steps["pages_live"]["pages"]) == set(pages.PAGES)
     assert steps["refresh"]["kept"] > 0 and len(steps["refresh"]["months"]) >= 1
     assert steps["loaded_ours"]["counts"] == steps["loaded_pandas"]["counts"]
+
+    # The drawn views: drawn from the database, the same ones timed on the growth log, each page timed on each.
+    views = steps["pages"]["draws"]
+    assert len(views) >= 6 and len({json.dumps(v, sort_keys=True) for v in views}) == len(views)
+    assert steps["growth_pages"]["draws"] == views
+    assert results["growth_log"]["events"] < results["log"]["events"]
+    for step in ("pages", "growth_pages"):
+        assert set(steps[step]["pages"]) == set(pages.PAGES)
+        for page, timing in steps[step]["pages"].items():
+            assert len(timing["drawn_seconds"]) == len(views), (step, page)
+            assert timing["drawn_max_seconds"] >= timing["drawn_median_seconds"] > 0, (step, page)
+
+    rows = {r["measurement"]: r for r in results["summary"]}
+
+    def one(*words: str) -> dict:
+        found = [r for name, r in rows.items() if all(w in name for w in words)]
+        assert len(found) == 1, (words, list(rows))
+        return found[0]
+
+    def judged(r: dict, target: str) -> None:
+        """A row with a time, its target stated, and met or not."""
+        assert isinstance(r["seconds"], float) and r["seconds"] > 0, r
+        assert target in (r["target"] or "") and isinstance(r["met"], bool), r
+
+    judged(one("our ingest, UTF-8"), "≤ 4.0× CTAS")
+    judged(one("our ingest, GBK"), "≤ 1.2× UTF-8")
+    judged(one("one more month, appended"), "≤ 1.5× alone")
+    for page in pages.PAGES:
+        judged(one(f"page queries: {page}, default view"), "≤ 0.2 s")
+        drawn = one(f"page queries: {page}, {len(views)} drawn views")
+        judged(drawn, "≤ 1.5× default")
+        assert drawn["ratio"] > 0 and "slowest" in drawn["note"]
+        grown = one(f"growth: {page} page queries")
+        judged(grown, "≤ 2.0×")
+        assert "÷" in grown["comparison"]
+    judged(one("figures, log loaded: pm4py"), "≥ 30.0× faster")
+    judged(one("figures from the CSV: pm4py"), "≥ 3.0× faster")
+
+    browser = steps["browser"]
+    if "skipped" in browser and not running_under_ci():  # no Debian Chromium here: under CI it must run
+        pytest.skip(browser["skipped"])
+    assert one("floor", "first visit")["seconds"] > 0 and one("floor", "rerun")["seconds"] > 0
+    assert set(browser["apps"]) == {"town", "bench"}
+    for scale in (f"demo town ({steps['town_demo']['events']:,} events)", f"{results['log']['events']:,} events"):
+        judged(one(f"browser, {scale}", "opened from a link"), "≤ 1.3× floor first visit")
+        judged(one(f"browser, {scale}", "a month chosen"), "≤ 2.0× floor rerun")
+        judged(one(f"browser, {scale}", "then a department"), "≤ 2.0× floor rerun")
+
     saved = json.loads((out / "results-2000.json").read_text())
     assert saved["summary"] and (out / "results-2000.md").read_text().startswith("| measurement")
     assert not (out / "work-2000").exists()  # scratch files are removed unless --keep
