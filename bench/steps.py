@@ -85,7 +85,8 @@ def ctas(csv: str, db: str) -> dict:
 
 @step
 def ingest(csv: str, db: str, kind: str = "auto", fresh: bool = True) -> dict:
-    """Our full load (read, map, normalise, validate, write, derived figures) of one file."""
+    """Our full load (read, map, normalise, validate, write, derived figures, the KPI cubes) of one file."""
+    import metrics  # noqa: F401  (its cubes are kept by every write, as in the app and the command line)
     from ingest.load import ingest_file
     from store.db import Database
 
