@@ -63,13 +63,9 @@ def channel_mix(cur: duckdb.DuckDBPyConnection, filters: Filters, grain: str = "
     """
     if grain not in ("day", "week", "month"):
         raise ValueError("grain must be day, week or month")
-    kept = (
-        cube.cell_sums(cur, filters, ("month", "channel"), {"cases": "sum(c.cases)::BIGINT"})
-        if grain == "month"
-        else None
-    )
+    keys = {"period_start": "c.month", "channel": "c.channel"}
+    kept = cube.cell_sums(cur, filters, keys, {"cases": "sum(c.cases)::BIGINT"}) if grain == "month" else None
     if kept is not None:
-        kept = kept.rename(columns={"month": "period_start"})
         kept["share"] = kept["cases"] / kept.groupby("period_start")["cases"].transform("sum")
         order = kept.assign(_none=kept["channel"].isna()).sort_values(
             ["period_start", "cases", "_none", "channel"], ascending=[True, False, True, True]

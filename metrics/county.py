@@ -285,10 +285,8 @@ def online_rate_by_town_month(cur: duckdb.DuckDBPyConnection, filters: Filters) 
     numerator, denominator = cube.kept("period", kpi.id, "numerator"), cube.kept("period", kpi.id, "denominator")
     assert numerator is not None and denominator is not None  # counts: the cube keeps them
     sums = {"numerator": f"({numerator.read})::BIGINT", "denominator": f"({denominator.read})::BIGINT"}
-    kept = cube.cell_sums(cur, filters, ("town", "month"), sums)
-    if kept is not None:
-        frame = kept.assign(month=[None if m is None else f"{m:%Y-%m}" for m in kept["month"]])
-    else:
+    frame = cube.cell_sums(cur, filters, {"town": "c.town", "month": "strftime(c.month, '%Y-%m')"}, sums)
+    if frame is None:
         params = Params()
         rows = base.period_cases(filters, params, "c.town")
         frame = cur.execute(

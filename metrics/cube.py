@@ -377,15 +377,14 @@ def cells_where(filters: Filters, params: Params, *, journeys: bool = False, bac
 
 
 def cell_sums(
-    cur: duckdb.DuckDBPyConnection, filters: Filters, keys: tuple[str, ...], sums: dict[str, str]
+    cur: duckdb.DuckDBPyConnection, filters: Filters, keys: dict[str, str], sums: dict[str, str]
 ) -> pd.DataFrame | None:
-    """The period cells of ``filters`` per ``keys`` (cube columns); ``sums`` maps an output name to SQL over the
-    cells (``sum(c.cases)``, a :class:`Kept`'s ``read``). None when the cube cannot serve the selection."""
+    """The period cells of ``filters`` grouped by ``keys`` and summed by ``sums`` (output name -> SQL over the cells,
+    alias ``c``: ``c.town``, ``sum(c.cases)``, a :class:`Kept`'s ``read``). None when the cube cannot serve."""
     if not whole_months(filters) or not current(cur):
         return None
     params = Params()
     where = cells_where(filters, params)
-    group = ", ".join(f"c.{k}" for k in keys)
-    select = ", ".join(f"{sql} AS {name}" for name, sql in sums.items())
-    sql = f"SELECT {group}, {select} FROM {TABLE} c WHERE {where} GROUP BY {group}"
+    select = ", ".join(f"{sql} AS {name}" for name, sql in (keys | sums).items())
+    sql = f"SELECT {select} FROM {TABLE} c WHERE {where} GROUP BY ALL"
     return base.frame(cur, sql, params)
