@@ -134,9 +134,11 @@ def pages(
     ``draw_repeat`` runs after a first one (0: the first alone); per page their median, their maximum and
     the slowest view.
     """
+    from dataclasses import replace
+
     from bench import draws as drawn
     from metrics import precomputed_columns, precomputed_views
-    from metrics.page_queries import PAGES, default_context
+    from metrics.page_queries import PAGES, default_context, page_filters
     from store.db import Database
 
     database = Database(db, read_only=True)
@@ -184,6 +186,7 @@ def pages(
             seconds: list[float] = []
             slowest_queries: dict[str, float] = {}
             for ctx in contexts:
+                ctx = replace(ctx, filters=page_filters(page, ctx.filters))  # as the page itself narrows them
                 per_query = {}
                 runs = run_page(queries, ctx, max(draw_repeat, 0) + 1, per_query)
                 kept_runs = slice(1, None) if draw_repeat > 0 else slice(None)  # 0: the one run is the time

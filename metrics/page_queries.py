@@ -190,6 +190,17 @@ PAGES: dict[str, dict[str, Query]] = {
 }
 
 
+#: What a page does to the sidebar's filters before it asks: the 一件事 page keeps the month and the towns (a journey
+#: crosses departments, items and channels). The page and the bench both go through :func:`page_filters`.
+PAGE_FILTERS: dict[str, Callable[[Filters], Filters]] = {"journeys": journeys.replace_dims}
+
+
+def page_filters(page: str, filters: Filters) -> Filters:
+    """The filters ``page`` asks its calls with, for the sidebar's ``filters``."""
+    narrow = PAGE_FILTERS.get(page)
+    return narrow(filters) if narrow else filters
+
+
 def default_month_of(cur: duckdb.DuckDBPyConnection) -> str | None:
     """The month pages and commands open on for this data: the last complete month with cases."""
     months = [r[0] for r in cur.execute(

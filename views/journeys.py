@@ -16,6 +16,7 @@ from charts.theme import department_colors
 from metrics import journeys
 from metrics.catalog import JOURNEY_MIN_APPLICANTS, JOURNEY_WINDOW_DAYS, definition
 from metrics.filters import Filters
+from metrics.page_queries import page_filters
 from ui import filters as ui_filters
 from ui import fmt
 from ui.i18n import lang, t
@@ -32,7 +33,7 @@ def _comparison(period: Filters) -> str | None:
 
 
 chosen = page_header("nav_journeys", comparison=_comparison)
-filters = journeys.replace_dims(chosen)  # a journey crosses departments, items and channels
+filters = page_filters("journeys", chosen)  # a journey crosses departments, items and channels
 if chosen.departments or chosen.items or chosen.channels:
     st.info(t("journeys_filters_ignored"), icon=":material/info:")
 K = JOURNEY_MIN_APPLICANTS
