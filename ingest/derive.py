@@ -75,16 +75,18 @@ def fill_derived(
     due_missing = "(r.due_at IS NULL OR r.due_at_source = 'computed')" if calendar_changed else "r.due_at IS NULL"
     params = [upload_id] if upload_id is not None else []
     mark_changed(cur, "upload_id = ?" if upload_id is not None else "true", params)
+    # Rows are told by (upload, town, case id), one version of a case per upload, never by rowid: DuckDB 2.0.0
+    # can update the wrong rows with ``WHERE t.rowid = …`` after a DELETE of the same table (store/uploads.py).
     cur.execute(
         f"""
         UPDATE case_rows SET due_at = d.due_at, due_at_source = 'computed'
         FROM (
-            SELECT r.rowid AS rid, {_DUE_SQL.format(r="r", c2="c2", eod=END_OF_DAY)} AS due_at
+            SELECT r.upload_id, r.town, r.case_id, {_DUE_SQL.format(r="r", c2="c2", eod=END_OF_DAY)} AS due_at
             FROM case_rows r
             {_DUE_JOINS.format(r="r", c="c", c2="c2")}
             WHERE {due_missing} AND r.promised_days IS NOT NULL {scope}
         ) d
-        WHERE case_rows.rowid = d.rid
+        WHERE case_rows.upload_id = d.upload_id AND case_rows.town = d.town AND case_rows.case_id = d.case_id
           AND (case_rows.due_at IS DISTINCT FROM d.due_at OR case_rows.due_at_source IS DISTINCT FROM 'computed')
         """,
         params,
@@ -95,7 +97,7 @@ def fill_derived(
             processing_days_natural = d.natural_days,
             processing_days_working = d.working_days
         FROM (
-            SELECT r.rowid AS rid,
+            SELECT r.upload_id, r.town, r.case_id,
                    {_NATURAL_SQL.format(r="r")} AS natural_days,
                    {working_clock("r.completed_at", "ce")} - {working_clock("r.submitted_at", "cs")}
                        AS working_days
@@ -104,7 +106,7 @@ def fill_derived(
             LEFT JOIN calendar ce ON ce.day = r.completed_at::DATE
             WHERE r.completed_at IS NOT NULL AND r.submitted_at IS NOT NULL {scope}
         ) d
-        WHERE case_rows.rowid = d.rid
+        WHERE case_rows.upload_id = d.upload_id AND case_rows.town = d.town AND case_rows.case_id = d.case_id
           AND (case_rows.processing_days_natural IS DISTINCT FROM d.natural_days
                OR case_rows.processing_days_working IS DISTINCT FROM d.working_days)
         """,

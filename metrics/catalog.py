@@ -180,9 +180,9 @@ KPIS: tuple[Kpi, ...] = (
         id="fully_online_rate",
         name=Text("全程网办率", "Fully online rate"),
         definition=Text(
-            "网上或移动端申请、到现场 0 次（已知结果送达方式时为网上送达或邮寄）的办件 ÷ 渠道和跑动次数均已知的办件。",
-            "Cases filed online or on mobile with zero visits (and, where the delivery of the result is known, "
-            "delivered online or by post) ÷ cases whose channel and visits are known.",
+            "网上或移动端申请、到现场 0 次（已知结果送达方式时，不需到窗口、大厅或现场领取）的办件 ÷ 渠道和跑动次数均已知的办件。",
+            "Cases filed online or on mobile with zero visits (and, where the delivery of the result is known, not "
+            "fetched in person at a window, hall or counter) ÷ cases whose channel and visits are known.",
         ),
         unit="rate",
         higher_is_better=True,

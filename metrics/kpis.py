@@ -542,7 +542,8 @@ def kpi_series(
     Columns: period_start, period_end, as_of, kpi_id, value, numerator, denominator,
     natural_value, n, reason_zh, reason_en. Every bucket of the period appears, even without cases
     (then cases = 0 and rates are unknown), so trends never silently skip a month. Open-case
-    figures are as of each bucket's last day (capped at the period end).
+    figures are as of each bucket's last day (capped at the period end and at today: nobody knows yet which open
+    case will be overdue at the end of a month still running).
     """
     grouping = _bucket_sql(grain)
     kpis = _select_ids(ids)
@@ -550,7 +551,7 @@ def kpi_series(
     if not spans:
         return pd.DataFrame(columns=["period_start", "period_end", "as_of", *_FRAME_COLUMNS])
     starts = [s for s, _ in spans]
-    as_ofs = [min(e, filters.end) if filters.end else e for _, e in spans]
+    as_ofs = [min(e, filters.as_of()) for _, e in spans]  # capped at the period end and at today, as the tiles
     _, out = _evaluate(
         cur, filters, kpis, grouping, (starts, as_ofs),
         name_only_threshold=name_only_threshold, name_only_min_cases=name_only_min_cases,

@@ -53,15 +53,18 @@ def refresh_current_cases(cur: duckdb.DuckDBPyConnection, touched: str = "_touch
     use instead (a fixed name from this module).
     """
     mark_changed(cur, f"(town, case_id) IN (SELECT town, case_id FROM {touched})")
+    # Joined on the case, the winner told by its upload, not on rowid: DuckDB 2.0.0 can update the wrong rows (or
+    # corrupt the file) with ``WHERE t.rowid = w.rid`` after a DELETE of the same table (a removal, then a load).
     cur.execute(
         f"""
-        UPDATE case_rows SET is_current = w.is_winner
+        UPDATE case_rows SET is_current = (case_rows.upload_id = m.winner)
         FROM (
-            SELECT rowid AS rid,
-                   row_number() OVER (PARTITION BY town, case_id ORDER BY {CASE_VERSION_ORDER}) = 1 AS is_winner
+            SELECT town, case_id, first(upload_id ORDER BY {CASE_VERSION_ORDER}) AS winner
             FROM case_rows WHERE (town, case_id) IN (SELECT town, case_id FROM {touched})
-        ) w
-        WHERE case_rows.rowid = w.rid AND case_rows.is_current <> w.is_winner
+            GROUP BY town, case_id
+        ) m
+        WHERE case_rows.town = m.town AND case_rows.case_id = m.case_id
+          AND case_rows.is_current <> (case_rows.upload_id = m.winner)
         """
     )
 

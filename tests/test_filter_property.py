@@ -56,7 +56,11 @@ _ONLINE = ", ".join(f"'{c}'" for c in ONLINE_CHANNELS)  # fixed codes of the mod
 #: 已办结: a completion time, and not turned away or withdrawn.
 _DONE = "(completed_at IS NOT NULL AND (status IS NULL OR status = 'completed'))"
 #: The result reached the applicant online or by post, or how it did is not known (全程网办's delivery clause).
-_NOT_FETCHED = "(delivery IS NULL OR trim(delivery) = '' OR regexp_matches(delivery, '网上|网络|电子|邮寄|快递|寄递|online|post|mail'))"
+#: 口径说明: where the delivery is known, the result is not fetched in person (at a window, a hall, on the spot).
+_NOT_FETCHED = (
+    "(delivery IS NULL OR trim(delivery) = '' "
+    "OR NOT regexp_matches(lower(delivery), '窗口|大厅|现场|领取|自取|当面|柜台|window|counter|hall|pick.?up|in.person'))"
+)
 _IN_PROMISED_UNIT = (
     "(CASE WHEN promised_unit = 'natural' THEN processing_days_natural ELSE processing_days_working END)"
 )
@@ -294,11 +298,10 @@ def _months(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.date]]:
     return out
 
 
-def check_series(cur, filters: Filters, *, future_backlog: bool = False) -> None:
+def check_series(cur, filters: Filters) -> None:
     """The months of the period, each against the reference; the backlog as of each month's last day, capped at
     the period's end and at today (nobody knows yet which open case will be overdue at the end of a month still
-    running). ``kpi_series`` does not cap at today: where a month's day would lie after today (an open end),
-    its backlog is checked only with ``future_backlog`` (see test_series_backlog_is_never_counted_after_today)."""
+    running)."""
     frame = kpis.kpi_series(cur, filters, "month", IDS)
     first, last = filters.start, filters.end
     if first is None or last is None:  # an open end: the chosen towns' first or last day with cases
@@ -312,7 +315,6 @@ def check_series(cur, filters: Filters, *, future_backlog: bool = False) -> None
     assert got_months == months, f"months {got_months} != {months}"
     period = reference_period(cur, filters, "strftime(c.submitted_at, '%Y-%m')")
     days = {start: min(end, filters.end or end) for start, end in months}
-    unsettled = {start for start, day in days.items() if day > TODAY and not future_backlog}
     days = {start: min(day, TODAY) for start, day in days.items()}
     backlog = reference_backlog(cur, filters, days)
     results = _frame_results(frame, "period_start")
@@ -321,11 +323,9 @@ def check_series(cur, filters: Filters, *, future_backlog: bool = False) -> None
         expected.update(period.get(f"{start:%Y-%m}", {}))
         expected.update(backlog.get((start, None), {}))
         rows = results[start]
-        ids = PERIOD_REFERENCE if start in unsettled else IDS
-        if start not in unsettled:
-            shown = {_plain(r["as_of"]) for r in rows.values()}
-            assert shown == {days[start]}, f"{start:%Y-%m}: backlog as of {shown}, not {days[start]}"
-        for kpi_id in ids:
+        shown = {_plain(r["as_of"]) for r in rows.values()}
+        assert shown == {days[start]}, f"{start:%Y-%m}: backlog as of {shown}, not {days[start]}"
+        for kpi_id in IDS:
             try:
                 check_kpi(kpi_id, rows[kpi_id], expected[kpi_id])
             except AssertionError as exc:
@@ -587,15 +587,9 @@ def test_catalogue_kpis_equal_the_straightforward_sql(cur) -> None:
     assert sum(t["open_overdue_cases"][0] > 0 for t in totals) >= 3, f"seed {SEED}: too few with overdue cases"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kpi_series counts a month's backlog as of its last day even when that day is after today (a period "
-    "without an end, or ending after today), where compute_kpis counts it as of today: 2026-11 of "
-    "Filters(start=2026-11-01) gives 31 open overdue cases in the series, 6 in compute_kpis. Pages end by today.",
-)
 def test_series_backlog_is_never_counted_after_today(cur) -> None:
     for filters in (Filters(start=dt.date(2026, 11, 1)), Filters.month(f"{TODAY:%Y-%m}"), Filters()):
-        check_series(cur, filters, future_backlog=True)
+        check_series(cur, filters)
 
 
 def test_every_page_call_equals_the_straightforward_sql(cur) -> None:
