@@ -194,14 +194,15 @@ def benchmark(args: argparse.Namespace, log=print) -> dict:
         )
 
     if not args.skip_browser:
-        log("the demo town's database (cli.py demo), for the browser at town scale …")
-        town_db = str(work / "town" / "demo.duckdb")
-        Path(town_db).parent.mkdir(exist_ok=True)
-        steps["town_demo"] = run_step("demo", log, db=town_db)
+        dbs = {"bench": main_db}
+        if not args.skip_town_browser:
+            log("the demo town's database (cli.py demo), for the browser at town scale …")
+            town_db = str(work / "town" / "demo.duckdb")
+            Path(town_db).parent.mkdir(exist_ok=True)
+            steps["town_demo"] = run_step("demo", log, db=town_db)
+            dbs = {"town": town_db} | dbs
         log("the app in Chromium beside the floor page: opened from a link, a month and a department chosen …")
-        steps["browser"] = run_step(
-            "browser", log, dbs={"town": town_db, "bench": main_db}, work=str(work), runs=args.browser_runs
-        )
+        steps["browser"] = run_step("browser", log, dbs=dbs, work=str(work), runs=args.browser_runs)
 
     log("one more month: alone, and appended to the loaded database …")
     month = files["month_events"]
@@ -406,6 +407,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--work", type=Path, help="scratch folder for logs and databases (default OUT/work-N)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files and databases")
     parser.add_argument("--skip-browser", action="store_true", help="do not time the pages in Chromium")
+    parser.add_argument(
+        "--skip-town-browser",
+        action="store_true",
+        help="time the browser on the bench database only (not the demo town's)",
+    )
     parser.add_argument("--skip-peers", action="store_true", help="do not run pm4py / pandas")
     parser.add_argument(
         "--straightforward", action="store_true", help="also time the pages without the kept figures (slow at scale)"

@@ -235,7 +235,7 @@ def test_migration_from_schema_9_keeps_snapshots_files_and_versions(tmp_path):
     with pytest.raises(duckdb.ConstraintException):
         con.execute("INSERT INTO snapshots (snapshot_id, month, version, published_at, data_version, content, "
                     "content_sha256) VALUES (9, '2026-10', 1, now(), 3, '{}', 'x')")  # fmt: skip
-    assert schema.migrate(con) == 10
+    assert schema.migrate(con) == schema.SCHEMA_VERSION
     rows = con.execute("SELECT snapshot_id, town, month, version FROM snapshots ORDER BY 1").fetchall()
     assert rows == [(1, settings.DEFAULT_TOWN, "2026-10", 1), (2, settings.DEFAULT_TOWN, "2026-10", 2)]
     files = con.execute("SELECT snapshot_id, file_name FROM snapshot_files ORDER BY 1").fetchall()
