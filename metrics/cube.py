@@ -246,14 +246,11 @@ def _maintain_changed(cur: duckdb.DuckDBPyConnection) -> None:
     params = Params()
     cur.execute(f"INSERT INTO {TABLE} {_period_sql(params, _CHANGED, within)}", params.values)
     dated = "town IS NOT NULL AND month IS NOT NULL"  # a case without a submission time is in no journey
-    towns = tuple(r[0] for r in cur.execute(f"SELECT DISTINCT town FROM case_changes WHERE {dated}").fetchall())
-    if towns:
-        earliest = one(cur.execute(f"SELECT min(month) FROM case_changes WHERE {dated}"))[0]
-        since = _journeys_apart(cur, towns, earliest)
-        cur.execute(
-            f"DELETE FROM {JOURNEY_TABLE} WHERE list_contains(?::VARCHAR[], town) AND month >= ?", [list(towns), since]
-        )
-        _insert_journeys(cur, towns, since)
+    marked = cur.execute(f"SELECT town, min(month) FROM case_changes WHERE {dated} GROUP BY town").fetchall()
+    for town, earliest in marked:  # each town from its own first month no journey runs across
+        since = _journeys_apart(cur, (town,), earliest)
+        cur.execute(f"DELETE FROM {JOURNEY_TABLE} WHERE town = ? AND month >= ?", [town, since])
+        _insert_journeys(cur, (town,), since)
 
 
 def _insert_journeys(cur: duckdb.DuckDBPyConnection, towns: tuple[str, ...], since: dt.date | None) -> None:
