@@ -320,6 +320,8 @@ def test_the_journeys_page_shows_a_pair_by_its_journeys(town, browser, artefacts
         assert re.search(rf"{month}：[\d,]+ 位群众本月开始了 [\d,]+ 个旅程", text), text[:1500]
         assert page.locator(".st-key-journeys_matrix").count() == 1
         assert not PERSONAL.search(text), PERSONAL.search(text)
+        deltas_drawn = "() => document.querySelectorAll('[data-testid=\"stMetricDelta\"]').length >= 5"
+        page.wait_for_function(deltas_drawn, timeout=30_000)  # the five tiles, each drawn with its change
         deltas = [d.strip() for d in page.locator('[data-testid="stMetricDelta"]').all_inner_texts()]
         assert len(deltas) == 5 and all(d == "—" for d in deltas), deltas  # last month's journeys go on
         assert "尚未全部结束" in text

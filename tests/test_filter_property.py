@@ -46,7 +46,7 @@ SEED = 20261116
 #: backlog as of today differs from the backlog at the month's end. Pinned at 20:00 (``demo_county``).
 TODAY = dt.date(2026, 11, 16)
 DEMO = {"towns": 3, "months": 4, "scale": 0.05, "seed": 7}  # 1,200 cases, 7,700 events
-DRAWS = 36
+DRAWS = 24
 PAGE_DRAWS = 5  # the first draw of each kind with both ends: month, months, month to date, days, empty
 REL = 1e-9
 
