@@ -236,7 +236,8 @@ def maintain(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 def _maintain_changed(cur: duckdb.DuckDBPyConnection) -> None:
-    """The period cells of the marked (town, month)s, and every journey cell of the marked towns, made again."""
+    """The period cells of the marked (town, month)s made again, and each marked town's journey cells from its first
+    month no journey runs across."""
     cur.execute(
         f"DELETE FROM {TABLE} c WHERE EXISTS (SELECT 1 FROM case_changes d "
         "WHERE d.town IS NOT DISTINCT FROM c.town AND d.month IS NOT DISTINCT FROM c.month)"
@@ -300,9 +301,7 @@ def _journeys_apart(cur: duckdb.DuckDBPyConnection, towns: tuple[str, ...], chan
 def _maintain_backlog(cur: duckdb.DuckDBPyConnection) -> None:
     """The backlog as of each month end that is over: again for the marked towns from their first marked month, and
     for every town as of a month end not held yet (one that has passed since the last write, or the first time)."""
-    first_month, last_month = one(
-        cur.execute("SELECT min(submitted_at)::DATE, max(submitted_at)::DATE FROM case_rows WHERE is_current")
-    )
+    first_month = one(cur.execute("SELECT min(submitted_at)::DATE FROM case_rows WHERE is_current"))[0]
     if first_month is None:
         cur.execute(f"DELETE FROM {BACKLOG_TABLE}")
         cur.execute(f"DELETE FROM {BACKLOG_DAYS}")
