@@ -223,12 +223,16 @@ def journey_cases(filters: Filters, params: Params, window_days: int = JOURNEY_W
     if built is not None:
         return f"SELECT * FROM {built}"
     # A case in the period starts a journey unless its previous case lies within the window before it, so
-    # cases from ``window`` days before the start are enough to tell; nothing bounds a journey's end.
+    # cases from ``window`` days before the start are enough to tell; the end is bounded per town below.
     lookback = replace(filters, departments=(), items=(), channels=(), end=None)
     if filters.start is not None:
         lookback = replace(lookback, start=filters.start - dt.timedelta(days=int(window_days)))
     where, _ = where_clause(lookback, "c", params)
     seconds = params.add(float(window_days) * 86400.0, "window")
+    bounded, until = "", ""
+    if filters.end is not None:
+        bounded = f"LEFT JOIN ({_journeys_end(filters, params, window_days, seconds)}) b ON b.town = c.town"
+        until = f"AND c.submitted_at < coalesce(b.until, {params.add(filters.end + dt.timedelta(days=1), 'cut')}::TIMESTAMP)"
     refused = params.add(list(REFUSED_STATUSES), "refused")
     period = []
     if filters.start is not None:
@@ -256,12 +260,60 @@ def journey_cases(filters: Filters, params: Params, window_days: int = JOURNEY_W
                                OVER (PARTITION BY c.town, c.applicant_key, coalesce(c.service_item, c.item_code)
                                      ORDER BY c.submitted_at, c.case_id
                                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS refused_at
-                    FROM cases c
-                    WHERE c.applicant_key IS NOT NULL AND c.submitted_at IS NOT NULL AND {where}
+                    FROM cases c {bounded}
+                    WHERE c.applicant_key IS NOT NULL AND c.submitted_at IS NOT NULL AND {where} {until}
                 ) k
             ) s
         ) j
         WHERE {in_period}
+    """
+
+
+#: How far past a period's end :func:`_journeys_end` looks for a day no journey runs across (else no bound).
+JOURNEY_END_SEARCH_DAYS = 31
+
+
+def _journeys_end(filters: Filters, params: Params, window_days: float, seconds: str) -> str:
+    """Per town, the first midnight after the period no journey runs across (``town``, ``until``).
+
+    A journey that begins by the period end lies wholly before such a day (its cases follow each other by the
+    window or less, so one of its pairs would run across it), so cases from that day on change nothing of the
+    period's journeys: an older month then reads weeks of later cases, not every one. A day is run across when
+    two consecutive cases of one applicant lie the window or less apart on both sides of it; the cases from the
+    window before the first candidate to the window after the last tell every such pair. A town with no case near
+    the period end gets no row (the day after the period end then bounds it: nothing runs across that); a town run
+    across on every day searched gets the far future (no bound).
+    """
+    assert filters.end is not None
+    cut = filters.end + dt.timedelta(days=1)
+    near = replace(
+        filters, departments=(), items=(), channels=(),
+        start=cut - dt.timedelta(days=int(window_days) + 1),
+        end=cut + dt.timedelta(days=JOURNEY_END_SEARCH_DAYS + int(window_days) + 1),
+    )  # fmt: skip
+    where, _ = where_clause(near, "c", params)
+    first = params.add(cut, "jcut")
+    last = params.add(cut + dt.timedelta(days=JOURNEY_END_SEARCH_DAYS), "jlast")
+    return f"""
+        WITH pairs AS (
+            SELECT c.town, c.submitted_at AS later,
+                   lag(c.submitted_at) OVER (PARTITION BY c.town, c.applicant_key
+                                             ORDER BY c.submitted_at, c.case_id) AS prev
+            FROM cases c
+            WHERE c.applicant_key IS NOT NULL AND c.submitted_at IS NOT NULL AND {where}
+        ), run_across AS (
+            SELECT DISTINCT town, unnest(generate_series(date_trunc('day', prev) + INTERVAL 1 DAY, later,
+                                                         INTERVAL 1 DAY)) AS day
+            FROM pairs
+            WHERE later >= {first}::TIMESTAMP AND epoch(later) - epoch(prev) <= {seconds}
+        ), days AS (
+            SELECT t.town, d.day
+            FROM (SELECT DISTINCT town FROM pairs) t,
+                 (SELECT unnest(generate_series({first}::TIMESTAMP, {last}::TIMESTAMP, INTERVAL 1 DAY)) AS day) d
+        )
+        SELECT d.town, coalesce(min(d.day) FILTER (WHERE r.day IS NULL), 'infinity'::TIMESTAMP) AS until
+        FROM days d LEFT JOIN run_across r ON r.town = d.town AND r.day = d.day
+        GROUP BY d.town
     """
 
 

@@ -374,3 +374,23 @@ def test_journeys_built_once_are_the_journeys_built_each_time(cur) -> None:
         assert journeys.item_pairs(cur, OCTOBER, window_days=14, min_applicants=1) == narrow
     assert inside == outside
     assert not cur.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchone()[0]
+
+
+def test_a_past_period_reads_later_cases_only_up_to_the_first_day_no_journey_runs_across(cur, monkeypatch) -> None:
+    from metrics import base
+    from metrics.filters import Params
+
+    def ends(search_days: int) -> dict[str, object]:
+        monkeypatch.setattr(base, "JOURNEY_END_SEARCH_DAYS", search_days)
+        params = Params()
+        seconds = params.add(15 * 86400.0, "w")
+        sql = base._journeys_end(OCTOBER, params, 15, seconds)
+        return {town: f"{until:%Y-%m-%d}" for town, until in cur.execute(sql, params.values).fetchall()}
+
+    # P11's 10-29 → 11-03 09:00 runs across Nov 1, 2 and 3; 乙镇 has no case near the end (its end bounds it)
+    assert ends(31) == {"甲镇": "2026-11-04"}
+    assert ends(2) == {"甲镇": "9999-12-31"}  # every day searched run across: no bound (infinity)
+    bounded = journeys.journey_summary(cur, OCTOBER, min_applicants=1)
+    assert ends(0) == {"甲镇": "9999-12-31"}
+    assert journeys.journey_summary(cur, OCTOBER, min_applicants=1) == bounded
+    assert bounded["pairs"][1]["items"] == [SHOP, FOOD]  # P11's November case still counted in October
