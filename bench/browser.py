@@ -221,10 +221,11 @@ def _last_day(month: str) -> str:
     return f"{month}-{calendar.monthrange(year, number)[1]:02d}"
 
 
-def time_floor(browser, work: Path, runs: int, timeout_s: float) -> dict:
+def time_floor(browser, work: Path, runs: int, timeout_s: float, script: Path | None = None) -> dict:
     """The floor page: its first visit on a fresh server, and its rerun after an option is chosen (two per run)."""
-    script = work / "floor_app.py"
-    script.write_text(FLOOR_APP, encoding="utf-8")
+    if script is None:
+        script = work / "floor_app.py"
+        script.write_text(FLOOR_APP, encoding="utf-8")
     first, reruns = [], []
     for run in range(runs):
         proc, url = _start(work / "floor.duckdb", work / f"streamlit-logs-floor-{run}", script)
@@ -240,6 +241,35 @@ def time_floor(browser, work: Path, runs: int, timeout_s: float) -> dict:
         finally:
             _stop(proc)
     return {"first_seconds": _median(first), "first": first, "rerun_seconds": _median(reruns), "reruns": reruns}
+
+
+#: What the app's first screens add to the floor, one kind at a time (issue 17 §4: where the browser's own cost
+#: lies). Each variant is the floor plus its lines: the overview draws 10 tiles, 6 board buttons, 1 chart and two
+#: tables (st.dataframe, 20 rows); the bottleneck page 5 charts. ``table2`` is the same two tables as plain HTML
+#: tables (st.table), the lighter alternative.
+FLOOR_VARIANTS = {
+    "tiles10": "for i, col in enumerate(st.columns(5) + st.columns(5)):\n    col.metric(f'指标{i}', f'{i + chosen}%')",
+    "charts5": "for i in range(4):\n    st.plotly_chart(go.Figure(go.Bar(x=MONTHS, y=[(m * i + chosen) % 9 for m in "
+    "range(12)])), key=f'c{i}')",
+    "dataframe2": "import pandas as pd\nframe = pd.DataFrame({'事项': [f'事项{i}' for i in range(20)], '部门': ['民政办'] * 20,"
+    " '办件量': range(20), '网办量': range(20), '占比': [i / 20 for i in range(20)]})\n"
+    "st.dataframe(frame.style.format({'占比': '{:.1%}'}), hide_index=True)\n"
+    "st.dataframe(frame.style.format({'占比': '{:.1%}'}), hide_index=True, key='second')",
+    "table2": "import pandas as pd\nframe = pd.DataFrame({'事项': [f'事项{i}' for i in range(20)], '部门': ['民政办'] * 20,"
+    " '办件量': range(20), '网办量': range(20), '占比': [i / 20 for i in range(20)]})\n"
+    "st.table(frame.style.format({'占比': '{:.1%}'}).hide(axis='index'))\n"
+    "st.table(frame.style.format({'占比': '{:.1%}'}).hide(axis='index'))",
+}
+
+
+def time_floor_variants(browser, work: Path, runs: int, timeout_s: float) -> dict:
+    """The floor with each of :data:`FLOOR_VARIANTS` added: first visit and rerun, as :func:`time_floor`."""
+    timed = {}
+    for name, extra in FLOOR_VARIANTS.items():
+        script = work / f"floor_{name}.py"
+        script.write_text(FLOOR_APP + extra + "\n", encoding="utf-8")
+        timed[name] = time_floor(browser, work, runs, timeout_s, script=script)
+    return timed
 
 
 def time_app(browser, db: Path, name: str, runs: int, timeout_s: float, seed: int = 7) -> dict:
@@ -270,8 +300,8 @@ def time_app(browser, db: Path, name: str, runs: int, timeout_s: float, seed: in
     }  # fmt: skip
 
 
-def time_pages(dbs: dict[str, Path], work: Path, runs: int = 3, timeout_s: float = 300) -> dict:
-    """The floor, then the app on each database (label → path), in one browser."""
+def time_pages(dbs: dict[str, Path], work: Path, runs: int = 3, timeout_s: float = 300, variants: bool = False) -> dict:
+    """The floor (and its variants if asked), then the app on each database (label → path), in one browser."""
     if not CHROMIUM.exists():
         return {"skipped": f"{CHROMIUM} not found"}
     from playwright.sync_api import sync_playwright
@@ -280,7 +310,8 @@ def time_pages(dbs: dict[str, Path], work: Path, runs: int = 3, timeout_s: float
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
             floor = time_floor(browser, work, runs, timeout_s)
+            extra = time_floor_variants(browser, work, runs, timeout_s) if variants else {}
             apps = {label: time_app(browser, Path(db), label, runs, timeout_s) for label, db in dbs.items()}
         finally:
             browser.close()
-    return {"floor": floor, "apps": apps, "runs": runs}
+    return {"floor": floor, "variants": extra, "apps": apps, "runs": runs}

@@ -67,6 +67,15 @@ TARGETS = {
 }
 
 
+#: The floor's variants (bench.browser.FLOOR_VARIANTS) as the table names them.
+FLOOR_VARIANT_TEXT = {
+    "tiles10": "10 tiles (the overview's)",
+    "charts5": "4 more charts (the bottleneck page's 5)",
+    "dataframe2": "two 20-row tables in st.dataframe (the overview's)",
+    "table2": "the same two tables as HTML (st.table)",
+}
+
+
 def machine() -> dict:
     info = {"nproc": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
     try:
@@ -202,7 +211,9 @@ def benchmark(args: argparse.Namespace, log=print) -> dict:
             steps["town_demo"] = run_step("demo", log, db=town_db)
             dbs = {"town": town_db} | dbs
         log("the app in Chromium beside the floor page: opened from a link, a month and a department chosen …")
-        steps["browser"] = run_step("browser", log, dbs=dbs, work=str(work), runs=args.browser_runs)
+        steps["browser"] = run_step(
+            "browser", log, dbs=dbs, work=str(work), runs=args.browser_runs, variants=not args.skip_floor_variants
+        )
 
     log("one more month: alone, and appended to the loaded database …")
     month = files["month_events"]
@@ -318,6 +329,11 @@ def summarise(results: dict) -> list[dict]:
             note=f"median of {runs} fresh servers" if runs != 1 else "one fresh server")  # fmt: skip
         row("floor: its rerun after an option is chosen in the selectbox", floor["rerun_seconds"],
             note=f"median of {len(floor['reruns'])}")  # fmt: skip
+        for name, variant in b.get("variants", {}).items():
+            row(f"floor + {FLOOR_VARIANT_TEXT[name]}: first visit", variant["first_seconds"], vs="floor first visit",
+                ratio=_ratio(variant["first_seconds"], floor["first_seconds"]))  # fmt: skip
+            row(f"floor + {FLOOR_VARIANT_TEXT[name]}: rerun", variant["rerun_seconds"], vs="floor rerun",
+                ratio=_ratio(variant["rerun_seconds"], floor["rerun_seconds"]))  # fmt: skip
         for label, app in b["apps"].items():
             if label == "town":
                 demo = s.get("town_demo", {})
@@ -411,6 +427,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--skip-town-browser",
         action="store_true",
         help="time the browser on the bench database only (not the demo town's)",
+    )
+    parser.add_argument(
+        "--skip-floor-variants", action="store_true", help="do not time the floor with the app's pieces added"
     )
     parser.add_argument("--skip-peers", action="store_true", help="do not run pm4py / pandas")
     parser.add_argument(

@@ -296,11 +296,11 @@ def demo(db: str) -> dict:
 
 
 @step
-def browser(dbs: dict[str, str], work: str, runs: int = 3) -> dict:
+def browser(dbs: dict[str, str], work: str, runs: int = 3, variants: bool = False) -> dict:
     """The app in Debian's Chromium on each database (label → path), beside the floor page (bench.browser)."""
     from bench.browser import time_pages
 
-    return time_pages({label: Path(db) for label, db in dbs.items()}, Path(work), runs=runs)
+    return time_pages({label: Path(db) for label, db in dbs.items()}, Path(work), runs=runs, variants=variants)
 
 
 def main(argv: list[str]) -> None:
