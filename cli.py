@@ -21,6 +21,7 @@ from ingest.errors import IngestRefused
 from ingest.load import IngestResult, ingest_file, remove_upload
 from ingest.reasons import reason_text, short_reason
 from ingest.validate import Validation
+from lake.cli_commands import add_parsers as add_lake_parsers
 from metrics.cli_commands import add_parsers as add_metric_parsers
 from reports.cli_commands import add_parsers as add_snapshot_parsers
 from reports.content import NoDataForMonth
@@ -457,6 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_metric_parsers(sub)
     add_snapshot_parsers(sub, common)
     add_store_parsers(sub, common)
+    add_lake_parsers(sub, common)
     return parser
 
 

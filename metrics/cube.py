@@ -189,6 +189,15 @@ def _backlog_sql(params: Params, days: list[dt.date], towns: tuple[str, ...] = (
     """
 
 
+def column_names() -> dict[str, dict[str, dict[str, str]]]:
+    """Per cube table, what each kept column holds: {column: {"kpi": id, "role": numerator|denominator|value|n,
+    "sql": its aggregate}} (the lake's manifest carries it, so that a reader needs no copy of this module)."""
+    return {
+        table: {name: {"kpi": k.kpi_id, "role": k.role, "sql": sql} for k in kept for name, sql in k.columns}
+        for table, kept in ((TABLE, PERIOD), (JOURNEY_TABLE, JOURNEYS), (BACKLOG_TABLE, BACKLOG))
+    }
+
+
 def definition() -> str:
     """A digest of what the cubes hold: their SQL (the catalogue's measures, the flags' definitions)."""
     params = Params()

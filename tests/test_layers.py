@@ -3,7 +3,8 @@
 Bottom first: the leaf helpers (settings, clock, errors, text, cells, names, numfmt, terminal, scratch);
 ``store/`` (the canonical model, schema, connections, the single writer); ``ingest/`` and ``metrics/`` side
 by side on it, neither importing the other; ``charts/`` (frames in, figures out: no database, no metrics);
-``reports/`` (store, metrics, charts); ``demo/`` (a generator that loads through ingest); then ``ui/``,
+``reports/`` (store, metrics, charts); ``demo/`` (a generator that loads through ingest); ``lake/`` (the
+Parquet lake: store, metrics); then ``ui/``,
 ``views/``, ``app.py`` and the command line (``cli.py``, ``clitools.py``, each package's ``cli_commands``).
 """
 
@@ -23,12 +24,13 @@ ALLOWED: dict[str, set[str]] = {
     "charts": set(),
     "reports": {"store", "metrics", "charts"},
     "demo": {"store", "ingest", "metrics"},
+    "lake": {"store", "metrics"},
     "ui": {"store", "ingest", "metrics", "charts", "reports", "demo"},
     "views": {"store", "ingest", "metrics", "charts", "reports", "demo", "ui"},
-    "cli": {"store", "ingest", "metrics", "charts", "reports", "demo"},
+    "cli": {"store", "ingest", "metrics", "charts", "reports", "demo", "lake"},
     "app": {"store", "ingest", "metrics", "charts", "reports", "demo", "ui"},
 }
-PACKAGES = {"store", "ingest", "metrics", "charts", "reports", "demo", "ui", "views"}
+PACKAGES = {"store", "ingest", "metrics", "charts", "reports", "demo", "lake", "ui", "views"}
 
 
 def layer_of(module: str) -> str | None:
