@@ -125,6 +125,11 @@ def _selected(select: str, month_column: str, selection: Selection, params: list
     return f"SELECT {columns} FROM ({select}) s WHERE {where}"
 
 
+def _literal(path: Path) -> str:
+    """A path as an SQL string literal (COPY … TO takes no parameter): quotes doubled, so any folder name works."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 def _partition_values(relative: Path) -> tuple[str, str]:
     """(town, month) of a file ``table/town=…/month=…/part…`` (decoded as Hive does)."""
     from urllib.parse import unquote
@@ -157,13 +162,14 @@ def export(cur: duckdb.DuckDBPyConnection, lake: Path, selection: Selection = Se
             query = _selected(select, MONTH_OF[table], selection, params)
             target = staging / table
             cur.execute(
-                f"COPY ({query}) TO '{target}' (FORMAT parquet, PARTITION_BY (town, month), "
+                f"COPY ({query}) TO {_literal(target)} (FORMAT parquet, PARTITION_BY (town, month), "
                 f"FILENAME_PATTERN 'part-{export_id}-{{i}}', OVERWRITE_OR_IGNORE true)",
                 params,
             )
         for table, select in WHOLE.items():
             (staging / table).mkdir()
-            cur.execute(f"COPY ({select}) TO '{staging / table / f'part-{export_id}-0.parquet'}' (FORMAT parquet)")
+            whole = staging / table / f"part-{export_id}-0.parquet"
+            cur.execute(f"COPY ({select}) TO {_literal(whole)} (FORMAT parquet)")
         for path in sorted(staging.rglob("*.parquet")):
             relative = path.relative_to(staging)
             rows = one(cur.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]))[0]

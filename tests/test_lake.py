@@ -116,7 +116,7 @@ def test_the_lake_holds_what_the_database_holds_and_the_manifest_says_so(county:
 def test_a_month_exported_again_replaces_its_partitions_and_an_interrupted_export_changes_nothing(
     county: Path, tmp_path: Path, monkeypatch
 ) -> None:
-    out = tmp_path / "lake"
+    out = tmp_path / "lake's ' ; --"  # a folder name that would end an SQL string
     first = _export(county, out)
     extra = tmp_path / "more.csv"
     extra.write_text(CASES.splitlines()[0] + "\nA4,甲镇,低保申请,民政办,网上,2026-10-20 09:00,,已受理,,\n", "utf-8")
