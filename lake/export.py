@@ -175,8 +175,9 @@ def export(cur: duckdb.DuckDBPyConnection, lake: Path, selection: Selection = Se
             rows = one(cur.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]))[0]
             entry: dict[str, Any] = {"table": relative.parts[0], "path": relative.as_posix(), "rows": rows,
                                      "bytes": path.stat().st_size, "sha256": _sha256(path)}  # fmt: skip
-            if relative.parts[0] in PARTITIONED:
+            if relative.parts[0] in PARTITIONED:  # a partition kept from an earlier export keeps its own version
                 entry["town"], entry["month"] = _partition_values(relative)
+                entry["data_version"] = version
             files.append(entry)
         for entry in files:  # beside the old files (new names): nothing listed by the old manifest changes
             destination = lake / entry["path"]

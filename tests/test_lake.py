@@ -127,6 +127,9 @@ def test_a_month_exported_again_replaces_its_partitions_and_an_interrupted_expor
         db.close()
     second = _export(county, out, "--town", "甲镇", "--from", "2026-10", "--to", "2026-10")
     assert second["rows"]["cases"] == 6 and second["data_version"] > first["data_version"]
+    versions = {(e["town"], e["month"]): e["data_version"] for e in second["files"] if e["table"] == "cases"}
+    assert versions == {("甲镇", "2026-09"): first["data_version"], ("甲镇", "2026-10"): second["data_version"],
+                        (HOSTILE, "2026-10"): first["data_version"]}  # fmt: skip
     changed = {e["path"] for e in second["files"]} - {e["path"] for e in first["files"]}
     assert changed and all(
         ("town=%E7%94%B2%E9%95%87/month=2026-10" in p) or p.split("/")[0] in lake.WHOLE for p in changed
