@@ -194,6 +194,7 @@ def export(cur: duckdb.DuckDBPyConnection, lake: Path, selection: Selection = Se
     schemas = {t: {name: kind for name, kind, *_ in cur.execute(f"DESCRIBE {q}").fetchall()} for t, q in shapes.items()}
     manifest = {
         "format": FORMAT,
+        "partitioned": list(PARTITIONED),
         "schemas": schemas,  # a table with no rows has no file: its columns are still known
         "data_version": version,
         "cube_definition": cube.DEFINITION,

@@ -19,13 +19,13 @@ import clock
 import scope
 import settings
 from clitools import Refused, database, print_json
-from metrics import bottlenecks, journeys
+from lake.cli_commands import add_engine_options, open_lake
+from metrics import bottlenecks, journeys, precomputed_columns
 from metrics.catalog import JOURNEY_MIN_APPLICANTS, JOURNEY_WINDOW_DAYS, KPI_BY_ID
 from metrics.filters import Filters, town_condition
 from metrics.findings import rank_bottlenecks
 from metrics.kpis import KpiResult, compute_kpis
 from metrics.page_queries import default_month_of
-from store.db import Database
 from store.rows import one
 from store.towns import towns
 from terminal import echo
@@ -77,6 +77,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help="DuckDB file (default: $EGOV_DB or data/egov.duckdb)")
+    add_engine_options(p)
     p.add_argument(
         "--user", default=None, help="read as this user: a user limited to towns sees only their towns' figures"
     )
@@ -123,13 +124,18 @@ def default_period(args: argparse.Namespace, filters: Filters, cur) -> Filters:
 
 
 @contextmanager
-def selection(args: argparse.Namespace) -> Iterator[tuple[Database, Filters]]:
-    """The command's database and the filters its options describe, the default period applied; a bad option
-    refuses with exit code 2 before the database is opened."""
+def selection(args: argparse.Namespace) -> Iterator[tuple[Any, Filters]]:
+    """The command's database (or ``--lake``, on ``--engine``) and the filters its options describe, the default
+    period applied; a bad option refuses with exit code 2 before the database is opened."""
     try:
         filters = filters_from_args(args)
     except ValueError as exc:
         raise Refused("参数错误", "bad argument", exc, code=2) from None
+    if getattr(args, "lake", None) or getattr(args, "engine", "duckdb") != "duckdb":
+        # A lake holds cases and events, not the town's kept figures: the catalogue's own SQL, on either engine.
+        with open_lake(args) as lake, precomputed_columns.disabled():
+            yield lake, default_period(args, filters, lake.cursor())
+        return
     with database(args) as db:
         yield db, default_period(args, filters, db.cursor())
 
@@ -145,7 +151,7 @@ def _clean(value: object) -> object:
     return value
 
 
-def _no_data_message(db: Database, filters: Filters) -> str:
+def _no_data_message(db: Any, filters: Filters) -> str:
     cur = db.cursor()
     towns, values = town_condition(filters, "c")  # the chosen towns' data, never another town's dates
     lo, hi, total = one(

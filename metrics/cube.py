@@ -189,6 +189,17 @@ def _backlog_sql(params: Params, days: list[dt.date], towns: tuple[str, ...] = (
     """
 
 
+def cells_sql(month_ends: list[dt.date]) -> dict[str, tuple[str, Params]]:
+    """Each cube table's SELECT over every town's cases (and its parameters), the backlog as of ``month_ends``: what
+    :func:`maintain` keeps cell by cell, one statement each, for a lake's cube build (``lake.cube_build``)."""
+    period, journeys, backlog = Params(), Params(), Params()
+    return {
+        TABLE: (_period_sql(period, "true"), period),
+        JOURNEY_TABLE: (_journey_sql(journeys), journeys),
+        BACKLOG_TABLE: (_backlog_sql(backlog, month_ends), backlog),
+    }
+
+
 def column_names() -> dict[str, dict[str, dict[str, str]]]:
     """Per cube table, what each kept column holds: {column: {"kpi": id, "role": numerator|denominator|value|n,
     "sql": its aggregate}} (the lake's manifest carries it, so that a reader needs no copy of this module)."""
@@ -315,12 +326,7 @@ def _maintain_backlog(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute(f"DELETE FROM {BACKLOG_TABLE}")
         cur.execute(f"DELETE FROM {BACKLOG_DAYS}")
         return
-    today = clock.today()
-    ends = []
-    end = _month_end(first_month.replace(day=1))
-    while end < today:
-        ends.append(end)
-        end = _month_end(end + dt.timedelta(days=1))
+    ends = month_ends(first_month, clock.today())
     held = {r[0] for r in cur.execute(f"SELECT as_of_day FROM {BACKLOG_DAYS}").fetchall()}
     marks = "town IS NOT NULL AND month IS NOT NULL"
     towns = tuple(r[0] for r in cur.execute(f"SELECT DISTINCT town FROM case_changes WHERE {marks}").fetchall())
@@ -348,6 +354,16 @@ def backlog_held(cur: duckdb.DuckDBPyConnection, days: list[dt.date]) -> bool:
     held = one(cur.execute(f"SELECT count(*) FROM {BACKLOG_DAYS} WHERE list_contains(?::DATE[], as_of_day)",
                            [sorted(set(days))]))[0]  # fmt: skip
     return int(held) == len(set(days))
+
+
+def month_ends(first: dt.date, today: dt.date) -> list[dt.date]:
+    """The last day of every month from ``first``'s on that is over by ``today`` (the backlog cube's days)."""
+    ends = []
+    end = _month_end(first.replace(day=1))
+    while end < today:
+        ends.append(end)
+        end = _month_end(end + dt.timedelta(days=1))
+    return ends
 
 
 def _month_end(first: dt.date) -> dt.date:

@@ -12,14 +12,19 @@ import duckdb
 
 import scope
 
+#: What each kept table holds, as a SELECT over the cases and events (a lake's reader makes them views).
+DERIVED = {
+    "case_facets": """SELECT strftime(submitted_at, '%Y-%m') AS month, department, service_item, channel, town,
+                             count(*) AS cases
+                      FROM cases GROUP BY ALL""",
+    "event_units": "SELECT DISTINCT department FROM events WHERE department IS NOT NULL",
+}
 #: Schema migration 4 -> 5 creates these and 8 -> 9 adds the town (store/schema.py); refresh() keeps them equal to the views.
-REFRESH_SQL = """
+REFRESH_SQL = f"""
     DELETE FROM case_facets;
-    INSERT INTO case_facets (month, department, service_item, channel, town, cases)
-        SELECT strftime(submitted_at, '%Y-%m'), department, service_item, channel, town, count(*)
-        FROM cases GROUP BY ALL;
+    INSERT INTO case_facets (month, department, service_item, channel, town, cases) {DERIVED["case_facets"]};
     DELETE FROM event_units;
-    INSERT INTO event_units SELECT DISTINCT department FROM events WHERE department IS NOT NULL;
+    INSERT INTO event_units {DERIVED["event_units"]};
 """
 
 
