@@ -41,6 +41,30 @@ def _navigation(user: User | None) -> StreamlitPage:
     def shown(min_role: str) -> Literal["visible", "hidden"]:
         return "visible" if user is not None and auth.role_rank(user.role) >= auth.role_rank(min_role) else "hidden"
 
+    if settings.cube_dir() is not None:  # a province's cube: the towns' comparison, and who may read it
+        return st.navigation(
+            {
+                t("nav_section_dashboard"): [
+                    st.Page(
+                        "views/county.py",
+                        title=t("county_title"),
+                        icon=":material/compare:",
+                        url_path="county",
+                        default=True,
+                    ),  # fmt: skip
+                ],
+                t("nav_section_data"): [
+                    st.Page(
+                        "views/users.py",
+                        title=t("nav_users"),
+                        icon=":material/manage_accounts:",
+                        url_path="users",
+                        visibility=shown("admin"),
+                    ),  # fmt: skip
+                ],
+            },
+            position="sidebar" if user else "hidden",
+        )
     pages = {
         t("nav_section_dashboard"): [
             st.Page(

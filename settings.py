@@ -68,12 +68,25 @@ LOGIN_MAX_FAILURES = 5
 LOGIN_LOCKOUT_MINUTES = 10
 
 
+#: The database a province's cube is read into when ``EGOV_CUBE`` is set and ``EGOV_DB`` is not.
+PROVINCE_DB = DATA_DIR / "province.duckdb"
+
+
+def cube_dir() -> Path | None:
+    """``$EGOV_CUBE``: a folder written by ``cli.py cube build`` the app shows instead of a town's data."""
+    env = os.environ.get("EGOV_CUBE")
+    return Path(env) if env else None
+
+
 def resolve_db_path(cli_value: str | os.PathLike | None = None) -> Path:
-    """The database file: the --db option, else $EGOV_DB, else data/egov.duckdb."""
+    """The database file: the --db option, else $EGOV_DB, else data/egov.duckdb (data/province.duckdb when the app
+    shows a province's cube, ``EGOV_CUBE``: never the town's own file)."""
     if cli_value:
         return Path(cli_value)
     env = os.environ.get("EGOV_DB")
-    return Path(env) if env else DEFAULT_DB
+    if env:
+        return Path(env)
+    return PROVINCE_DB if cube_dir() is not None else DEFAULT_DB
 
 
 def timezone() -> str:

@@ -24,7 +24,7 @@ import duckdb
 
 import clock
 from lake.export import FORMAT, MANIFEST, LakeError, _sha256, read_manifest
-from metrics import cube, precomputed_columns
+from metrics import base, cube, precomputed_columns
 from metrics.filters import Params
 from store.rows import one
 
@@ -69,6 +69,7 @@ def build(engine: Engine, out: Path, engine_name: str) -> dict[str, Any]:
     try:
         with precomputed_columns.disabled():  # the lake has cases and events, none of the town's kept figures
             cur = engine.cursor()
+            presence = base.live_field_presence(cur)  # which fields the data has: a KPI without one is unknown
             first = one(cur.execute("SELECT min(submitted_at)::DATE FROM cases"))[0]
             days = cube.month_ends(first, today) if first is not None else []
             for table, (sql, params) in cube.cells_sql(days or [first or today]).items():
@@ -79,6 +80,7 @@ def build(engine: Engine, out: Path, engine_name: str) -> dict[str, Any]:
             engine.write_parquet(f"SELECT unnest({held.add(days, 'days')}::DATE[]) AS as_of_day", held.values,
                                  folder / cube.BACKLOG_DAYS)  # fmt: skip
         manifest = _manifest(out, folder, source, engine_name, old, build_id, started)
+        manifest["presence"] = presence
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

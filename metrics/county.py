@@ -46,6 +46,11 @@ RANKINGS = (
 RANK_SIZE = 3
 
 
+def compared(table: pd.DataFrame) -> list[str]:
+    """The KPIs of :data:`COUNTY_IDS` a :func:`town_kpis` table holds (a province's cube holds fewer)."""
+    return [kpi_id for kpi_id in COUNTY_IDS if kpi_id in table.columns]
+
+
 def all_towns(filters: Filters) -> Filters:
     """The filters without the town choice: the county page compares every town."""
     return replace(filters, towns=())
@@ -59,6 +64,8 @@ def town_kpis(cur: duckdb.DuckDBPyConnection, filters: Filters, ids: Sequence[st
     cases this period (most first); a town with cases only in the period before is listed too (0 cases now).
     """
     filters = all_towns(filters)
+    if cube.from_lake(cur):  # a province's cube: only what its cells give (no median without the cases)
+        ids = [kpi_id for kpi_id in ids if cube.serves(kpi_id)]
     now = kpis_by(cur, filters, "town", list(ids))
     previous = filters.previous_period()
     before = kpis_by(cur, previous, "town", list(ids)) if previous is not None else now.iloc[0:0]

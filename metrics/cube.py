@@ -46,6 +46,8 @@ TABLE = "kpi_cube"
 JOURNEY_TABLE = "journey_cube"
 BACKLOG_TABLE = "backlog_cube"
 BACKLOG_DAYS = "backlog_days"
+#: In a province's database (``lake.province``): what its cube was read from. No case keeps such a cube.
+FROM_LAKE = "cube_from_lake"
 _ROLES = ("numerator", "denominator", "value", "n")
 
 
@@ -227,6 +229,13 @@ _CHANGED = (
 def maintain(cur: duckdb.DuckDBPyConnection) -> None:
     """Inside a write, before it commits: bring the cubes to this data (the marked cells, or all when needed)."""
     version = int(one(cur.execute("SELECT version FROM data_version"))[0])
+    if from_lake(cur):
+        # A province's cube read from Parquet: no case of this database keeps it; it stays as read, current.
+        presence = one(cur.execute(f"SELECT presence FROM {FROM_LAKE}"))[0]
+        cur.execute("DELETE FROM case_changes")
+        cur.execute("UPDATE cube_state SET version = ?, definition = ?, case_rows = 0, presence = ?::JSON",
+                    [version, DEFINITION, presence])  # fmt: skip
+        return
     kept_version, kept_definition, kept_rows = one(cur.execute("SELECT version, definition, case_rows FROM cube_state"))
     rows = int(one(cur.execute("SELECT count(*) FROM case_rows"))[0])
     changed = bool(one(cur.execute("SELECT EXISTS (SELECT 1 FROM case_changes)"))[0])
@@ -382,6 +391,18 @@ def current(cur: duckdb.DuckDBPyConnection) -> bool:
         "SELECT s.version = v.version AND s.definition = ? FROM cube_state s, data_version v", [DEFINITION]
     ).fetchone()
     return bool(row and row[0])
+
+
+def from_lake(cur: duckdb.DuckDBPyConnection) -> bool:
+    """Whether this database is a province's cube read from Parquet (``lake.province``): cells, no cases."""
+    return bool(one(cur.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [FROM_LAKE]))[0])
+
+
+def serves(kpi_id: str) -> bool:
+    """Whether the cubes give a KPI whole (each of its parts a sum of cells): what a province's cube can show."""
+    kpi = next(k for k in KPIS if k.id == kpi_id)
+    roles = [role for role in _ROLES if getattr(kpi, role)]
+    return bool(roles) and all(kept(kpi.scope, kpi_id, role) is not None for role in roles)
 
 
 def whole_months(filters: Filters) -> bool:

@@ -3,7 +3,9 @@
 #
 #   bash scripts/setup.sh          # runtime: fonts-noto-cjk, chromium + fonts-wqy-zenhei + fonts-liberation (PDF
 #                                  # reports), .venv with requirements.txt
-#   bash scripts/setup.sh dev      # tests too: + poppler-utils, requirements-dev.txt
+#   bash scripts/setup.sh spark    # the "spark" extra: runtime + openjdk-17-jre-headless, requirements-spark.txt
+#                                  # (pyspark, sqlglot) for `--engine spark` and `cube build --engine spark`
+#   bash scripts/setup.sh dev      # tests too: the spark extra + poppler-utils, requirements-dev.txt
 #
 # Steps: Debian packages (apt-get, only when one is missing; as root, else through sudo, else it
 # prints what to install), then .venv in the repo root (python3 -m venv), then pip install of the
@@ -13,9 +15,9 @@
 _egov_setup() {
     local mode="${1:-runtime}"
     case "$mode" in
-        runtime | dev) ;;
+        runtime | spark | dev) ;;
         *)
-            echo "usage: bash scripts/setup.sh [runtime|dev]" >&2
+            echo "usage: bash scripts/setup.sh [runtime|spark|dev]" >&2
             return 2
             ;;
     esac
@@ -34,6 +36,10 @@ _egov_setup() {
     local packages=(fonts-noto-cjk chromium fonts-wqy-zenhei fonts-liberation)
     if [[ "$mode" == dev ]]; then
         packages+=(poppler-utils)
+    fi
+    # Spark runs on Java (pyspark starts a JVM); the town's app never needs it.
+    if [[ "$mode" == spark || "$mode" == dev ]]; then
+        packages+=(openjdk-17-jre-headless)
     fi
     # Debian's own python3 needs python3-venv for `python3 -m venv` (ensurepip); other builds carry it.
     if command -v "$python" >/dev/null 2>&1 && ! "$python" -c 'import ensurepip, venv' >/dev/null 2>&1; then
@@ -101,9 +107,10 @@ _egov_setup() {
 
     # 3. Python packages -------------------------------------------------------------------------
     local req="$root/requirements.txt"
+    [[ "$mode" == spark ]] && req="$root/requirements-spark.txt"
     [[ "$mode" == dev ]] && req="$root/requirements-dev.txt"
-    # requirements-dev.txt includes requirements.txt, so the hash covers requirements.txt always.
-    _req_hash() { cat "$root/requirements.txt" "$1" | sha256sum | cut -d' ' -f1; }
+    # The other files include requirements.txt (and dev the spark file), so the hash covers both always.
+    _req_hash() { cat "$root/requirements.txt" "$root/requirements-spark.txt" "$1" | sha256sum | cut -d' ' -f1; }
     local hash
     hash="$(_req_hash "$req")" || return 1
     local stamp="$venv/.requirements-$mode.sha256"
@@ -118,7 +125,10 @@ _egov_setup() {
         fi
         echo "$hash" >"$stamp"
         if [[ "$mode" == dev ]]; then
-            # The dev set holds the runtime set: a later runtime setup need not run pip again.
+            # The dev set holds the runtime and spark sets: a later setup of either need not run pip again.
+            _req_hash "$root/requirements.txt" >"$venv/.requirements-runtime.sha256"
+            _req_hash "$root/requirements-spark.txt" >"$venv/.requirements-spark.sha256"
+        elif [[ "$mode" == spark ]]; then
             _req_hash "$root/requirements.txt" >"$venv/.requirements-runtime.sha256"
         fi
     fi

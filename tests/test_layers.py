@@ -4,7 +4,7 @@ Bottom first: the leaf helpers (settings, clock, errors, text, cells, names, num
 ``store/`` (the canonical model, schema, connections, the single writer); ``ingest/`` and ``metrics/`` side
 by side on it, neither importing the other; ``charts/`` (frames in, figures out: no database, no metrics);
 ``reports/`` (store, metrics, charts); ``demo/`` (a generator that loads through ingest); ``lake/`` (the
-Parquet lake: store, metrics); then ``ui/``,
+Parquet lake: store, metrics); ``spark/`` (the metrics on Spark over a lake: lake, metrics, store); then ``ui/``,
 ``views/``, ``app.py`` and the command line (``cli.py``, ``clitools.py``, each package's ``cli_commands``).
 """
 
@@ -25,12 +25,13 @@ ALLOWED: dict[str, set[str]] = {
     "reports": {"store", "metrics", "charts"},
     "demo": {"store", "ingest", "metrics"},
     "lake": {"store", "metrics"},
-    "ui": {"store", "ingest", "metrics", "charts", "reports", "demo"},
-    "views": {"store", "ingest", "metrics", "charts", "reports", "demo", "ui"},
-    "cli": {"store", "ingest", "metrics", "charts", "reports", "demo", "lake"},
-    "app": {"store", "ingest", "metrics", "charts", "reports", "demo", "ui"},
+    "spark": {"store", "metrics", "lake"},
+    "ui": {"store", "ingest", "metrics", "charts", "reports", "demo", "lake"},
+    "views": {"store", "ingest", "metrics", "charts", "reports", "demo", "lake", "ui"},
+    "cli": {"store", "ingest", "metrics", "charts", "reports", "demo", "lake", "spark"},
+    "app": {"store", "ingest", "metrics", "charts", "reports", "demo", "lake", "ui"},
 }
-PACKAGES = {"store", "ingest", "metrics", "charts", "reports", "demo", "lake", "ui", "views"}
+PACKAGES = {"store", "ingest", "metrics", "charts", "reports", "demo", "lake", "spark", "ui", "views"}
 
 
 def layer_of(module: str) -> str | None:

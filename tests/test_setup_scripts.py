@@ -109,7 +109,7 @@ def test_test_script_propagates_other_pytest_exit_codes(tmp_path, body, extra_ar
     assert result.returncode == expected, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("name", ["requirements.txt", "requirements-dev.txt"])
+@pytest.mark.parametrize("name", ["requirements.txt", "requirements-dev.txt", "requirements-spark.txt"])
 def test_requirements_pin_every_package(name):
     unpinned = []
     for line in (ROOT / name).read_text().splitlines():

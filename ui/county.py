@@ -29,7 +29,7 @@ def _off_target(row: pd.Series, targets: Mapping[str, float | None], language: s
     if not row["cases"]:
         return t("county_no_cases")
     parts = []
-    for kpi_id in county.COUNTY_IDS:
+    for kpi_id in county.compared(row.to_frame().T):
         state = target_state(kpi_id, row[kpi_id], targets.get(kpi_id))
         if state.state in ("far", "close"):
             words = state_text(kpi_id, row[kpi_id], targets.get(kpi_id), language)
@@ -40,7 +40,7 @@ def _off_target(row: pd.Series, targets: Mapping[str, float | None], language: s
 def _met(row: pd.Series, targets: Mapping[str, float | None]) -> str:
     if not row["cases"]:
         return "—"
-    states = [target_state(k, row[k], targets.get(k)).state for k in county.COUNTY_IDS]
+    states = [target_state(k, row[k], targets.get(k)).state for k in county.compared(row.to_frame().T)]
     judged = [s for s in states if s != "none"]
     return f"{judged.count('met')}/{len(judged)}" if judged else "—"
 
@@ -52,14 +52,17 @@ def _snapshot(town: str, published: Mapping[str, object]) -> str:
     return t("county_snapshot_done").format(version=found["version"], day=f"{found['published_at']:%m-%d}")
 
 
-def town_table(table: pd.DataFrame, targets: Mapping[str, float | None], published: Mapping[str, object]) -> None:
+def town_table(
+    table: pd.DataFrame, targets: Mapping[str, float | None], published: Mapping[str, object] | None
+) -> None:
     """One row per town: the month's figure of every KPI (its state as symbol and colour), its change against last
-    month, the targets met, what is off target in words, and the snapshot. Sorting by a column sorts its numbers."""
+    month, the targets met, what is off target in words, and the snapshot (none for a province's cube: its towns
+    publish in their own databases). Sorting by a column sorts its numbers."""
     language = lang()
     shown = pd.DataFrame({t("town"): table["town"]})
     shown[t("county_met")] = [_met(r, targets) for _, r in table.iterrows()]
     formats, colours = {}, {}
-    for kpi_id in county.COUNTY_IDS:
+    for kpi_id in county.compared(table):
         name = kpi_def(kpi_id).name(language)
         unit = kpi_def(kpi_id).unit
         shown[name] = pd.to_numeric(table[kpi_id], errors="coerce")
@@ -72,7 +75,8 @@ def town_table(table: pd.DataFrame, targets: Mapping[str, float | None], publish
         formats[change_label] = _change_format(unit)
         colours[name] = _colour(kpi_id, goal)
     shown[t("county_off_target")] = [_off_target(r, targets, language) for _, r in table.iterrows()]
-    shown[t("county_snapshot")] = [_snapshot(town, published) for town in table["town"]]
+    if published is not None:
+        shown[t("county_snapshot")] = [_snapshot(town, published) for town in table["town"]]
     styler = shown.style.format(formats, na_rep="—")
     for column, colour in colours.items():
         styler = styler.map(colour, subset=[column])
@@ -174,6 +178,21 @@ def follow_town_button() -> None:
     """After a town button: open the overview, filtered to the town."""
     if st.session_state.pop(_GO, False):
         st.switch_page(OVERVIEW)
+
+
+def province_note() -> bool:
+    """On a province's cube (``EGOV_CUBE``): say where the figures come from and what is not there; True then."""
+    from lake import province
+    from ui.state import get_db
+
+    with get_db().reading() as cur:
+        source = province.source(cur)
+    if source is None:
+        return False
+    st.info(fmt.md_text(t("province_note").format(towns=source["towns"], engine=source["built_with"] or "—",
+                                                 at=(source["built_at"] or "—").replace("T", " "))),
+            icon=":material/public:")  # fmt: skip
+    return True
 
 
 def chosen_town_note() -> None:

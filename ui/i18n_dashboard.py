@@ -14,6 +14,13 @@ DASHBOARD_TEXT: dict[str, Text] = {
         "{n} towns have no cases this month yet: {towns}. The figures below leave them out, and compare the "
         "other towns with their own last month.",
     ),
+    "province_note": Text(
+        "省级汇总视图：{towns} 个乡镇的数字来自汇总立方体（{engine} 计算，{at}），不含原始办件。"
+        "中位办理时长等需要逐件数据的指标、非整月的时段、快照与单个乡镇的页面在此不提供。",
+        "Province view: the figures of {towns} towns come from a cube (computed by {engine}, {at}), without the raw "
+        "cases. Figures that need each case (such as the median processing time), periods that are not whole "
+        "months, snapshots and the towns' own pages are not available here.",
+    ),
     "county_one_town": Text(
         "目前只有一个乡镇有数据，本页在第二个乡镇上传数据后用于各乡镇对比。",
         "Only one town holds data so far: this page compares towns once a second town has uploaded.",

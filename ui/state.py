@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 import scratch
@@ -36,7 +38,29 @@ def _demo_filled(path: str) -> bool:
     return True
 
 
+@st.cache_resource(show_spinner="正在读取省级汇总… (reading the province's cube…)", max_entries=4)
+def _province_filled(path: str, folder: str, stamp: str) -> bool:
+    """``EGOV_CUBE``: the cube read into the app's database once per build (``stamp``: its manifest's digest)."""
+    from lake import province
+
+    province.load(database(path), Path(folder))
+    return True
+
+
 def get_db() -> Database:
     path = str(settings.resolve_db_path())
-    _demo_filled(path)
+    folder = settings.cube_dir()
+    if folder is not None:
+        from lake import province
+        from lake.export import LakeError
+
+        try:
+            _province_filled(path, str(folder), province.stamp(folder))
+        except (LakeError, OSError) as exc:  # a folder that is not a cube build, another version's, unreadable
+            st.error(
+                f"省级汇总无法读取 (the province's cube in EGOV_CUBE cannot be read): {exc}", icon=":material/error:"
+            )
+            st.stop()
+    else:
+        _demo_filled(path)
     return database(path)

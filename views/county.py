@@ -20,6 +20,7 @@ from ui.widgets import page_header
 ui_county.follow_town_button()
 language = lang()
 filters = all_towns(page_header("county_title", all_towns=True))
+province = ui_county.province_note()  # a province's cube: no snapshots, no town pages
 ui_county.chosen_town_note()
 if not ui_filters.is_county():
     st.info(t("county_one_town"), icon=":material/info:")
@@ -28,15 +29,17 @@ calls = PageCalls("county", filters)
 table = calls("towns")
 totals = calls("county")
 targets = calls("targets")
-published = calls("published")
+published = None if province else calls("published")
 
 st.subheader(t("county_ranking_title"))
 ui_county.ranking(table, totals)
-ui_county.snapshot_line(table, published, f"{filters.start:%Y-%m}")
+if published is not None:
+    ui_county.snapshot_line(table, published, f"{filters.start:%Y-%m}")
 
 st.subheader(t("county_table_title"))
 ui_county.town_table(table, targets, published)
-ui_county.town_buttons(list(table["town"]))
+if not province:
+    ui_county.town_buttons(list(table["town"]))
 
 st.subheader(t("county_trend_title"))
 county_series = calls("county_months")
