@@ -31,6 +31,10 @@ COLUMNS = 5
 ROW_HEIGHT = 150
 
 
+#: The most towns drawn as panels: a province's hundreds of towns are a table, the panels show the first of ``order``.
+MAX_PANELS = 24
+
+
 def town_online_small_multiples(
     towns: pd.DataFrame,
     county: pd.DataFrame,

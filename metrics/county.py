@@ -250,11 +250,12 @@ def ranking_text(
     """Every ranking of :data:`RANKINGS` over :func:`town_kpis`'s table in sentences, with the county's figure
     (``totals``: the county's own KPI results) beside each."""
     min_sample = settings.MIN_SAMPLE if min_sample is None else min_sample
-    rankable = [t for t in table["town"] if t not in ranking(table, "cases", "best", min_sample=min_sample).too_few]
+    few_cases = ranking(table, "cases", "best", min_sample=min_sample).too_few  # once: a province has thousands
+    few = set(few_cases)
+    rankable = [t for t in table["town"] if t not in few]
     if len(rankable) < 2:
         sep = "、" if lang == "zh" else ", "
         return RankingText([], [], "", _ALONE(lang).format(towns=sep.join(rankable) or "—", n=min_sample))
-    few_cases = ranking(table, "cases", "best", min_sample=min_sample).too_few
     press: list[str] = []
     lead: list[str] = []
     partly: dict[str, list[str]] = {}  # a town with cases enough, but too few measured for a KPI: town -> KPIs
@@ -265,7 +266,7 @@ def ranking_text(
             if not ranked.rows:
                 continue
         for town in ranked.too_few:
-            if town not in few_cases and kpi_id not in partly.setdefault(town, []):
+            if town not in few and kpi_id not in partly.setdefault(town, []):
                 partly[town].append(kpi_id)
         (press if end == "worst" else lead).append(ranking_sentence(kpi_id, end, ranked, totals.get(kpi_id), lang))
     notes = [left_out_sentence(few_cases, lang, min_sample), _partly_sentence(partly, lang, min_sample)]

@@ -63,12 +63,13 @@ def county(tmp_path_factory) -> Iterator[dict[str, Any]]:
         spark = SparkLake(folder / "lake", "local[2]")
         spark.spark.conf.set("spark.sql.shuffle.partitions", "2")  # a small county: two cores, two partitions
         local = DuckDBLake(folder / "lake")
+        state = {"db": db, "lake": folder / "lake", "spark": spark, "duckdb": local, "folder": folder}
         try:
-            yield {"db": db, "lake": folder / "lake", "spark": spark, "duckdb": local, "folder": folder}
+            yield state
         finally:
             spark.close()
             local.close()
-            db.close()
+            state["db"].close()  # the bench's test opens it again
 
 
 def _selections(cur: Any) -> list[tuple[str, Filters]]:
@@ -216,5 +217,24 @@ def test_the_app_reads_a_province_from_the_cube_without_a_case(county, monkeypat
         again = county_metrics.town_kpis(cur, october)
         _frames_equal(again, got, ["town"], "after a write")
         assert province.source(cur)["towns"] == 3
+        cube_build.build(county["spark"], out, "spark")  # the next month's build: read again, whole
+        assert province.load(db, out) is True
+        _frames_equal(county_metrics.town_kpis(cur, october), got, ["town"], "after the next build")
     finally:
         db.close()
+
+
+def test_the_lake_cube_bench_runs_tiny(county, monkeypatch, tmp_path) -> None:
+    """``bench/lake_cube.py`` (issue 19 §6), tiny: both engines build the same cells and the table says so."""
+    from bench import lake_cube
+
+    monkeypatch.setenv("EGOV_TODAY", f"{TODAY} 20:00")
+    county["db"].close()  # the bench opens the file read-only, as a separate process would
+    try:
+        result = lake_cube.measure(county["folder"] / "egov.duckdb", tmp_path, spark=county["spark"].spark, repeats=1)
+    finally:
+        county["db"] = Database(county["folder"] / "egov.duckdb")
+    assert result["cases"] == one(county["db"].cursor().execute("SELECT count(*) FROM cases"))[0]
+    assert result["cells"]["kpi_cube"] == one(county["db"].cursor().execute("SELECT count(*) FROM kpi_cube"))[0]
+    assert result["spark_cores"] >= 1 and result["case_partitions"] > 0
+    assert "| spark |" in lake_cube.table(result) and "| duckdb |" in lake_cube.table(result)

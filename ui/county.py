@@ -23,13 +23,13 @@ OVERVIEW = "views/overview.py"
 _CHANGE = Text("{}较上月", "{} Δ")
 
 
-def _off_target(row: pd.Series, targets: Mapping[str, float | None], language: str) -> str:
+def _off_target(row: pd.Series, targets: Mapping[str, float | None], language: str, ids: list[str]) -> str:
     """The KPIs a town misses, in words as the tiles say it: 网办率 未达标（差 6.7 个百分点）; or that it has no
     cases this month (nothing uploaded yet, most likely), which is not the same as meeting every target."""
     if not row["cases"]:
         return t("county_no_cases")
     parts = []
-    for kpi_id in county.compared(row.to_frame().T):
+    for kpi_id in ids:
         state = target_state(kpi_id, row[kpi_id], targets.get(kpi_id))
         if state.state in ("far", "close"):
             words = state_text(kpi_id, row[kpi_id], targets.get(kpi_id), language)
@@ -37,10 +37,10 @@ def _off_target(row: pd.Series, targets: Mapping[str, float | None], language: s
     return "；".join(parts) if language == "zh" else "; ".join(parts)
 
 
-def _met(row: pd.Series, targets: Mapping[str, float | None]) -> str:
+def _met(row: pd.Series, targets: Mapping[str, float | None], ids: list[str]) -> str:
     if not row["cases"]:
         return "—"
-    states = [target_state(k, row[k], targets.get(k)).state for k in county.compared(row.to_frame().T)]
+    states = [target_state(k, row[k], targets.get(k)).state for k in ids]
     judged = [s for s in states if s != "none"]
     return f"{judged.count('met')}/{len(judged)}" if judged else "—"
 
@@ -60,9 +60,10 @@ def town_table(
     publish in their own databases). Sorting by a column sorts its numbers."""
     language = lang()
     shown = pd.DataFrame({t("town"): table["town"]})
-    shown[t("county_met")] = [_met(r, targets) for _, r in table.iterrows()]
+    ids = county.compared(table)
+    shown[t("county_met")] = [_met(r, targets, ids) for _, r in table.iterrows()]
     formats, colours = {}, {}
-    for kpi_id in county.compared(table):
+    for kpi_id in ids:
         name = kpi_def(kpi_id).name(language)
         unit = kpi_def(kpi_id).unit
         shown[name] = pd.to_numeric(table[kpi_id], errors="coerce")
@@ -74,7 +75,7 @@ def town_table(
         formats[name] = _value_format(kpi_id, goal)
         formats[change_label] = _change_format(unit)
         colours[name] = _colour(kpi_id, goal)
-    shown[t("county_off_target")] = [_off_target(r, targets, language) for _, r in table.iterrows()]
+    shown[t("county_off_target")] = [_off_target(r, targets, language, ids) for _, r in table.iterrows()]
     if published is not None:
         shown[t("county_snapshot")] = [_snapshot(town, published) for town in table["town"]]
     styler = shown.style.format(formats, na_rep="—")
@@ -189,7 +190,8 @@ def province_note() -> bool:
         source = province.source(cur)
     if source is None:
         return False
-    st.info(fmt.md_text(t("province_note").format(towns=source["towns"], engine=source["built_with"] or "—",
+    engine = {"spark": "Apache Spark", "duckdb": "DuckDB"}.get(source["built_with"], "—")
+    st.info(fmt.md_text(t("province_note").format(towns=f"{source['towns']:,}", engine=engine,
                                                  at=(source["built_at"] or "—").replace("T", " "))),
             icon=":material/public:")  # fmt: skip
     return True

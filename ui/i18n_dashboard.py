@@ -14,6 +14,10 @@ DASHBOARD_TEXT: dict[str, Text] = {
         "{n} towns have no cases this month yet: {towns}. The figures below leave them out, and compare the "
         "other towns with their own last month.",
     ),
+    "county_trend_some": Text(
+        "共 {total} 个乡镇，这里画出网办率最低的 {n} 个；全部乡镇见上表。",
+        "{total} towns: the {n} with the lowest online rate are drawn; the table above has every town.",
+    ),
     "province_note": Text(
         "省级汇总视图：{towns} 个乡镇的数字来自汇总立方体（{engine} 计算，{at}），不含原始办件。"
         "中位办理时长等需要逐件数据的指标、非整月的时段、快照与单个乡镇的页面在此不提供。",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from charts.county import town_online_small_multiples
+from charts.county import MAX_PANELS, town_online_small_multiples
 from metrics.county import all_towns
 from ui import county as ui_county
 from ui import filters as ui_filters
@@ -46,15 +46,14 @@ county_series = calls("county_months")
 county_rate = county_series[county_series["kpi_id"] == "online_rate"].assign(
     month=lambda f: f["period_start"].map(lambda d: f"{d:%Y-%m}")
 )
+order = list(table.sort_values(["online_rate", "town"], na_position="last")["town"])  # the lowest rate first
 st.plotly_chart(
     town_online_small_multiples(
-        calls("months"),
-        county_rate,
-        language,
-        order=list(table.sort_values(["online_rate", "town"], na_position="last")["town"]),
-        target=targets.get("online_rate"),
+        calls("months"), county_rate, language, order=order[:MAX_PANELS], target=targets.get("online_rate")
     ),
     width="stretch",
     key="county_small_multiples",
 )
 st.caption(t("county_trend_note"))
+if len(order) > MAX_PANELS:
+    st.caption(t("county_trend_some").format(n=MAX_PANELS, total=f"{len(order):,}"))
