@@ -66,7 +66,7 @@ class SparkLake:
 
     def write_parquet(self, sql: str, params: dict[str, object], target: Path) -> None:
         """The result of ``sql`` as Parquet files (Spark's part files) in the folder ``target``."""
-        self.cursor().execute(sql, params).frame.write.mode("errorifexists").parquet(str(target))
+        self.cursor().execute(sql, params).frame.write.parquet(str(target))  # refuses a folder that exists
 
     def close(self) -> None:
         """The session stays (Spark reuses one per process); the lake's views go."""

@@ -68,10 +68,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
 #: 250 s, the load test 180 s, the roles walk 135 s, …). The suite is spread over two workers file by file, in
 #: collection order: a long file collected last keeps one worker busy while the other has nothing left to do.
 LONGEST_FIRST = (
-    "test_browser_journey.py", "test_load.py", "test_bench.py", "test_browser_roles_lock.py",
+    "test_browser_journey.py", "test_load.py", "test_bench.py", "test_spark.py", "test_browser_roles_lock.py",
     "test_browser_publish.py", "test_browser_hostile_upload.py", "test_browser_upload.py", "test_properties.py",
     "test_monthly_quarter.py", "test_filter_property.py", "test_hostile_files.py", "test_snapshots_towns.py",
-    "test_browser_dashboard.py",
+    "test_browser_dashboard.py", "test_spark_connect.py",
 )  # fmt: skip
 
 
