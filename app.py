@@ -47,11 +47,11 @@ def _navigation(user: User | None) -> StreamlitPage:
                 t("nav_section_dashboard"): [
                     st.Page(
                         "views/county.py",
-                        title=t("county_title"),
+                        title=t("province_title"),
                         icon=":material/compare:",
                         url_path="county",
                         default=True,
-                    ),  # fmt: skip
+                    ),
                 ],
                 t("nav_section_data"): [
                     st.Page(
@@ -60,7 +60,7 @@ def _navigation(user: User | None) -> StreamlitPage:
                         icon=":material/manage_accounts:",
                         url_path="users",
                         visibility=shown("admin"),
-                    ),  # fmt: skip
+                    ),
                 ],
             },
             position="sidebar" if user else "hidden",

@@ -162,12 +162,18 @@ _ENDS = {
     ("best", False): Text("最少", "fewest"),
 }
 _SENTENCE = Text(
-    "{kpi}{end}的{n}个乡镇：{towns}（全县 {county}）", "The {n} towns with the {end} {kpi}: {towns} (county {county})"
+    "{kpi}{end}的{n}个乡镇：{towns}（{whole} {county}）",
+    "The {n} towns with the {end} {kpi}: {towns} ({whole} {county})",
 )
-_ONE = Text("{kpi}{end}的乡镇：{towns}（全县 {county}）", "The town with the {end} {kpi}: {towns} (county {county})")
+_ONE = Text(
+    "{kpi}{end}的乡镇：{towns}（{whole} {county}）", "The town with the {end} {kpi}: {towns} ({whole} {county})"
+)
 _ORDERS = {True: Text("由低到高", "from lowest to highest"), False: Text("由多到少", "from most to fewest")}
-_ORDER = Text("{kpi}{order}：{towns}（全县 {county}）", "{kpi} {order}: {towns} (county {county})")
-_NONE_TO_PRESS = Text("没有乡镇有{kpi}（全县 {county}）", "No town has {kpi} (county {county})")
+_ORDER = Text("{kpi}{order}：{towns}（{whole} {county}）", "{kpi} {order}: {towns} ({whole} {county})")
+_NONE_TO_PRESS = Text("没有乡镇有{kpi}（{whole} {county}）", "No town has {kpi} ({whole} {county})")
+#: What the towns' total is called: the county's, or (a province's cube) the province's.
+COUNTY_WHOLE = Text("全县", "county")
+PROVINCE_WHOLE = Text("全省", "province")
 _LEFT_OUT = Text("办件不足 {n} 件、未参与排名的乡镇：{towns}", "Towns with fewer than {n} cases, not ranked: {towns}")
 _PARTLY = Text(
     "可计算的办件不足 {n} 件、该项未参与排名：{towns}", "Too few cases measured (under {n}) to rank on: {towns}"
@@ -188,25 +194,29 @@ def value_text(kpi_id: str, value: float | None, lang: str = "zh") -> str:
     return Text("{} 件", "{}")(lang).format(numfmt.fixed(value, 0))
 
 
-def ranking_sentence(kpi_id: str, end: str, ranked: Ranked, county: KpiResult | None, lang: str = "zh") -> str:
-    """ "网办率最低的三个乡镇：梅溪乡 12.6%、柳林镇 20.1%、…（全县 41.2%）" in either language."""
+def ranking_sentence(
+    kpi_id: str, end: str, ranked: Ranked, county: KpiResult | None, lang: str = "zh", whole: Text = COUNTY_WHOLE
+) -> str:
+    """ "网办率最低的三个乡镇：梅溪乡 12.6%、柳林镇 20.1%、…（全县 41.2%）" in either language (``whole``: what the
+    total is called)."""
     kpi = get(kpi_id)
+    area = whole(lang)
     county_text = value_text(kpi_id, county.get("value") if county else None, lang)
     name = kpi.name(lang) if lang == "zh" else kpi.name(lang)[0].lower() + kpi.name(lang)[1:]
     rows = ranked.rows
     if not rows:
         if kpi.unit == "count" and end == "worst" and ranked.enough:
-            return _NONE_TO_PRESS(lang).format(kpi=name, county=county_text)
+            return _NONE_TO_PRESS(lang).format(kpi=name, whole=area, county=county_text)
         return (_NO_RANK if ranked.known else _UNKNOWN)(lang).format(kpi=kpi.name(lang))
     sep = "、" if lang == "zh" else ", "
     towns = sep.join(f"{town} {value_text(kpi_id, value, lang)}" for town, value in rows)
     count = len(rows)
     if end == "worst" and count == ranked.enough >= 2:  # every ranked town: the whole order, said once
         order = _ORDERS[kpi.unit != "count"](lang)
-        return _ORDER(lang).format(kpi=kpi.name(lang), order=order, towns=towns, county=county_text)
+        return _ORDER(lang).format(kpi=kpi.name(lang), order=order, towns=towns, whole=area, county=county_text)
     words = _NUMBERS.get(count, Text(str(count), str(count)))(lang)
     return (_ONE if count == 1 else _SENTENCE)(lang).format(
-        kpi=name, end=_ENDS[(end, kpi.unit != "count")](lang), n=words, towns=towns, county=county_text
+        kpi=name, end=_ENDS[(end, kpi.unit != "count")](lang), n=words, towns=towns, whole=area, county=county_text
     )
 
 
@@ -245,10 +255,14 @@ _ALONE = Text(
 
 
 def ranking_text(
-    table: pd.DataFrame, totals: Mapping[str, KpiResult], lang: str = "zh", min_sample: int | None = None
+    table: pd.DataFrame,
+    totals: Mapping[str, KpiResult],
+    lang: str = "zh",
+    min_sample: int | None = None,
+    whole: Text = COUNTY_WHOLE,
 ) -> RankingText:
     """Every ranking of :data:`RANKINGS` over :func:`town_kpis`'s table in sentences, with the county's figure
-    (``totals``: the county's own KPI results) beside each."""
+    (``totals``: the county's own KPI results; ``whole``: what it is called, 全县 or 全省) beside each."""
     min_sample = settings.MIN_SAMPLE if min_sample is None else min_sample
     few_cases = ranking(table, "cases", "best", min_sample=min_sample).too_few  # once: a province has thousands
     few = set(few_cases)
@@ -268,7 +282,8 @@ def ranking_text(
         for town in ranked.too_few:
             if town not in few and kpi_id not in partly.setdefault(town, []):
                 partly[town].append(kpi_id)
-        (press if end == "worst" else lead).append(ranking_sentence(kpi_id, end, ranked, totals.get(kpi_id), lang))
+        sentence = ranking_sentence(kpi_id, end, ranked, totals.get(kpi_id), lang, whole)
+        (press if end == "worst" else lead).append(sentence)
     notes = [left_out_sentence(few_cases, lang, min_sample), _partly_sentence(partly, lang, min_sample)]
     return RankingText(press, lead, ("；" if lang == "zh" else "; ").join(n for n in notes if n))
 

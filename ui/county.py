@@ -125,9 +125,10 @@ def _colour(kpi_id: str, goal: float | None):
     return css
 
 
-def ranking(table: pd.DataFrame, totals: Mapping[str, KpiResult]) -> None:
+def ranking(table: pd.DataFrame, totals: Mapping[str, KpiResult], *, province: bool = False) -> None:
     """The towns to press and the leading ones, in sentences; the towns left out for too few cases, named."""
-    said = county.ranking_text(table, totals, lang())
+    whole = county.PROVINCE_WHOLE if province else county.COUNTY_WHOLE
+    said = county.ranking_text(table, totals, lang(), whole=whole)
     if said.alone:
         st.markdown(fmt.md_text(said.alone))
         return
@@ -181,20 +182,21 @@ def follow_town_button() -> None:
         st.switch_page(OVERVIEW)
 
 
-def province_note() -> bool:
-    """On a province's cube (``EGOV_CUBE``): say where the figures come from and what is not there; True then."""
+def province_source() -> dict[str, object] | None:
+    """Where a province's cube came from (``EGOV_CUBE``: built with, when, towns), else None."""
     from lake import province
     from ui.state import get_db
 
     with get_db().reading() as cur:
-        source = province.source(cur)
-    if source is None:
-        return False
-    engine = {"spark": "Apache Spark", "duckdb": "DuckDB"}.get(source["built_with"], "—")
-    st.info(fmt.md_text(t("province_note").format(towns=f"{source['towns']:,}", engine=engine,
-                                                 at=(source["built_at"] or "—").replace("T", " "))),
-            icon=":material/public:")  # fmt: skip
-    return True
+        return province.source(cur)
+
+
+def province_note(source: Mapping[str, object]) -> None:
+    """On a province's cube: where the figures come from and what is not there."""
+    engine = {"spark": "Apache Spark", "duckdb": "DuckDB"}.get(str(source["built_with"]), "—")
+    built = str(source["built_at"] or "—").replace("T", " ")
+    text = t("province_note").format(towns=f"{source['towns']:,}", engine=engine, at=built)
+    st.info(fmt.md_text(text), icon=":material/public:")
 
 
 def chosen_town_note() -> None:

@@ -8,6 +8,7 @@ DASHBOARD_TEXT: dict[str, Text] = {
     "nav_timeliness": Text("办理时效", "Timeliness"),
     "nav_bottlenecks": Text("部门瓶颈", "Bottlenecks"),
     "county_title": Text("全县对比", "County"),
+    "province_title": Text("全省乡镇对比", "Province: towns compared"),
     "county_no_cases": Text("本月无办件数据（可能尚未上传）", "no cases this month (not uploaded yet?)"),
     "scope_towns_missing": Text(
         "{n} 个乡镇本月还没有办件数据：{towns}。以下数字不含这些乡镇，与上月比较的也是其余乡镇。",

@@ -19,8 +19,10 @@ from ui.widgets import page_header
 
 ui_county.follow_town_button()
 language = lang()
-filters = all_towns(page_header("county_title", all_towns=True))
-province = ui_county.province_note()  # a province's cube: no snapshots, no town pages
+province = ui_county.province_source()  # a province's cube (EGOV_CUBE): no snapshots, no town pages
+filters = all_towns(page_header("province_title" if province else "county_title", all_towns=True))
+if province:
+    ui_county.province_note(province)
 ui_county.chosen_town_note()
 if not ui_filters.is_county():
     st.info(t("county_one_town"), icon=":material/info:")
@@ -32,7 +34,7 @@ targets = calls("targets")
 published = None if province else calls("published")
 
 st.subheader(t("county_ranking_title"))
-ui_county.ranking(table, totals)
+ui_county.ranking(table, totals, province=bool(province))
 if published is not None:
     ui_county.snapshot_line(table, published, f"{filters.start:%Y-%m}")
 
