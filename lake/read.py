@@ -10,13 +10,15 @@ views on Spark from :func:`table_columns`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from lake.export import MONTH_OF, PARTITIONED, LakeError, read_manifest
+from lake.export import MONTH_OF, PARTITIONED, WHOLE, LakeError, read_manifest
+from metrics import cube
 from store import facets
 
 #: A cube build has no cases: the facets (months, towns, departments, items, channels) come from its cells.
@@ -30,11 +32,32 @@ FACETS_FROM_CUBE = {
 LEFT_OUT = {"events": {"handler": "VARCHAR"}}
 
 
+#: The tables a lake or a cube build may hold (a manifest naming another is refused).
+TABLES = frozenset({*PARTITIONED, *WHOLE, cube.BACKLOG_DAYS})
+#: A column type as DuckDB describes it (a manifest's types go into CAST: nothing else may).
+_TYPE = re.compile(r"[A-Z][A-Z0-9_ ]*(\(\d+(, ?\d+)?\))?(\[\])?")
+
+
 def manifest_of(lake: Path) -> dict[str, Any]:
-    """The manifest of a lake or a cube folder, or LakeError saying how to make one."""
+    """The manifest of a lake or a cube folder, checked (a lake may come from elsewhere: its manifest is data), or
+    LakeError saying how to make one."""
     manifest = read_manifest(lake)
     if manifest is None:
         raise LakeError(f"{lake} holds no lake (no manifest.json): write one with `cli.py lake export --out {lake}`")
+    root = lake.resolve()
+    try:
+        for table, columns in manifest["schemas"].items():
+            if table not in TABLES:
+                raise LakeError(f"the manifest names a table {table!r} no lake holds")
+            for name, kind in columns.items():
+                if not isinstance(name, str) or not name.isidentifier() or not _TYPE.fullmatch(str(kind)):
+                    raise LakeError(f"the manifest gives {table} a column {name!r} of type {kind!r}")
+        for entry in manifest["files"]:
+            path = (lake / entry["path"]).resolve()
+            if entry["table"] not in manifest["schemas"] or path.suffix != ".parquet" or root not in path.parents:
+                raise LakeError(f"the manifest lists a file outside the lake or of no table: {entry['path']!r}")
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise LakeError(f"{lake}/manifest.json is not a lake's manifest ({exc})") from None
     return manifest
 
 

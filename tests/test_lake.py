@@ -170,3 +170,32 @@ def test_a_folder_that_is_not_a_lake_is_refused(county: Path, tmp_path: Path) ->
     assert "not empty" in result.stderr and [p.name for p in out.iterdir()] == ["holiday.jpg"]
     result = cli("lake", "export", "--db", str(county), "--out", str(tmp_path / "l"), "--from", "2026-13")
     assert result.returncode == 2 and "YYYY-MM" in result.stderr
+
+
+def test_a_lake_read_by_duckdb_gives_the_towns_figures_and_a_hostile_manifest_is_refused(
+    county: Path, tmp_path: Path
+) -> None:
+    """``kpis --engine duckdb --lake``: the town's figures from the lake; a manifest is data, so one that lists a
+    file outside the lake or puts SQL where a type goes is refused before anything is read."""
+    out = tmp_path / "lake"
+    _export(county, out)
+    args = ("kpis", "--month", "2026-10", "--town", HOSTILE, "--format", "json")
+    from_lake = cli(*args, "--engine", "duckdb", "--lake", str(out))
+    from_db = cli(*args, "--db", str(county))
+    assert from_lake.returncode == 0, from_lake.stderr
+    got, expected = json.loads(from_lake.stdout), json.loads(from_db.stdout)
+    assert {k: v["value"] for k, v in got.items()} == {k: v["value"] for k, v in expected.items()}
+    assert got["cases"]["value"] == 1
+    good = (out / lake.MANIFEST).read_text(encoding="utf-8")
+    outside = json.loads(good)
+    outside["files"].append({**outside["files"][0], "path": "../../outside.parquet"})
+    typed = json.loads(good)
+    typed["schemas"]["cases"]["town"] = "VARCHAR) AS town FROM read_csv('/etc/passwd') --"
+    for manifest, words in ((outside, "outside the lake"), (typed, "of type")):
+        (out / lake.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+        result = cli(*args, "--engine", "duckdb", "--lake", str(out))
+        assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
+    result = cli(*args, "--engine", "spark")  # no lake named
+    assert result.returncode == 2 and "--lake" in result.stderr
+    result = cli(*args, "--engine", "spark", "--lake", str(out), "--user", "someone")
+    assert result.returncode == 2 and "--user" in result.stderr
