@@ -41,30 +41,19 @@ def _navigation(user: User | None) -> StreamlitPage:
     def shown(min_role: str) -> Literal["visible", "hidden"]:
         return "visible" if user is not None and auth.role_rank(user.role) >= auth.role_rank(min_role) else "hidden"
 
+    users = st.Page(
+        "views/users.py",
+        title=t("nav_users"),
+        icon=":material/manage_accounts:",
+        url_path="users",
+        visibility=shown("admin"),
+    )
     if settings.cube_dir() is not None:  # a province's cube: the towns' comparison, and who may read it
-        return st.navigation(
-            {
-                t("nav_section_dashboard"): [
-                    st.Page(
-                        "views/county.py",
-                        title=t("province_title"),
-                        icon=":material/compare:",
-                        url_path="county",
-                        default=True,
-                    ),
-                ],
-                t("nav_section_data"): [
-                    st.Page(
-                        "views/users.py",
-                        title=t("nav_users"),
-                        icon=":material/manage_accounts:",
-                        url_path="users",
-                        visibility=shown("admin"),
-                    ),
-                ],
-            },
-            position="sidebar" if user else "hidden",
+        province = st.Page(
+            "views/county.py", title=t("province_title"), icon=":material/compare:", url_path="county", default=True
         )
+        menu = {t("nav_section_dashboard"): [province], t("nav_section_data"): [users]}
+        return st.navigation(menu, position="sidebar" if user else "hidden")
     pages = {
         t("nav_section_dashboard"): [
             st.Page(
@@ -113,13 +102,7 @@ def _navigation(user: User | None) -> StreamlitPage:
                 url_path="settings",
                 visibility=shown("analyst"),
             ),
-            st.Page(
-                "views/users.py",
-                title=t("nav_users"),
-                icon=":material/manage_accounts:",
-                url_path="users",
-                visibility=shown("admin"),
-            ),
+            users,
         ],
     }
     return st.navigation(pages, position="sidebar" if user else "hidden")

@@ -26,9 +26,11 @@ class IngestRefused(BilingualError):
         self.row = row
 
 
-def first_line(exc: Exception) -> str:
-    """An exception's first line, cut short: enough for a refusal's message, never a whole parser dump."""
-    return str(exc).strip().splitlines()[0][:300]
+def first_line(exc: BaseException) -> str:
+    """An exception's first line, cut short: enough for a refusal's message, never a whole parser dump (its kind
+    when it says nothing)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0][:300] if lines else type(exc).__name__
 
 
 def refusal_message(exc: IngestRefused, lang: str = "zh") -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 import settings
 from clitools import Refused, refuse
+from ingest.errors import first_line
 from lake.export import LakeError, Selection, export
 from store.db import Database
 from terminal import echo
@@ -28,18 +29,13 @@ def add_engine_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--master", help="Spark master URL (default local[*]; $SPARK_REMOTE=sc://… uses Spark Connect)")
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__
-
-
 @contextmanager
 def open_lake(args: argparse.Namespace) -> Iterator[Any]:
     """The lake ``--lake`` names, opened by ``--engine`` (something with ``cursor()``); a missing lake, Java or
     pyspark, or a statement the engine refuses, ends the command with one line, never a traceback."""
     if not args.lake:
         raise Refused(
-            "--engine spark 读取数据湖，请用 --lake 指定", "--engine spark reads a lake: give --lake DIR", code=2
+            "请用 --lake 指定数据湖（Spark 只读数据湖）", "give the lake with --lake DIR (Spark reads a lake)", code=2
         )
     if getattr(args, "user", None):
         raise Refused(
@@ -69,7 +65,7 @@ def open_lake(args: argparse.Namespace) -> Iterator[Any]:
     except (Refused, KeyboardInterrupt):
         raise
     except Exception as exc:  # the engine's own error: its first line
-        raise Refused(f"{args.engine} 未能完成计算", f"{args.engine} could not compute it", _first_line(exc)) from None
+        raise Refused(f"{args.engine} 未能完成计算", f"{args.engine} could not compute it", first_line(exc)) from None
     finally:
         engine.close()
 
@@ -132,8 +128,6 @@ def cmd_lake_export(args: argparse.Namespace) -> int:
 def cmd_cube_build(args: argparse.Namespace) -> int:
     from lake.cube_build import build
 
-    if not args.lake:
-        return refuse("请用 --lake 指定数据湖", "give the lake with --lake DIR", code=2)
     out = Path(args.out)
     with open_lake(args) as engine:
         try:

@@ -12,8 +12,6 @@ rename, then removes the older builds; a build cut short leaves the last manifes
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import time
 import uuid
@@ -23,7 +21,7 @@ from typing import Any, Protocol
 import duckdb
 
 import clock
-from lake.export import FORMAT, MANIFEST, LakeError, _sha256, read_manifest
+from lake.export import FORMAT, MANIFEST, LakeError, file_sha256, publish, read_manifest
 from metrics import base, cube, precomputed_columns
 from metrics.filters import Params
 from store.rows import one
@@ -84,9 +82,7 @@ def build(engine: Engine, out: Path, engine_name: str) -> dict[str, Any]:
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    temporary = out / f".{MANIFEST}.{build_id}"
-    temporary.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(temporary, out / MANIFEST)  # the one moment the cube changes for a reader
+    publish(out, manifest, build_id)
     for leftover in out.iterdir():
         if (
             leftover != folder
@@ -121,7 +117,7 @@ def _manifest(out: Path, folder: Path, source: dict[str, Any], engine_name: str,
                 count = int(one(reader.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]))[0])
                 relative = path.relative_to(out).as_posix()
                 files.append({"table": table, "path": relative, "rows": count, "bytes": path.stat().st_size,
-                              "sha256": _sha256(path)})  # fmt: skip
+                              "sha256": file_sha256(path)})  # fmt: skip
                 rows[table] = rows.get(table, 0) + count
     finally:
         reader.close()

@@ -86,7 +86,7 @@ class Selection:
         )
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -125,9 +125,22 @@ def _selected(select: str, month_column: str, selection: Selection, params: list
     return f"SELECT {columns} FROM ({select}) s WHERE {where}"
 
 
-def _literal(path: Path) -> str:
-    """A path as an SQL string literal (COPY … TO takes no parameter): quotes doubled, so any folder name works."""
+def literal(path: Path | str) -> str:
+    """A path as an SQL string literal (COPY … TO and read_parquet's list take no parameter): quotes doubled, so
+    any folder name works."""
     return "'" + str(path).replace("'", "''") + "'"
+
+
+def literal_list(paths: list[str]) -> str:
+    """Paths as an SQL list of string literals (``read_parquet([...])``)."""
+    return "[" + ", ".join(literal(p) for p in paths) + "]"
+
+
+def publish(folder: Path, manifest: dict[str, Any], write_id: str) -> None:
+    """Replace ``folder``'s manifest in one rename: the one moment a lake (or a cube build) changes for a reader."""
+    temporary = folder / f".{MANIFEST}.{write_id}"
+    temporary.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(temporary, folder / MANIFEST)
 
 
 def _partition_values(relative: Path) -> tuple[str, str]:
@@ -162,19 +175,19 @@ def export(cur: duckdb.DuckDBPyConnection, lake: Path, selection: Selection = Se
             query = _selected(select, MONTH_OF[table], selection, params)
             target = staging / table
             cur.execute(
-                f"COPY ({query}) TO {_literal(target)} (FORMAT parquet, PARTITION_BY (town, month), "
+                f"COPY ({query}) TO {literal(target)} (FORMAT parquet, PARTITION_BY (town, month), "
                 f"FILENAME_PATTERN 'part-{export_id}-{{i}}', OVERWRITE_OR_IGNORE true)",
                 params,
             )
         for table, select in WHOLE.items():
             (staging / table).mkdir()
             whole = staging / table / f"part-{export_id}-0.parquet"
-            cur.execute(f"COPY ({select}) TO {_literal(whole)} (FORMAT parquet)")
+            cur.execute(f"COPY ({select}) TO {literal(whole)} (FORMAT parquet)")
         for path in sorted(staging.rglob("*.parquet")):
             relative = path.relative_to(staging)
             rows = one(cur.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]))[0]
             entry: dict[str, Any] = {"table": relative.parts[0], "path": relative.as_posix(), "rows": rows,
-                                     "bytes": path.stat().st_size, "sha256": _sha256(path)}  # fmt: skip
+                                     "bytes": path.stat().st_size, "sha256": file_sha256(path)}  # fmt: skip
             if relative.parts[0] in PARTITIONED:  # a partition kept from an earlier export keeps its own version
                 entry["town"], entry["month"] = _partition_values(relative)
                 entry["data_version"] = version
@@ -215,9 +228,7 @@ def export(cur: duckdb.DuckDBPyConnection, lake: Path, selection: Selection = Se
     }
     for entry in manifest["files"]:
         manifest["rows"][entry["table"]] = manifest["rows"].get(entry["table"], 0) + entry["rows"]
-    temporary = lake / f".{MANIFEST}.{export_id}"
-    temporary.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(temporary, lake / MANIFEST)  # the one moment the lake changes for a reader
+    publish(lake, manifest, export_id)
     listed = {e["path"] for e in manifest["files"]}
     for path in lake.rglob("*.parquet"):
         if path.relative_to(lake).as_posix() not in listed:

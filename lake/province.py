@@ -17,7 +17,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lake.export import LakeError
+from lake.cube_build import TABLES
+from lake.export import LakeError, literal_list
 from lake.read import FACETS_FROM_CUBE, listed, manifest_of
 from metrics import cube
 from store.db import Database
@@ -37,10 +38,6 @@ def stamp(folder: Path) -> str:
     return _digest(folder)
 
 
-def _quoted_list(paths: list[str]) -> str:
-    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
-
-
 def load(db: Database, folder: Path) -> bool:
     """Read the cube in ``folder`` into ``db`` unless it holds this very build already; True when it read it."""
     manifest = manifest_of(folder)
@@ -52,13 +49,12 @@ def load(db: Database, folder: Path) -> bool:
     with db.reading() as cur:
         if one(cur.execute("SELECT count(*) FROM case_rows"))[0]:
             raise LakeError(f"{db.path} holds a town's cases: a province's cube needs a database of its own")
-        has_marker = one(cur.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [MARKER]))[0]
-        if has_marker and one(cur.execute(f"SELECT count(*) FROM {MARKER} WHERE digest = ?", [digest]))[0]:
+        if cube.from_lake(cur) and one(cur.execute(f"SELECT count(*) FROM {MARKER} WHERE digest = ?", [digest]))[0]:
             return False
     with db.write() as cur:
-        for table in (cube.TABLE, cube.JOURNEY_TABLE, cube.BACKLOG_TABLE, cube.BACKLOG_DAYS):
+        for table in TABLES:
             files = listed(folder, manifest, table)
-            cur.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_parquet({_quoted_list(files)})")
+            cur.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_parquet({literal_list(files)})")
         cur.execute("DELETE FROM case_facets")
         cur.execute(f"INSERT INTO case_facets (month, department, service_item, channel, town, cases) "
                     f"{FACETS_FROM_CUBE['case_facets']}")  # fmt: skip
@@ -76,7 +72,7 @@ def load(db: Database, folder: Path) -> bool:
 
 def source(cur: Any) -> dict[str, Any] | None:
     """What the app shows when the database is a province's cube (built with, when, towns), else None."""
-    if not one(cur.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [MARKER]))[0]:
+    if not cube.from_lake(cur):
         return None
     row = cur.execute(f"SELECT built_with, built_at, towns FROM {MARKER}").fetchone()
     return None if row is None else {"built_with": row[0], "built_at": row[1], "towns": int(row[2])}

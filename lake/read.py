@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from lake.export import MONTH_OF, PARTITIONED, WHOLE, LakeError, read_manifest
+from lake.export import MONTH_OF, PARTITIONED, WHOLE, LakeError, literal, literal_list, read_manifest
 from metrics import cube
 from store import facets
 
@@ -111,9 +111,8 @@ class DuckDBLake:
             source = {"column": _quoted(name), "month": "(month || '-01')", "null": "NULL"}[how] if files else "NULL"
             columns.append(f"CAST({source} AS {kind}) AS {_quoted(name)}")
         if files:
-            paths = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
             hive = "true" if table in partitioned(self.manifest) else "false"
-            source = f"read_parquet({paths}, hive_partitioning = {hive}, hive_types_autocast = false)"
+            source = f"read_parquet({literal_list(files)}, hive_partitioning = {hive}, hive_types_autocast = false)"
         else:  # no file: the columns alone
             source = "(SELECT 1) WHERE false"
         self.connection.execute(f"CREATE VIEW {_quoted(table)} AS SELECT {', '.join(columns)} FROM {source}")
@@ -124,8 +123,7 @@ class DuckDBLake:
     def write_parquet(self, sql: str, params: dict[str, object], target: Path) -> None:
         """The result of ``sql`` as Parquet files in the folder ``target`` (created)."""
         target.mkdir(parents=True, exist_ok=True)
-        path = "'" + str(target / "part-0.parquet").replace("'", "''") + "'"
-        self.connection.execute(f"COPY ({sql}) TO {path} (FORMAT parquet)", params)
+        self.connection.execute(f"COPY ({sql}) TO {literal(target / 'part-0.parquet')} (FORMAT parquet)", params)
 
     def close(self) -> None:
         self.connection.close()

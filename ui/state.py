@@ -57,8 +57,11 @@ def get_db() -> Database:
         try:
             _province_filled(path, str(folder), province.stamp(folder))
         except (LakeError, OSError) as exc:  # a folder that is not a cube build, another version's, unreadable
+            from ui import fmt
+
+            detail = fmt.md_text(str(exc))  # a folder's name is no markup
             st.error(
-                f"省级汇总无法读取 (the province's cube in EGOV_CUBE cannot be read): {exc}", icon=":material/error:"
+                f"省级汇总无法读取 (the province's cube in EGOV_CUBE cannot be read): {detail}", icon=":material/error:"
             )
             st.stop()
     else:
